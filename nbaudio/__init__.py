@@ -1,0 +1,60 @@
+"""nbaudio: hear, see and talk to OpenAI-format audio APIs from a notebook.
+
+    import nbaudio
+    clip = nbaudio.speak("Hello there")          # AudioClip: plays and shows its waveform
+    text = nbaudio.transcribe(clip)              # Transcript with segment timestamps
+    reply = nbaudio.chat("Is a golden retriever a good family dog?")   # ChatReply with audio
+
+With no NBAUDIO_BASE_URL / OPENAI_BASE_URL / API key set, calls go to the embedded local
+engine (install `nbaudio[local]`), started once per process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .audio import AudioClip
+from .chat import ChatReply, Conversation, Usage
+from .client import Client, chat, default_client, set_default_client, speak, transcribe, translate
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AudioDecodeError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidInputError,
+    MissingDependencyError,
+    NbAudioError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    StreamInterruptedError,
+    UnprocessableEntityError,
+    UnsupportedMediaTypeError,
+)
+from .transcript import Segment, Transcript, Word
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",
+    "AudioClip", "Transcript", "Segment", "Word", "ChatReply", "Conversation", "Usage",
+    "NbAudioError", "InvalidInputError", "AudioDecodeError", "MissingDependencyError",
+    "APIError", "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
+    "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
+    "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
+    "APIConnectionError", "APITimeoutError", "StreamInterruptedError",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext nbaudio`: registers the %%voice / %voice magics."""
+    from .magic import load_ipython_extension as _load
+
+    _load(ipython)

@@ -1,0 +1,93 @@
+"""Input longer than one request allows: text split at sentences, audio split at silences."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .audio import AudioClip
+
+# Sentence ends in Latin and CJK punctuation, keeping the punctuation with its sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’)\]]*\s+|(?<=[。！？])")
+# Pieces of a long upload: 16 kHz mono 16-bit WAV is 32 kB/s, so 10 minutes is ~19 MB (< 25 MB).
+UPLOAD_PIECE_RATE = 16000
+MAX_PIECE_SECONDS = 600.0
+# Look this far back from a piece's end for the quietest moment to cut at.
+SILENCE_SEARCH_SECONDS = 30.0
+SILENCE_WINDOW_SECONDS = 0.05
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at sentence ends, then at words, then hard."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in split_sentences(text):
+        for part in _split_long(sentence, limit):
+            if current and len(current) + 1 + len(part) > limit:
+                pieces.append(current)
+                current = part
+            else:
+                current = f"{current} {part}" if current else part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _split_long(sentence: str, limit: int) -> list[str]:
+    if len(sentence) <= limit:
+        return [sentence]
+    out, current = [], ""
+    for word in sentence.split():
+        while len(word) > limit:  # a "word" longer than the limit (no spaces): cut it
+            if current:
+                out.append(current)
+                current = ""
+            out.append(word[:limit])
+            word = word[limit:]
+        if current and len(current) + 1 + len(word) > limit:
+            out.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        out.append(current)
+    return out
+
+
+def split_audio(clip: "AudioClip", max_seconds: float = MAX_PIECE_SECONDS) -> list[tuple[float, "AudioClip"]]:
+    """(offset seconds, piece) covering the clip, each at most `max_seconds`, cut at quiet moments.
+
+    Pieces are 16 kHz mono WAV so each fits an upload.
+    """
+    import numpy as np
+
+    mono = clip.mono().resample(UPLOAD_PIECE_RATE)
+    samples = mono.samples
+    rate = UPLOAD_PIECE_RATE
+    total = len(samples)
+    max_len = int(max_seconds * rate)
+    win = max(1, int(SILENCE_WINDOW_SECONDS * rate))
+    pieces = []
+    start = 0
+    while start < total:
+        end = min(total, start + max_len)
+        if end < total:
+            lo = max(start + max_len // 2, end - int(SILENCE_SEARCH_SECONDS * rate))
+            region = samples[lo:end]
+            n = len(region) // win
+            if n > 0:
+                energy = (region[: n * win].reshape(n, win) ** 2).mean(axis=1)
+                end = lo + int(np.argmin(energy)) * win + win // 2
+        piece = samples[start:end]
+        from .audio import AudioClip
+
+        pieces.append((start / rate, AudioClip.from_array(piece, rate, format="wav")))
+        start = end
+    return pieces

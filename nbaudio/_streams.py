@@ -1,0 +1,239 @@
+"""Streaming results: iterators that yield as bytes arrive and end with the assembled result.
+
+Each stream owns one HTTP response. Iterate it for deltas; when it is exhausted `.result`
+holds the assembled object (also the generator's StopIteration value). `collect()` drains
+it and returns the result. If the connection breaks after data arrived, a
+StreamInterruptedError carries the partial result; a stream is never retried.
+SSE is parsed only when the response says `text/event-stream` (some servers ignore
+`stream_format` and send raw audio).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+import requests
+
+from .audio import AudioClip, sniff_format
+from .chat import ChatReply, ChatStreamAssembler
+from .errors import APIResponseError, APITimeoutError, StreamInterruptedError
+from .sse import SSEParser
+from .transcript import Transcript
+
+log = logging.getLogger("nbaudio")
+T = TypeVar("T")
+_CHUNK_BYTES = 4096
+
+
+class _Stream(Generic[T]):
+    result: T | None
+
+    def __init__(self, response: requests.Response, redact: Callable[[str], str]) -> None:
+        self.response = response
+        self.request_id = response.headers.get("x-request-id")
+        self.result = None
+        self._redact = redact
+        self._iter: Iterator[Any] | None = None
+        self._started = False
+
+    @property
+    def is_sse(self) -> bool:
+        return "text/event-stream" in self.response.headers.get("content-type", "")
+
+    def _raw_chunks(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.response.iter_content(chunk_size=_CHUNK_BYTES):
+                if chunk:
+                    yield chunk
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+                requests.exceptions.ReadTimeout) as exc:
+            timeout = isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower()
+            kind = "timed out" if timeout else "was interrupted"
+            raise StreamInterruptedError(
+                self._redact(f"the stream {kind} after data arrived: {type(exc).__name__}"),
+                partial=self._partial(), request_id=self.request_id,
+            ) from None
+        finally:
+            self.response.close()
+
+    def _events(self) -> Iterator[dict[str, Any]]:
+        parser = SSEParser()
+
+        def decode(events):
+            for ev in events:
+                if ev.data.strip() == "[DONE]":
+                    return
+                try:
+                    data = json.loads(ev.data)
+                except ValueError:
+                    raise APIResponseError(f"stream event is not JSON: {ev.data[:80]!r}") from None
+                if isinstance(data, dict) and "error" in data and len(data) <= 2:
+                    from .errors import make_status_error
+
+                    raise make_status_error(500, ev.data, request_id=self.request_id)
+                yield data
+
+        for chunk in self._raw_chunks():
+            yield from decode(parser.feed(chunk))
+        yield from decode(parser.close())
+
+    def _partial(self) -> Any:
+        return None
+
+    def _generate(self) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __iter__(self):
+        if self._iter is None:
+            self._iter = self._generate()
+        return self._iter
+
+    def __next__(self):
+        return next(iter(self))
+
+    def collect(self) -> T:
+        """Read the stream to its end and return the assembled result."""
+        for _ in self:
+            pass
+        return self.result  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "done" if self.result is not None else "open"
+        return f"<{type(self).__name__} {state}>"
+
+
+class SpeechStream(_Stream[AudioClip]):
+    """Yields audio bytes as they arrive; `.result` is the whole AudioClip."""
+
+    def __init__(self, response, redact, response_format: str) -> None:
+        super().__init__(response, redact)
+        self.response_format = response_format
+        self.usage: dict[str, Any] | None = None
+        self._buf = bytearray()
+
+    def _partial(self) -> AudioClip | None:
+        return self._clip() if self._buf else None
+
+    def _clip(self) -> AudioClip:
+        data = bytes(self._buf)
+        fmt = sniff_format(data) or self.response_format
+        if fmt == "pcm" and len(data) % 2:
+            data = data[:-1]
+        return AudioClip(data, fmt)
+
+    def _generate(self):
+        if self.is_sse:
+            for ev in self._events():
+                if ev.get("type") == "speech.audio.delta":
+                    try:
+                        piece = base64.b64decode(ev.get("audio", ""))
+                    except (ValueError, TypeError):
+                        raise APIResponseError("a speech.audio.delta event is not valid base64") from None
+                    self._buf.extend(piece)
+                    yield piece
+                elif ev.get("type") == "speech.audio.done":
+                    self.usage = ev.get("usage")
+        else:
+            for chunk in self._raw_chunks():
+                self._buf.extend(chunk)
+                yield chunk
+        if not self._buf:
+            raise APIResponseError("the speech stream ended without audio")
+        self.result = self._clip()
+        return self.result
+
+
+class TranscriptionStream(_Stream[Transcript]):
+    """Yields text deltas (str) as they arrive; `.result` is the Transcript. `.events` keeps every event."""
+
+    def __init__(self, response, redact, response_format: str, audio: AudioClip | None) -> None:
+        super().__init__(response, redact)
+        self.response_format = response_format
+        self.audio = audio
+        self.events: list[dict[str, Any]] = []
+        self._text: list[str] = []
+
+    def _partial(self) -> Transcript | None:
+        return Transcript(text="".join(self._text), audio=self.audio) if self._text else None
+
+    def _generate(self):
+        if not self.is_sse:  # server ignored stream=true: the whole body is the answer
+            body = b"".join(self._raw_chunks())
+            self.result = Transcript.from_response(body, self.response_format)
+            self.result.audio = self.audio
+            if self.result.text:
+                yield self.result.text
+            return self.result
+        done: dict[str, Any] | None = None
+        segments = []
+        for ev in self._events():
+            self.events.append(ev)
+            kind = ev.get("type")
+            if kind == "transcript.text.delta":
+                self._text.append(ev.get("delta", ""))
+                yield ev.get("delta", "")
+            elif kind == "transcript.text.segment":
+                segments.append(ev)
+            elif kind == "transcript.text.done":
+                done = ev
+        if done is None:
+            raise StreamInterruptedError("the transcription stream ended without transcript.text.done",
+                                         partial=self._partial(), request_id=self.request_id)
+        body: dict[str, Any] = {"text": done.get("text", "".join(self._text))}
+        for key in ("logprobs", "usage", "language"):
+            if done.get(key) is not None:
+                body[key] = done[key]
+        if segments:
+            body["segments"] = segments
+        self.result = Transcript.from_dict(body)
+        self.result.audio = self.audio
+        return self.result
+
+
+class ChatStream(_Stream[ChatReply]):
+    """Yields `{"text", "transcript", "audio"}` deltas (audio as pcm16 bytes); `.result` is the ChatReply."""
+
+    def __init__(self, response, redact, audio_format: str, on_done: Callable[[ChatReply], None] | None = None) -> None:
+        super().__init__(response, redact)
+        self._asm = ChatStreamAssembler(audio_format)
+        self._on_done = on_done
+
+    def _partial(self) -> ChatReply | None:
+        return self._asm.reply() if self._asm.chunks else None
+
+    def _generate(self):
+        if not self.is_sse:
+            body = b"".join(self._raw_chunks())
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise APIResponseError("chat stream: the server sent neither events nor JSON") from None
+            self.result = ChatReply.from_response(data, audio_format=self._asm.audio_format)
+            yield {"text": self.result.content or "", "transcript": self.result.transcript or "",
+                   "audio": self.result.audio.data if self.result.audio else b""}
+        else:
+            for chunk in self._events():
+                added = self._asm.feed(chunk)
+                if added["text"] or added["transcript"] or added["audio"]:
+                    yield added
+            if self._asm.chunks == 0:
+                raise APIResponseError("the chat stream ended without any chunk")
+            self.result = self._asm.reply()
+        if self._on_done is not None:
+            self._on_done(self.result)
+        return self.result
+
+
+__all__ = ["SpeechStream", "TranscriptionStream", "ChatStream", "APITimeoutError"]

@@ -1,0 +1,592 @@
+"""`AudioClip`: encoded audio bytes plus lazily decoded samples, and turning user input into one.
+
+Decoding goes through soundfile (WAV, FLAC, MP3, OGG/Vorbis/Opus) and PyAV when it is
+installed (AAC, M4A/MP4, WebM). Headerless PCM is the API's s16le mono at 24 kHz unless
+told otherwise. WAV written by streaming servers carries 0xFFFFFFFF as RIFF and data sizes
+(the relay example starts `UklGRv////9XQVZF`); those sizes are set from the real length
+before decoding.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import struct
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
+
+from .errors import AudioDecodeError, InvalidInputError, MissingDependencyError
+from .spec import MIME_TYPES, PCM_SAMPLE_RATE
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["AudioClip", "as_audio_clip", "sniff_format", "AudioInput"]
+
+# What `audio=` arguments accept.
+AudioInput = Any  # str | os.PathLike | bytes | BinaryIO | AudioClip | tuple[np.ndarray, int]
+
+_SOUNDFILE_FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "ogg": "OGG", "opus": "OGG"}
+_AV_FORMATS = {"aac", "m4a", "mp4", "webm"}
+_KNOWN_FORMATS = set(_SOUNDFILE_FORMATS) | _AV_FORMATS | {"pcm"}
+_FORMAT_ALIASES = {"pcm16": "pcm", "wave": "wav", "oga": "ogg", "mpeg": "mp3", "mpga": "mp3", "weba": "webm"}
+# Opus only runs at these rates; anything else is resampled to 48 kHz before encoding.
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_STREAMING_SIZE = 0xFFFFFFFF
+# Speech-friendly MP3 bitrate for soundfile (0 = best .. 1 = smallest).
+_MP3_COMPRESSION = 0.5
+
+
+def _normalise_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    f = fmt.lower().lstrip(".")
+    return _FORMAT_ALIASES.get(f, f)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The container/codec of encoded audio bytes, from their magic numbers, or None."""
+    head = bytes(data[:64])
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "opus" if b"OpusHead" in head else "ogg"
+    if head[:3] == b"ID3":
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+        # ADTS (AAC) has layer bits 00; MPEG audio layer III has 01.
+        return "aac" if (head[1] & 0x06) == 0 else "mp3"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    return None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    sample = bytes(data[:512])
+    if not sample:
+        return False
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable / len(text) > 0.95
+
+
+def _fix_streaming_wav(data: bytes) -> bytes:
+    """Set RIFF/data chunk sizes that streaming servers leave as 0xFFFFFFFF (or too large)."""
+    if len(data) < 12:
+        return data
+    riff_size = struct.unpack_from("<I", data, 4)[0]
+    buf = None
+    if riff_size != len(data) - 8:
+        buf = bytearray(data)
+        struct.pack_into("<I", buf, 4, len(data) - 8)
+    pos = 12
+    while pos + 8 <= len(data):
+        cid = data[pos : pos + 4]
+        size = struct.unpack_from("<I", data, pos + 4)[0]
+        if cid == b"data":
+            real = len(data) - pos - 8
+            if size == _STREAMING_SIZE or size > real:
+                buf = buf if buf is not None else bytearray(data)
+                struct.pack_into("<I", buf, pos + 4, real - (real % 2))
+            break
+        pos += 8 + size + (size & 1)
+    return bytes(buf) if buf is not None else data
+
+
+class AudioClip:
+    """Audio as encoded bytes (`data`, `format`) with samples decoded on first use.
+
+    Build one with `AudioClip.from_file(path)`, `AudioClip.from_array(samples, rate)`,
+    `AudioClip.from_bytes(data)` or `AudioClip.from_base64(text)`.
+    """
+
+    __slots__ = ("_data", "format", "_samples", "_sample_rate", "_channels", "name", "__weakref__")
+
+    def __init__(
+        self,
+        data: bytes,
+        format: str | None = None,
+        *,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidInputError(
+                f"AudioClip data must be bytes, not {type(data).__name__}; "
+                "use AudioClip.from_file(path) or AudioClip.from_array(samples, sample_rate)"
+            )
+        data = bytes(data)
+        fmt = _normalise_format(format) or sniff_format(data)
+        if fmt is None:
+            raise AudioDecodeError(_unknown_format_message(data, name))
+        if fmt not in _KNOWN_FORMATS:
+            raise InvalidInputError(
+                f"unknown audio format {format!r}; use one of {', '.join(sorted(_KNOWN_FORMATS))}", param="format"
+            )
+        if fmt == "wav":
+            data = _fix_streaming_wav(data)
+        self._data: bytes | None = data
+        self.format = fmt
+        self._samples = None
+        self._sample_rate = sample_rate if sample_rate else (PCM_SAMPLE_RATE if fmt == "pcm" else None)
+        self._channels = channels if channels else (1 if fmt == "pcm" else None)
+        self.name = name
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, format: str | None = None, *, sample_rate: int | None = None, name: str | None = None
+    ) -> "AudioClip":
+        return cls(data, format, sample_rate=sample_rate, name=name)
+
+    @classmethod
+    def from_base64(cls, text: str, format: str | None = None, *, sample_rate: int | None = None) -> "AudioClip":
+        try:
+            data = base64.b64decode(text, validate=False)
+        except (ValueError, TypeError) as exc:
+            raise AudioDecodeError(f"audio data is not valid base64: {exc}") from None
+        return cls(data, format, sample_rate=sample_rate)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, format: str | None = None) -> "AudioClip":
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise InvalidInputError(f"audio file not found: {str(p)!r}; check the path (relative to {os.getcwd()!r})")
+        if p.is_dir():
+            raise InvalidInputError(f"{str(p)!r} is a folder, not an audio file")
+        data = p.read_bytes()
+        if not data:
+            raise AudioDecodeError(f"audio file {str(p)!r} is empty (0 bytes); record or export it again")
+        fmt = _normalise_format(format) or sniff_format(data)
+        if fmt is None and p.suffix.lower().lstrip(".") in ("pcm", "raw"):
+            fmt = "pcm"
+        if fmt is None:
+            raise AudioDecodeError(_unknown_format_message(data, p.name))
+        return cls(data, fmt, name=p.name)
+
+    @classmethod
+    def from_array(cls, samples: Any, sample_rate: int, *, format: str = "wav", name: str | None = None) -> "AudioClip":
+        """A clip from samples: float in [-1, 1] or int16, shape (frames,) or (frames, channels)."""
+        import numpy as np
+
+        arr = _as_float_samples(samples)
+        try:
+            rate = int(sample_rate)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"sample_rate must be a positive integer, not {sample_rate!r}") from None
+        if rate <= 0 or rate != sample_rate:
+            raise InvalidInputError(f"sample_rate must be a positive integer number of Hz, not {sample_rate!r}")
+        fmt = _normalise_format(format)
+        if fmt not in _KNOWN_FORMATS:
+            raise InvalidInputError(f"unknown audio format {format!r}", param="format")
+        clip = cls.__new__(cls)
+        clip._data = None  # encoded on first use of .data
+        clip.format = fmt
+        clip._samples = np.ascontiguousarray(arr, dtype=np.float32)
+        clip._sample_rate = rate
+        clip._channels = 1 if arr.ndim == 1 else arr.shape[1]
+        clip.name = name
+        return clip
+
+    @classmethod
+    def concatenate(cls, clips: Iterable["AudioClip"], *, format: str | None = None) -> "AudioClip":
+        """Join clips end to end (resampled to the first clip's rate), in the first clip's format."""
+        import numpy as np
+
+        clips = list(clips)
+        if not clips:
+            raise InvalidInputError("concatenate needs at least one clip")
+        rate = clips[0].sample_rate
+        channels = max(c.channels for c in clips)
+        parts = []
+        for c in clips:
+            s = c.resample(rate).samples if c.sample_rate != rate else c.samples
+            if s.ndim == 1 and channels > 1:
+                s = np.repeat(s[:, None], channels, axis=1)
+            parts.append(s)
+        fmt = format or clips[0].format
+        return cls.from_array(np.concatenate(parts), rate, format=fmt, name=clips[0].name)
+
+    # ---- encoded view ---------------------------------------------------------------------
+    @property
+    def data(self) -> bytes:
+        """The encoded bytes, in `format`."""
+        if self._data is None:
+            self._data = _encode(self.samples, self.sample_rate, self.format)
+        return self._data
+
+    @property
+    def mime_type(self) -> str:
+        return MIME_TYPES.get(self.format, "application/octet-stream")
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+    def to_base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    # ---- decoded view ---------------------------------------------------------------------
+    def _decode(self) -> None:
+        if self._samples is None:
+            self._samples, rate, ch = _decode(self._data or b"", self.format, self._sample_rate, self._channels)
+            self._sample_rate, self._channels = rate, ch
+
+    @property
+    def samples(self) -> "np.ndarray":
+        """float32 samples in [-1, 1]: shape (frames,) for mono, (frames, channels) otherwise."""
+        self._decode()
+        return self._samples
+
+    @property
+    def sample_rate(self) -> int:
+        if self._sample_rate is None:
+            self._decode()
+        return self._sample_rate
+
+    @property
+    def channels(self) -> int:
+        if self._channels is None:
+            self._decode()
+        return self._channels
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+    def mono(self) -> "AudioClip":
+        if self.channels == 1:
+            return self
+        return AudioClip.from_array(self.samples.mean(axis=1), self.sample_rate, format=self.format, name=self.name)
+
+    def resample(self, sample_rate: int) -> "AudioClip":
+        """The clip at another sample rate (soxr, high quality)."""
+        if sample_rate == self.sample_rate:
+            return self
+        return AudioClip.from_array(
+            resample(self.samples, self.sample_rate, sample_rate), sample_rate, format=self.format, name=self.name
+        )
+
+    def slice(self, start: float = 0.0, end: float | None = None) -> "AudioClip":
+        """The part between `start` and `end` seconds."""
+        a = max(0, int(round(start * self.sample_rate)))
+        b = self.frames if end is None else min(self.frames, int(round(end * self.sample_rate)))
+        return AudioClip.from_array(self.samples[a:b], self.sample_rate, format=self.format, name=self.name)
+
+    # ---- conversion ---------------------------------------------------------------------
+    def encode(self, format: str, *, sample_rate: int | None = None) -> "AudioClip":
+        """The same audio in another format (and optionally another sample rate)."""
+        fmt = _normalise_format(format)
+        if fmt not in _KNOWN_FORMATS:
+            raise InvalidInputError(f"unknown audio format {format!r}; use one of {', '.join(sorted(_KNOWN_FORMATS))}")
+        if fmt == "pcm":
+            sample_rate = sample_rate or PCM_SAMPLE_RATE
+        if fmt == self.format and sample_rate in (None, self.sample_rate) and self._data is not None:
+            return self
+        src = self.resample(sample_rate) if sample_rate and sample_rate != self.sample_rate else self
+        samples = src.samples if fmt != "pcm" else src.mono().samples
+        clip = AudioClip(_encode(samples, src.sample_rate, fmt), fmt, sample_rate=src.sample_rate,
+                         channels=1 if samples.ndim == 1 else samples.shape[1], name=self.name)
+        if fmt in ("wav", "pcm", "flac"):
+            clip._samples = samples  # lossless: keep the decoded view
+        return clip
+
+    def to_wav(self) -> bytes:
+        """16-bit PCM WAV bytes with correct header sizes."""
+        if self.format == "wav" and self._data is not None:
+            return self._data
+        return _encode(self.samples, self.sample_rate, "wav")
+
+    def to_pcm16(self, sample_rate: int = PCM_SAMPLE_RATE) -> bytes:
+        """Headerless s16le mono bytes (the API's `pcm`)."""
+        return self.encode("pcm", sample_rate=sample_rate).data
+
+    def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
+        """Write the clip; the format comes from `format` or the file's suffix (converted if needed)."""
+        p = Path(path).expanduser()
+        fmt = _normalise_format(format) or _normalise_format(p.suffix) or self.format
+        if fmt not in _KNOWN_FORMATS:
+            raise InvalidInputError(f"cannot save as {p.suffix!r}; use one of {', '.join(sorted(_KNOWN_FORMATS))}")
+        if not p.suffix:
+            p = p.with_suffix("." + ("ogg" if fmt == "opus" else fmt))
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(self.data if fmt == self.format else self.encode(fmt).data)
+        return p
+
+    # ---- display --------------------------------------------------------------------------
+    def _describe(self) -> str:
+        bits = [self.format]
+        if self._samples is not None or (self._data is not None and self.format in ("wav", "pcm")):
+            try:
+                bits.append(f"{self.duration:.2f} s")
+                bits.append(f"{self.sample_rate} Hz")
+                bits.append("mono" if self.channels == 1 else f"{self.channels} ch")
+            except AudioDecodeError:
+                bits.append("undecodable")
+        if self._data is not None:
+            bits.append(_human_bytes(len(self._data)))
+        return " ".join(bits)
+
+    def __repr__(self) -> str:
+        name = f" {self.name!r}" if self.name else ""
+        return f"<AudioClip{name} {self._describe()}>"
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AudioClip):
+            return NotImplemented
+        return self.format == other.format and self.data == other.data
+
+    __hash__ = None  # mutable caches; not hashable
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    def plot(self, ax=None, **kw):
+        """Waveform (min/max envelope) on a matplotlib Axes, which is returned."""
+        from .display import plot_waveform
+
+        return plot_waveform(self, ax=ax, **kw)
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+def _unknown_format_message(data: bytes, name: str | None) -> str:
+    what = f"{name!r}" if name else "these bytes"
+    if not data:
+        return f"{what}: audio is empty (0 bytes)"
+    if _looks_like_text(data):
+        return (f"{what} looks like text, not audio; pass an audio file (wav, mp3, flac, ogg, m4a, webm) "
+                "or give the format of raw PCM with format='pcm'")
+    return (f"cannot tell the audio format of {what} (no WAV/FLAC/MP3/OGG/M4A/WebM header); "
+            "pass format='...' if it is raw PCM, or convert it to WAV")
+
+
+def _as_float_samples(samples: Any) -> "np.ndarray":
+    import numpy as np
+
+    try:
+        arr = np.asarray(samples)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"samples must be a numeric array: {exc}") from None
+    if arr.dtype.kind not in "iuf":
+        raise InvalidInputError(f"samples must be numeric (float or int16), not dtype {arr.dtype}")
+    if arr.ndim == 2 and arr.shape[0] < arr.shape[1] and arr.shape[0] <= 8:
+        arr = arr.T  # (channels, frames) -> (frames, channels), as librosa/torch hand them out
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim not in (1, 2) or arr.size == 0:
+        raise InvalidInputError(f"samples must be a non-empty 1-D (mono) or 2-D (frames, channels) array, got shape {arr.shape}")
+    if arr.dtype.kind in "iu":
+        info = np.iinfo(arr.dtype)
+        arr = arr.astype(np.float32) / float(max(abs(info.min), info.max))
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        raise InvalidInputError("samples contain NaN or infinity; clean them (e.g. numpy.nan_to_num) first")
+    return arr
+
+
+def resample(samples: "np.ndarray", rate_in: int, rate_out: int) -> "np.ndarray":
+    """Resample float32 samples with soxr."""
+    import numpy as np
+    import soxr
+
+    if rate_in == rate_out:
+        return samples
+    return np.asarray(soxr.resample(samples, rate_in, rate_out), dtype=np.float32)
+
+
+def _decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None):
+    import numpy as np
+
+    if not data:
+        raise AudioDecodeError("audio is empty (0 bytes)")
+    if fmt == "pcm":
+        ch = channels or 1
+        usable = len(data) - len(data) % (2 * ch)
+        arr = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+        if ch > 1:
+            arr = arr.reshape(-1, ch)
+        return arr, sample_rate or PCM_SAMPLE_RATE, ch
+    if fmt in _SOUNDFILE_FORMATS:
+        import soundfile as sf
+
+        try:
+            arr, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+            if fmt in ("mp3", "ogg", "opus"):
+                try:
+                    return _decode_av(data, fmt)
+                except (AudioDecodeError, MissingDependencyError):
+                    pass
+            raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
+        ch = 1 if arr.ndim == 1 else arr.shape[1]
+        return arr, int(rate), ch
+    return _decode_av(data, fmt)
+
+
+def _decode_av(data: bytes, fmt: str):
+    import numpy as np
+
+    try:
+        import av
+    except ImportError:
+        raise MissingDependencyError(
+            f"decoding {fmt.upper()} audio needs PyAV: pip install av  (or convert the file to WAV, MP3 or FLAC)"
+        ) from None
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioDecodeError(f"the {fmt} data has no audio stream")
+            rate = stream.codec_context.sample_rate
+            chunks = []
+            for frame in container.decode(stream):
+                arr = frame.to_ndarray()
+                if arr.dtype.kind in "iu":
+                    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+                if frame.format.is_planar:
+                    arr = arr.T
+                else:
+                    arr = arr.reshape(-1, len(frame.layout.channels))
+                chunks.append(arr.astype(np.float32))
+    except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+        raise AudioDecodeError(f"cannot decode {fmt} audio ({exc}); the file may be corrupt") from None
+    if not chunks:
+        raise AudioDecodeError(f"the {fmt} data decodes to no audio")
+    arr = np.concatenate(chunks)
+    if arr.shape[1] == 1:
+        arr = arr[:, 0]
+    return arr, int(rate), 1 if arr.ndim == 1 else arr.shape[1]
+
+
+def _encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
+    import numpy as np
+
+    if fmt == "pcm":
+        mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+        return (np.clip(mono, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+    if fmt in _AV_FORMATS:
+        return _encode_av(samples, rate, fmt)
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    kw: dict[str, Any] = {}
+    if fmt == "wav":
+        kw = {"format": "WAV", "subtype": "PCM_16"}
+    elif fmt == "flac":
+        kw = {"format": "FLAC", "subtype": "PCM_16"}
+    elif fmt == "mp3":
+        kw = {"format": "MP3", "subtype": "MPEG_LAYER_III", "compression_level": _MP3_COMPRESSION}
+    elif fmt in ("opus", "ogg"):
+        kw = {"format": "OGG", "subtype": "OPUS" if fmt == "opus" else "VORBIS"}
+        if fmt == "opus" and rate not in _OPUS_RATES:
+            samples, rate = resample(samples, rate, 48000), 48000
+    try:
+        sf.write(buf, np.clip(samples, -1.0, 1.0), rate, **kw)
+    except (sf.LibsndfileError, TypeError, ValueError) as exc:
+        raise MissingDependencyError(
+            f"this soundfile/libsndfile cannot write {fmt}: {exc}; upgrade soundfile (pip install -U soundfile)"
+        ) from None
+    return buf.getvalue()
+
+
+def _encode_av(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
+    import numpy as np
+
+    try:
+        import av
+    except ImportError:
+        raise MissingDependencyError(f"encoding {fmt.upper()} needs PyAV: pip install av") from None
+    container_fmt = {"aac": "adts", "m4a": "ipod", "mp4": "mp4", "webm": "webm"}[fmt]
+    codec = "libopus" if fmt == "webm" else "aac"
+    if codec == "libopus" and rate not in _OPUS_RATES:
+        samples, rate = resample(samples, rate, 48000), 48000
+    mono = samples if samples.ndim == 1 else samples.mean(axis=1)
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format=container_fmt) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        pcm = (np.clip(mono, -1, 1) * 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
+    """Turn any accepted audio argument into an AudioClip, or raise a clear InvalidInputError.
+
+    Accepted: a path (str / PathLike), bytes, a binary file object, an AudioClip,
+    or `(samples, sample_rate)`.
+    """
+    if isinstance(audio, AudioClip):
+        return audio
+    if audio is None:
+        raise InvalidInputError(f"{param} is required: pass a path, bytes, a file, an AudioClip or (samples, sample_rate)", param=param)
+    if isinstance(audio, (str, os.PathLike)):
+        s = os.fspath(audio)
+        if isinstance(s, str) and not s.strip():
+            raise InvalidInputError(f"{param} is an empty path", param=param)
+        if isinstance(s, str) and "\n" in s:
+            raise InvalidInputError(f"{param} looks like text, not a path; pass an audio file path", param=param)
+        return AudioClip.from_file(s)
+    if isinstance(audio, (bytes, bytearray, memoryview)):
+        if not len(audio):
+            raise AudioDecodeError(f"{param} is empty (0 bytes)")
+        return AudioClip(bytes(audio))
+    if isinstance(audio, tuple):
+        if len(audio) != 2:
+            raise InvalidInputError(f"{param} as a tuple must be (samples, sample_rate)", param=param)
+        samples, rate = audio
+        if isinstance(samples, (int, float)) and not isinstance(rate, (int, float)):
+            samples, rate = rate, samples  # (rate, samples), as scipy.io.wavfile.read returns
+        return AudioClip.from_array(samples, rate)
+    if hasattr(audio, "read"):
+        data = audio.read()
+        if isinstance(data, str):
+            raise InvalidInputError(f"{param} is a text-mode file; open it with 'rb'", param=param)
+        name = os.path.basename(getattr(audio, "name", "") or "") or None
+        if not data:
+            raise AudioDecodeError(f"{param} file {name or ''} is empty (0 bytes)".replace("  ", " "))
+        fmt = sniff_format(data)
+        if fmt is None and name and Path(name).suffix.lower() in (".pcm", ".raw"):
+            fmt = "pcm"
+        return AudioClip(data, fmt, name=name)
+    clip = getattr(audio, "clip", None)  # recorders, replies
+    if isinstance(clip, AudioClip):
+        return clip
+    audio_attr = getattr(audio, "audio", None)
+    if isinstance(audio_attr, AudioClip):
+        return audio_attr
+    raise InvalidInputError(
+        f"{param} must be a path, bytes, a binary file, an AudioClip or (samples, sample_rate), not {type(audio).__name__}",
+        param=param,
+    )

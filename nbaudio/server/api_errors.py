@@ -1,0 +1,117 @@
+"""Every error the engine sends is OpenAI's `{"error": {message, type, param, code}}`.
+
+Routes raise `EngineError`; the handlers here turn it, FastAPI's validation errors, unknown
+routes and unexpected exceptions into that shape. A traceback goes to the server log, never
+into a response body.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError, error_payload
+
+__all__ = ["EngineError", "install_error_handlers", "error_response", "bad_request", "validation_message"]
+
+log = logging.getLogger("nbaudio.server")
+
+
+class EngineError(Exception):
+    """An error response: status, message (what went wrong and how to fix it), param, code."""
+
+    def __init__(self, status_code: int, message: str, *, param: str | None = None, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = headers
+
+
+def bad_request(message: str, param: str | None = None, code: str | None = None) -> EngineError:
+    return EngineError(400, message, param=param, code=code)
+
+
+def error_response(status_code: int, message: str, *, param: str | None = None, code: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_payload(message, status_code=status_code, param=param, code=code),
+                        status_code=status_code, headers=headers)
+
+
+def _loc_param(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    if not parts:
+        return None
+    out = str(parts[0])
+    for p in parts[1:]:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """One OpenAI-style sentence for pydantic/FastAPI validation errors, and the first param."""
+    msgs, first = [], None
+    for e in errors:
+        param = _loc_param(e.get("loc", ()))
+        first = first or param
+        kind = e.get("type", "")
+        if kind == "missing":
+            msgs.append(f"Missing required parameter: '{param}'.")
+        elif kind == "json_invalid":
+            msgs.append("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+                        "HTTP library correctly. The OpenAI API expects a JSON payload.)")
+        elif kind == "extra_forbidden":
+            msgs.append(f"Unrecognized request argument supplied: {param}")
+        else:
+            got = e.get("input")
+            got_s = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+            msgs.append(f"Invalid value for '{param}': {e.get('msg', 'invalid')} (got {got_s[:80]}).")
+    return " ".join(msgs) or "Invalid request.", first
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EngineError)
+    async def _engine_error(request: Request, exc: EngineError) -> JSONResponse:
+        return error_response(exc.status_code, exc.message, param=exc.param, code=exc.code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # OpenAI answers malformed requests with 400, not FastAPI's 422.
+        message, param = validation_message(list(exc.errors()))
+        return error_response(400, message, param=param)
+
+    @app.exception_handler(AudioDecodeError)
+    async def _decode(request: Request, exc: AudioDecodeError) -> JSONResponse:
+        return error_response(400, f"Invalid file: {exc.message}", param=exc.param or "file", code="invalid_value")
+
+    @app.exception_handler(InvalidInputError)
+    async def _invalid(request: Request, exc: InvalidInputError) -> JSONResponse:
+        return error_response(400, exc.message, param=exc.param)
+
+    @app.exception_handler(MissingDependencyError)
+    async def _missing(request: Request, exc: MissingDependencyError) -> JSONResponse:
+        return error_response(503, f"The local engine cannot do this here: {exc}", code="engine_unavailable")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            message = f"Invalid URL ({request.method} {request.url.path})"
+        elif exc.status_code == 405:
+            message = f"Method {request.method} is not allowed for {request.url.path}"
+        else:
+            message = str(exc.detail)
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The server boundary: log the traceback for the operator, answer without it.
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return error_response(500, f"The local engine failed while handling this request ({type(exc).__name__}); "
+                                   "see the server log for details.")

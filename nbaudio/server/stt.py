@@ -1,0 +1,208 @@
+"""Speech to text with faster-whisper: transcription, translation, words, token logprobs.
+
+Routing (`pick_model`): English goes to the English-only model (tiny.en by default, fast),
+any other language to the multilingual one (base). When the request names no language,
+the multilingual model detects it first and English audio still goes to tiny.en.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from .tokens import AUDIO_TOKENS_PER_SECOND
+
+if TYPE_CHECKING:
+    from .models import ModelRegistry, ModelSource
+    from .settings import Settings
+
+__all__ = ["WhisperEngine", "SttRequest", "SttSegment", "pick_engine", "LANGUAGES", "language_code",
+           "SAMPLE_RATE"]
+
+SAMPLE_RATE = 16000  # what Whisper listens at
+
+# Whisper's languages (code -> name), as in openai/whisper's tokenizer; verbose_json reports names.
+LANGUAGES: dict[str, str] = {
+    "en": "english", "zh": "chinese", "de": "german", "es": "spanish", "ru": "russian", "ko": "korean",
+    "fr": "french", "ja": "japanese", "pt": "portuguese", "tr": "turkish", "pl": "polish", "ca": "catalan",
+    "nl": "dutch", "ar": "arabic", "sv": "swedish", "it": "italian", "id": "indonesian", "hi": "hindi",
+    "fi": "finnish", "vi": "vietnamese", "he": "hebrew", "uk": "ukrainian", "el": "greek", "ms": "malay",
+    "cs": "czech", "ro": "romanian", "da": "danish", "hu": "hungarian", "ta": "tamil", "no": "norwegian",
+    "th": "thai", "ur": "urdu", "hr": "croatian", "bg": "bulgarian", "lt": "lithuanian", "la": "latin",
+    "mi": "maori", "ml": "malayalam", "cy": "welsh", "sk": "slovak", "te": "telugu", "fa": "persian",
+    "lv": "latvian", "bn": "bengali", "sr": "serbian", "az": "azerbaijani", "sl": "slovenian", "kn": "kannada",
+    "et": "estonian", "mk": "macedonian", "br": "breton", "eu": "basque", "is": "icelandic", "hy": "armenian",
+    "ne": "nepali", "mn": "mongolian", "bs": "bosnian", "kk": "kazakh", "sq": "albanian", "sw": "swahili",
+    "gl": "galician", "mr": "marathi", "pa": "punjabi", "si": "sinhala", "km": "khmer", "sn": "shona",
+    "yo": "yoruba", "so": "somali", "af": "afrikaans", "oc": "occitan", "ka": "georgian", "be": "belarusian",
+    "tg": "tajik", "sd": "sindhi", "gu": "gujarati", "am": "amharic", "yi": "yiddish", "lo": "lao",
+    "uz": "uzbek", "fo": "faroese", "ht": "haitian creole", "ps": "pashto", "tk": "turkmen", "nn": "nynorsk",
+    "mt": "maltese", "sa": "sanskrit", "lb": "luxembourgish", "my": "myanmar", "bo": "tibetan",
+    "tl": "tagalog", "mg": "malagasy", "as": "assamese", "tt": "tatar", "haw": "hawaiian", "ln": "lingala",
+    "ha": "hausa", "ba": "bashkir", "jw": "javanese", "su": "sundanese", "yue": "cantonese",
+}
+_BY_NAME = {name: code for code, name in LANGUAGES.items()}
+
+
+def language_code(value: str) -> str | None:
+    """ISO-639-1 code for a code or an English language name ('de', 'German', 'en-US'), or None."""
+    v = value.strip().lower().replace("_", "-")
+    if v in LANGUAGES:
+        return v
+    if v in _BY_NAME:
+        return _BY_NAME[v]
+    base = v.split("-")[0]
+    return base if base in LANGUAGES else None
+
+
+@dataclass
+class SttRequest:
+    samples: np.ndarray  # float32 mono at 16 kHz
+    task: str = "transcribe"
+    language: str | None = None
+    prompt: str | None = None
+    temperature: float | None = None
+    words: bool = False
+    logprobs: bool = False
+    vad: bool = False
+
+
+@dataclass
+class SttSegment:
+    id: int
+    seek: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    temperature: float
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+    words: list[dict[str, Any]] = field(default_factory=list)
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _AlignRecorder:
+    """Stands in for the CTranslate2 model and keeps what `align()` computes.
+
+    faster-whisper force-aligns the decoded text tokens to get word times; the same call
+    yields each token's probability (`text_token_probs`), which we keep as the real token
+    logprobs for `include[]=logprobs`. Everything else is passed through.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.sink: list[float] | None = None
+
+    def align(self, *args: Any, **kwargs: Any) -> Any:
+        results = self._model.align(*args, **kwargs)
+        if self.sink is not None:
+            for r in results:
+                self.sink.extend(float(p) for p in r.text_token_probs)
+        return results
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+class WhisperEngine:
+    """One loaded faster-whisper model with its lock (see models.py on why a lock per model)."""
+
+    def __init__(self, source: "ModelSource", settings: "Settings") -> None:
+        from faster_whisper import WhisperModel
+
+        self.name = source.name
+        self.origin = source.origin
+        self.model = WhisperModel(
+            source.path, device="cpu", compute_type="int8", cpu_threads=settings.threads,
+            download_root=str(settings.cache_dir / "hub"),
+        )
+        self.multilingual = bool(self.model.model.is_multilingual)
+        self._recorder = _AlignRecorder(self.model.model)
+        self.model.model = self._recorder
+        self.lock = threading.Lock()
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        with self.lock:
+            lang, prob, _ = self.model.detect_language(samples)
+        return lang, float(prob)
+
+    def segments(self, req: SttRequest) -> tuple[Iterator[SttSegment], dict[str, Any]]:
+        """Decode lazily: the iterator runs the model one 30-second window at a time.
+
+        The lock is taken per window, not for the whole file, so a client that stops reading a
+        stream can never keep the model locked.
+        """
+        from faster_whisper.tokenizer import Tokenizer
+
+        kwargs: dict[str, Any] = {
+            "task": req.task,
+            "language": req.language if self.multilingual else None,
+            "initial_prompt": req.prompt or None,
+            "word_timestamps": req.words or req.logprobs,
+            "vad_filter": req.vad,
+            "beam_size": 5,
+        }
+        if req.temperature is not None and req.temperature > 0:
+            kwargs["temperature"] = [float(req.temperature)]
+        with self.lock:
+            gen, info = self.model.transcribe(req.samples, **kwargs)
+        tokenizer = Tokenizer(self.model.hf_tokenizer, self.multilingual, task=req.task,
+                              language=info.language if self.multilingual else None)
+        eot = tokenizer.eot
+        meta = {"language": info.language if self.multilingual else "en", "duration": float(info.duration),
+                "language_probability": float(info.language_probability)}
+        return self._iterate(gen, req, tokenizer, eot), meta
+
+    def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int) -> Iterator[SttSegment]:
+        probs: list[float] = []
+        while True:
+            with self.lock:
+                self._recorder.sink = probs if req.logprobs else None
+                try:
+                    seg = next(gen)
+                except StopIteration:
+                    return
+                finally:
+                    self._recorder.sink = None
+            out = SttSegment(
+                id=seg.id - 1 if seg.id else 0, seek=int(seg.seek), start=round(float(seg.start), 3),
+                end=round(float(seg.end), 3), text=seg.text, tokens=list(seg.tokens),
+                temperature=float(seg.temperature or 0.0), avg_logprob=float(seg.avg_logprob),
+                compression_ratio=float(seg.compression_ratio), no_speech_prob=float(seg.no_speech_prob),
+            )
+            if req.words and seg.words:
+                out.words = [{"word": w.word, "start": round(float(w.start), 3), "end": round(float(w.end), 3),
+                              "probability": float(w.probability)} for w in seg.words]
+            if req.logprobs:
+                text_tokens = [t for t in seg.tokens if t < eot]
+                mine, probs[:] = probs[: len(text_tokens)], probs[len(text_tokens):]
+                for tok, p in zip(text_tokens, mine):
+                    piece = tokenizer.decode([tok])
+                    out.logprobs.append({"token": piece, "logprob": math.log(max(p, 1e-12)),
+                                         "bytes": list(piece.encode("utf-8"))})
+            yield out
+
+
+def pick_engine(models: "ModelRegistry", samples: np.ndarray, language: str | None, task: str) -> tuple["WhisperEngine", str | None]:
+    """(engine, language code to force) for a request; see the module docstring."""
+    if task == "translate":
+        return models.whisper("multi"), language
+    if language == "en":
+        return models.whisper("en"), "en"
+    if language:
+        return models.whisper("multi"), language
+    multi = models.whisper("multi")
+    detected, _prob = multi.detect_language(samples)
+    if detected == "en":
+        return models.whisper("en"), "en"
+    return multi, detected
+
+
+def audio_input_tokens(seconds: float) -> int:
+    return int(math.ceil(seconds * AUDIO_TOKENS_PER_SECOND))

@@ -1,0 +1,50 @@
+"""Facts of the wire contract (../shared/reference/openai-audio-openapi.yaml), shared by client and engine."""
+
+from __future__ import annotations
+
+# Built-in voices of /audio/speech (VoiceIdsShared plus the older ones the relays list).
+VOICES: tuple[str, ...] = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova",
+    "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+)
+
+SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
+SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+SPEECH_STREAM_FORMATS = ("sse", "audio")
+SPEECH_MAX_INPUT = 4096
+SPEED_MIN, SPEED_MAX = 0.25, 4.0
+
+TRANSCRIPTION_MODELS = (
+    "whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe",
+    "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize",
+)
+TRANSCRIPTION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
+TRANSLATION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+TIMESTAMP_GRANULARITIES = ("word", "segment")
+TRANSCRIPTION_INCLUDE = ("logprobs",)
+MAX_KNOWN_SPEAKERS = 4
+# Upload formats the API accepts (by file extension).
+UPLOAD_FORMATS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+CHAT_AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
+CHAT_INPUT_AUDIO_FORMATS = ("wav", "mp3")
+CHAT_MODALITIES = ("text", "audio")
+CHAT_STREAM_AUDIO_FORMAT = "pcm16"
+
+# Raw PCM from the API: signed 16-bit little-endian, mono, 24 kHz.
+PCM_SAMPLE_RATE = 24000
+
+MIME_TYPES: dict[str, str] = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "ogg": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/L16",
+    "pcm16": "audio/L16",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "webm": "audio/webm",
+}

@@ -1,0 +1,384 @@
+"""`Transcript`, `Segment`, `Word`: parsed from every transcription response format and
+rendered back to each of them (the engine renders with the same code the client parses with)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .errors import APIResponseError, InvalidInputError
+from .spec import TRANSCRIPTION_FORMATS
+
+if TYPE_CHECKING:
+    from .audio import AudioClip
+
+__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp"]
+
+_TIME_RE = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
+_CUE_RE = re.compile(
+    r"(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[^\n]*\n(?P<text>.*?)(?:\n\s*\n|\Z)",
+    re.DOTALL,
+)
+_VTT_VOICE_RE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$", re.DOTALL)
+
+
+def format_timestamp(seconds: float, *, sep: str = ",", always_hours: bool = True) -> str:
+    """01:02:03,450 (SRT) or 01:02:03.450 (VTT)."""
+    ms_total = max(0, int(round(seconds * 1000)))
+    h, rem = divmod(ms_total, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    if h or always_hours:
+        return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+    return f"{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def parse_timestamp(text: str) -> float:
+    m = _TIME_RE.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"not a timestamp: {text!r}")
+    h, mi, s, frac = m.groups()
+    return int(h or 0) * 3600 + int(mi) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+
+@dataclass(slots=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"word": self.word, "start": self.start, "end": self.end}
+        if self.probability is not None:
+            d["probability"] = self.probability
+        return d
+
+    def __repr__(self) -> str:
+        return f"Word({self.word!r}, {self.start:.2f}-{self.end:.2f})"
+
+
+@dataclass(slots=True)
+class Segment:
+    id: int | str
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+    seek: int = 0
+    tokens: list[int] = field(default_factory=list)
+    temperature: float = 0.0
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verbose_json TranscriptionSegment shape."""
+        return {
+            "id": self.id, "seek": self.seek, "start": self.start, "end": self.end, "text": self.text,
+            "tokens": list(self.tokens), "temperature": self.temperature, "avg_logprob": self.avg_logprob,
+            "compression_ratio": self.compression_ratio, "no_speech_prob": self.no_speech_prob,
+        }
+
+    def __repr__(self) -> str:
+        who = f" {self.speaker}:" if self.speaker else ""
+        text = self.text.strip()
+        text = text if len(text) <= 40 else text[:39] + "…"
+        return f"Segment({self.start:.2f}-{self.end:.2f}{who} {text!r})"
+
+
+@dataclass(slots=True, eq=False)
+class Transcript:
+    """A transcription or translation: text plus whatever timing the response carried.
+
+    `audio` is the clip that was transcribed (kept by `transcribe()` so both display together).
+    """
+
+    text: str
+    language: str | None = None
+    duration: float | None = None
+    segments: list[Segment] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    logprobs: list[dict[str, Any]] | None = None
+    usage: dict[str, Any] | None = None
+    task: str = "transcribe"
+    audio: "AudioClip | None" = None
+    raw: Any = None
+
+    # ---- parsing ----------------------------------------------------------------------
+    @classmethod
+    def from_response(cls, body: str | bytes | dict, response_format: str = "json", *, task: str = "transcribe") -> "Transcript":
+        """Parse a response body in any `response_format` (json, text, srt, vtt, verbose_json, diarized_json)."""
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        if isinstance(body, dict):
+            return cls.from_dict(body, task=task)
+        fmt = response_format
+        stripped = body.lstrip("\ufeff \n\r\t")
+        # Some servers answer JSON whatever was asked, others text; trust the body.
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(stripped)
+            except ValueError as exc:
+                if fmt in ("json", "verbose_json", "diarized_json"):
+                    raise APIResponseError(f"transcription response is not valid JSON: {exc}") from None
+            else:
+                if isinstance(data, dict):
+                    return cls.from_dict(data, task=task)
+        if fmt in ("json", "verbose_json", "diarized_json") and not stripped:
+            raise APIResponseError("transcription response is empty")
+        if stripped.startswith("WEBVTT") or fmt == "vtt":
+            return cls.from_vtt(body, task=task)
+        if fmt == "srt" or _CUE_RE.search(body):
+            return cls.from_srt(body, task=task)
+        return cls(text=body.strip(), task=task, raw=body)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> "Transcript":
+        if "text" not in data or not isinstance(data.get("text"), str):
+            raise APIResponseError(f"transcription response has no 'text' field (keys: {', '.join(map(str, data)) or 'none'})")
+        words = [_word(w) for w in data.get("words") or []]
+        segments = []
+        for i, s in enumerate(data.get("segments") or []):
+            seg = Segment(
+                id=s.get("id", i),
+                start=float(s.get("start", 0.0)),
+                end=float(s.get("end", 0.0)),
+                text=str(s.get("text", "")),
+                speaker=s.get("speaker"),
+                words=[_word(w) for w in s.get("words") or []],
+                seek=int(s.get("seek", 0) or 0),
+                tokens=list(s.get("tokens") or []),
+                temperature=float(s.get("temperature", 0.0) or 0.0),
+                avg_logprob=float(s.get("avg_logprob", 0.0) or 0.0),
+                compression_ratio=float(s.get("compression_ratio", 0.0) or 0.0),
+                no_speech_prob=float(s.get("no_speech_prob", 0.0) or 0.0),
+            )
+            segments.append(seg)
+        if words and segments and not any(s.words for s in segments):
+            _attach_words(segments, words)
+        duration = data.get("duration")
+        usage = data.get("usage")
+        if duration is None and isinstance(usage, dict) and usage.get("type") == "duration":
+            duration = usage.get("seconds")
+        return cls(
+            text=data["text"],
+            language=data.get("language"),
+            duration=float(duration) if duration is not None else None,
+            segments=segments,
+            words=words,
+            logprobs=data.get("logprobs"),
+            usage=usage,
+            task=data.get("task", task) or task,
+            raw=data,
+        )
+
+    @classmethod
+    def from_srt(cls, text: str, *, task: str = "transcribe") -> "Transcript":
+        return cls._from_cues(text, task=task)
+
+    @classmethod
+    def from_vtt(cls, text: str, *, task: str = "transcribe") -> "Transcript":
+        body = text.replace("\r\n", "\n")
+        if body.lstrip("\ufeff").startswith("WEBVTT"):
+            body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
+        return cls._from_cues(body, task=task, raw=text)
+
+    @classmethod
+    def _from_cues(cls, text: str, *, task: str, raw: str | None = None) -> "Transcript":
+        segments = []
+        for i, m in enumerate(_CUE_RE.finditer(text.replace("\r\n", "\n") + "\n")):
+            cue = m.group("text").strip()
+            speaker = None
+            v = _VTT_VOICE_RE.match(cue)
+            if v:
+                speaker, cue = v.group(1).strip(), v.group(2).strip()
+            segments.append(
+                Segment(id=i, start=parse_timestamp(m.group("start")), end=parse_timestamp(m.group("end")),
+                        text=cue, speaker=speaker)
+            )
+        full = " ".join(s.text for s in segments)
+        return cls(text=full, segments=segments, task=task, raw=raw if raw is not None else text,
+                   duration=segments[-1].end if segments else None)
+
+    # ---- derived ----------------------------------------------------------------------
+    @property
+    def speakers(self) -> list[str]:
+        """Speaker labels in order of first appearance (diarized output)."""
+        seen: dict[str, None] = {}
+        for s in self.segments:
+            if s.speaker:
+                seen.setdefault(s.speaker)
+        return list(seen)
+
+    def all_words(self) -> list[Word]:
+        """Word timestamps, from the top level or gathered from the segments."""
+        if self.words:
+            return list(self.words)
+        return [w for s in self.segments for w in s.words]
+
+    def shifted(self, offset: float) -> "Transcript":
+        """A copy with every time moved by `offset` seconds (for pieces of a longer file)."""
+        segs = [
+            replace(s, start=s.start + offset, end=s.end + offset,
+                    words=[replace(w, start=w.start + offset, end=w.end + offset) for w in s.words])
+            for s in self.segments
+        ]
+        words = [replace(w, start=w.start + offset, end=w.end + offset) for w in self.words]
+        return replace(self, segments=segs, words=words)
+
+    @classmethod
+    def join(cls, pieces: Iterable[tuple[float, "Transcript"]], *, audio: "AudioClip | None" = None) -> "Transcript":
+        """One transcript from pieces at offsets (seconds) in a longer file."""
+        segments: list[Segment] = []
+        words: list[Word] = []
+        texts, langs, logprobs = [], [], []
+        duration = 0.0
+        task = "transcribe"
+        for offset, t in pieces:
+            s = t.shifted(offset)
+            for seg in s.segments:
+                seg.id = len(segments)
+                segments.append(seg)
+            words.extend(s.words)
+            if t.text.strip():
+                texts.append(t.text.strip())
+            if t.language:
+                langs.append(t.language)
+            if t.logprobs:
+                logprobs.extend(t.logprobs)
+            duration = max(duration, offset + (t.duration or 0.0))
+            task = t.task
+        return cls(
+            text=" ".join(texts), language=max(set(langs), key=langs.count) if langs else None,
+            duration=audio.duration if audio is not None else (duration or None), segments=segments, words=words,
+            logprobs=logprobs or None, task=task, audio=audio,
+        )
+
+    # ---- rendering --------------------------------------------------------------------
+    def to_dict(self, response_format: str = "verbose_json") -> dict[str, Any]:
+        """The JSON body of `json`, `verbose_json` or `diarized_json`."""
+        if response_format == "json":
+            d: dict[str, Any] = {"text": self.text}
+            if self.logprobs is not None:
+                d["logprobs"] = self.logprobs
+            if self.usage is not None:
+                d["usage"] = self.usage
+            return d
+        if response_format == "diarized_json":
+            d = {
+                "task": "transcribe", "duration": self.duration or 0.0, "text": self.text,
+                "segments": [
+                    {"type": "transcript.text.segment", "id": f"seg_{s.id}", "start": s.start, "end": s.end,
+                     "text": s.text, "speaker": s.speaker or "A"}
+                    for s in self.segments
+                ],
+            }
+            if self.usage is not None:
+                d["usage"] = self.usage
+            return d
+        if response_format != "verbose_json":
+            raise InvalidInputError(f"{response_format!r} is not a JSON transcription format")
+        d = {"task": self.task, "language": self.language or "", "duration": self.duration or 0.0, "text": self.text}
+        if self.words:
+            d["words"] = [w.to_dict() for w in self.words]
+        d["segments"] = [s.to_dict() for s in self.segments]
+        if self.usage is not None:
+            d["usage"] = self.usage
+        return d
+
+    def render(self, response_format: str) -> tuple[str, str]:
+        """(body, media type) for a response in `response_format`."""
+        if response_format not in TRANSCRIPTION_FORMATS:
+            raise InvalidInputError(f"unknown response_format {response_format!r}; use one of {', '.join(TRANSCRIPTION_FORMATS)}")
+        if response_format == "text":
+            return self.text + "\n", "text/plain; charset=utf-8"
+        if response_format == "srt":
+            return self.to_srt(), "text/plain; charset=utf-8"
+        if response_format == "vtt":
+            return self.to_vtt(), "text/vtt; charset=utf-8"
+        return json.dumps(self.to_dict(response_format), ensure_ascii=False), "application/json"
+
+    def _cues(self) -> list[Segment]:
+        if self.segments:
+            return self.segments
+        if self.text:
+            return [Segment(id=0, start=0.0, end=self.duration or 0.0, text=self.text)]
+        return []
+
+    def to_srt(self) -> str:
+        """SubRip subtitles, one cue per segment."""
+        out = []
+        for i, s in enumerate(self._cues(), 1):
+            text = s.text.strip()
+            if s.speaker:
+                text = f"{s.speaker}: {text}"
+            out.append(f"{i}\n{format_timestamp(s.start)} --> {format_timestamp(s.end)}\n{text}\n")
+        return "\n".join(out)
+
+    def to_vtt(self) -> str:
+        """WebVTT subtitles, one cue per segment (speakers as <v> voice spans)."""
+        out = ["WEBVTT\n"]
+        for s in self._cues():
+            text = s.text.strip()
+            if s.speaker:
+                text = f"<v {s.speaker}>{text}</v>"
+            out.append(f"{format_timestamp(s.start, sep='.')} --> {format_timestamp(s.end, sep='.')}\n{text}\n")
+        return "\n".join(out)
+
+    def to_dataframe(self):
+        """Segments as a pandas DataFrame (start, end, speaker, text)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError("to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame(
+            [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text.strip()} for s in self._cues()]
+        )
+
+    # ---- display ----------------------------------------------------------------------
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        text = self.text.strip()
+        text = text if len(text) <= 60 else text[:59] + "…"
+        bits = [repr(text)]
+        if self.language:
+            bits.append(f"language={self.language!r}")
+        if self.duration is not None:
+            bits.append(f"duration={self.duration:.2f}")
+        if self.segments:
+            bits.append(f"segments={len(self.segments)}")
+        if self.words:
+            bits.append(f"words={len(self.words)}")
+        return f"Transcript({', '.join(bits)})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+
+def _word(w: dict[str, Any]) -> Word:
+    return Word(word=str(w.get("word", "")), start=float(w.get("start", 0.0)), end=float(w.get("end", 0.0)),
+                probability=w.get("probability"))
+
+
+def _attach_words(segments: list[Segment], words: list[Word]) -> None:
+    """Give each segment the top-level words that fall inside it (for display)."""
+    i = 0
+    for seg in segments:
+        while i < len(words) and words[i].start < seg.end - 1e-6:
+            if words[i].start >= seg.start - 0.05:
+                seg.words.append(words[i])
+            i += 1
