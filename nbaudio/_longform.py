@@ -61,13 +61,14 @@ def _split_long(sentence: str, limit: int) -> list[str]:
     return out
 
 
-def split_audio(clip: "AudioClip", max_seconds: float = MAX_PIECE_SECONDS) -> list[tuple[float, "AudioClip"]]:
+def split_audio(clip: "AudioClip", max_seconds: float | None = None) -> list[tuple[float, "AudioClip"]]:
     """(offset seconds, piece) covering the clip, each at most `max_seconds`, cut at quiet moments.
 
     Pieces are 16 kHz mono WAV so each fits an upload.
     """
     import numpy as np
 
+    max_seconds = max_seconds or MAX_PIECE_SECONDS
     mono = clip.mono().resample(UPLOAD_PIECE_RATE)
     samples = mono.samples
     rate = UPLOAD_PIECE_RATE

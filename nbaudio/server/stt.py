@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .tokens import AUDIO_TOKENS_PER_SECOND
-
 if TYPE_CHECKING:
     from .models import ModelRegistry, ModelSource
     from .settings import Settings
@@ -202,7 +200,3 @@ def pick_engine(models: "ModelRegistry", samples: np.ndarray, language: str | No
     if detected == "en":
         return models.whisper("en"), "en"
     return multi, detected
-
-
-def audio_input_tokens(seconds: float) -> int:
-    return int(math.ceil(seconds * AUDIO_TOKENS_PER_SECOND))

@@ -1,0 +1,209 @@
+"""Text to speech: piper for English, espeak-ng for other languages, sentence by sentence.
+
+Only `nbaudio.server` may import piper (GPL-3.0); core modules never do.
+
+Voices. The 13 OpenAI voice names all map to the one shipped piper voice (en_US joe, medium)
+with a different pitch and pace each, so they are told apart (`VOICE_STYLES`, also served at
+`/v1/audio/voices`). A pitch factor p is made by synthesizing p times slower and playing it
+back p times faster (resampling), which raises the pitch by p and keeps the length. Any other
+piper voice found in the model dir is used by its name (`en_GB-alan-medium`); `espeak-ng:<lang>`
+names an espeak-ng voice directly. English-only piper voices cannot say German: text detected
+as another language is spoken by espeak-ng's voice for that language (robotic, but right).
+`instructions` are accepted and ignored (piper has no style control).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+import numpy as np
+
+from ..audio import AudioClip, resample
+
+if TYPE_CHECKING:
+    from .models import ModelSource
+    from .settings import Settings
+
+__all__ = ["VoiceStyle", "VOICE_STYLES", "PiperEngine", "espeak_voices", "espeak_synthesize", "split_sentences",
+           "detect_text_language", "ESPEAK_PREFIX"]
+
+ESPEAK_PREFIX = "espeak-ng:"
+
+
+@dataclass(frozen=True)
+class VoiceStyle:
+    pitch: float  # >1 higher
+    pace: float  # >1 slower
+    noise: float  # piper noise_scale: expressiveness
+    description: str
+
+
+VOICE_STYLES: dict[str, VoiceStyle] = {
+    "alloy": VoiceStyle(1.00, 1.00, 0.667, "neutral (the piper voice as trained)"),
+    "ash": VoiceStyle(0.94, 1.02, 0.60, "slightly lower, calm"),
+    "ballad": VoiceStyle(1.06, 1.08, 0.75, "slightly higher, slow, expressive"),
+    "coral": VoiceStyle(1.12, 0.98, 0.70, "higher, warm"),
+    "echo": VoiceStyle(0.90, 1.00, 0.55, "low, even"),
+    "fable": VoiceStyle(1.04, 1.05, 0.80, "storyteller: expressive, unhurried"),
+    "nova": VoiceStyle(1.18, 0.95, 0.70, "high, brisk"),
+    "onyx": VoiceStyle(0.84, 1.04, 0.60, "deepest"),
+    "sage": VoiceStyle(1.08, 1.06, 0.55, "higher, measured"),
+    "shimmer": VoiceStyle(1.22, 1.00, 0.72, "highest"),
+    "verse": VoiceStyle(0.97, 0.94, 0.85, "lively, quicker"),
+    "marin": VoiceStyle(1.14, 1.02, 0.65, "high, clear"),
+    "cedar": VoiceStyle(0.88, 1.06, 0.62, "low, slow"),
+}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？])[\"')\]]*\s+|\n\s*\n")
+# Characters piper reads aloud or chokes on that carry no speech (markdown from LLMs).
+_MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, in order, without empty ones."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def clean_for_speech(text: str) -> str:
+    return " ".join(_MARKUP.sub(" ", text).split())
+
+
+class PiperEngine:
+    """One loaded piper voice with its lock (see models.py on why a lock per model)."""
+
+    def __init__(self, source: "ModelSource", settings: "Settings") -> None:
+        from piper import PiperVoice
+
+        self.name = source.name
+        self.origin = source.origin
+        self.voice = PiperVoice.load(source.path, config_path=source.config_path)
+        self.sample_rate = int(self.voice.config.sample_rate)
+        self.language = (self.voice.config.espeak_voice or "en").split("-")[0]
+        self.lock = threading.Lock()
+
+    def synthesize(self, text: str, *, speed: float = 1.0, style: VoiceStyle | None = None) -> Iterator[np.ndarray]:
+        """float32 mono audio at `sample_rate`, one array per sentence, as each is made.
+
+        The lock is held per sentence, so concurrent requests interleave sentence by sentence
+        and an abandoned stream never holds the voice.
+        """
+        from piper import SynthesisConfig
+
+        style = style or VOICE_STYLES["alloy"]
+        length = style.pace * style.pitch / speed
+        cfg = SynthesisConfig(length_scale=self.voice.config.length_scale * length, noise_scale=style.noise)
+        for sentence in split_sentences(clean_for_speech(text)):
+            with self.lock:
+                chunks = [c.audio_float_array for c in self.voice.synthesize(sentence, syn_config=cfg)]
+            if not chunks:
+                continue
+            audio = np.concatenate(chunks).astype(np.float32)
+            if style.pitch != 1.0:
+                audio = resample(audio, int(round(self.sample_rate * style.pitch)), self.sample_rate)
+            # a short pause between sentences, as a reader makes
+            yield np.concatenate([audio, np.zeros(int(0.12 * self.sample_rate), dtype=np.float32)])
+
+
+# ---- espeak-ng ------------------------------------------------------------------------------
+ESPEAK_RATE = 22050
+_ESPEAK_ALIASES = {"zh": "cmn", "no": "nb", "pt": "pt", "fr": "fr-fr"}
+
+
+@functools.lru_cache(maxsize=1)
+def espeak_voices() -> dict[str, str]:
+    """{language code: espeak-ng voice name} of the installed espeak-ng (empty when missing)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return {}
+    out = subprocess.run([exe, "--voices"], capture_output=True, text=True, timeout=30, check=False).stdout
+    voices: dict[str, str] = {}
+    for line in out.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 4:
+            lang, name = parts[1], parts[3]
+            voices.setdefault(lang, name)
+    return voices
+
+
+def espeak_voice_for(language: str) -> str | None:
+    """The espeak-ng language id to pass to `-v` for a language code, or None."""
+    voices = espeak_voices()
+    lang = _ESPEAK_ALIASES.get(language, language)
+    if lang in voices:
+        return lang
+    prefix = [v for v in voices if v.split("-")[0] == language]
+    return prefix[0] if prefix else None
+
+
+def espeak_synthesize(text: str, language: str, *, speed: float = 1.0) -> Iterator[np.ndarray]:
+    """espeak-ng speech at ESPEAK_RATE, a sentence at a time."""
+    exe = shutil.which("espeak-ng")
+    voice = espeak_voice_for(language)
+    if exe is None or voice is None:
+        raise RuntimeError(f"no espeak-ng voice for {language!r}")
+    wpm = int(max(80, min(450, 165 * speed)))
+    for sentence in split_sentences(clean_for_speech(text)):
+        proc = subprocess.run([exe, "-v", voice, "-s", str(wpm), "--stdout"], input=sentence.encode("utf-8"),
+                              capture_output=True, timeout=120, check=False)
+        if proc.returncode != 0 or not proc.stdout:
+            raise RuntimeError(f"espeak-ng failed: {proc.stderr.decode('utf-8', 'replace').strip()[:200]}")
+        clip = AudioClip(proc.stdout, "wav")
+        audio = clip.mono().samples
+        if clip.sample_rate != ESPEAK_RATE:
+            audio = resample(audio, clip.sample_rate, ESPEAK_RATE)
+        yield np.concatenate([audio, np.zeros(int(0.12 * ESPEAK_RATE), dtype=np.float32)])
+
+
+# ---- which language is this text? ------------------------------------------------------------
+_SCRIPTS = [
+    (re.compile(r"[\u3040-\u30ff]"), "ja"),
+    (re.compile(r"[\uac00-\ud7af]"), "ko"),
+    (re.compile(r"[\u4e00-\u9fff]"), "zh"),
+    (re.compile(r"[\u0400-\u04ff]"), "ru"),
+    (re.compile(r"[\u0370-\u03ff]"), "el"),
+    (re.compile(r"[\u0590-\u05ff]"), "he"),
+    (re.compile(r"[\u0600-\u06ff]"), "ar"),
+    (re.compile(r"[\u0900-\u097f]"), "hi"),
+    (re.compile(r"[\u0e00-\u0e7f]"), "th"),
+]
+_STOPWORDS: dict[str, set[str]] = {
+    "en": set("the and is are of to in it you that this with for on was what how be have i not do my your we".split()),
+    "de": set("der die das und ist nicht ich sie es ein eine mit auf für zu den dem wir sind auch wie was bitte "
+              "heute haben ihr sehr gut danke".split()),
+    "fr": set("le la les et est un une des je vous nous il elle pas que qui dans pour avec sur ce du au "
+              "bonjour merci très".split()),
+    "es": set("el la los las y es un una que en no por con para se del al está como pero yo muy gracias hola".split()),
+    "it": set("il lo gli e è un una di che non per con sono mi ti ci del della ma come ciao grazie molto".split()),
+    "pt": set("o os as e é um uma de que não em para com do da você eu mas por obrigado muito olá".split()),
+    "nl": set("de het een en is niet ik je van dat met op zijn voor wij ook dank goed".split()),
+    "sv": set("och är det en ett jag du inte att på med för som vi har tack".split()),
+    "pl": set("i w nie jest to na się że z do jak co ale tak dziękuję".split()),
+}
+_DIACRITICS = {"de": "äöüß", "fr": "çàèêëîïôœùû", "es": "ñ¿¡áíóú", "pt": "ãõâêôç", "pl": "łąęśżźćń",
+               "sv": "åäö", "cs": "řůěšč", "tr": "ğışç"}
+
+
+def detect_text_language(text: str) -> str:
+    """A best guess at the language of `text`: 'en' unless another language is clearly ahead."""
+    for pattern, lang in _SCRIPTS:
+        if len(pattern.findall(text)) >= max(1, len(text) // 10):
+            if lang == "ru" and re.search(r"[іїєґ]", text):
+                return "uk"
+            return lang
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if not words:
+        return "en"
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    lowered = text.lower()
+    for lang, chars in _DIACRITICS.items():
+        scores[lang] = scores.get(lang, 0) + sum(lowered.count(c) for c in chars)
+    best = max(scores, key=lambda k: scores[k])
+    if best != "en" and scores[best] >= 2 and scores[best] > 1.5 * scores["en"]:
+        return best
+    return "en"

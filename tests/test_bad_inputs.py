@@ -1,0 +1,187 @@
+"""Bad input raises a clear NbAudioError subclass before any request is sent."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from pytest_httpserver import HTTPServer
+
+import nbaudio
+from nbaudio import AudioClip, Conversation
+from nbaudio.errors import AudioDecodeError, InvalidInputError, NbAudioError
+
+WAV = AudioClip.from_array(np.zeros(2400, dtype=np.float32) + 0.1, 24000).data
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer):
+    with nbaudio.Client(httpserver.url_for("/"), api_key="sk-x", max_retries=0) as c:
+        yield c
+    assert httpserver.log == [], "a request was sent for bad input"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("meeting notes: buy milk\n" * 20)
+    (tmp_path / "notes.wav").write_text("this is text with a .wav name\n" * 20)
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + b"\x00" * 6)
+    (tmp_path / "random.bin").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "dir").mkdir()
+    return tmp_path
+
+
+SPEAK_CASES = [
+    (dict(text=""), "empty"),
+    (dict(text="   \n"), "empty"),
+    (dict(text=None), "must be a string"),
+    (dict(text=42), "must be a string"),
+    (dict(text="hi", speed=5), "out of range"),
+    (dict(text="hi", speed=0.1), "out of range"),
+    (dict(text="hi", speed="fast"), "must be a number"),
+    (dict(text="hi", speed=float("nan")), "must be a number"),
+    (dict(text="hi", response_format="ogg"), "mp3, opus, aac, flac, wav, pcm"),
+    (dict(text="hi", voice=""), "voice name"),
+    (dict(text="hi", voice=3), "voice name"),
+    (dict(text="hi", voice={"name": "x"}), "'id'"),
+    (dict(text="hi", model=""), "model is empty"),
+    (dict(text="hi", instructions="x" * 5000), "limit is 4096"),
+    (dict(text="hi", stream_format="chunked"), "sse, audio"),
+    (dict(text="hi", stream="yes"), "True or False"),
+    (dict(text="x. " * 2000, stream=True), "stream=False"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", SPEAK_CASES)
+def test_speak_bad_input(client, kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        client.speak(**kwargs)
+
+
+def test_transcribe_bad_files(client, files):
+    cases = [
+        (files / "missing.wav", "not found"),
+        (files / "empty.wav", "empty"),
+        (files / "notes.txt", "looks like text"),
+        (files / "notes.wav", "looks like text"),
+        (files / "random.bin", "cannot tell the audio format"),
+        (files / "corrupt.wav", "corrupt"),
+        (files / "dir", "folder"),
+        (b"", "empty"),
+        ("", "empty path"),
+        (io.StringIO("text"), "text-mode"),
+        (12345, "must be a path"),
+        ((np.array([]), 16000), "non-empty"),
+        ((np.zeros(100), -5), "positive"),
+        ((np.array([np.nan, 0.0]), 16000), "NaN"),
+        ((np.array(["a", "b"]), 16000), "numeric"),
+    ]
+    for audio, message in cases:
+        with pytest.raises(InvalidInputError, match=message):
+            client.transcribe(audio)
+
+
+def test_corrupt_wav_is_rejected_before_upload_when_converted(client, files):
+    # a corrupt WAV is sent as-is only if it is not touched; converting it (e.g. to pcm for chat)
+    # must fail with a decode error, not a server round trip
+    with pytest.raises(AudioDecodeError, match="corrupt"):
+        client.chat("what is this?", audio=AudioClip.from_file(files / "corrupt.wav").encode("mp3"))
+
+
+TRANSCRIBE_CASES = [
+    (dict(response_format="docx"), "json, text, srt, verbose_json, vtt, diarized_json"),
+    (dict(timestamp_granularities=["sentence"]), "word, segment"),
+    (dict(timestamp_granularities=["word"], response_format="json"), "verbose_json"),
+    (dict(language="English"), "ISO-639-1"),
+    (dict(language=""), "ISO-639-1"),
+    (dict(temperature=1.5), "out of range"),
+    (dict(temperature=-0.1), "out of range"),
+    (dict(include=["tokens"]), "logprobs"),
+    (dict(include=["logprobs"], response_format="verbose_json"), "only with response_format='json'"),
+    (dict(chunking_strategy="manual"), "'auto'"),
+    (dict(known_speaker_names=["a", "b"], known_speaker_references=[WAV]), "same length"),
+    (dict(known_speaker_names=list("abcde"), known_speaker_references=[WAV] * 5), "at most 4"),
+    (dict(prompt=3), "must be a string"),
+    (dict(stream=1), "True or False"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", TRANSCRIBE_CASES)
+def test_transcribe_bad_options(client, kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        client.transcribe(WAV, **kwargs)
+
+
+def test_translate_bad_options(client):
+    with pytest.raises(InvalidInputError, match="json, text, srt, verbose_json, vtt"):
+        client.translate(WAV, response_format="diarized_json")
+    with pytest.raises(InvalidInputError, match="out of range"):
+        client.translate(WAV, temperature=2)
+
+
+CHAT_CASES = [
+    (dict(messages=""), "empty"),
+    (dict(messages=[]), "empty"),
+    (dict(messages=None), "needs messages"),
+    (dict(messages=42), "must be a string"),
+    (dict(messages=[{"role": "robot", "content": "x"}]), "role"),
+    (dict(messages=[{"role": "user"}]), "no content"),
+    (dict(messages=["hello"]), "must be a dict"),
+    (dict(messages=[{"role": "assistant", "audio": {"id": ""}}]), "audio must be"),
+    (dict(messages="hi", audio_format="ogg"), "wav, aac, mp3, flac, opus, pcm16"),
+    (dict(messages="hi", modalities=["video"]), "text, audio"),
+    (dict(messages="hi", modalities=[]), "modalities is empty"),
+    (dict(messages="hi", stream=True, audio_format="mp3"), "pcm16"),
+    (dict(messages="hi", voice=None), "voice name"),
+    (dict(messages=Conversation()), "no new user message"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", CHAT_CASES)
+def test_chat_bad_input(client, kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        client.chat(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(timeout=-1), "positive"),
+    (dict(timeout=0), "positive"),
+    (dict(timeout="10"), "positive"),
+    (dict(timeout=(1, 2, 3)), "connect_seconds, read_seconds"),
+    (dict(max_retries=-1), "max_retries"),
+    (dict(max_retries=1.5), "max_retries"),
+    (dict(base_url="api.openai.com"), "not an http"),
+    (dict(base_url="ftp://x.example"), "not an http"),
+    (dict(base_url="https://x.example/v1/chat/completions"), "API root"),
+    (dict(base_url="http://x.example", api_key="sk-1 sk-2"), "spaces"),
+    (dict(base_url="http://x.example", api_key="   "), "empty"),
+    (dict(base_url="http://x.example", default_headers={"Authorization": "Bearer x"}), "api_key="),
+    (dict(base_url="http://x.example", defaults={"volume": 3}), "unknown key"),
+    (dict(base_url="http://x.example", defaults={"speak": {"language": "en"}}), "unknown argument"),
+])
+def test_client_bad_settings(kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        nbaudio.Client(**kwargs)
+
+
+def test_every_bad_input_error_is_an_nbaudio_error_and_a_value_error():
+    assert issubclass(InvalidInputError, NbAudioError) and issubclass(InvalidInputError, ValueError)
+
+
+def test_defaults_change_out_of_the_box_values(httpserver):
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
+    with nbaudio.Client(httpserver.url_for("/"), defaults={"voice": "coral", "speak": {"model": "tts-1-hd"}}) as c:
+        c.speak("hi")
+    import json
+
+    body = json.loads(httpserver.log[0][0].data)
+    assert body["voice"] == "coral" and body["model"] == "tts-1-hd"
+
+
+def test_closed_client_says_so(httpserver):
+    c = nbaudio.Client(httpserver.url_for("/"))
+    c.close()
+    with pytest.raises(InvalidInputError, match="closed"):
+        c.speak("hi")
