@@ -310,3 +310,23 @@ def test_sse_split_at_every_byte_boundary():
         got += p.feed(bytes([b]))
     got += p.close()
     assert [(e.event, e.data) for e in got] == [("x", "a\nb"), (None, "last")]
+
+
+@pytest.mark.parametrize("fmt", ["m4a", "webm"])
+def test_pyav_formats_decode(fmt):
+    pytest.importorskip("av")
+    clip = AudioClip.from_array(tone(1.0), 24000).encode(fmt)
+    again = AudioClip(clip.data)
+    assert again.format == fmt
+    assert abs(again.duration - 1.0) < 0.1
+
+
+def test_pyav_missing_names_the_install(monkeypatch):
+    import sys
+
+    data = AudioClip.from_array(tone(0.5), 24000).encode("aac").data
+    monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
+    from nbaudio.errors import MissingDependencyError
+
+    with pytest.raises(MissingDependencyError, match="pip install av"):
+        AudioClip(data).samples
