@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from .audio import AudioClip, AudioInput, as_audio_clip
 from .errors import APIResponseError, InvalidInputError
 from .spec import CHAT_INPUT_AUDIO_FORMATS
+from .transcript import shorten
 
 __all__ = ["ChatReply", "Usage", "Conversation", "ChatStreamAssembler", "input_audio_part", "message_text"]
 
@@ -124,9 +125,7 @@ class ChatReply:
         return self.text
 
     def __repr__(self) -> str:
-        text = self.text.strip()
-        text = text if len(text) <= 60 else text[:59] + "…"
-        bits = [repr(text)]
+        bits = [repr(shorten(self.text))]
         if self.audio is not None:
             bits.append(f"audio={self.audio._describe()!r}")
         if self.audio_id:

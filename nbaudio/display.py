@@ -122,6 +122,10 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def format_clock(seconds: float, *, decimals: int = 2, hours: bool | None = None) -> str:
     """m:ss.ss (or h:mm:ss.s when `hours`, which defaults to seconds >= 1 h)."""
     seconds = max(0.0, float(seconds))
@@ -494,7 +498,7 @@ def _words_html(words: Sequence[Any], hours: bool) -> str:
         items.append(f'<span class="nbaudio-ts" data-t="{w.start:.3f}" title="{_e(title)}" style="white-space:nowrap">'
                      f'<small style="color:#888">{_e(format_clock(w.start, hours=hours))}</small>&nbsp;'
                      f"{_e(w.word.strip())}</span>")
-    return (f'<details><summary style="{_MUTED}">{len(words)} words</summary>'
+    return (f'<details><summary style="{_MUTED}">{_plural(len(words), "word")}</summary>'
             f'<div style="line-height:1.8">{" ".join(items)}</div></details>')
 
 
@@ -508,7 +512,7 @@ def _transcript_table(t: "Transcript") -> str:
         who = ""
         if speakers:
             colour = _SPEAKER_COLORS[speakers.index(s.speaker) % len(_SPEAKER_COLORS)] if s.speaker else "#888"
-            who = f'<td style="white-space:nowrap;color:{colour};font-weight:600;text-align:left">{_e(s.speaker or "")}</td>'
+            who = f'<td style="white-space:nowrap;color:{colour};font-weight:600;text-align:left;vertical-align:top">{_e(s.speaker or "")}</td>'
         words = _words_html(s.words, hours) if s.words else ""
         stamp = f"{format_clock(s.start, hours=hours)}–{format_clock(s.end, hours=hours)}"
         rows.append(
@@ -533,12 +537,12 @@ def _transcript_meta(t: "Transcript") -> str:
     if t.duration is not None:
         bits.append(format_clock(t.duration, decimals=1))
     if t.segments:
-        bits.append(f"{len(t.segments)} segments")
+        bits.append(_plural(len(t.segments), "segment"))
     words = t.all_words()
     if words:
-        bits.append(f"{len(words)} words")
+        bits.append(_plural(len(words), "word"))
     if t.speakers:
-        bits.append(f"{len(t.speakers)} speakers")
+        bits.append(_plural(len(t.speakers), "speaker"))
     return f'<div style="{_MUTED}">{_e(" · ".join(bits))}</div>'
 
 
@@ -575,7 +579,7 @@ def _reply_body(reply: "ChatReply", notes: list[str]) -> str:
                  f'{_e(" · " + " · ".join(head[1:])) if len(head) > 1 else ""}</div>')
     if reply.text:
         spoken = not reply.content and bool(reply.transcript)
-        label = f'<span style="{_MUTED}" title="transcript of the audio">🔊 </span>' if spoken else ""
+        label = f'<span style="{_MUTED}" title="transcript of the audio">(spoken) </span>' if spoken else ""
         parts.append(f'<div style="white-space:pre-wrap">{label}{_e(reply.text)}</div>')
     if reply.refusal and reply.content:
         parts.append(f'<div style="color:#e45756">refused: {_e(reply.refusal)}</div>')

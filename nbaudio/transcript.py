@@ -24,6 +24,12 @@ _CUE_RE = re.compile(
 _VTT_VOICE_RE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$", re.DOTALL)
 
 
+def shorten(text: str, width: int = 60) -> str:
+    """`text` stripped and cut to `width` characters with an ellipsis (for reprs)."""
+    text = text.strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def format_timestamp(seconds: float, *, sep: str = ",", always_hours: bool = True) -> str:
     """01:02:03,450 (SRT) or 01:02:03.450 (VTT)."""
     ms_total = max(0, int(round(seconds * 1000)))
@@ -89,9 +95,7 @@ class Segment:
 
     def __repr__(self) -> str:
         who = f" {self.speaker}:" if self.speaker else ""
-        text = self.text.strip()
-        text = text if len(text) <= 40 else text[:39] + "…"
-        return f"Segment({self.start:.2f}-{self.end:.2f}{who} {text!r})"
+        return f"Segment({self.start:.2f}-{self.end:.2f}{who} {shorten(self.text, 40)!r})"
 
 
 @dataclass(slots=True, eq=False)
@@ -350,9 +354,7 @@ class Transcript:
         return self.text
 
     def __repr__(self) -> str:
-        text = self.text.strip()
-        text = text if len(text) <= 60 else text[:59] + "…"
-        bits = [repr(text)]
+        bits = [repr(shorten(self.text))]
         if self.language:
             bits.append(f"language={self.language!r}")
         if self.duration is not None:

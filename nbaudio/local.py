@@ -1,0 +1,129 @@
+"""The embedded engine in this process: `start()` for tests and notebooks, `default_base_url()` for the client.
+
+    with nbaudio.local.start() as server:          # free loopback port, background thread
+        client = nbaudio.Client(server.base_url)
+
+Importing this module starts nothing and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from .server.settings import Settings
+
+__all__ = ["LocalServer", "start", "default_base_url", "local_engine_available"]
+
+# Modules the engine needs; each comes with the `[local]` extra.
+_ENGINE_MODULES = ("fastapi", "uvicorn", "multipart", "faster_whisper", "piper", "llama_cpp")
+_NOT_INSTALLED = ("No remote API is configured and the embedded local engine is not installed. "
+                  "Either set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote OpenAI-compatible API, "
+                  "or install the engine: pip install 'nbaudio[local]'")
+
+
+def local_engine_available() -> list[str]:
+    """Names of the engine's modules that are missing (empty when it can run)."""
+    return [m for m in _ENGINE_MODULES if importlib.util.find_spec(m) is None]
+
+
+class LocalServer:
+    """A running engine: `base_url` (ends in /v1), `stop()`, usable as a context manager."""
+
+    def __init__(self, server: Any, thread: threading.Thread, host: str, port: int, app: Any) -> None:
+        self._server = server
+        self._thread = thread
+        self.host = host
+        self.port = port
+        self.app = app
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def settings(self) -> "Settings":
+        return self.app.state.engine.settings
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> "LocalServer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<LocalServer {self.base_url} {'running' if self.running else 'stopped'}>"
+
+
+def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = None, timeout: float = 30.0,
+          **settings: Any) -> LocalServer:
+    """Start the engine on a background thread and return once it accepts connections.
+
+    `port=None` picks a free port. Other keyword arguments are engine settings
+    (`nbaudio.server.Settings`: api_key, chat_upstream, llm_model, audio_ttl, ...).
+    """
+    missing = local_engine_available()
+    if missing:
+        raise MissingDependencyError(f"the local engine needs {', '.join(missing)}: pip install 'nbaudio[local]'")
+    import uvicorn
+
+    from .server.app import create_app
+    from .server.settings import Settings
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port or 0))  # binding here (port 0 = free port) leaves no race with other processes
+    real_port = sock.getsockname()[1]
+    cfg = Settings.from_env(host=host, port=real_port, **settings)
+    app = create_app(cfg, models=models)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"nbaudio-engine-{real_port}",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the local engine did not start on {host}:{real_port}")
+        time.sleep(0.02)
+    return LocalServer(server, thread, host, real_port, app)
+
+
+_default: LocalServer | None = None
+_default_lock = threading.Lock()
+
+
+def default_base_url() -> str:
+    """The base URL of this process's embedded engine, started on first call (thread-safe, once).
+
+    The client calls this when no remote API is configured.
+    """
+    global _default
+    with _default_lock:
+        if _default is None or not _default.running:
+            if local_engine_available():
+                raise MissingDependencyError(_NOT_INSTALLED)
+            _default = start()
+            print(f"nbaudio: no remote API configured, so using the embedded local engine at {_default.base_url} "
+                  "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
+        return _default.base_url
