@@ -291,7 +291,11 @@ class Client:
         # None means: the embedded engine, started on first request.
         self._base_url: str | None = normalize_base_url(base_url) if base_url is not None else None
         self._defaults = self._check_defaults(defaults or {})
+        self._transport_ready = False
         self._session = requests.Session()
+        # The environment is read once (in _configure_transport), not on every request: it is
+        # faster, and it keeps a ~/.netrc entry from replacing our Bearer header with Basic auth.
+        self._session.trust_env = False
         self._session.headers["User-Agent"] = USER_AGENT
         for k, v in (default_headers or {}).items():
             if k.lower() == "authorization":
@@ -335,7 +339,19 @@ class Client:
                     from .local import default_base_url
 
                     self._base_url = default_base_url()
+        if not self._transport_ready:
+            self._configure_transport(self._base_url)
         return self._base_url
+
+    def _configure_transport(self, base_url: str) -> None:
+        """Proxies and CA bundle from the environment, as requests would find them, read once."""
+        host = urlsplit(base_url).hostname or ""
+        loopback = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+        self._session.proxies = {} if loopback else requests.utils.get_environ_proxies(base_url)
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self._session.verify = bundle
+        self._transport_ready = True
 
     @property
     def is_local(self) -> bool:

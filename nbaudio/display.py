@@ -22,6 +22,8 @@ import html
 import io
 import math
 import re
+import struct
+import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
@@ -332,6 +334,34 @@ def _snap_rate(rate: int, allowed: Sequence[int]) -> int:
     return next((r for r in allowed if r >= rate), allowed[-1])
 
 
+# Ogg bitstream serial numbers are random per encode; a fixed one makes the same clip give the
+# same bytes, so re-running a notebook does not change its outputs (or the saved file's name).
+_OGG_SERIAL = 0x6E626175
+_BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def _ogg_crc(page: bytes) -> int:
+    """Ogg's CRC-32 (polynomial 0x04C11DB7, unreflected, no xor) via zlib's reflected one."""
+    raw = zlib.crc32(page.translate(_BIT_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{raw:032b}"[::-1], 2)
+
+
+def _stable_ogg(data: bytes) -> bytes:
+    """The Ogg stream with the fixed serial number (page CRCs recomputed); unchanged if not Ogg."""
+    buf = bytearray(data)
+    pos = 0
+    while pos + 27 <= len(buf) and buf[pos:pos + 4] == b"OggS":
+        nseg = buf[pos + 26]
+        size = 27 + nseg + sum(buf[pos + 27:pos + 27 + nseg])
+        if pos + size > len(buf):
+            return data
+        struct.pack_into("<II", buf, pos + 14, _OGG_SERIAL, struct.unpack_from("<I", buf, pos + 18)[0])
+        struct.pack_into("<I", buf, pos + 22, 0)
+        struct.pack_into("<I", buf, pos + 22, _ogg_crc(bytes(buf[pos:pos + size])))
+        pos += size
+    return bytes(buf) if pos == len(buf) else data
+
+
 def player_clip(clip: AudioClip) -> AudioClip:
     """The compact copy of `clip` that the HTML player embeds (see `options.player_format`)."""
     wanted = options.player_format
@@ -352,10 +382,15 @@ def player_clip(clip: AudioClip) -> AudioClip:
         if fmt == clip.format and rate == clip.sample_rate:
             return clip
         try:
-            return clip.encode(fmt, sample_rate=rate)
+            small = clip.encode(fmt, sample_rate=rate)
         except MissingDependencyError:
             if fmt == "wav":
                 raise
+            continue
+        if fmt == "opus":
+            small = AudioClip(_stable_ogg(small.data), "opus", sample_rate=small.sample_rate,
+                              channels=small.channels, name=small.name)
+        return small
     raise AssertionError("unreachable: WAV encoding always succeeds or raises")
 
 

@@ -512,3 +512,15 @@ def test_long_upload_split_and_times_shifted(client, httpserver, monkeypatch):
     assert 50.0 <= t.segments[1].start - 1.0 <= 51.0
     assert t.words[1].start == pytest.approx(t.segments[1].start)
     assert t.audio is big and t.duration == pytest.approx(150)
+
+
+def test_proxy_environment_read_once_and_loopback_bypasses_it(monkeypatch, httpserver):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    remote = nbaudio.Client("https://relay.example/v1", api_key="k")
+    assert remote.base_url and remote._session.proxies.get("https") == "http://proxy.example:3128"
+    # the engine and test servers on loopback are never sent through a proxy
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
+    with nbaudio.Client(httpserver.url_for("/")) as local:
+        assert local.speak("hi").format == "wav"
+        assert local._session.proxies == {}

@@ -315,7 +315,7 @@ def test_mimebundle_is_deterministic_and_quiet(speech, capsys):
     import matplotlib.pyplot as plt
 
     figs = plt.get_fignums()
-    before = display.options.override.__self__.__dict__.copy()
+    before = dict(display.options.__dict__)
     first = display.mimebundle(speech)
     assert display.mimebundle(speech) == first
     assert capsys.readouterr() == ("", "")

