@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
 from .audio import AudioClip, _human_bytes
-from .errors import InvalidInputError, MissingDependencyError
+from .errors import AudioDecodeError, InvalidInputError, MissingDependencyError
 
 if TYPE_CHECKING:
     import numpy as np
     from matplotlib.axes import Axes
 
     from .chat import ChatReply, Conversation
-    from .transcript import Segment, Transcript
+    from .transcript import Transcript
 
 __all__ = [
     "DisplayOptions", "options", "mimebundle", "plot_waveform", "envelope", "waveform_png",
@@ -313,7 +313,7 @@ def waveform_png(clip: AudioClip, *, segments: Any = None, size_px: tuple[int, i
     width, height = size_px or options.waveform_px
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="none")
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
     bottom = min(0.45, 20 / height)  # room for the tick labels
     ax = fig.add_axes((_WAVE_LEFT, bottom, _WAVE_RIGHT - _WAVE_LEFT, 0.98 - bottom))
     ax.set_facecolor("none")
@@ -324,8 +324,13 @@ def waveform_png(clip: AudioClip, *, segments: Any = None, size_px: tuple[int, i
     ax.spines["bottom"].set_color("#999999")
     ax.tick_params(axis="x", colors="#888888", labelsize=7, length=3, pad=1)
     ax.axhline(0.0, color="#999999", linewidth=0.3, zorder=0)
+    canvas.draw()
+    # A 32-colour palette looks the same as the RGBA render at about a third of the bytes.
+    from PIL import Image  # matplotlib depends on Pillow
+
+    rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    rgba.quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 
@@ -478,6 +483,11 @@ def _caption(clip: AudioClip, media: _Media | None) -> str:
 
 
 def _clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, notes: list[str]) -> str:
+    try:
+        clip.samples  # decode once up front: undecodable audio shows why instead of a traceback
+    except (AudioDecodeError, MissingDependencyError) as exc:
+        notes.append(f"Audio cannot be shown: {exc}")
+        return f'<div style="{_MUTED};font-style:italic">{_e(clip.format)} audio cannot be shown: {_e(exc)}</div>'
     media = _player_media(clip)
     if media.note:
         notes.append(media.note)
@@ -663,8 +673,6 @@ def _message_html(message: dict[str, Any], notes: list[str]) -> str:
 
 
 def _input_audio_html(part: dict[str, Any], notes: list[str]) -> str:
-    from .errors import AudioDecodeError
-
     data = part.get("data")
     if not isinstance(data, str) or not data or data == "<omitted>":
         return f'<div style="{_MUTED}">(audio {_e(part.get("format", ""))} not kept)</div>'

@@ -428,17 +428,21 @@ class VoiceMagics(Magics):
             raise _usage_error(parser, "--name needs a conversation name")
         text = interpolate(cell, ns).strip()
         if not text and args.audio is None:
-            raise _usage_error(parser, "the cell is empty: write a message below %%voice, or pass --audio SRC")
+            raise _usage_error(parser, "the cell is empty: write a message below %%voice, or pass --audio SRC "
+                                       "(audio alone: %voice --audio SRC)")
 
         name = args.name
         conv = self.conversations.get(name)
         if args.new or conv is None:
             conv = Conversation(system=args.system if args.system is not None else self.system)
         elif args.system is not None:
-            if any(m["role"] != "system" for m in conv.messages):
-                raise _usage_error(parser, f"conversation {name!r} has turns already; add --new to start a new "
-                                           "one with this --system")
-            conv = Conversation(system=args.system)
+            messages = conv.messages
+            current = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+            if args.system != current:  # the same --system again (a re-run cell) just continues
+                if any(m["role"] != "system" for m in messages):
+                    raise _usage_error(parser, f"conversation {name!r} has turns already; add --new to start "
+                                               "a new one with this --system")
+                conv = Conversation(system=args.system)
         if args.max_history is not None:
             self._caps[name] = args.max_history
         conv.max_history = self._caps.get(name, self.max_history)
@@ -460,7 +464,7 @@ class VoiceMagics(Magics):
             audio = as_audio_clip(self._resolve_audio(args.audio), param="--audio") if args.audio else None
             reply = self._turn(client, conv, name, text, audio, options)
         except NbAudioError as exc:
-            self._show_error(client, exc, conv if name in self.conversations else None)
+            self._show_error(client, exc, self.conversations.get(name))
             return
         # Committed only now: a failed first turn (or a failed --new) leaves things as they were.
         self.conversations[name] = conv
@@ -552,7 +556,7 @@ class VoiceMagics(Magics):
 
     def _save(self, client: Client, conv: Conversation, path: str) -> Path | None:
         try:
-            saved = conv.save(Path(interpolate(path, self.shell.user_ns)).expanduser())
+            saved = conv.save(Path(path).expanduser())
         except (OSError, NbAudioError) as exc:
             print(client.redact(_one_line(f"could not save the conversation: {exc}")), file=sys.stderr)
             return None
@@ -564,6 +568,8 @@ class VoiceMagics(Magics):
     @line_magic("voice")
     def voice_line(self, line: str) -> Any:
         """%voice config | history | reset | replay N | export PATH | speak TEXT | transcribe SRC
+
+        %voice [%%voice options]  a chat turn with no text, e.g. `%voice --audio recording`
 
         config [KEY=VALUE ...]   show or set defaults (model, voice, format, system, temperature,
                                  max_history, stream, text_only, base_url, api_key, timeout, ...)
@@ -581,6 +587,10 @@ class VoiceMagics(Magics):
         if not command:
             print(self.voice_line.__doc__)
             return None
+        if command.startswith("-"):
+            # IPython refuses a cell magic with an empty body, so `%voice --audio rec` is the way
+            # to send audio with no text.
+            return self.voice_cell(line, "")
         if command not in _SUBCOMMANDS:
             raise UsageError(f"unknown %voice command {command!r}; use one of {', '.join(_SUBCOMMANDS)}\n"
                              "usage: %voice {" + "|".join(_SUBCOMMANDS) + "} ...")
@@ -634,7 +644,7 @@ class VoiceMagics(Magics):
 
     def _cmd_export(self, parser: MagicArgumentParser, args: Any) -> Path | None:
         conv = self._conversation(parser, args.name)
-        self._save(self.client, conv, args.path)
+        self._save(self.client, conv, interpolate(args.path, self.shell.user_ns))
         return None
 
     def _cmd_speak(self, parser: MagicArgumentParser, rest: str) -> AudioClip | None:

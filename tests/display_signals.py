@@ -13,7 +13,7 @@ def tone(seconds: float = 1.0, rate: int = 24000, freq: float = 440.0, amp: floa
 def _formant_gain(freq: np.ndarray, formants: np.ndarray, bandwidths: tuple[float, ...]) -> np.ndarray:
     """Spectral envelope: a sum of resonance peaks at the formants (rows: formants)."""
     gain = np.zeros_like(freq)
-    for f, bw, level in zip(formants, bandwidths, (1.0, 0.6, 0.3)):
+    for f, bw, level in zip(formants, bandwidths, (1.0, 0.6, 0.3), strict=True):
         gain += level / (1.0 + ((freq - f) / bw) ** 2)
     return gain
 

@@ -356,3 +356,25 @@ def test_waveform_can_be_turned_off(speech):
 ])
 def test_format_clock(seconds, kw, text):
     assert display.format_clock(seconds, **kw) == text
+
+
+def test_undecodable_audio_says_why_instead_of_raising():
+    broken = AudioClip(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40, "wav", name="broken.wav")
+    bundle = display.mimebundle(broken)
+    assert "<audio" not in bundle["text/html"]
+    assert "cannot be shown" in bundle["text/html"] and "cannot be shown" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3", "pcm"])
+def test_clips_from_encoded_bytes_display(speech, fmt):
+    clip = AudioClip(speech.encode(fmt).data, fmt)
+    page = display.mimebundle(clip)["text/html"]
+    mime, data = player_bytes(page)
+    assert AudioClip(data).duration == pytest.approx(speech.duration, abs=0.1)
+    if fmt == "mp3":
+        assert data == clip.data and mime == "audio/mpeg"
+
+
+def test_stereo_caption():
+    stereo = AudioClip.from_array(np.stack([tone(1.0), tone(1.0, freq=330)], axis=1), RATE)
+    assert "2 channels" in display.mimebundle(stereo)["text/html"]

@@ -79,7 +79,7 @@ def test_logprobs_are_real_token_logprobs(oai, speech_clips, validate):
 def test_stream_events(oai, speech_clips, validate):
     stream = oai.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=("e.wav", speech_clips[SENTENCES[0]]),
                                              stream=True, include=["logprobs"])
-    events = [e.model_dump(exclude_none=True) for e in stream]
+    events = [e.model_dump(exclude_unset=True) for e in stream]
     assert events[-1]["type"] == "transcript.text.done"
     for e in events:
         validate(e, "TranscriptTextDeltaEvent" if e["type"] == "transcript.text.delta" else "TranscriptTextDoneEvent")

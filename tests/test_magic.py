@@ -145,7 +145,8 @@ def test_audio_input_turn(shell, on_engine, sent):
     heard = shell.run_line_magic("voice", "transcribe question")
     assert isinstance(heard, Transcript) and "golden" in heard.text.lower()
 
-    cell(shell, f"--audio question {MAX_TOKENS}")
+    # audio alone: IPython refuses an empty %%voice cell, so the line form sends it
+    shell.run_line_magic("voice", f"--audio question {MAX_TOKENS}")
     reply = shell.user_ns["_voice"]
     assert reply.audio is not None and reply.text
     (user,) = [m for m in sent[0]["messages"] if m["role"] == "user"]
@@ -195,10 +196,10 @@ def test_named_conversations_never_mix(shell, on_engine, sent):
 
 def test_interpolation_from_user_namespace(shell, on_engine, sent):
     shell.user_ns["dog"] = "golden retriever"
-    cell(shell, f"{MAX_TOKENS} --text-only --system 'You know about {{dog}}s.'",
+    cell(shell, MAX_TOKENS + " --text-only --system 'You know about {dog}s, not {{dog}}.'",
          "Is a {dog} good with {kids}? Reply as JSON like {{\"ok\": true}}. {dog.upper}")
     body = sent[0]
-    assert body["messages"][0]["content"] == "You know about {dog}s."  # {{ escapes in options too
+    assert body["messages"][0]["content"] == "You know about golden retrievers, not {dog}."
     user = body["messages"][1]["content"]
     assert user.startswith("Is a golden retriever good with {kids}? Reply as JSON like {\"ok\": true}.")
     assert "<built-in method upper" in user  # attribute access works; no call is made
@@ -235,7 +236,10 @@ def test_audio_id_the_server_forgot_falls_back_to_text(shell, on_engine, sent, t
 
 def test_config_base_url_and_key_are_redacted(shell, voice, engine, capsys, tmp_path):
     shell.user_ns["key"] = KEY
-    shell.run_line_magic("voice", f"config base_url={engine.base_url} api_key={{key}} voice=echo max_tokens=24")
+    # as typed in a notebook: the cell's source (history) holds `{key}`, never the key
+    shell.run_cell(f"%voice config base_url={engine.base_url} api_key={{key}} voice=echo max_tokens=24",
+                   store_history=True)
+    assert "api_key={key}" in shell.history_manager.input_hist_raw[-1]
     shell.run_line_magic("voice", "config")
     shown = capsys.readouterr().out
     assert KEY not in shown and "***" in shown and engine.base_url in shown and "'echo'" in shown
@@ -263,7 +267,7 @@ def test_relay_that_refuses_input_audio(shell, voice, fake, capsys):
     assert fake.chat_bodies[1]["messages"][-1] == {"role": "user", "content": "Please answer:\n\nwhat the user said"}
     assert shell.user_ns["_voice"].text == "reply 1"
 
-    cell(shell, "--audio rec")  # known now: transcribed first, no refused request, no second notice
+    shell.run_line_magic("voice", "--audio rec")  # known now: transcribed first, no refused request, no second notice
     assert [sent_input_audio(b) for b in fake.chat_bodies] == [True, False, False]
     assert "does not accept" not in capsys.readouterr().out
     conv = voice.conversations["default"]
@@ -321,8 +325,10 @@ def test_stream_broken_midway_is_not_recorded(shell, voice, fake, capsys):
     cell(shell, "", "second")
     assert "the model crashed" in capsys.readouterr().err
     assert len(voice.conversations["default"]) == 2
-    last_view = [o for o in shell.display_pub.outputs if o["update"]][-2]
-    assert "not kept" in last_view["data"]["text/plain"]
+    outputs = shell.display_pub.outputs
+    view_id = outputs[-1]["transient"]["display_id"]  # the view is redrawn last
+    assert "failed; this turn was not kept" in outputs[-1]["data"]["text/plain"]
+    assert [o["transient"]["display_id"] for o in outputs if not o["update"]][-2] == view_id
 
 
 def test_streaming_shows_text_and_audio_progressively(shell, voice, fake):
@@ -394,7 +400,9 @@ def test_max_history_is_a_traitlet_from_config(shell, fake, sent):
     shell.register_magics(magics)
     magics.client = Client(fake.base_url, max_retries=0)
     for i in range(3):
-        cell(shell, "--system 'Be brief.'" if i == 0 else "", f"turn {i}")
+        cell(shell, "--system 'Be brief.'", f"turn {i}")  # the same --system again continues
+    with pytest.raises(UsageError, match="add --new"):
+        cell(shell, "--system 'Be verbose.'", "turn x")
     assert [m["role"] for m in sent[-1]["messages"]] == ["system", "user", "assistant", "user"]
     assert sent[-1]["audio"]["voice"] == "sage"
     shell.run_line_magic("config", "VoiceMagics.max_history = 1")
@@ -429,8 +437,11 @@ def test_export_and_save(shell, voice, fake, tmp_path, capsys):
 
 def test_load_ext_registers_the_magics(shell):
     shell.run_line_magic("load_ext", "nbaudio")
-    assert "voice" in shell.magics_manager.magics["cell"] and "voice" in shell.magics_manager.magics["line"]
-    assert "usage: %%voice" not in (shell.magics_manager.magics["cell"]["voice"].__doc__ or "x") or True
+    cell_magic = shell.magics_manager.magics["cell"]["voice"]
+    assert isinstance(cell_magic.__self__, VoiceMagics)
+    assert shell.magics_manager.magics["line"]["voice"].__self__ is cell_magic.__self__
+    assert "--max-history N" in cell_magic.__doc__ and "{name}" in cell_magic.__doc__  # %%voice? help
+    assert cell_magic.__self__ in shell.configurables  # so %config VoiceMagics works
 
 
 def test_interpolate_rules():
