@@ -612,7 +612,7 @@ def _role_style(role: str) -> tuple[str, str]:
     return colour, f"border-left:3px solid {colour};padding:2px 0 2px 10px;margin:6px 0"
 
 
-def _reply_body(reply: "ChatReply", notes: list[str]) -> str:
+def _reply_body(reply: "ChatReply", notes: list[str], *, waveform: bool = True) -> str:
     parts = []
     head = ["assistant"]
     if reply.model:
@@ -632,7 +632,7 @@ def _reply_body(reply: "ChatReply", notes: list[str]) -> str:
         fn = call.get("function") or {}
         parts.append(f'<pre style="margin:2px 0;{_MUTED}">tool call {_e(fn.get("name", ""))}({_e(fn.get("arguments", ""))})</pre>')
     if reply.audio is not None:
-        parts.append(_clip_block(reply.audio, waveform=False, notes=notes))
+        parts.append(_clip_block(reply.audio, waveform=waveform, notes=notes))
     meta = []
     if reply.usage is not None:
         meta.append(f"tokens: {reply.usage}")
@@ -688,7 +688,8 @@ def _conversation_html(conv: "Conversation", notes: list[str]) -> str:
     for message, reply in conv.turns():
         if reply is not None:
             _, style = _role_style("assistant")
-            parts.append(f'<div class="nbaudio-unit" style="{style}">{_reply_body(reply, notes)}</div>')
+            # a whole dialogue stays compact: players without waveforms
+            parts.append(f'<div class="nbaudio-unit" style="{style}">{_reply_body(reply, notes, waveform=False)}</div>')
         else:
             parts.append(_message_html(message, notes))
     if not parts:

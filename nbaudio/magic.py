@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import html
+import inspect
 import re
 import shlex
 import sys
@@ -585,7 +586,7 @@ class VoiceMagics(Magics):
         """
         command, _, rest = line.strip().partition(" ")
         if not command:
-            print(self.voice_line.__doc__)
+            print(inspect.cleandoc(self.voice_line.__doc__ or ""))
             return None
         if command.startswith("-"):
             # IPython refuses a cell magic with an empty body, so `%voice --audio rec` is the way

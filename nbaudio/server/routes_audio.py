@@ -207,7 +207,7 @@ def _stt_model_ok(model: str, task: str) -> bool:
     if task == "translate":
         return model in ("whisper-1", "whisper-base")
     return model in TRANSCRIPTION_MODELS or model in ("whisper-tiny.en", "whisper-base") or model.startswith(
-        ("whisper-", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"))
+        ("gpt-4o-transcribe", "gpt-4o-mini-transcribe"))  # dated snapshots
 
 
 def _chunking_vad(value: str | None) -> bool:
