@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .audio import AudioClip
 
-# Sentence ends in Latin and CJK punctuation, keeping the punctuation with its sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’)\]]*\s+|(?<=[。！？])")
+# Sentence (and clause: ; :) ends in Latin and CJK punctuation, keeping the punctuation with its
+# sentence, and paragraph breaks. Shared by client-side splitting and the engine's TTS.
+_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？…])[\"'”’)\]]*\s+|(?<=[。！？])|\n\s*\n")
 # Pieces of a long upload: 16 kHz mono 16-bit WAV is 32 kB/s, so 10 minutes is ~19 MB (< 25 MB).
 UPLOAD_PIECE_RATE = 16000
 MAX_PIECE_SECONDS = 600.0

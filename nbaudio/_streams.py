@@ -128,7 +128,7 @@ class SpeechStream(_Stream[AudioClip]):
 
     def _clip(self) -> AudioClip:
         data = bytes(self._buf)
-        fmt = sniff_format(data) or self.response_format
+        fmt = sniff_format(data, strict=self.response_format == "pcm") or self.response_format
         if fmt == "pcm" and len(data) % 2:
             data = data[:-1]
         return AudioClip(data, fmt)

@@ -45,8 +45,12 @@ def _normalise_format(fmt: str | None) -> str | None:
     return _FORMAT_ALIASES.get(f, f)
 
 
-def sniff_format(data: bytes) -> str | None:
-    """The container/codec of encoded audio bytes, from their magic numbers, or None."""
+def sniff_format(data: bytes, *, strict: bool = False) -> str | None:
+    """The container/codec of encoded audio bytes, from their magic numbers, or None.
+
+    `strict` skips the MPEG/ADTS frame-sync guess (two bytes `FF Ex`), which raw PCM can match
+    by chance: use it when the bytes are expected to be headerless PCM.
+    """
     head = bytes(data[:64])
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "wav"
@@ -56,7 +60,7 @@ def sniff_format(data: bytes) -> str | None:
         return "opus" if b"OpusHead" in head else "ogg"
     if head[:3] == b"ID3":
         return "mp3"
-    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+    if not strict and len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
         # ADTS (AAC) has layer bits 00; MPEG audio layer III has 01.
         return "aac" if (head[1] & 0x06) == 0 else "mp3"
     if head[4:8] == b"ftyp":

@@ -527,7 +527,7 @@ class Client:
         if not data:
             raise APIResponseError("the server returned no audio (empty body)", request_id=resp.headers.get("x-request-id"))
         # Servers may ignore response_format; trust the bytes when they say what they are.
-        return AudioClip(data, sniff_format(data) or fmt)
+        return AudioClip(data, sniff_format(data, strict=fmt == "pcm") or fmt)
 
     # ---- /audio/transcriptions and /audio/translations -----------------------------------
     def transcribe(

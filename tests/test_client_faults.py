@@ -524,3 +524,14 @@ def test_proxy_environment_read_once_and_loopback_bypasses_it(monkeypatch, https
     with nbaudio.Client(httpserver.url_for("/")) as local:
         assert local.speak("hi").format == "wav"
         assert local._session.proxies == {}
+
+
+def test_pcm_that_looks_like_an_mp3_frame_stays_pcm(client, httpserver):
+    # first sample 0xE3FF little-endian: bytes FF E3, an MPEG frame sync by chance
+    pcm = np.array([-7169] + [0] * 2399, dtype="<i2").tobytes()
+    assert pcm[:2] == b"\xff\xe3"
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(pcm, content_type="audio/pcm")
+    clip = client.speak("hi", response_format="pcm")
+    assert clip.format == "pcm" and clip.sample_rate == 24000 and clip.frames == 2400
+    stream = client.speak("hi", response_format="pcm", stream=True)
+    assert stream.collect().format == "pcm"

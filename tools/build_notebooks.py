@@ -168,8 +168,417 @@ reply
     ]
 
 
+# ---- 02 transcripts --------------------------------------------------------------------------
+def transcripts() -> list:
+    return [
+        md("""
+# Transcripts: segments, words, seeking, subtitles and long recordings
+
+A `Transcript` is more than text: speech recognition cuts speech into **segments** (roughly
+sentences) and, when asked, times every **word**. This notebook looks at both, turns them into
+subtitles, and transcribes a recording too long for one request.
+"""),
+        code(SETUP),
+        md("Some speech to work with, three sentences spoken by the `fable` voice:"),
+        code("""
+speech = nbaudio.speak(
+    "Speech recognition cuts audio into segments. Every segment has a start and an end. "
+    "Word timestamps go further, and time every single word.",
+    voice="fable",
+)
+"""),
+        md("""
+## Segments and words
+
+`timestamp_granularities` says which times to return: `"segment"` (the default) and `"word"`.
+The display puts the player above the table: **click a time** to play from there; the segment
+being played is highlighted; expand *words* for word times. The grey bands on the waveform are
+the segments.
+"""),
+        ignored("""
+transcript = nbaudio.transcribe(speech, timestamp_granularities=["segment", "word"])
+transcript
+"""),
+        md("The same data, as plain Python objects:"),
+        ignored("""
+for seg in transcript.segments:
+    print(f"{seg.start:5.2f}–{seg.end:5.2f} s  {seg.text.strip()}")
+"""),
+        ignored("""
+for w in transcript.all_words()[:8]:
+    print(f"{w.start:5.2f}–{w.end:5.2f} s  {w.word.strip()}")
+"""),
+        md("""
+Times only move forward, and every word lies inside the clip. (Checks like this one are how you
+catch a server that returns times in the wrong unit.)
+"""),
+        code("""
+ws = transcript.all_words()
+starts = [w.start for w in ws]
+starts == sorted(starts), all(0 <= w.start <= w.end <= speech.duration + 0.1 for w in ws)
+"""),
+        md("""
+### Seeking from Python
+
+The static table seeks when clicked. For control from code, `nbaudio.widgets.Player` is a live
+widget (play/pause, speed, a cursor on the waveform, a segment list); `seek` moves it:
+"""),
+        ignored("""
+from nbaudio.widgets import Player
+
+player = Player(speech, transcript=transcript)
+player.seek(transcript.all_words()[-3].start)   # the third word from the end
+player
+"""),
+        md("""
+## Subtitles: SRT and WebVTT
+
+`to_srt()` and `to_vtt()` write the segments as subtitle files, ready for a video player or
+`<track>`:
+"""),
+        ignored("print(transcript.to_srt())"),
+        ignored("print(transcript.to_vtt())"),
+        md("""
+The server can also answer in these formats (`response_format="srt"` or `"vtt"`); nbaudio parses
+them back into a `Transcript`. A round trip through SRT keeps the segments' text:
+"""),
+        code("""
+from nbaudio import Transcript
+
+again = Transcript.from_srt(transcript.to_srt())
+[s.text.strip() for s in again.segments] == [s.text.strip() for s in transcript.segments]
+"""),
+        md("""
+## A long recording: split at silences, transcribe the pieces, join
+
+One upload may be at most 25 MB. For larger files `transcribe` does this by itself (with a
+progress bar); here we do it step by step on a short lecture, cutting it into pieces of at most
+10 seconds. Each cut is placed at the quietest moment near the limit, so no word is cut in half.
+"""),
+        code("""
+lecture = " ".join([
+    "Sound is a wave of pressure that travels through the air.",
+    "When you speak, your vocal folds vibrate and shape that wave.",
+    "A microphone turns the wave into a stream of numbers, called samples.",
+    "Speech recognition listens to those numbers and guesses the words.",
+    "Text to speech does the opposite and turns words back into samples.",
+    "Long recordings are cut at quiet moments and transcribed piece by piece.",
+])
+long_clip = nbaudio.speak(lecture, voice="echo")
+"""),
+        code("""
+from nbaudio._longform import split_audio
+
+pieces = split_audio(long_clip, max_seconds=10)
+all(p.duration <= 10 for _, p in pieces), abs(sum(p.duration for _, p in pieces) - long_clip.duration) < 0.01
+"""),
+        md("The cuts on the waveform (red lines):"),
+        code("""
+import matplotlib.pyplot as plt
+
+ax = long_clip.plot()
+ax.vlines([offset for offset, _ in pieces[1:]], -1, 1, colors="#e45756", linewidth=2)
+ax.set_title(f"{len(pieces)} pieces of at most 10 s")
+plt.show()
+"""),
+        md("""
+Transcribe each piece (a progress bar shows how far we are), then shift each piece's times by its
+offset and join them: `Transcript.join` does the shifting.
+"""),
+        md("""
+Long clips make big notebooks. The player embeds a compact Opus copy of the audio; speech needs
+no more than 16 kHz, which makes that copy a quarter smaller:
+"""),
+        code("nbaudio.display.options.player_sample_rate = 16000"),
+        ignored("""
+from tqdm import tqdm   # a text bar: it also reads well in the saved notebook
+
+done = []
+for offset, piece in tqdm(pieces, desc="transcribing"):
+    done.append((offset, nbaudio.transcribe(piece)))
+
+whole = Transcript.join(done, audio=long_clip)
+whole
+"""),
+        md("The joined segments cover the whole recording, in order:"),
+        code("""
+ends = [s.end for s in whole.segments]
+ends == sorted(ends), whole.segments[-1].end > pieces[-1][0], whole.duration == long_clip.duration
+"""),
+        md("""
+The automatic version is one call: `nbaudio.transcribe("lecture.mp3")` on a file over 25 MB
+splits it into 16 kHz pieces of up to ten minutes, shows a progress bar, and returns one
+transcript whose times refer to the whole file.
+"""),
+    ]
+
+
+# ---- 03 voice chat --------------------------------------------------------------------------
+def voice_chat() -> list:
+    return [
+        md("""
+# Voice chat in notebook cells: `%%voice`
+
+The `%%voice` cell magic sends the cell as your next turn in a conversation with an audio chat
+model and shows the reply as it streams: its transcript, a player and the token usage. The next
+`%%voice` cell continues the same conversation.
+"""),
+        code(SETUP),
+        md("""
+Load the magic and set defaults for every later cell: the reply voice, and a short answer limit
+(the embedded engine's small model rambles otherwise). `%voice config` with no settings shows
+them all; the API key, if any, shows as `***`.
+"""),
+        code("""
+%load_ext nbaudio
+%voice config voice=coral max_tokens=30
+"""),
+        md("## A conversation"),
+        ignored("""
+%%voice
+Is a golden retriever a good family dog?
+"""),
+        md("""
+The reply streamed in: text and audio appeared while they were generated and ended as a normal
+clip with its waveform. It is also in the variable `_voice`:
+"""),
+        code("type(_voice).__name__, _voice.audio is not None, _voice.audio_id.startswith(\"audio_\")"),
+        md("The next cell continues the conversation; the model sees the earlier turns."),
+        ignored("""
+%%voice
+Would one be happy in a small flat?
+"""),
+        md("""
+`%voice history` returns the `Conversation`. Earlier replies are not sent back as text: while the
+server still holds their audio, each assistant turn refers to it **by id** (the API's
+`audio: {"id": ...}`); once an id expires or the server forgets it, its transcript goes instead.
+"""),
+        code("""
+conv = %voice history
+[m["role"] for m in conv.messages]
+"""),
+        code("[m for m in conv.to_messages() if m[\"role\"] == \"assistant\"]"),
+        md("""
+## Speaking to it
+
+`--audio` sends audio as the user turn: a path, or a variable holding an `AudioClip`, bytes or a
+recording. Here the question itself is synthetic speech; `%voice` with options and no cell body
+sends the audio alone.
+"""),
+        ignored("""
+question = nbaudio.speak("What is the capital of France?", voice="onyx")
+question
+"""),
+        ignored("%voice --audio question"),
+        md("""
+## Several conversations side by side
+
+`--name` keeps separate conversations; `--system` starts one with a system message. Turns never
+mix between names.
+"""),
+        ignored("""
+%%voice --name tutor --system "You are a patient maths tutor. Answer in one short sentence."
+What is seven times eight?
+"""),
+        code("""
+tutor = %voice history --name tutor
+[m["role"] for m in tutor.messages], len(conv.messages)
+"""),
+        md("""
+## Export, replay, reset
+
+`%voice export PATH` saves a conversation as JSON with each reply's audio beside it (a cell can do
+the same with `--save PATH`); `nbaudio.Conversation.load` reads it back.
+"""),
+        ignored("""
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp())
+%voice export {folder}/dogs.json
+"""),
+        code("sorted(p.name for p in folder.iterdir())"),
+        code("""
+saved = nbaudio.Conversation.load(folder / "dogs.json")
+[m["role"] for m in saved.messages] == [m["role"] for m in conv.messages]
+"""),
+        md("`%voice replay N` plays reply N again (1 is the first, -1 the last: here the answer about Paris):"),
+        ignored("%voice replay -1"),
+        code("%voice reset"),
+        md("""
+More: `%voice speak TEXT` (speech only), `%voice transcribe SRC`, `--text-only`, `--no-stream`,
+`--new`, `--max-history N`, `--out VAR`; `%voice` alone prints the full help.
+"""),
+    ]
+
+
+# ---- 04 classroom --------------------------------------------------------------------------
+def classroom() -> list:
+    return [
+        md("""
+# Classroom: does speech survive a round trip?
+
+Text to speech (TTS) turns words into sound; speech to text (STT) turns sound back into words.
+Chain them and compare what comes back with what went in. If the words match, both models did
+their job. If not, the **word error rate** (WER) says how far off we are. We measure it across
+voices and speaking speeds, and time every step.
+"""),
+        code(SETUP),
+        md("""
+## Word error rate
+
+WER counts the fewest word substitutions, insertions and deletions that turn the reference into
+the hypothesis, divided by the number of reference words: the edit distance over words. Case and
+punctuation are ignored (the models add them as they please).
+"""),
+        code("""
+def words(text):
+    return "".join(c for c in text.lower() if c.isalnum() or c.isspace()).split()
+
+
+def wer(reference, hypothesis):
+    ref, hyp = words(reference), words(hypothesis)
+    row = list(range(len(hyp) + 1))          # distance from the empty reference prefix
+    for i, r in enumerate(ref, 1):
+        prev, row = row, [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            row[j] = min(prev[j] + 1,            # delete r
+                         row[j - 1] + 1,         # insert h
+                         prev[j - 1] + (r != h)) # substitute (free when equal)
+    return row[-1] / max(1, len(ref))
+"""),
+        code("""
+wer("the cat sat on the mat", "The cat sat on the mat."), \\
+wer("the cat sat on the mat", "the cat sat on a mat"), \\
+wer("the cat sat on the mat", "the cat sat")
+"""),
+        md("""
+## One round trip
+
+Speak a sentence, transcribe it, compare. `time.perf_counter()` measures how long each step
+takes.
+"""),
+        code("""
+import time
+
+sentence = "Please call me back when you get home tonight."
+
+t0 = time.perf_counter()
+clip = nbaudio.speak(sentence, voice="alloy")
+t1 = time.perf_counter()
+heard = nbaudio.transcribe(clip)
+t2 = time.perf_counter()
+"""),
+        ignored("""
+print(f"said:  {sentence}")
+print(f"heard: {heard.text}")
+print(f"WER {wer(sentence, heard.text):.0%}; speak {t1 - t0:.2f} s, transcribe {t2 - t1:.2f} s "
+      f"for {clip.duration:.1f} s of audio")
+clip
+"""),
+        md("""
+## The experiment
+
+Three sentences, spoken by several voices at normal speed, and by one voice at speeds from
+0.75× to 3×. For every clip we record the WER and the time each step took.
+"""),
+        code("""
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "We will meet at the library after lunch.",
+    "A golden retriever is a good family dog.",
+]
+VOICES = ["alloy", "echo", "nova", "onyx", "shimmer"]
+SPEEDS = [0.75, 1.0, 1.5, 2.0, 3.0]
+
+
+def round_trip(text, voice, speed):
+    t0 = time.perf_counter()
+    clip = nbaudio.speak(text, voice=voice, speed=speed)
+    t1 = time.perf_counter()
+    heard = nbaudio.transcribe(clip, language="en")
+    t2 = time.perf_counter()
+    return {"voice": voice, "speed": speed, "text": text, "heard": heard.text,
+            "wer": wer(text, heard.text), "audio_s": clip.duration,
+            "speak_s": t1 - t0, "transcribe_s": t2 - t1}
+"""),
+        ignored("""
+from tqdm import tqdm   # a text bar: it also reads well in the saved notebook
+
+conditions = [(v, 1.0) for v in VOICES] + [("alloy", s) for s in SPEEDS if s != 1.0]
+runs = [round_trip(text, v, s)
+        for v, s in tqdm(conditions, desc="round trips") for text in SENTENCES]
+len(runs)
+"""),
+        md("Every mistake the recogniser made, so we can see what *kind* of errors they are:"),
+        ignored("""
+for r in runs:
+    if r["wer"] > 0:
+        print(f"{r['voice']:8} {r['speed']:4}×  WER {r['wer']:.0%}  heard: {r['heard']}")
+print(f"{sum(r['wer'] == 0 for r in runs)} of {len(runs)} clips came back word for word")
+"""),
+        md("""
+## Results
+
+Mean WER per voice (normal speed) and per speed (voice `alloy`), and how long the steps take
+against the length of the audio:
+"""),
+        code("""
+import matplotlib.pyplot as plt
+from statistics import mean
+
+
+def mean_wer(voice=None, speed=None):
+    return mean(r["wer"] for r in runs if (voice is None or r["voice"] == voice)
+                and (speed is None or r["speed"] == speed))
+
+
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(12, 3.2), layout="constrained")
+ax1.bar(VOICES, [100 * mean_wer(voice=v, speed=1.0) for v in VOICES], color="#4c78a8")
+ax1.set(title="by voice (1×)", ylabel="WER (%)")
+ax2.plot(SPEEDS, [100 * mean_wer(voice="alloy", speed=s) for s in SPEEDS], "o-", color="#f58518")
+ax2.set(title="by speed (alloy)", xlabel="speed", xticks=SPEEDS)
+for key, colour in (("speak_s", "#54a24b"), ("transcribe_s", "#e45756")):
+    ax3.scatter([r["audio_s"] for r in runs], [r[key] for r in runs], s=14, color=colour,
+                label=key.replace("_s", ""))
+ax3.set(title="latency", xlabel="audio (s)", ylabel="wall time (s)", ylim=(0, None))
+ax3.legend()
+for ax in (ax1, ax2):
+    ax.set_ylim(0, max(40, ax.get_ylim()[1]))
+plt.show()
+"""),
+        md("""
+**Real-time factor** (RTF) = processing time / audio duration. Below 1 means faster than
+real time:
+"""),
+        ignored("""
+speak_rtf = sum(r["speak_s"] for r in runs) / sum(r["audio_s"] for r in runs)
+stt_rtf = sum(r["transcribe_s"] for r in runs) / sum(r["audio_s"] for r in runs)
+print(f"speak RTF {speak_rtf:.2f}, transcribe RTF {stt_rtf:.2f} over {sum(r['audio_s'] for r in runs):.0f} s of audio")
+"""),
+        md("""
+What to expect: at normal speed the clean synthetic voices come back almost word for word (a WER
+near 0, well under 20%); fast speech is where recognition starts to slip. The checks below hold
+on the embedded engine; with a remote API the numbers differ, which is the point of measuring.
+"""),
+        code("""
+mean_wer(speed=1.0) < 0.2, mean_wer(speed=0.75) < 0.2, all(r["audio_s"] > 0 for r in runs)
+"""),
+        md("""
+## Try it yourself
+
+* Add a sentence with numbers or names: `"Call 555 0199 and ask for Siobhan."` What breaks?
+* Raise the speed to 4× (the API's maximum).
+* Compare `model="gpt-4o-mini-transcribe"` with `"whisper-1"` against a remote API.
+"""),
+    ]
+
+
 NOTEBOOK_CELLS = {
     "01_quickstart": quickstart,
+    "02_transcripts": transcripts,
+    "03_voice_chat": voice_chat,
+    "04_classroom": classroom,
 }
 
 

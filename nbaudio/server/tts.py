@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from .._longform import split_sentences
 from ..audio import AudioClip, resample
 
 if TYPE_CHECKING:
@@ -60,14 +61,8 @@ VOICE_STYLES: dict[str, VoiceStyle] = {
     "cedar": VoiceStyle(0.88, 1.06, 0.62, "low, slow"),
 }
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？])[\"')\]]*\s+|\n\s*\n")
 # Characters piper reads aloud or chokes on that carry no speech (markdown from LLMs).
 _MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences, in order, without empty ones."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def clean_for_speech(text: str) -> str:
