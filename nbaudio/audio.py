@@ -14,7 +14,7 @@ import io
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import AudioDecodeError, InvalidInputError, MissingDependencyError
 from .spec import MIME_TYPES, PCM_SAMPLE_RATE

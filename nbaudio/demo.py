@@ -12,21 +12,9 @@ from pathlib import Path
 
 from . import Client
 from .errors import NbAudioError
+from .metrics import word_error_rate
 
 SENTENCE = "The quick brown fox jumps over the lazy dog. Notebooks can talk now."
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance over the reference length (punctuation and case ignored)."""
-    norm = lambda s: "".join(c.lower() if c.isalnum() or c.isspace() else " " for c in s).split()  # noqa: E731
-    ref, hyp = norm(reference), norm(hypothesis)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -98,17 +97,3 @@ def validate(openapi_schemas):
     return check
 
 
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance / reference length, case and punctuation ignored."""
-    ref = _WORD.findall(reference.lower())
-    hyp = _WORD.findall(hypothesis.lower())
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / max(1, len(ref))

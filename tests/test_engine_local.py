@@ -15,7 +15,9 @@ import nbaudio
 from nbaudio import local
 from nbaudio.errors import BadRequestError, MissingDependencyError
 
-from .conftest import GERMAN, SENTENCES, word_error_rate
+from nbaudio.metrics import word_error_rate
+
+from .conftest import GERMAN, SENTENCES
 
 
 @pytest.fixture(scope="module")

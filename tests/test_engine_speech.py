@@ -13,7 +13,7 @@ from nbaudio.audio import AudioClip
 from nbaudio.sse import iter_sse
 from nbaudio.spec import VOICES
 
-from .conftest import word_error_rate
+from nbaudio.metrics import word_error_rate
 
 TEXT = "Hello from the local engine. It speaks every format."
 

@@ -9,7 +9,9 @@ import requests
 
 from nbaudio.transcript import Transcript
 
-from .conftest import SENTENCES, word_error_rate
+from nbaudio.metrics import word_error_rate
+
+from .conftest import SENTENCES
 
 # Measured: 8 sentences x 3 voices (alloy, onyx, shimmer) spoken by piper and read back by tiny.en
 # (beam 5): mean WER 0.042, worst sentence 0.33 ("an umbrella" -> "in a brawl"); alloy alone 0.03.
