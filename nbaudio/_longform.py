@@ -27,39 +27,31 @@ def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, cut at sentence ends, then at words, then hard."""
     if len(text) <= limit:
         return [text]
-    pieces: list[str] = []
-    current = ""
-    for sentence in split_sentences(text):
-        for part in _split_long(sentence, limit):
-            if current and len(current) + 1 + len(part) > limit:
-                pieces.append(current)
-                current = part
-            else:
-                current = f"{current} {part}" if current else part
-    if current:
-        pieces.append(current)
-    return pieces
+    parts = [p for sentence in split_sentences(text) for p in _split_long(sentence, limit)]
+    return _pack(parts, limit)
 
 
 def _split_long(sentence: str, limit: int) -> list[str]:
+    """A sentence over the limit, cut at spaces (and a space-less run over the limit, cut hard)."""
     if len(sentence) <= limit:
         return [sentence]
-    out, current = [], ""
-    for word in sentence.split():
-        while len(word) > limit:  # a "word" longer than the limit (no spaces): cut it
-            if current:
-                out.append(current)
-                current = ""
-            out.append(word[:limit])
-            word = word[limit:]
-        if current and len(current) + 1 + len(word) > limit:
-            out.append(current)
-            current = word
+    words = [w[i : i + limit] for w in sentence.split() for i in range(0, len(w), limit)]
+    return _pack(words, limit)
+
+
+def _pack(parts: list[str], limit: int) -> list[str]:
+    """Join consecutive parts with spaces, greedily, into pieces of at most `limit` characters."""
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + 1 + len(part) > limit:
+            pieces.append(current)
+            current = part
         else:
-            current = f"{current} {word}" if current else word
+            current = f"{current} {part}" if current else part
     if current:
-        out.append(current)
-    return out
+        pieces.append(current)
+    return pieces
 
 
 def split_audio(clip: "AudioClip", max_seconds: float | None = None) -> list[tuple[float, "AudioClip"]]:

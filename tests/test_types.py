@@ -330,3 +330,15 @@ def test_pyav_missing_names_the_install(monkeypatch):
 
     with pytest.raises(MissingDependencyError, match="pip install av"):
         AudioClip(data).samples
+
+
+def test_split_text_sentences_words_then_hard_cuts():
+    from nbaudio._longform import split_text
+
+    assert split_text("short", 10) == ["short"]
+    assert split_text("One two. Three four five six seven.", 12) == ["One two.", "Three four", "five six", "seven."]
+    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    assert split_text("你好。再见！谢谢。", 7) == ["你好。 再见！", "谢谢。"]
+    text = "A fairly ordinary sentence, with a clause; and a list: one, two. " * 300
+    pieces = split_text(text, 4096)
+    assert all(len(p) <= 4096 for p in pieces) and " ".join(pieces).split() == text.split()
