@@ -23,6 +23,14 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
 
 
+def complete_sentences(text: str) -> tuple[str, str]:
+    """(the finished sentences at the start of `text`, the unfinished rest): for text that is still arriving."""
+    cut = 0
+    for m in _SENTENCE_END.finditer(text):
+        cut = m.end()
+    return text[:cut], text[cut:]
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, cut at sentence ends, then at words, then hard."""
     if len(text) <= limit:

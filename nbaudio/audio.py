@@ -22,7 +22,7 @@ from .spec import MIME_TYPES, PCM_SAMPLE_RATE
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["AudioClip", "as_audio_clip", "sniff_format", "AudioInput"]
+__all__ = ["AudioClip", "as_audio_clip", "sniff_format", "guess_format", "float_to_int16", "AudioInput", "OPUS_RATES"]
 
 # What `audio=` arguments accept.
 AudioInput = Any  # str | os.PathLike | bytes | BinaryIO | AudioClip | tuple[np.ndarray, int]
@@ -31,8 +31,8 @@ _SOUNDFILE_FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "ogg": "OGG", 
 _AV_FORMATS = {"aac", "m4a", "mp4", "webm"}
 _KNOWN_FORMATS = set(_SOUNDFILE_FORMATS) | _AV_FORMATS | {"pcm"}
 _FORMAT_ALIASES = {"pcm16": "pcm", "wave": "wav", "oga": "ogg", "mpeg": "mp3", "mpga": "mp3", "weba": "webm"}
-# Opus only runs at these rates; anything else is resampled to 48 kHz before encoding.
-_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+# Opus only runs at these rates; anything else is resampled before encoding.
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _STREAMING_SIZE = 0xFFFFFFFF
 # Speech-friendly MP3 bitrate for soundfile (0 = best .. 1 = smallest).
 _MP3_COMPRESSION = 0.5
@@ -68,6 +68,21 @@ def sniff_format(data: bytes, *, strict: bool = False) -> str | None:
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return "webm"
     return None
+
+
+def guess_format(data: bytes, name: str | None = None) -> str | None:
+    """The format from the bytes, else raw PCM when the file name says .pcm/.raw, else None."""
+    fmt = sniff_format(data)
+    if fmt is None and name and Path(name).suffix.lower() in (".pcm", ".raw"):
+        return "pcm"
+    return fmt
+
+
+def float_to_int16(samples: "np.ndarray") -> "np.ndarray":
+    """float samples in [-1, 1] as little-endian int16 (clipped, rounded)."""
+    import numpy as np
+
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -170,9 +185,7 @@ class AudioClip:
         data = p.read_bytes()
         if not data:
             raise AudioDecodeError(f"audio file {str(p)!r} is empty (0 bytes); record or export it again")
-        fmt = _normalise_format(format) or sniff_format(data)
-        if fmt is None and p.suffix.lower().lstrip(".") in ("pcm", "raw"):
-            fmt = "pcm"
+        fmt = _normalise_format(format) or guess_format(data, p.name)
         if fmt is None:
             raise AudioDecodeError(_unknown_format_message(data, p.name))
         return cls(data, fmt, name=p.name)
@@ -515,8 +528,7 @@ def _encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
     import numpy as np
 
     if fmt == "pcm":
-        mono = samples if samples.ndim == 1 else samples.mean(axis=1)
-        return (np.clip(mono, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+        return float_to_int16(samples if samples.ndim == 1 else samples.mean(axis=1)).tobytes()
     if fmt in _AV_FORMATS:
         return _encode_av(samples, rate, fmt)
     import soundfile as sf
@@ -531,7 +543,7 @@ def _encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
         kw = {"format": "MP3", "subtype": "MPEG_LAYER_III", "compression_level": _MP3_COMPRESSION}
     elif fmt in ("opus", "ogg"):
         kw = {"format": "OGG", "subtype": "OPUS" if fmt == "opus" else "VORBIS"}
-        if fmt == "opus" and rate not in _OPUS_RATES:
+        if fmt == "opus" and rate not in OPUS_RATES:
             samples, rate = resample(samples, rate, 48000), 48000
     try:
         sf.write(buf, np.clip(samples, -1.0, 1.0), rate, **kw)
@@ -543,22 +555,20 @@ def _encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
 
 
 def _encode_av(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
-    import numpy as np
-
     try:
         import av
     except ImportError:
         raise MissingDependencyError(f"encoding {fmt.upper()} needs PyAV: pip install av") from None
     container_fmt = {"aac": "adts", "m4a": "ipod", "mp4": "mp4", "webm": "webm"}[fmt]
     codec = "libopus" if fmt == "webm" else "aac"
-    if codec == "libopus" and rate not in _OPUS_RATES:
+    if codec == "libopus" and rate not in OPUS_RATES:
         samples, rate = resample(samples, rate, 48000), 48000
     mono = samples if samples.ndim == 1 else samples.mean(axis=1)
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=container_fmt) as out:
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono"
-        pcm = (np.clip(mono, -1, 1) * 32767).astype(np.int16)
+        pcm = float_to_int16(mono)
         frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
         frame.sample_rate = rate
         for packet in stream.encode(frame):
@@ -603,10 +613,7 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
         name = os.path.basename(getattr(audio, "name", "") or "") or None
         if not data:
             raise AudioDecodeError(f"{param} file {name or ''} is empty (0 bytes)".replace("  ", " "))
-        fmt = sniff_format(data)
-        if fmt is None and name and Path(name).suffix.lower() in (".pcm", ".raw"):
-            fmt = "pcm"
-        return AudioClip(data, fmt, name=name)
+        return AudioClip(data, guess_format(data, name), name=name)
     clip = getattr(audio, "clip", None)  # recorders, replies
     if isinstance(clip, AudioClip):
         return clip

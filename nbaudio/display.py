@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
-from .audio import AudioClip, _human_bytes
+from .audio import OPUS_RATES, AudioClip, _human_bytes
 from .errors import AudioDecodeError, InvalidInputError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ _PLAYER_FORMATS = ("opus", "mp3", "wav", "original")
 _COMPACT_FORMATS = ("opus", "ogg", "mp3", "aac", "m4a", "webm")
 # Tried in order after the requested player format; WAV always works.
 _FALLBACK_ORDER = ("opus", "mp3", "wav")
-_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _CODEC_LABEL = {"opus": "Opus", "ogg": "Ogg Vorbis", "mp3": "MP3", "wav": "WAV", "aac": "AAC", "m4a": "AAC",
                 "webm": "WebM/Opus", "flac": "FLAC", "pcm": "PCM"}
@@ -379,7 +378,7 @@ def player_clip(clip: AudioClip) -> AudioClip:
     order = [wanted] + [f for f in _FALLBACK_ORDER if f != wanted]
     for fmt in order:
         if fmt == "opus":
-            rate = _snap_rate(target, _OPUS_RATES)
+            rate = _snap_rate(target, OPUS_RATES)
         elif fmt == "mp3":
             rate = _snap_rate(target, _MP3_RATES)
         else:

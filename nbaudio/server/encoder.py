@@ -14,20 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import AudioClip
+from ..audio import OPUS_RATES, AudioClip, float_to_int16
 from ..spec import PCM_SAMPLE_RATE
 
 __all__ = ["StreamEncoder", "output_rate", "streaming_wav_header"]
 
 # Codec, container and the sample rate each format is produced at.
 _AV = {"mp3": ("libmp3lame", "mp3"), "opus": ("libopus", "ogg"), "aac": ("aac", "adts")}
-_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def output_rate(fmt: str, source_rate: int) -> int:
     if fmt == "pcm":
         return PCM_SAMPLE_RATE  # the API's raw PCM is always 24 kHz
-    if fmt == "opus" and source_rate not in _OPUS_RATES:
+    if fmt == "opus" and source_rate not in OPUS_RATES:
         return 24000
     return source_rate
 
@@ -51,10 +50,6 @@ class _Sink:
         out = bytes(self.buf)
         self.buf.clear()
         return out
-
-
-def _to_int16(samples: np.ndarray) -> np.ndarray:
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
 class StreamEncoder:
@@ -105,9 +100,9 @@ class StreamEncoder:
             if not self._started:
                 out = streaming_wav_header(self.rate)
                 self._started = True
-            return out + _to_int16(samples).tobytes()
+            return out + float_to_int16(samples).tobytes()
         if self.format == "pcm":
-            return _to_int16(samples).tobytes()
+            return float_to_int16(samples).tobytes()
         if self.format == "flac":
             self._pending.append(samples)
             return b""
@@ -115,7 +110,7 @@ class StreamEncoder:
             return b""
         import av
 
-        frame = av.AudioFrame.from_ndarray(_to_int16(samples)[None, :], format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(float_to_int16(samples)[None, :], format="s16", layout="mono")
         frame.sample_rate = self.rate
         for packet in self._stream.encode(frame):
             self._av.mux(packet)

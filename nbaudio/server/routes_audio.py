@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import PurePath
 from typing import Annotated, Any, Iterator, Literal
 
 from fastapi import APIRouter, Request
@@ -14,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..audio import AudioClip, resample, sniff_format
+from ..audio import AudioClip, guess_format, resample
 from ..errors import AudioDecodeError, MissingDependencyError
-from ..spec import (MIME_TYPES, SPEECH_MODELS, TRANSCRIPTION_FORMATS, TRANSCRIPTION_MODELS, TRANSLATION_FORMATS,
-                    UPLOAD_FORMATS)
+from ..spec import (MIME_TYPES, SPEECH_MODELS, TIMESTAMP_GRANULARITIES, TRANSCRIPTION_FORMATS, TRANSCRIPTION_INCLUDE,
+                    TRANSCRIPTION_MODELS, TRANSLATION_FORMATS, UPLOAD_FORMATS)
 from ..sse import format_sse
 from ..transcript import Segment, Transcript, Word
 from .api_errors import EngineError
@@ -178,29 +177,35 @@ async def _upload_clip(form: Any, max_bytes: int) -> tuple[AudioClip, str]:
     name = upload.filename or "audio"
     if not data:
         raise EngineError(400, f"The file '{name}' is empty (0 bytes).", param="file", code="empty_file")
-    ext = PurePath(name).suffix.lower().lstrip(".")
-    fmt = sniff_format(data)
+    fmt = guess_format(data, name)
     if fmt is None:
-        if ext in ("pcm", "raw"):
-            fmt = "pcm"
-        else:
-            raise EngineError(415, f"Unsupported file format for '{name}': the bytes are not audio in any supported "
-                                   f"format. Supported formats: {', '.join(UPLOAD_FORMATS)}.",
-                              param="file", code="unsupported_file_format")
+        raise EngineError(415, f"Unsupported file format for '{name}': the bytes are not audio in any supported "
+                               f"format. Supported formats: {', '.join(UPLOAD_FORMATS)}.",
+                          param="file", code="unsupported_file_format")
     return AudioClip(data, fmt, name=name), name
 
 
-def _samples_16k(clip: AudioClip) -> Any:
+def samples_16k(clip: AudioClip, param: str) -> Any:
+    """The clip as mono float32 at Whisper's rate; undecodable or empty audio is a 400/415 on `param`."""
     try:
         samples = clip.mono().samples
     except MissingDependencyError as exc:
-        raise EngineError(415, f"Cannot decode '{clip.name}' here: {exc}", param="file",
+        raise EngineError(415, f"Cannot decode '{clip.name or param}' here: {exc}", param=param,
                           code="unsupported_file_format") from None
     except AudioDecodeError as exc:
-        raise EngineError(400, f"Invalid file: {exc.message}", param="file", code="invalid_file") from None
+        raise EngineError(400, f"Invalid value for '{param}': {exc.message}", param=param, code="invalid_file") from None
     if samples.size == 0:
-        raise EngineError(400, f"The file '{clip.name}' contains no audio samples.", param="file", code="empty_file")
+        raise EngineError(400, f"Invalid value for '{param}': the audio contains no samples.", param=param,
+                          code="empty_file")
     return resample(samples, clip.sample_rate, SAMPLE_RATE)
+
+
+def whisper_for(engine: Any, samples: Any, language: str | None, task: str) -> tuple[Any, str | None]:
+    """`pick_engine`, with a model that fails to load answered as 503."""
+    try:
+        return pick_engine(engine.models, samples, language, task)
+    except WeightError as exc:
+        raise EngineError(503, f"The speech-to-text model could not be loaded: {exc}", code="model_unavailable") from None
 
 
 def _stt_model_ok(model: str, task: str) -> bool:
@@ -248,12 +253,12 @@ async def _stt(request: Request, task: str) -> Response:
                                    "(use an ISO-639-1 code such as 'en' or 'de').", param="language")
     grans = _list_field(form, "timestamp_granularities")
     for g in grans:
-        if g not in ("word", "segment"):
+        if g not in TIMESTAMP_GRANULARITIES:
             raise EngineError(400, f"Invalid value for 'timestamp_granularities[]': {g!r}; use 'word' and/or "
                                    "'segment'.", param="timestamp_granularities[]")
     include = _list_field(form, "include")
     for i in include:
-        if i != "logprobs":
+        if i not in TRANSCRIPTION_INCLUDE:
             raise EngineError(400, f"Invalid value for 'include[]': {i!r}; the only supported value is 'logprobs'.",
                               param="include[]")
     if include and fmt != "json":
@@ -266,11 +271,8 @@ async def _stt(request: Request, task: str) -> Response:
         vad=_chunking_vad(_field(form, "chunking_strategy")),
     )
     clip, _name = await _upload_clip(form, engine.settings.max_upload_bytes)
-    req.samples = await run_in_threadpool(_samples_16k, clip)
-    try:
-        whisper, lang = await run_in_threadpool(pick_engine, engine.models, req.samples, req.language, task)
-    except WeightError as exc:
-        raise EngineError(503, f"The speech-to-text model could not be loaded: {exc}", code="model_unavailable") from None
+    req.samples = await run_in_threadpool(samples_16k, clip, "file")
+    whisper, lang = await run_in_threadpool(whisper_for, engine, req.samples, req.language, task)
     req.language = lang
     segments, meta = await run_in_threadpool(whisper.segments, req)
     usage_kind = "tokens" if model.startswith("gpt-") else "duration"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import secrets
 import time
 from typing import Annotated, Any, Iterator, Literal
@@ -22,6 +21,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from .._longform import complete_sentences, split_sentences
 from ..audio import AudioClip, resample
 from ..errors import AudioDecodeError, error_payload
 from ..spec import CHAT_INPUT_AUDIO_FORMATS, PCM_SAMPLE_RATE
@@ -32,16 +32,15 @@ from .llm import GenParams, Generation
 from .models import WeightError
 from .routes_meta import LOCAL_CHAT_MODEL
 from .speech import VoicePlan, plan_voice, voice_name
-from .stt import SAMPLE_RATE, SttRequest, pick_engine
+from .routes_audio import samples_16k, whisper_for
+from .stt import SttRequest
 from .tokens import audio_tokens, text_tokens_estimate
-from .tts import split_sentences
 
 router = APIRouter()
 
 # Said to a small local model when its answer will be spoken and the caller set no system prompt.
 SPOKEN_SYSTEM_PROMPT = ("You are a helpful assistant. Your answers are spoken aloud, so answer in a few short, "
                         "plain sentences without lists or markdown.")
-_SENTENCE_BOUNDARY = re.compile(r"[.!?;:。！？][\"')\]]*\s+|\n\s*\n")
 _PCM_CHUNK_BYTES = 2 * PCM_SAMPLE_RATE // 4  # a quarter second of pcm16 per delta
 
 
@@ -214,16 +213,10 @@ def _transcribe_part(engine: Any, spec: Any, where: str) -> tuple[str, float]:
         raise EngineError(400, f"Invalid value for '{param}.data': not valid base64.", param=f"{param}.data") from None
     try:
         clip = AudioClip(raw, fmt)
-        samples = clip.mono().samples
     except AudioDecodeError as exc:
         raise EngineError(400, f"Invalid value for '{param}.data': {exc.message}", param=f"{param}.data") from None
-    if samples.size == 0:
-        raise EngineError(400, f"Invalid value for '{param}.data': the audio is empty.", param=f"{param}.data")
-    samples16 = resample(samples, clip.sample_rate, SAMPLE_RATE)
-    try:
-        whisper, lang = pick_engine(engine.models, samples16, None, "transcribe")
-    except WeightError as exc:
-        raise EngineError(503, f"The speech-to-text model could not be loaded: {exc}", code="model_unavailable") from None
+    samples16 = samples_16k(clip, f"{param}.data")
+    whisper, lang = whisper_for(engine, samples16, None, "transcribe")
     segments, meta = whisper.segments(SttRequest(samples16, language=lang))
     return "".join(s.text for s in segments).strip(), float(meta["duration"])
 
@@ -323,12 +316,8 @@ def _stream_chunks(engine: Any, gen: Generation, meta: dict[str, Any], voice: st
             yield _chunk(meta, {"content": delta}, include_usage=include_usage)
             continue
         yield _chunk(meta, {"audio": {"id": audio_id, "transcript": delta}}, include_usage=include_usage)
-        pending += delta
-        cut = None
-        for m in _SENTENCE_BOUNDARY.finditer(pending):
-            cut = m.end()
-        if cut:
-            ready, pending = pending[:cut], pending[cut:]
+        ready, pending = complete_sentences(pending + delta)
+        if ready:
             yield from speak(ready)
     full = "".join(text)
     audio_out = 0.0

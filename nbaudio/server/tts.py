@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .models import ModelSource
     from .settings import Settings
 
-__all__ = ["VoiceStyle", "VOICE_STYLES", "PiperEngine", "espeak_voices", "espeak_synthesize", "split_sentences",
+__all__ = ["VoiceStyle", "VOICE_STYLES", "PiperEngine", "espeak_voices", "espeak_synthesize",
            "detect_text_language", "ESPEAK_PREFIX"]
 
 ESPEAK_PREFIX = "espeak-ng:"
