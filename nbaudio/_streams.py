@@ -19,7 +19,7 @@ import requests
 
 from .audio import AudioClip, sniff_format
 from .chat import ChatReply, ChatStreamAssembler
-from .errors import APIResponseError, APITimeoutError, StreamInterruptedError
+from .errors import APIResponseError, StreamInterruptedError, make_status_error
 from .sse import SSEParser
 from .transcript import Transcript
 
@@ -37,7 +37,6 @@ class _Stream(Generic[T]):
         self.result = None
         self._redact = redact
         self._iter: Iterator[Any] | None = None
-        self._started = False
 
     @property
     def is_sse(self) -> bool:
@@ -71,8 +70,6 @@ class _Stream(Generic[T]):
                 except ValueError:
                     raise APIResponseError(f"stream event is not JSON: {ev.data[:80]!r}") from None
                 if isinstance(data, dict) and "error" in data and len(data) <= 2:
-                    from .errors import make_status_error
-
                     raise make_status_error(500, ev.data, request_id=self.request_id)
                 yield data
 
@@ -236,4 +233,4 @@ class ChatStream(_Stream[ChatReply]):
         return self.result
 
 
-__all__ = ["SpeechStream", "TranscriptionStream", "ChatStream", "APITimeoutError"]
+__all__ = ["SpeechStream", "TranscriptionStream", "ChatStream"]

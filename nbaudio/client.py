@@ -132,10 +132,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         return float(ra)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-        if parsed is None:
-            return None
-        return parsed.timestamp() - time.time()
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(ra).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None  # neither seconds nor an HTTP date: fall back to our own backoff
 
 
 def _retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
@@ -352,13 +353,6 @@ class Client:
         if bundle:
             self._session.verify = bundle
         self._transport_ready = True
-
-    @property
-    def is_local(self) -> bool:
-        """True when no remote API was configured and the embedded engine is used."""
-        from urllib.parse import urlsplit as _split
-
-        return self._base_url is None or _split(self._base_url).hostname in ("127.0.0.1", "localhost", "::1")
 
     def redact(self, text: str) -> str:
         """`text` with the API key (and any long prefix of it) replaced by ***."""
@@ -712,7 +706,7 @@ class Client:
         def record(reply: ChatReply) -> None:
             if conv is not None:
                 if new_message is not None:
-                    conv._messages.append(new_message)
+                    conv.add(new_message)
                 conv.add_reply(reply)
 
         try:

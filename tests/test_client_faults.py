@@ -199,6 +199,8 @@ def test_retry_after_http_date_and_ms_are_honoured(monkeypatch):
     assert client_mod._retry_delay(0, {"retry-after": date}) <= 1.0
     assert client_mod._retry_delay(0, {"retry-after-ms": "1500"}) == 1.5
     assert client_mod._retry_delay(0, {"retry-after": "3"}) == 3.0
+    # neither seconds nor a date: our own backoff, no crash
+    assert 0 < client_mod._retry_delay(0, {"retry-after": "soon"}) <= client_mod.INITIAL_RETRY_DELAY
     # too long to wait: our own backoff instead of hanging for an hour
     assert client_mod._retry_delay(0, {"retry-after": "3600"}) <= client_mod.INITIAL_RETRY_DELAY
 
