@@ -40,7 +40,7 @@ from .errors import (
 )
 from .transcript import Transcript
 
-__all__ = ["Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client"]
+__all__ = ["Client", "Secret", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client"]
 
 log = logging.getLogger("nbaudio")
 
@@ -61,7 +61,7 @@ _AUDIO_ID_REJECTED = re.compile(r"audio|expired", re.IGNORECASE)
 _UNSET: Any = object()
 
 
-class _Secret:
+class Secret:
     """Holds the API key; its repr never shows it."""
 
     __slots__ = ("_value",)
@@ -284,7 +284,7 @@ class Client:
             api_key = api_key.strip()
             if not api_key or any(c in api_key for c in "\r\n "):
                 raise InvalidInputError("api_key is empty or contains spaces/newlines; paste the key alone", param="api_key")
-        self._api_key = _Secret(api_key)
+        self._api_key = Secret(api_key)
         if base_url is None:
             base_url = os.environ.get("NBAUDIO_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
         if base_url is None and api_key:

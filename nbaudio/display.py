@@ -419,7 +419,7 @@ def _player_media(clip: AudioClip) -> _Media:
     data = small.data
     cap = options.max_inline_bytes
     if cap is None or len(data) <= cap:
-        return _Media(small, f"data:{small.mime_type};base64,{base64.b64encode(data).decode('ascii')}")
+        return _Media(small, f"data:{small.mime_type};base64,{small.to_base64()}")
     return _save_beside_notebook(small, cap)
 
 

@@ -44,7 +44,7 @@ from traitlets import Bool, Float, Integer, TraitError, Unicode
 from . import spec
 from .audio import AudioClip, as_audio_clip
 from .chat import ChatReply, Conversation
-from .client import Client, _Secret, default_client
+from .client import Client, Secret, default_client
 from .errors import APIStatusError, NbAudioError
 from .transcript import Transcript
 
@@ -365,7 +365,7 @@ class VoiceMagics(Magics):
         self._client: Client | None = None
         self._owns_client = False
         self._client_settings: dict[str, Any] = {}
-        self._api_key = _Secret(None)
+        self._api_key = Secret(None)
         # Clients whose server refused input_audio: their audio is transcribed before sending.
         self._text_only_relays: weakref.WeakSet[Client] = weakref.WeakSet()
 
@@ -737,7 +737,7 @@ class VoiceMagics(Magics):
         settings = {**self._client_settings, **{k: v for k, v in changes.items() if k != "api_key"}}
         api_key = self._api_key
         if "api_key" in changes:
-            api_key = _Secret(changes["api_key"])
+            api_key = Secret(changes["api_key"])
         kwargs: dict[str, Any] = {"base_url": settings.get("base_url"), "api_key": api_key.get()}
         if settings.get("timeout") is not None:
             try:
