@@ -1,101 +1,161 @@
-"""Engine overhead and concurrency (not a test): run `python benchmarks/bench_engine.py`.
+"""The embedded engine against its models called directly, and under concurrent load.
 
-1. Text to speech: real-time factor (seconds of compute per second of audio) through
-   `/v1/audio/speech` vs calling piper directly on the same text.
-2. Speech to text: RTF through `/v1/audio/transcriptions` vs calling faster-whisper directly
-   on the same audio, same model, same beam size.
-3. Eight transcriptions sent at once vs one after the other (wall time).
+    python -m benchmarks.bench_engine [--quick]
+
+1. Text to speech: `POST /v1/audio/speech` (WAV, voice alloy = the piper voice as trained)
+   against piper's `PiperVoice.synthesize` on the same text, compared as real-time factors
+   (compute seconds per second of audio; the engine adds 0.12 s pauses between sentences).
+2. Speech to text: `POST /v1/audio/transcriptions` (json, language=en) against faster-whisper's
+   `WhisperModel.transcribe` on the same WAV bytes (it decodes them itself), same model file,
+   same `WhisperModel` options (`nbaudio.server.stt.whisper_options`), same beam size.
+3. Eight transcriptions sent at once against the same eight one after another (throughput).
+All over real HTTP on loopback to an engine in this process; the pairs are interleaved.
 """
 
 from __future__ import annotations
 
+import io
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-import requests
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nbaudio import local
-from nbaudio.audio import AudioClip, resample
-from nbaudio.server.models import piper_source, whisper_en_source
-from nbaudio.server.settings import Settings
+from benchmarks.harness import PARAGRAPH, Result, Stat, engine, interleaved, pair_ratios, speech_wav, script_main  # noqa: E402
 
-TEXT = ("The library opens at nine in the morning. Visitors can borrow up to ten books at a time. "
-        "Quiet rooms on the second floor are free for students. Please return your books before the due date. "
-        "Late returns cost a small fee for every day.")
-REPEATS = 3
+RTF_TARGET = {"stt": 0.15, "tts": 0.10}
 
 
-def best(fn, repeats=REPEATS):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def bench_tts(url: str, repeats: int) -> list[Result]:
+    import numpy as np
+    import requests
+    from piper import PiperVoice, SynthesisConfig
 
+    from nbaudio.audio import AudioClip
+    from nbaudio.server.models import piper_source
+    from nbaudio.server.settings import Settings
+    from nbaudio.server.tts import VOICE_STYLES, piper_session
 
-def main() -> None:
     settings = Settings.from_env()
-    with local.start() as server:
-        url = server.base_url
-        # warm up every model once
-        wav = requests.post(url + "/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": TEXT,
-                                                          "response_format": "wav"}).content
-        clip = AudioClip(wav)
-        audio_s = clip.duration
-        requests.post(url + "/audio/transcriptions", files={"file": ("a.wav", wav)}, data={"model": "whisper-1",
-                                                                                          "language": "en"})
+    src = piper_source(settings)
+    voice = PiperVoice.load(src.path, config_path=src.config_path)  # piper as its docs call it
+    tuned = PiperVoice.load(src.path, config_path=src.config_path)  # with the engine's onnxruntime options
+    tuned.session = piper_session(src.path, settings.threads)
+    cfg = SynthesisConfig(noise_scale=VOICE_STYLES["alloy"].noise)
 
-        # 1. TTS
-        from piper import PiperVoice, SynthesisConfig
+    def piper_rtf(v) -> float:
+        t = time.perf_counter()
+        audio = np.concatenate([c.audio_float_array for c in v.synthesize(PARAGRAPH, cfg)])
+        return (time.perf_counter() - t) / (audio.shape[0] / v.config.sample_rate)
 
-        src = piper_source(settings)
-        voice = PiperVoice.load(src.path, config_path=src.config_path)
-        cfg = SynthesisConfig(noise_scale=0.667)
-        direct_audio = []
-        t_direct = best(lambda: direct_audio.append(sum(len(c.audio_float_array) for c in voice.synthesize(TEXT, cfg))))
-        direct_s = direct_audio[-1] / voice.config.sample_rate
-        t_server = best(lambda: requests.post(url + "/audio/speech", json={
-            "model": "tts-1", "voice": "alloy", "input": TEXT, "response_format": "wav"}).content)
-        print(f"TTS  piper direct   RTF {t_direct / direct_s:.3f}  ({t_direct:.2f} s for {direct_s:.1f} s audio)")
-        print(f"TTS  server (wav)   RTF {t_server / audio_s:.3f}  ({t_server:.2f} s for {audio_s:.1f} s audio)"
-              f"   server/direct = {(t_server / audio_s) / (t_direct / direct_s):.2f}")
+    def engine_rtf() -> float:
+        t = time.perf_counter()
+        resp = requests.post(url + "/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": PARAGRAPH,
+                                                           "response_format": "wav"})
+        resp.raise_for_status()
+        return (time.perf_counter() - t) / AudioClip(resp.content).duration
 
-        # 2. STT on the same audio
-        from faster_whisper import WhisperModel
+    # Interleaved by hand: each measurement is divided by the length of the audio it made.
+    engine_rtf(), piper_rtf(voice), piper_rtf(tuned)  # warm-up
+    rounds = [(engine_rtf(), piper_rtf(voice), piper_rtf(tuned)) for _ in range(repeats)]
+    ours, peer, same_opts = (Stat([r[i] for r in rounds]) for i in range(3))
+    r = ours.median / peer.median
+    return [
+        Result("engine TTS wall time per second of audio (13 s paragraph, WAV over HTTP)",
+               f"RTF {ours.fmt('')}", f"piper direct (default options): RTF {peer.fmt('')}", r, "≤ 1.05×",
+               r <= 1.05,
+               note=(f"per-pair ratios {pair_ratios(ours, peer).fmt('×')}; against piper with the engine's "
+                     f"onnxruntime options (no spinning threads) the engine is {ours.median / same_opts.median:.2f}×"),
+               detail=[f"piper direct with the engine's onnxruntime options: RTF {same_opts.fmt('')}"]),
+        Result("engine TTS real-time factor (piper en_US joe medium)", f"RTF {ours.fmt('')}", "—",
+               ours.median, f"≤ {RTF_TARGET['tts']}", ours.median <= RTF_TARGET["tts"],
+               note=f"piper direct with its default options: RTF {peer.median:.3f}"),
+    ]
 
-        model = WhisperModel(whisper_en_source(settings).path, device="cpu", compute_type="int8",
-                             cpu_threads=settings.threads)
-        samples = resample(clip.mono().samples, clip.sample_rate, 16000)
-        t_direct = best(lambda: "".join(s.text for s in model.transcribe(samples, language="en", beam_size=5)[0]))
-        post = lambda: requests.post(url + "/audio/transcriptions", files={"file": ("a.wav", wav)},  # noqa: E731
-                                     data={"model": "whisper-1", "language": "en"}).json()
-        t_server = best(post)
-        print(f"STT  whisper direct RTF {t_direct / audio_s:.3f}  ({t_direct:.2f} s for {audio_s:.1f} s audio)")
-        print(f"STT  server         RTF {t_server / audio_s:.3f}  ({t_server:.2f} s)"
-              f"   server/direct = {t_server / t_direct:.2f}")
 
-        # 3. concurrency
-        n = 8
-        t0 = time.perf_counter()
+def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callable]:
+    import requests
+    from faster_whisper import WhisperModel
+
+    from nbaudio.audio import AudioClip
+    from nbaudio.server.models import whisper_en_source
+    from nbaudio.server.settings import Settings
+    from nbaudio.server.stt import whisper_options
+
+    settings = Settings.from_env()
+    duration = AudioClip(wav).duration
+    options = whisper_options(settings)
+    model = WhisperModel(whisper_en_source(settings).path, **options)
+    texts: dict[str, str] = {}
+
+    def direct() -> None:
+        segments, _ = model.transcribe(io.BytesIO(wav), language="en", beam_size=5)
+        texts["direct"] = "".join(s.text for s in segments).strip()
+
+    def server() -> None:
+        resp = requests.post(url + "/audio/transcriptions", files={"file": ("speech.wav", wav, "audio/wav")},
+                             data={"model": "whisper-1", "language": "en"})
+        resp.raise_for_status()
+        texts["engine"] = resp.json()["text"]
+
+    stats = interleaved({"engine": server, "direct": direct}, repeats)
+    ours, peer = stats["engine"], stats["direct"]
+    r = ours.median / peer.median
+    rtf = Stat([t / duration for t in ours.values])
+    rtf_direct = Stat([t / duration for t in peer.values])
+    same = "same text" if texts["engine"] == texts["direct"] else f"texts differ: {texts['engine']!r} vs {texts['direct']!r}"
+    opts = ", ".join(f"{k}={v}" for k, v in options.items())
+    results = [
+        Result(f"engine STT wall time, {duration:.1f} s WAV, tiny.en, beam 5 ({same})", ours.fmt("s"),
+               f"faster-whisper direct on the same bytes: {peer.fmt('s')}", r, "≤ 1.05×", r <= 1.05,
+               note=f"per-pair ratios {pair_ratios(ours, peer).fmt('×')}; both WhisperModel({opts})"),
+        Result("engine STT real-time factor (whisper tiny.en)", f"RTF {rtf.fmt('')}", "—", rtf.median, f"≤ {RTF_TARGET['stt']}",
+               rtf.median <= RTF_TARGET["stt"], note=f"faster-whisper direct: RTF {rtf_direct.median:.3f}"),
+    ]
+    return results, server
+
+
+def bench_concurrency(post, runs: int, n: int = 8) -> Result:
+    errors: list[str] = []
+    latencies: list[float] = []
+
+    def one() -> None:
+        t = time.perf_counter()
+        try:
+            post()
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the figure is "0 errors"
+            errors.append(f"{type(exc).__name__}: {exc}")
+        latencies.append(time.perf_counter() - t)
+
+    def serial() -> None:
         for _ in range(n):
-            post()
-        serial = time.perf_counter() - t0
-        latencies = []
+            one()
 
-        def timed():
-            t = time.perf_counter()
-            post()
-            latencies.append(time.perf_counter() - t)
-
-        t0 = time.perf_counter()
+    def concurrent() -> None:
         with ThreadPoolExecutor(n) as pool:
-            list(pool.map(lambda _: timed(), range(n)))
-        concurrent = time.perf_counter() - t0
-        print(f"STT  {n} serial {serial:.2f} s | {n} concurrent {concurrent:.2f} s | concurrent/serial = "
-              f"{concurrent / serial:.2f} | median latency when concurrent {statistics.median(latencies):.2f} s")
+            list(pool.map(lambda _: one(), range(n)))
+
+    stats = interleaved({"serial": serial, "concurrent": concurrent}, runs, warmup=0)
+    speedup = Stat([s / c for s, c in zip(stats["serial"].values, stats["concurrent"].values)])
+    ok = speedup.median >= 1.5 and not errors
+    return Result(f"{n} concurrent transcriptions (the clip above), throughput", stats["concurrent"].fmt("s"),
+                  f"the same {n} one after another: {stats['serial'].fmt('s')}", speedup.median,
+                  "≥ 1.5× throughput, 0 errors", ok,
+                  note=f"speed-up per run {speedup.fmt('×')}; {len(errors)} errors in {runs * 2 * n} requests"
+                       + (f" (first: {errors[0]})" if errors else ""),
+                  detail=[f"request latency over all runs: median {statistics.median(latencies):.2f} s"])
+
+
+def collect(quick: bool = False) -> list[Result]:
+    repeats, runs = (3, 1) if quick else (9, 3)
+    url = engine().base_url
+    wav = speech_wav("paragraph").read_bytes()
+    stt_results, post = bench_stt(url, wav, repeats)
+    return bench_tts(url, repeats) + stt_results + [bench_concurrency(post, runs)]
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(script_main("embedded engine", collect, __doc__))

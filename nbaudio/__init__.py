@@ -23,6 +23,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     AudioDecodeError,
+    AudioTooLongError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -45,12 +46,21 @@ __version__ = "0.1.0"
 __all__ = [
     "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",
     "AudioClip", "Transcript", "Segment", "Word", "ChatReply", "Conversation", "Usage",
-    "NbAudioError", "InvalidInputError", "AudioDecodeError", "MissingDependencyError",
+    "NbAudioError", "InvalidInputError", "AudioDecodeError", "AudioTooLongError", "MissingDependencyError",
     "APIError", "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
-    "APIConnectionError", "APITimeoutError", "StreamInterruptedError",
+    "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "Recorder",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The widgets import ipywidgets; `nbaudio.Recorder` loads them on first use, not at `import nbaudio`.
+    if name == "Recorder":
+        from .widgets import Recorder
+
+        return Recorder
+    raise AttributeError(f"module 'nbaudio' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

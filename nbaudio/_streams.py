@@ -2,8 +2,10 @@
 
 Each stream owns one HTTP response. Iterate it for deltas; when it is exhausted `.result`
 holds the assembled object (also the generator's StopIteration value). `collect()` drains
-it and returns the result. If the connection breaks after data arrived, a
-StreamInterruptedError carries the partial result; a stream is never retried.
+it and returns the result. If the connection breaks, stalls past the read timeout, or the
+events stop before the stream's own end marker (`[DONE]`, `speech.audio.done`,
+`transcript.text.done`), a StreamInterruptedError carries the partial result (`.partial`:
+the audio and text that arrived, playable); a stream is never retried.
 SSE is parsed only when the response says `text/event-stream` (some servers ignore
 `stream_format` and send raw audio).
 """
@@ -19,7 +21,7 @@ import requests
 
 from .audio import AudioClip, sniff_format
 from .chat import ChatReply, ChatStreamAssembler
-from .errors import APIResponseError, StreamInterruptedError, make_status_error
+from .errors import APIResponseError, AudioDecodeError, StreamInterruptedError, make_status_error
 from .sse import SSEParser
 from .transcript import Transcript
 
@@ -30,6 +32,7 @@ _CHUNK_BYTES = 4096
 
 class _Stream(Generic[T]):
     result: T | None
+    kind = "response"  # named in error messages: "the chat stream ..."
 
     def __init__(self, response: requests.Response, redact: Callable[[str], str]) -> None:
         self.response = response
@@ -37,6 +40,17 @@ class _Stream(Generic[T]):
         self.result = None
         self._redact = redact
         self._iter: Iterator[Any] | None = None
+        self._saw_done_marker = False  # `data: [DONE]`, the chat stream's last event
+
+    def _interrupted(self, why: str) -> StreamInterruptedError:
+        """The error for a stream that stopped early, saying what arrived and where it is."""
+        partial = self._partial()
+        if partial is None:
+            have = "nothing usable arrived before that"
+        else:
+            have = f"what arrived ({_describe_partial(partial)}) is in the error's .partial"
+        return StreamInterruptedError(self._redact(f"the {self.kind} stream {why}; {have}"),
+                                      partial=partial, request_id=self.request_id)
 
     @property
     def is_sse(self) -> bool:
@@ -49,25 +63,29 @@ class _Stream(Generic[T]):
                     yield chunk
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                 requests.exceptions.ReadTimeout) as exc:
-            timeout = isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower()
-            kind = "timed out" if timeout else "was interrupted"
-            raise StreamInterruptedError(
-                self._redact(f"the stream {kind} after data arrived: {type(exc).__name__}"),
-                partial=self._partial(), request_id=self.request_id,
-            ) from None
+            from .client import _connection_reason  # the one place that names connection failures
+
+            if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():
+                why = "stalled: no data arrived within the read timeout"
+            else:
+                why = f"broke off before it finished ({_connection_reason(exc)})"
+            raise self._interrupted(why) from None
         finally:
             self.response.close()
 
     def _events(self) -> Iterator[dict[str, Any]]:
         parser = SSEParser()
 
-        def decode(events):
+        def decode(events, at_end: bool = False):
             for ev in events:
                 if ev.data.strip() == "[DONE]":
+                    self._saw_done_marker = True
                     return
                 try:
                     data = json.loads(ev.data)
                 except ValueError:
+                    if at_end:  # the connection closed in the middle of an event
+                        raise self._interrupted("ended in the middle of an event") from None
                     raise APIResponseError(f"stream event is not JSON: {ev.data[:80]!r}") from None
                 if isinstance(data, dict) and "error" in data and len(data) <= 2:
                     raise make_status_error(500, ev.data, request_id=self.request_id)
@@ -75,7 +93,10 @@ class _Stream(Generic[T]):
 
         for chunk in self._raw_chunks():
             yield from decode(parser.feed(chunk))
-        yield from decode(parser.close())
+            if self._saw_done_marker:
+                return
+        # An event without its closing blank line still counts when it is whole (lax servers).
+        yield from decode(parser.close(), at_end=True)
 
     def _partial(self) -> Any:
         return None
@@ -114,6 +135,8 @@ class _Stream(Generic[T]):
 class SpeechStream(_Stream[AudioClip]):
     """Yields audio bytes as they arrive; `.result` is the whole AudioClip."""
 
+    kind = "speech"
+
     def __init__(self, response, redact, response_format: str) -> None:
         super().__init__(response, redact)
         self.response_format = response_format
@@ -132,6 +155,7 @@ class SpeechStream(_Stream[AudioClip]):
 
     def _generate(self):
         if self.is_sse:
+            done = False
             for ev in self._events():
                 if ev.get("type") == "speech.audio.delta":
                     try:
@@ -142,6 +166,9 @@ class SpeechStream(_Stream[AudioClip]):
                     yield piece
                 elif ev.get("type") == "speech.audio.done":
                     self.usage = ev.get("usage")
+                    done = True
+            if not done:
+                raise self._interrupted("ended before speech.audio.done")
         else:
             for chunk in self._raw_chunks():
                 self._buf.extend(chunk)
@@ -154,6 +181,8 @@ class SpeechStream(_Stream[AudioClip]):
 
 class TranscriptionStream(_Stream[Transcript]):
     """Yields text deltas (str) as they arrive; `.result` is the Transcript. `.events` keeps every event."""
+
+    kind = "transcription"
 
     def __init__(self, response, redact, response_format: str, audio: AudioClip | None) -> None:
         super().__init__(response, redact)
@@ -186,8 +215,7 @@ class TranscriptionStream(_Stream[Transcript]):
             elif kind == "transcript.text.done":
                 done = ev
         if done is None:
-            raise StreamInterruptedError("the transcription stream ended without transcript.text.done",
-                                         partial=self._partial(), request_id=self.request_id)
+            raise self._interrupted("ended before transcript.text.done")
         body: dict[str, Any] = {"text": done.get("text", "".join(self._text))}
         for key in ("logprobs", "usage", "language"):
             if done.get(key) is not None:
@@ -201,6 +229,8 @@ class TranscriptionStream(_Stream[Transcript]):
 
 class ChatStream(_Stream[ChatReply]):
     """Yields `{"text", "transcript", "audio"}` deltas (audio as pcm16 bytes); `.result` is the ChatReply."""
+
+    kind = "chat"
 
     def __init__(self, response, redact, audio_format: str, on_done: Callable[[ChatReply], None] | None = None) -> None:
         super().__init__(response, redact)
@@ -225,12 +255,38 @@ class ChatStream(_Stream[ChatReply]):
                 added = self._asm.feed(chunk)
                 if added["text"] or added["transcript"] or added["audio"]:
                     yield added
+            if self._asm.chunks == 0 and not self._saw_done_marker:
+                raise self._interrupted("ended before its first chunk")
             if self._asm.chunks == 0:
                 raise APIResponseError("the chat stream ended without any chunk")
+            # Without `[DONE]` the reply counts as whole only if its finish_reason arrived (some
+            # relays leave out [DONE]); otherwise the connection closed early.
+            if not self._saw_done_marker and self._asm.finish_reason is None:
+                raise self._interrupted("ended before [DONE]")
             self.result = self._asm.reply()
         if self._on_done is not None:
             self._on_done(self.result)
         return self.result
+
+
+def _describe_audio(clip: AudioClip) -> str:
+    try:
+        return f"{clip.duration:.2f} s of audio"
+    except AudioDecodeError:  # e.g. a WAV or MP3 cut mid-frame: still bytes the caller may want
+        return f"{clip.nbytes} bytes of {clip.format} audio"
+
+
+def _describe_partial(partial: Any) -> str:
+    if isinstance(partial, AudioClip):
+        return _describe_audio(partial)
+    if isinstance(partial, Transcript):
+        return f"{len(partial.text)} characters of text"
+    bits = []
+    if partial.audio is not None:
+        bits.append(_describe_audio(partial.audio))
+    if partial.text:
+        bits.append(f"{len(partial.text)} characters of text")
+    return ", ".join(bits) or "no audio or text yet"
 
 
 __all__ = ["SpeechStream", "TranscriptionStream", "ChatStream"]

@@ -14,15 +14,16 @@ import io
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
-from .errors import AudioDecodeError, InvalidInputError, MissingDependencyError
+from .errors import AudioDecodeError, AudioTooLongError, InvalidInputError, MissingDependencyError
 from .spec import MIME_TYPES, PCM_SAMPLE_RATE
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["AudioClip", "as_audio_clip", "sniff_format", "guess_format", "float_to_int16", "AudioInput", "OPUS_RATES"]
+__all__ = ["AudioClip", "as_audio_clip", "sniff_format", "guess_format", "float_to_int16", "AudioInput", "OPUS_RATES",
+           "decode_mono", "MAX_DECODED_BYTES"]
 
 # What `audio=` arguments accept.
 AudioInput = Any  # str | os.PathLike | bytes | BinaryIO | AudioClip | tuple[np.ndarray, int]
@@ -36,6 +37,11 @@ OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _STREAMING_SIZE = 0xFFFFFFFF
 # Speech-friendly MP3 bitrate for soundfile (0 = best .. 1 = smallest).
 _MP3_COMPRESSION = 0.5
+# Decoded samples are float32, and compressed audio can expand a thousandfold (a FLAC of silence:
+# 130 kB for 10 hours), so decoding stops at this many bytes of samples (about 9 h of 16 kHz mono,
+# 1.5 h of 48 kHz stereo). Raise it for longer recordings on a machine with the memory.
+MAX_DECODED_BYTES = 2 * 1024**3
+_BLOCK_FRAMES = 1 << 16
 
 
 def _normalise_format(fmt: str | None) -> str | None:
@@ -460,36 +466,58 @@ def resample(samples: "np.ndarray", rate_in: int, rate_out: int) -> "np.ndarray"
     return np.asarray(soxr.resample(samples, rate_in, rate_out), dtype=np.float32)
 
 
-def _decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None):
+class _Blocks(NamedTuple):
+    """Encoded audio opened for decoding: its rate, channels, the frame count its header
+    declares (None when unknown; it may lie) and an iterator of float32 (frames, channels) blocks."""
+
+    rate: int
+    channels: int
+    declared: int | None
+    blocks: Iterator["np.ndarray"]
+
+
+def _open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int | None) -> _Blocks:
     import numpy as np
 
     if not data:
         raise AudioDecodeError("audio is empty (0 bytes)")
     if fmt == "pcm":
         ch = channels or 1
-        usable = len(data) - len(data) % (2 * ch)
-        arr = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
-        if ch > 1:
-            arr = arr.reshape(-1, ch)
-        return arr, sample_rate or PCM_SAMPLE_RATE, ch
-    if fmt in _SOUNDFILE_FORMATS:
-        import soundfile as sf
+        raw = np.frombuffer(data, dtype="<i2", count=(len(data) // (2 * ch)) * ch).reshape(-1, ch)
+        blocks = (raw[i : i + _BLOCK_FRAMES].astype(np.float32) / 32768.0 for i in range(0, len(raw), _BLOCK_FRAMES))
+        return _Blocks(sample_rate or PCM_SAMPLE_RATE, ch, len(raw), blocks)
+    if fmt not in _SOUNDFILE_FORMATS:
+        return _open_blocks_av(data, fmt)
+    import soundfile as sf
 
-        try:
-            arr, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
-        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-            if fmt in ("mp3", "ogg", "opus"):
+    try:
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        if fmt in ("mp3", "ogg", "opus"):
+            try:
+                return _open_blocks_av(data, fmt)
+            except (AudioDecodeError, MissingDependencyError):
+                pass
+        raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
+    # libsndfile reports an unknown length (FLAC total_samples 0) as INT64_MAX.
+    declared = f.frames if 0 <= f.frames < 1 << 48 else None
+
+    def blocks() -> Iterator["np.ndarray"]:
+        with f:
+            while True:
                 try:
-                    return _decode_av(data, fmt)
-                except (AudioDecodeError, MissingDependencyError):
-                    pass
-            raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
-        ch = 1 if arr.ndim == 1 else arr.shape[1]
-        return arr, int(rate), ch
-    return _decode_av(data, fmt)
+                    block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+                    raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt "
+                                           "or truncated") from None
+                if not len(block):
+                    return
+                yield block
+
+    return _Blocks(int(f.samplerate), int(f.channels), declared, blocks())
 
 
-def _decode_av(data: bytes, fmt: str):
+def _open_blocks_av(data: bytes, fmt: str) -> _Blocks:
     import numpy as np
 
     try:
@@ -499,29 +527,115 @@ def _decode_av(data: bytes, fmt: str):
             f"decoding {fmt.upper()} audio needs PyAV: pip install av  (or convert the file to WAV, MP3 or FLAC)"
         ) from None
     try:
-        with av.open(io.BytesIO(data)) as container:
-            stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is None:
-                raise AudioDecodeError(f"the {fmt} data has no audio stream")
-            rate = stream.codec_context.sample_rate
-            chunks = []
-            for frame in container.decode(stream):
-                arr = frame.to_ndarray()
-                if arr.dtype.kind in "iu":
-                    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
-                if frame.format.is_planar:
-                    arr = arr.T
-                else:
-                    arr = arr.reshape(-1, len(frame.layout.channels))
-                chunks.append(arr.astype(np.float32))
+        container = av.open(io.BytesIO(data))
     except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
         raise AudioDecodeError(f"cannot decode {fmt} audio ({exc}); the file may be corrupt") from None
-    if not chunks:
-        raise AudioDecodeError(f"the {fmt} data decodes to no audio")
-    arr = np.concatenate(chunks)
-    if arr.shape[1] == 1:
+    stream = next((s for s in container.streams if s.type == "audio"), None)
+    if stream is None:
+        container.close()
+        raise AudioDecodeError(f"the {fmt} data has no audio stream")
+    rate = stream.codec_context.sample_rate
+    ch = stream.codec_context.channels or 1
+    declared = None
+    if stream.duration and stream.time_base and rate:
+        declared = int(stream.duration * stream.time_base * rate)
+
+    def blocks() -> Iterator["np.ndarray"]:
+        with container:
+            try:
+                for frame in container.decode(stream):
+                    arr = frame.to_ndarray()
+                    if arr.dtype.kind in "iu":
+                        arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+                    arr = arr.T if frame.format.is_planar else arr.reshape(-1, len(frame.layout.channels))
+                    yield arr.astype(np.float32, copy=False)
+            except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+                raise AudioDecodeError(f"cannot decode {fmt} audio ({exc}); the file may be corrupt") from None
+
+    return _Blocks(int(rate), int(ch), declared, blocks())
+
+
+def _too_long(what: str, seconds: float, limit: str, how: str) -> AudioTooLongError:
+    hours = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+    return AudioTooLongError(f"{what} {hours} of audio; {limit}. {how}")
+
+
+def _decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None, max_bytes: int | None = None):
+    """All samples as float32 (frames,) or (frames, channels), stopping at `max_bytes` of them
+    (default MAX_DECODED_BYTES): a file whose header or content goes past it raises AudioTooLongError."""
+    import numpy as np
+
+    opened = _open_blocks(data, fmt, sample_rate, channels)
+    rate, ch = opened.rate, opened.channels
+    limit = max_bytes if max_bytes is not None else MAX_DECODED_BYTES
+    max_frames = limit // (4 * ch)
+    fix = ("Cut it into parts first (e.g. `sox in.flac part.flac trim 0 3600`), or raise "
+           "nbaudio.audio.MAX_DECODED_BYTES if this machine has the memory.")
+
+    def too_long(frames: int, verb: str) -> AudioTooLongError:
+        return _too_long(f"the {fmt.upper()} audio {verb}", frames / rate,
+                         f"decoded that is over {_human_bytes(limit)} of samples ({ch} ch at {rate} Hz), "
+                         "more than nbaudio decodes at once", fix)
+
+    if opened.declared is not None and opened.declared > max_frames:
+        opened.blocks.close()
+        raise too_long(opened.declared, "declares")
+    # Fill a buffer of the declared size (no copy at the end); grow past it only if the header lied.
+    out = np.empty((opened.declared or 0, ch), dtype=np.float32)
+    extra: list[np.ndarray] = []
+    n = 0
+    for block in opened.blocks:
+        if n + len(block) > max_frames:
+            opened.blocks.close()
+            raise too_long(n + len(block), "holds more than")
+        room = max(0, min(len(block), len(out) - n))
+        out[n : n + room] = block[:room]
+        if room < len(block):
+            extra.append(block[room:])
+        n += len(block)
+    arr = np.concatenate([out[: n - sum(len(e) for e in extra)], *extra]) if extra else out[:n]
+    if n and n < len(out) // 2:
+        arr = arr.copy()  # the header promised far more: do not keep the big buffer alive
+    if ch == 1:
         arr = arr[:, 0]
-    return arr, int(rate), 1 if arr.ndim == 1 else arr.shape[1]
+    if n == 0 and fmt != "pcm" and fmt in _AV_FORMATS:
+        raise AudioDecodeError(f"the {fmt} data decodes to no audio")
+    return arr, rate, ch
+
+
+def decode_mono(clip: "AudioClip", sample_rate: int, *, max_seconds: float) -> "np.ndarray":
+    """The clip as mono float32 at `sample_rate`, decoded, mixed down and resampled block by block,
+    so memory stays at the size of the result. Audio longer than `max_seconds` (by its header, or
+    found while decoding, e.g. a FLAC that decompresses to gigabytes) raises AudioTooLongError."""
+    import numpy as np
+    import soxr
+
+    fix = "Split it into shorter parts and send them one by one."
+    limit = f"the limit is {max_seconds:g} s"
+    if clip._samples is not None:
+        mono = clip.mono().samples
+        if len(mono) > max_seconds * clip.sample_rate:
+            raise _too_long("the audio is", len(mono) / clip.sample_rate, limit, fix)
+        return resample(mono, clip.sample_rate, sample_rate)
+    opened = _open_blocks(clip._data or b"", clip.format, clip._sample_rate, clip._channels)
+    rate = opened.rate
+    max_frames = int(max_seconds * rate)
+    if opened.declared is not None and opened.declared > max_frames:
+        opened.blocks.close()
+        raise _too_long("the audio header declares", opened.declared / rate, limit, fix)
+    stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None
+    parts: list[np.ndarray] = []
+    n = 0
+    for block in opened.blocks:
+        n += len(block)
+        if n > max_frames:
+            opened.blocks.close()
+            raise _too_long("the audio holds more than", n / rate, limit, fix)
+        mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1)
+        parts.append(stream.resample_chunk(np.ascontiguousarray(mono)) if stream else mono.copy())
+    if stream is not None:
+        parts.append(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, dtype=np.float32)
 
 
 def _encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:

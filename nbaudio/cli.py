@@ -37,19 +37,25 @@ def _serve(args: argparse.Namespace) -> int:
     from .server.app import create_app
     from .server.settings import Settings
 
-    settings = Settings.from_env(
-        host=args.host, port=args.port, api_key=api_key, chat_upstream=args.chat_upstream,
-        chat_upstream_key=args.chat_upstream_key or os.environ.get("NBAUDIO_CHAT_UPSTREAM_KEY"),
-        chat_upstream_model=args.chat_upstream_model, model_dir=args.model_dir, llm_model=args.llm_model,
-        stt_en_model=args.stt_en_model, stt_multi_model=args.stt_model, tts_voice=args.tts_voice,
-        allowed_hosts=tuple(args.allowed_host or ()),
-    )
+    try:
+        settings = Settings.from_env(
+            host=args.host, port=args.port, api_key=api_key, chat_upstream=args.chat_upstream,
+            chat_upstream_key=args.chat_upstream_key or os.environ.get("NBAUDIO_CHAT_UPSTREAM_KEY"),
+            chat_upstream_model=args.chat_upstream_model, model_dir=args.model_dir, llm_model=args.llm_model,
+            stt_en_model=args.stt_en_model, stt_multi_model=args.stt_model, tts_voice=args.tts_voice,
+            allowed_hosts=tuple(args.allowed_host or ()), cors_origins=tuple(args.cors_origin or ()),
+            max_concurrent=args.max_concurrent, max_queue=args.max_queue, max_audio_seconds=args.max_audio_seconds,
+        )
+    except ValueError as exc:  # a bad limit or origin: say which
+        print(f"nbaudio serve: {exc}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"nbaudio engine: http://{shown}:{args.port}/v1  (auth {'on' if api_key else 'off'}; "
           f"chat from {'the upstream endpoint' if settings.chat_upstream else 'the local model'}; Ctrl-C stops)",
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug",
+                timeout_keep_alive=5)
     return 0
 
 
@@ -152,6 +158,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stt-en-model", help="English faster-whisper model: folder or hub name (default: tiny.en)")
     s.add_argument("--tts-voice", help="piper voice: .onnx path or name in --model-dir (default: en_US-joe-medium)")
     s.add_argument("--allowed-host", action="append", help="extra Host header name to accept (repeatable)")
+    s.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                   help="web page origin allowed to call the engine, e.g. http://localhost:8888 (repeatable; "
+                        "others are refused)")
+    s.add_argument("--max-concurrent", type=int, metavar="N", help="model requests run at once (default 4)")
+    s.add_argument("--max-queue", type=int, metavar="N",
+                   help="model requests that may wait beyond those; more get 503 with Retry-After (default 64)")
+    s.add_argument("--max-audio-seconds", type=float, metavar="S",
+                   help="longest audio one request may send (default 3600)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.set_defaults(func=_serve)
     d = sub.add_parser("doctor", help="show what is installed, which models load, and what is missing")

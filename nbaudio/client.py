@@ -742,6 +742,9 @@ def _connection_reason(exc: Exception) -> str:
                            ("Connection reset", "connection reset by the server"),
                            ("RemoteDisconnected", "the server closed the connection without answering"),
                            ("IncompleteRead", "the response was cut short"),
+                           # urllib3: the connection closed where the next chunk of a chunked body was due
+                           ("Response ended prematurely", "the server closed the connection mid-response"),
+                           ("InvalidChunkLength", "the server closed the connection mid-response"),
                            ("CERTIFICATE_VERIFY_FAILED", "TLS certificate check failed")):
         if marker in text:
             return reason

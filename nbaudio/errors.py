@@ -3,6 +3,7 @@
     NbAudioError
     ├── InvalidInputError (also ValueError)      bad arguments, caught before any request
     │   └── AudioDecodeError                     bytes that are not (decodable) audio
+    │       └── AudioTooLongError                decodes to more than the limit allows
     ├── MissingDependencyError (also ImportError) an optional package is needed
     └── APIError                                 anything that went wrong talking to a server
         ├── APIStatusError                       the server answered with 4xx/5xx
@@ -29,6 +30,7 @@ __all__ = [
     "NbAudioError",
     "InvalidInputError",
     "AudioDecodeError",
+    "AudioTooLongError",
     "MissingDependencyError",
     "APIError",
     "APIStatusError",
@@ -66,6 +68,10 @@ class InvalidInputError(NbAudioError, ValueError):
 
 class AudioDecodeError(InvalidInputError):
     """Bytes that should be audio could not be decoded."""
+
+
+class AudioTooLongError(AudioDecodeError):
+    """Audio that would decode to more samples than allowed (a very long file, or a decompression bomb)."""
 
 
 class MissingDependencyError(NbAudioError, ImportError):

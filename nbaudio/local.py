@@ -95,7 +95,9 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     real_port = sock.getsockname()[1]
     cfg = Settings.from_env(host=host, port=real_port, **settings)
     app = create_app(cfg, models=models)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2)
+    # Idle keep-alive connections are closed after 5 s; body and send timeouts are the engine's own.
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
+                            timeout_keep_alive=5)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"nbaudio-engine-{real_port}",
                               daemon=True)

@@ -14,6 +14,7 @@ assistant turns are sent by audio id while the id is alive and as their transcri
     %voice history | reset | replay N | export PATH
     clip = %voice speak Hello there                 # text to speech only
     text = %voice transcribe recording.wav          # speech to text only
+    %voice listen --voice coral                     # a microphone recorder: each recording is a turn
 
 Defaults are traitlets, so `ipython_config.py` can set them too:
 `c.VoiceMagics.voice = "coral"`, `c.VoiceMagics.max_history = 20`.
@@ -200,9 +201,16 @@ def _transcribe_args() -> None:
     """Speech to text only; returns the Transcript."""
 
 
+@magic_arguments("voice listen")
+@argument("--max-seconds", type=float, default=120.0, metavar="S", help="A recording stops by itself after S seconds.")
+def _listen_args() -> None:
+    """Show a microphone recorder; each recording, when you press Stop, is sent as the next turn and the
+    reply shows below the recorder. Any %%voice option applies too: `%voice listen --voice coral --name tutor`."""
+
+
 _SUBCOMMANDS: dict[str, Callable[..., None]] = {
     "config": _config_args, "history": _history_args, "reset": _reset_args, "replay": _replay_args,
-    "export": _export_args, "speak": _speak_args, "transcribe": _transcribe_args,
+    "export": _export_args, "speak": _speak_args, "transcribe": _transcribe_args, "listen": _listen_args,
 }
 # Options of `%voice speak` all take a value; the text after them is kept exactly as typed.
 _LEADING_OPTIONS = re.compile(r"""\s*(--[\w-]+(?:=(?:"[^"]*"|'[^']*'|\S+)|\s+(?:"[^"]*"|'[^']*'|\S+)))""")
@@ -217,6 +225,7 @@ class _TurnOptions:
     max_tokens: int | None
     text_only: bool
     stream: bool
+    live: bool = True  # False: no live view (a turn sent from a widget callback, whose output is captured)
 
     def chat_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -368,6 +377,7 @@ class VoiceMagics(Magics):
         self._api_key = Secret(None)
         # Clients whose server refused input_audio: their audio is transcribed before sending.
         self._text_only_relays: weakref.WeakSet[Client] = weakref.WeakSet()
+        self.listener: Any = None  # the Recorder of the last `%voice listen`
 
     # ---- the client ---------------------------------------------------------------------------
     @property
@@ -410,6 +420,15 @@ class VoiceMagics(Magics):
         `{name}` in the cell (and in option values) is replaced by the variable's value; unknown
         names stay as written and `{{` gives a literal brace. The reply is bound to `_voice`.
         """
+        args = self._cell_args(line)
+        text = interpolate(cell, self.shell.user_ns).strip()
+        if not text and args.audio is None:
+            raise _usage_error(self.voice_cell.parser, "the cell is empty: write a message below %%voice, or pass "
+                                                       "--audio SRC (audio alone: %voice --audio SRC)")
+        self._voice_turn(args, text, args.audio or None)
+
+    def _cell_args(self, line: str) -> Any:
+        """The %%voice options on `line`, interpolated and checked (UsageError when one is wrong)."""
         parser = self.voice_cell.parser
         args = _parse(parser, _split(line))
         ns = self.shell.user_ns
@@ -427,11 +446,13 @@ class VoiceMagics(Magics):
             raise _usage_error(parser, f"--out needs a variable name, not {args.out!r}")
         if not args.name.strip():
             raise _usage_error(parser, "--name needs a conversation name")
-        text = interpolate(cell, ns).strip()
-        if not text and args.audio is None:
-            raise _usage_error(parser, "the cell is empty: write a message below %%voice, or pass --audio SRC "
-                                       "(audio alone: %voice --audio SRC)")
+        return args
 
+    def _voice_turn(self, args: Any, text: str, audio: Any, *, live: bool = True) -> None:
+        """Send `text` and `audio` (an --audio value, or anything as_audio_clip takes) as the next
+        turn of `args.name` and show the reply (`live=False`: once, whole, without the live view)."""
+        parser = self.voice_cell.parser
+        ns = self.shell.user_ns
         name = args.name
         conv = self.conversations.get(name)
         if args.new or conv is None:
@@ -459,10 +480,13 @@ class VoiceMagics(Magics):
             # The API streams audio only as pcm16: asking for another format means waiting for it whole.
             stream=(self.stream and not args.no_stream
                     and (args.text_only or self.text_only or audio_format in (None, spec.CHAT_STREAM_AUDIO_FORMAT))),
+            live=live,
         )
         client = self.client
         try:
-            audio = as_audio_clip(self._resolve_audio(args.audio), param="--audio") if args.audio else None
+            if isinstance(audio, str):
+                audio = self._resolve_audio(audio)
+            audio = as_audio_clip(audio, param="--audio") if audio is not None else None
             reply = self._turn(client, conv, name, text, audio, options)
         except NbAudioError as exc:
             self._show_error(client, exc, self.conversations.get(name))
@@ -536,7 +560,7 @@ class VoiceMagics(Magics):
         if live is None:
             # Only a kernel has a frontend that redraws outputs; a terminal would print every update.
             live = getattr(self.shell, "kernel", None) is not None
-        if not (live and options.stream):
+        if not (live and options.stream and options.live):
             return None
         return _LiveReply(name if name != DEFAULT_CONVERSATION else "voice")
 
@@ -580,6 +604,8 @@ class VoiceMagics(Magics):
         export PATH [--name NAME]  save the conversation as JSON plus audio files
         speak [--voice V] TEXT   text to speech; returns the AudioClip
         transcribe SRC           speech to text; returns the Transcript
+        listen [--max-seconds S] [%%voice options]  a microphone recorder: each recording is sent
+                                 as a turn when you press Stop, and the reply shows below it
 
         `{name}` is replaced by a variable's value (e.g. `api_key={my_key}` keeps the key out
         of the notebook).
@@ -597,7 +623,7 @@ class VoiceMagics(Magics):
                              "usage: %voice {" + "|".join(_SUBCOMMANDS) + "} ...")
         parser = _SUBCOMMANDS[command].parser
         handler = getattr(self, f"_cmd_{command}")
-        if command == "speak":
+        if command in ("speak", "listen"):
             return handler(parser, rest)
         args = _parse(parser, _split(rest))
         client = self.client
@@ -666,6 +692,36 @@ class VoiceMagics(Magics):
         except NbAudioError as exc:
             self._show_error(client, exc, None)
             return None
+
+    def _cmd_listen(self, parser: MagicArgumentParser, rest: str) -> None:
+        import ipywidgets
+
+        from .widgets import Recorder
+
+        try:
+            own, forwarded = parser.parse_known_args(_split(rest))
+        except UsageError as exc:
+            raise UsageError(f"{exc}\n{_usage(parser)}") from None
+        if not 0 < own.max_seconds <= 3600:
+            raise _usage_error(parser, f"--max-seconds must be more than 0 and at most 3600, not {own.max_seconds:g}")
+        args = self._cell_args(shlex.join(forwarded))  # the %%voice options, checked now rather than at Stop
+        if args.audio is not None:
+            raise _usage_error(parser, "%voice listen sends what you record; drop --audio (or use %%voice --audio)")
+        recorder = Recorder(max_seconds=own.max_seconds)
+        replies = ipywidgets.Output()
+
+        def send(clip: AudioClip) -> None:
+            # Runs in the kernel's widget-message handler, after the cell has ended: the Output widget
+            # takes what it displays to this cell (there is no live view there, so the reply shows whole).
+            before = self.conversations.get(args.name)
+            with replies:
+                self._voice_turn(args, "", clip, live=False)
+            if self.conversations.get(args.name) is not before:
+                args.new = False  # --new started one conversation; the later recordings continue it
+
+        recorder.on_recorded(send)
+        self.listener = recorder
+        display(ipywidgets.VBox([recorder, replies]))
 
     def _cmd_transcribe(self, parser: MagicArgumentParser, args: Any) -> Transcript:
         kwargs = {k: v for k, v in (("model", args.model or self.transcribe_model), ("language", args.language),

@@ -5,6 +5,9 @@
     player.seek(12.5); player.play()
     player.position, player.current_segment   # follow playback from Python
 
+    rec = Recorder()                      # the browser's microphone into the kernel (nbaudio.recorder)
+    rec.clip, rec.transcribe(), rec.on_recorded(callback)
+
 Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
 need a live kernel. State lives in traitlets, so a Player can be built, driven and checked
 without a browser.
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .audio import AudioClip, as_audio_clip
 from .errors import InvalidInputError, MissingDependencyError
+from .recorder import Recorder
 
 try:
     import anywidget
@@ -29,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 if TYPE_CHECKING:
     from .transcript import Segment, Transcript
 
-__all__ = ["Player", "AudioElement"]
+__all__ = ["Player", "AudioElement", "Recorder"]
 
 _SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 

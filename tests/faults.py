@@ -3,10 +3,12 @@ truncated bodies, streams that stop halfway. Each connection is answered by `scr
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
-from typing import Callable
+import time
+from typing import Any, Callable
 
 
 class RawServer:
@@ -76,3 +78,86 @@ def reset(conn: socket.socket) -> None:
 
 def chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+# ---- replaying a real stream, cut short ----------------------------------------------------------
+
+SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+
+
+def event_ends(body: bytes) -> list[int]:
+    """Offsets just past each SSE event (its closing blank line) in a captured stream body."""
+    ends, at = [], 0
+    while (i := body.find(b"\n\n", at)) != -1:
+        at = i + 2
+        ends.append(at)
+    return ends
+
+
+def replay(body: bytes, *, cut: int | None = None, framing: str = "chunked", end: str = "close",
+           stall: float = 0.0, content_type: bytes = b"text/event-stream; charset=utf-8") -> Callable[[socket.socket], None]:
+    """A RawServer script that sends `body[:cut]` as a 200 response, one chunk per event, then ends:
+
+    framing "chunked": Transfer-Encoding chunked, as the engine sends it (a cut leaves no final chunk);
+            "close":   no length at all, the body ends when the connection closes (HTTP/1.0 style).
+    end     "close": FIN; "reset": RST; "stall": send nothing for `stall` seconds, then FIN.
+    With `cut=None` the whole body is sent, properly terminated.
+    """
+    sent = body if cut is None else body[:cut]
+    pieces, at = [], 0
+    for e in event_ends(sent) + [len(sent)]:
+        if e > at:
+            pieces.append(sent[at:e])
+            at = e
+
+    def script(conn: socket.socket) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type + b"\r\nx-request-id: req_replay\r\n"
+        head += b"Transfer-Encoding: chunked\r\n" if framing == "chunked" else b"Connection: close\r\n"
+        conn.sendall(head + b"\r\n")
+        for piece in pieces:
+            conn.sendall(chunk(piece) if framing == "chunked" else piece)
+        if cut is None and framing == "chunked":
+            conn.sendall(b"0\r\n\r\n")
+            return
+        if end == "reset":
+            reset(conn)
+        elif end == "stall":
+            time.sleep(stall)
+
+    return script
+
+
+class FaultProxy(RawServer):
+    """Forwards each request to a real server (one connection per request) and passes the answer
+    back, unless `fault` is set: then the answer is cut after `fault(body)` bytes and the
+    connection closed. `bodies` keeps every forwarded request body (JSON decoded when it is JSON)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.fault: Callable[[bytes], int] | None = None
+        self.bodies: list[Any] = []
+        super().__init__(self._forward)
+
+    def _forward(self, conn: socket.socket) -> None:
+        import requests
+
+        head, _, body = self.requests[-1].partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length", "connection")}
+        try:
+            self.bodies.append(json.loads(body))
+        except ValueError:
+            self.bodies.append(body)
+        resp = requests.request(method, self.upstream + path.removeprefix("/v1"), data=body, headers=headers,
+                                stream=True, timeout=300)
+        answer = b"".join(resp.iter_content(None))
+        fault = self.fault
+        if fault is not None:
+            cut = fault(answer)
+            replay(answer, cut=cut, content_type=resp.headers["content-type"].encode())(conn)
+            return
+        out = f"HTTP/1.1 {resp.status_code} {resp.reason}\r\nContent-Type: {resp.headers.get('content-type', '')}\r\n"
+        out += f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
+        conn.sendall(out.encode() + answer)

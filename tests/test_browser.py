@@ -8,24 +8,16 @@ the `%%voice` reply with its player. Screenshots go to build/.
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from .browser_helpers import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, wait_for_kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-CHROMIUM = Path("/usr/bin/chromium")
-REMOTE_ENV = ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY")
-SERVER_START_S = 90
 RUN_ALL_S = 360  # every cell of one notebook, models loading in the page's kernel included
 CHECK_MS = 30_000  # one in-page check (an audio element loading, a seek landing)
 
@@ -33,25 +25,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.timeout(900),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _settings(user_settings: Path) -> None:
-    """Lab settings for a test: every cell in the DOM (no windowing), no news or update pop-ups."""
-    files = {
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                             "checkForUpdates": False},
-    }
-    for rel, value in files.items():
-        path = user_settings / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value))
 
 
 def _fresh_copy(name: str, dest: Path) -> Path:
@@ -71,56 +44,14 @@ def _fresh_copy(name: str, dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a free loopback port with a token, serving scratch copies of the notebooks."""
-    import requests
-
     root = tmp_path_factory.mktemp("lab")
     work = root / "notebooks"
     work.mkdir()
     for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
         if (NOTEBOOKS / name).exists():
             _fresh_copy(name, work)
-    _settings(root / "settings")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if k not in REMOTE_ENV}
-    env.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_CONFIG_DIR=str(root / "config"),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-           f"--LabApp.user_settings_dir={root / 'settings'}", f"--LabApp.workspaces_dir={root / 'workspaces'}",
-           "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
-           "--ServerApp.shutdown_no_activity_timeout=900", "--MappingKernelManager.cull_idle_timeout=0"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")  # CI containers run as root
-    log = open(root / "lab.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"JupyterLab exited ({proc.returncode}):\n{(root / 'lab.log').read_text()[-3000:]}")
-            try:
-                if requests.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"JupyterLab did not answer in {SERVER_START_S} s:\n"
-                                     f"{(root / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield {"url": url, "token": token, "dir": work, "log": root / "lab.log"}
-    finally:
-        proc.send_signal(signal.SIGINT)  # the server shuts its kernels down on SIGINT/SIGTERM
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # our own session: the server and its kernels
-                proc.wait(timeout=10)
-        log.close()
+    with jupyter_lab(root, work) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +60,7 @@ def browser():
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, timeout=60_000,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
+            executable_path=str(CHROMIUM), headless=True, timeout=60_000, args=list(CHROMIUM_ARGS),
         )
         try:
             yield b
@@ -146,14 +75,7 @@ def _open_and_run(browser, lab, name: str):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
-    page.wait_for_function(
-        """(name) => {
-            const app = window.jupyterapp; if (!app) return false;
-            const w = app.shell.currentWidget;
-            if (!w || !w.context || w.context.path !== name || !w.sessionContext) return false;
-            const k = w.sessionContext.session && w.sessionContext.session.kernel;
-            return w.sessionContext.isReady && k && k.status === 'idle';
-        }""", arg=name, timeout=90_000)
+    wait_for_kernel(page, name)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     started = time.monotonic()
     state = None

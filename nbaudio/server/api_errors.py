@@ -14,10 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError, error_payload
 
-__all__ = ["EngineError", "install_error_handlers", "error_response", "bad_request", "validation_message"]
+__all__ = ["EngineError", "ClientStalled", "install_error_handlers", "error_response", "bad_request",
+           "validation_message"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -35,6 +37,10 @@ class EngineError(Exception):
         self.headers = headers
 
 
+class ClientStalled(OSError):
+    """The client stopped reading the response; the engine gives up on the connection (not a server fault)."""
+
+
 def bad_request(message: str, param: str | None = None, code: str | None = None) -> EngineError:
     return EngineError(400, message, param=param, code=code)
 
@@ -45,8 +51,13 @@ def error_response(status_code: int, message: str, *, param: str | None = None, 
                         status_code=status_code, headers=headers)
 
 
+# Union member tags pydantic puts in `loc` (`voice.str`, `voice.dict[str,any]`): not parameter names.
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
 def _loc_param(loc: tuple[Any, ...] | list[Any]) -> str | None:
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")
+             and not (isinstance(p, str) and (p in _TYPE_TAGS or "[" in p))]
     if not parts:
         return None
     out = str(parts[0])
@@ -62,7 +73,10 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
         param = _loc_param(e.get("loc", ()))
         first = first or param
         kind = e.get("type", "")
-        if kind == "missing":
+        if param is None and kind in ("missing", "model_attributes_type", "dict_type", "model_type"):
+            msgs.append("The request body must be a JSON object with the endpoint's parameters "
+                        "(e.g. {\"model\": ..., ...}).")
+        elif kind == "missing":
             msgs.append(f"Missing required parameter: '{param}'.")
         elif kind == "json_invalid":
             msgs.append("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
@@ -111,6 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, (ClientStalled, ClientDisconnect)):  # the client's doing: nobody is listening
+            return error_response(499, "The client went away or stopped reading.")
         # The server boundary: log the traceback for the operator, answer without it.
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return error_response(500, f"The local engine failed while handling this request ({type(exc).__name__}); "

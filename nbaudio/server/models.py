@@ -10,11 +10,15 @@ path instead: a faster-whisper model folder, a piper `.onnx` voice or a `.gguf` 
 files have no pinned hash and are loaded as they are. A faster-whisper name that is not a path
 (`small`, `Systran/faster-whisper-small`) is fetched from the model hub when online.
 
-Concurrency: per-model locks, not a worker pool. Each model object lives once (loading twice
-would double the memory) and the ones we use are not safe to call from several threads at once
-(llama.cpp contexts are not; piper and CTranslate2 each use every core for one call already), so
-one `threading.Lock` per model serialises its calls while different models run side by side.
-Audio decoding, resampling and encoding happen outside the locks.
+Concurrency: each model object lives once (loading twice would double the memory), and different
+models run side by side. llama.cpp contexts and piper voices are not safe to call from several
+threads at once, so one `threading.Lock` each serialises their calls. Whisper is the exception:
+CTranslate2 keeps `num_workers` replicas that share one copy of the weights, so each Whisper model
+has two workers with half the cores each (`stt.whisper_options`) and a semaphore of two slots;
+on 2 cores, 8 concurrent transcriptions finish ~1.8x sooner than one after another while a
+single one is no slower (a decode does not keep two threads busy). Memory stays bounded: at most
+two windows per model are in flight, each with its own activations (a few MB for tiny.en, see
+docs/benchmarks.md). Audio decoding, resampling and encoding happen outside the locks.
 """
 
 from __future__ import annotations

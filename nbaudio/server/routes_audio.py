@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..audio import AudioClip, guess_format, resample
-from ..errors import AudioDecodeError, MissingDependencyError
+from ..audio import AudioClip, decode_mono, guess_format
+from ..errors import AudioDecodeError, AudioTooLongError, MissingDependencyError
 from ..spec import (MIME_TYPES, SPEECH_MODELS, TIMESTAMP_GRANULARITIES, TRANSCRIPTION_FORMATS, TRANSCRIPTION_INCLUDE,
                     TRANSCRIPTION_MODELS, TRANSLATION_FORMATS, UPLOAD_FORMATS)
 from ..sse import format_sse
@@ -53,7 +53,15 @@ def _speech_model_ok(model: str) -> bool:
     return model in SPEECH_MODELS or model == "piper" or model.startswith(("tts-1", "gpt-4o-mini-tts"))
 
 
-@router.post("/v1/audio/speech")
+# Each server-sent event: JSON in `data`.
+_SSE_SCHEMA = {"schema": {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}}
+_SPEECH_OPENAPI = {"responses": {"200": {"description": "The audio, streamed (SSE events with stream_format=sse)",
+                                         "content": {MIME_TYPES[f]: {"schema": {"type": "string", "format": "binary"}}
+                                                     for f in ("mp3", "opus", "aac", "flac", "wav", "pcm")}
+                                         | {"text/event-stream": _SSE_SCHEMA}}}}
+
+
+@router.post("/v1/audio/speech", openapi_extra=_SPEECH_OPENAPI)
 async def create_speech(body: SpeechRequest, request: Request) -> Response:
     engine = request.app.state.engine
     if not _speech_model_ok(body.model):
@@ -185,19 +193,23 @@ async def _upload_clip(form: Any, max_bytes: int) -> tuple[AudioClip, str]:
     return AudioClip(data, fmt, name=name), name
 
 
-def samples_16k(clip: AudioClip, param: str) -> Any:
-    """The clip as mono float32 at Whisper's rate; undecodable or empty audio is a 400/415 on `param`."""
+def samples_16k(clip: AudioClip, param: str, max_seconds: float) -> Any:
+    """The clip as mono float32 at Whisper's rate, decoded block by block and never past
+    `max_seconds` (400 `audio_too_long`); undecodable or empty audio is a 400/415 on `param`."""
     try:
-        samples = clip.mono().samples
+        samples = decode_mono(clip, SAMPLE_RATE, max_seconds=max_seconds)
     except MissingDependencyError as exc:
         raise EngineError(415, f"Cannot decode '{clip.name or param}' here: {exc}", param=param,
                           code="unsupported_file_format") from None
+    except AudioTooLongError as exc:
+        raise EngineError(400, f"Invalid value for '{param}': {exc.message} (this engine's max_audio_seconds)",
+                          param=param, code="audio_too_long") from None
     except AudioDecodeError as exc:
         raise EngineError(400, f"Invalid value for '{param}': {exc.message}", param=param, code="invalid_file") from None
     if samples.size == 0:
         raise EngineError(400, f"Invalid value for '{param}': the audio contains no samples.", param=param,
                           code="empty_file")
-    return resample(samples, clip.sample_rate, SAMPLE_RATE)
+    return samples
 
 
 def whisper_for(engine: Any, samples: Any, language: str | None, task: str) -> tuple[Any, str | None]:
@@ -271,7 +283,7 @@ async def _stt(request: Request, task: str) -> Response:
         vad=_chunking_vad(_field(form, "chunking_strategy")),
     )
     clip, _name = await _upload_clip(form, engine.settings.max_upload_bytes)
-    req.samples = await run_in_threadpool(samples_16k, clip, "file")
+    req.samples = await run_in_threadpool(samples_16k, clip, "file", engine.settings.max_audio_seconds)
     whisper, lang = await run_in_threadpool(whisper_for, engine, req.samples, req.language, task)
     req.language = lang
     segments, meta = await run_in_threadpool(whisper.segments, req)
@@ -338,11 +350,41 @@ def _stt_sse(segments: Iterator[SttSegment], meta: dict[str, Any], req: SttReque
     yield format_sse(final)
 
 
-@router.post("/v1/audio/transcriptions")
+def _form_openapi(task: str) -> dict[str, Any]:
+    """The multipart body the route parses by hand, described for /openapi.json (clients, fuzzers)."""
+    formats = TRANSCRIPTION_FORMATS if task == "transcribe" else TRANSLATION_FORMATS
+    props: dict[str, Any] = {
+        "file": {"type": "string", "format": "binary",
+                 "description": f"The audio ({', '.join(UPLOAD_FORMATS)}), at most 25 MB."},
+        "model": {"type": "string", "example": "whisper-1"},
+        "prompt": {"type": "string"},
+        "response_format": {"type": "string", "enum": list(formats), "default": "json"},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+    }
+    if task == "transcribe":
+        props.update({
+            "language": {"type": "string", "example": "en"},
+            "timestamp_granularities[]": {"type": "array", "items": {"type": "string",
+                                                                     "enum": list(TIMESTAMP_GRANULARITIES)}},
+            "include[]": {"type": "array", "items": {"type": "string", "enum": list(TRANSCRIPTION_INCLUDE)}},
+            "stream": {"type": "boolean"},
+            "chunking_strategy": {"type": "string", "example": "auto"},
+        })
+    text = {"schema": {"type": "string"}}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file", "model"], "properties": props}}}},
+        "responses": {"200": {"description": "The transcript in `response_format` (SSE events with stream=true)",
+                              "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": text,
+                                          "text/event-stream": _SSE_SCHEMA}}},
+    }
+
+
+@router.post("/v1/audio/transcriptions", openapi_extra=_form_openapi("transcribe"))
 async def create_transcription(request: Request) -> Response:
     return await _stt(request, "transcribe")
 
 
-@router.post("/v1/audio/translations")
+@router.post("/v1/audio/translations", openapi_extra=_form_openapi("translate"))
 async def create_translation(request: Request) -> Response:
     return await _stt(request, "translate")

@@ -215,7 +215,7 @@ def _transcribe_part(engine: Any, spec: Any, where: str) -> tuple[str, float]:
         clip = AudioClip(raw, fmt)
     except AudioDecodeError as exc:
         raise EngineError(400, f"Invalid value for '{param}.data': {exc.message}", param=f"{param}.data") from None
-    samples16 = samples_16k(clip, f"{param}.data")
+    samples16 = samples_16k(clip, f"{param}.data", engine.settings.max_audio_seconds)
     whisper, lang = whisper_for(engine, samples16, None, "transcribe")
     segments, meta = whisper.segments(SttRequest(samples16, language=lang))
     return "".join(s.text for s in segments).strip(), float(meta["duration"])

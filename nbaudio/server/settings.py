@@ -1,4 +1,22 @@
-"""Engine settings: one dataclass, filled from keyword arguments, the CLI and `NBAUDIO_*` env vars."""
+"""Engine settings: one dataclass, filled from keyword arguments, the CLI and `NBAUDIO_*` env vars.
+
+Limits that keep the engine standing when a client misbehaves (defaults in brackets):
+- `max_upload_bytes` [25 MB]: a file upload; JSON bodies (base64 `input_audio`) get 4/3 of it.
+  Enforced while the body arrives, so a 1 GB upload is cut off at the cap (413), never buffered.
+- `max_audio_seconds` [3600]: decoded length of one upload or `input_audio` part (400
+  `audio_too_long`); checked from the header and again while decoding, so a FLAC that
+  decompresses to gigabytes stops at the limit. Whisper's features take ~0.8 MB per second.
+- `max_concurrent` [4] model requests run at once; up to `max_queue` [64] more wait (uploading
+  or queued). Beyond that, and after `queue_timeout` [120 s] in the queue, the answer is 503
+  `engine_busy` with `Retry-After`. /health and /v1/models are never queued.
+- `body_timeout` [30 s] without a byte of request body -> 408; `send_timeout` [60 s] without
+  the client reading the response -> the connection is closed (its model slot is freed). The
+  work per request is bounded by the inputs: 4096 characters of speech, `max_audio_seconds`
+  of audio, and chat answers by the model context (`llm_context`).
+- `cors_origins` [none]: browser origins that may call the engine. Without it a page from another
+  origin gets no `Access-Control-Allow-Origin` and its requests are refused (403), which stops
+  cross-site writes to a keyless engine. Credentials are never allowed cross-origin.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +42,12 @@ _ENV = {
     "NBAUDIO_CHAT_UPSTREAM": "chat_upstream",
     "NBAUDIO_CHAT_UPSTREAM_KEY": "chat_upstream_key",
     "NBAUDIO_CHAT_UPSTREAM_MODEL": "chat_upstream_model",
+    "NBAUDIO_MAX_AUDIO_SECONDS": "max_audio_seconds",
+    "NBAUDIO_MAX_CONCURRENT": "max_concurrent",
+    "NBAUDIO_MAX_QUEUE": "max_queue",
 }
+_NUMERIC = {"max_upload_bytes": int, "max_audio_seconds": float, "max_concurrent": int, "max_queue": int,
+            "queue_timeout": float, "body_timeout": float, "send_timeout": float}
 
 
 def _default_cache_dir() -> Path:
@@ -59,6 +82,15 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     # Extra Host header values to accept (besides loopback names) when bound to loopback.
     allowed_hosts: tuple[str, ...] = ()
+    # Hardening limits: see the module docstring.
+    max_audio_seconds: float = 3600.0
+    max_concurrent: int = 4
+    max_queue: int = 64
+    queue_timeout: float = 120.0
+    body_timeout: float = 30.0
+    send_timeout: float = 60.0
+    # Browser origins (scheme://host[:port]) allowed to call the engine; never "*".
+    cors_origins: tuple[str, ...] = ()
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     @classmethod
@@ -75,7 +107,26 @@ class Settings:
         for name in ("cache_dir", "model_dir"):
             if values.get(name) is not None:
                 values[name] = Path(values[name]).expanduser()
+        for name, kind in _NUMERIC.items():
+            if isinstance(values.get(name), str):  # from the environment
+                try:
+                    values[name] = kind(values[name])
+                except ValueError:
+                    raise ValueError(f"engine setting {name} must be a number, not {values[name]!r}") from None
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        for name in _NUMERIC:
+            value = getattr(self, name)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or value < 0 or (value == 0 and name != "max_queue"):  # a queue of 0: no waiting
+                raise ValueError(f"engine setting {name} must be a positive number, not {value!r}")
+        origins = (self.cors_origins,) if isinstance(self.cors_origins, str) else tuple(self.cors_origins)
+        self.cors_origins = tuple(o.strip().rstrip("/").lower() for o in origins)
+        bad = [o for o in self.cors_origins if o == "*" or "://" not in o]
+        if bad:
+            raise ValueError(f"cors_origins must list explicit origins like 'http://localhost:8888', not {bad}; "
+                             "a wildcard would let any web page use the engine")
 
     @property
     def is_loopback(self) -> bool:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 __all__ = ["WhisperEngine", "SttRequest", "SttSegment", "pick_engine", "LANGUAGES", "language_code",
-           "SAMPLE_RATE"]
+           "SAMPLE_RATE", "whisper_options"]
 
 SAMPLE_RATE = 16000  # what Whisper listens at
 
@@ -85,23 +85,46 @@ class SttSegment:
     logprobs: list[dict[str, Any]] = field(default_factory=list)
 
 
+def whisper_options(settings: "Settings") -> dict[str, Any]:
+    """`WhisperModel` arguments: int8 on CPU, the cores split between two parallel workers.
+
+    CTranslate2 runs `num_workers` replicas that share one copy of the weights; each call uses
+    `cpu_threads` intra-op threads. Measured on 2 cores with tiny.en (benchmarks/bench_engine.py):
+    one 13 s clip takes no longer with 2 workers x 1 thread than with 1 worker x 2 threads (a
+    single decode does not keep two threads busy), and 8 concurrent requests finish ~1.8x sooner.
+    """
+    workers = 2 if settings.threads >= 2 else 1
+    return {"device": "cpu", "compute_type": "int8", "num_workers": workers,
+            "cpu_threads": max(1, settings.threads // workers)}
+
+
 class _AlignRecorder:
     """Stands in for the CTranslate2 model and keeps what `align()` computes.
 
     faster-whisper force-aligns the decoded text tokens to get word times; the same call
     yields each token's probability (`text_token_probs`), which we keep as the real token
-    logprobs for `include[]=logprobs`. Everything else is passed through.
+    logprobs for `include[]=logprobs`. Everything else is passed through. The sink is
+    per thread: several requests decode at once (one per worker), each in its own thread.
     """
 
     def __init__(self, model: Any) -> None:
         self._model = model
-        self.sink: list[float] | None = None
+        self._local = threading.local()
+
+    @property
+    def sink(self) -> list[float] | None:
+        return getattr(self._local, "sink", None)
+
+    @sink.setter
+    def sink(self, value: list[float] | None) -> None:
+        self._local.sink = value
 
     def align(self, *args: Any, **kwargs: Any) -> Any:
         results = self._model.align(*args, **kwargs)
-        if self.sink is not None:
+        sink = self.sink
+        if sink is not None:
             for r in results:
-                self.sink.extend(float(p) for p in r.text_token_probs)
+                sink.extend(float(p) for p in r.text_token_probs)
         return results
 
     def __getattr__(self, name: str) -> Any:
@@ -109,32 +132,33 @@ class _AlignRecorder:
 
 
 class WhisperEngine:
-    """One loaded faster-whisper model with its lock (see models.py on why a lock per model)."""
+    """One loaded faster-whisper model with `workers` slots (see models.py on concurrency)."""
 
     def __init__(self, source: "ModelSource", settings: "Settings") -> None:
         from faster_whisper import WhisperModel
 
         self.name = source.name
         self.origin = source.origin
-        self.model = WhisperModel(
-            source.path, device="cpu", compute_type="int8", cpu_threads=settings.threads,
-            download_root=str(settings.cache_dir / "hub"),
-        )
+        options = whisper_options(settings)
+        self.model = WhisperModel(source.path, download_root=str(settings.cache_dir / "hub"), **options)
         self.multilingual = bool(self.model.model.is_multilingual)
         self._recorder = _AlignRecorder(self.model.model)
         self.model.model = self._recorder
-        self.lock = threading.Lock()
+        # As many calls at once as there are workers: more would only queue inside CTranslate2
+        # while holding their decoded features in memory.
+        self.workers = options["num_workers"]
+        self.slots = threading.BoundedSemaphore(self.workers)
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
-        with self.lock:
+        with self.slots:
             lang, prob, _ = self.model.detect_language(samples)
         return lang, float(prob)
 
     def segments(self, req: SttRequest) -> tuple[Iterator[SttSegment], dict[str, Any]]:
         """Decode lazily: the iterator runs the model one 30-second window at a time.
 
-        The lock is taken per window, not for the whole file, so a client that stops reading a
-        stream can never keep the model locked.
+        A slot is taken per window, not for the whole file, so a client that stops reading a
+        stream can never keep a worker busy.
         """
         from faster_whisper.tokenizer import Tokenizer
 
@@ -148,7 +172,7 @@ class WhisperEngine:
         }
         if req.temperature is not None and req.temperature > 0:
             kwargs["temperature"] = [float(req.temperature)]
-        with self.lock:
+        with self.slots:
             gen, info = self.model.transcribe(req.samples, **kwargs)
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.multilingual, task=req.task,
                               language=info.language if self.multilingual else None)
@@ -160,7 +184,7 @@ class WhisperEngine:
     def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int) -> Iterator[SttSegment]:
         probs: list[float] = []
         while True:
-            with self.lock:
+            with self.slots:
                 self._recorder.sink = probs if req.logprobs else None
                 try:
                     seg = next(gen)

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -69,6 +69,22 @@ def clean_for_speech(text: str) -> str:
     return " ".join(_MARKUP.sub(" ", text).split())
 
 
+def piper_session(path: str, threads: int) -> Any:
+    """An onnxruntime session for a piper voice whose idle threads sleep instead of spinning.
+
+    With onnxruntime's defaults the intra-op threads spin between operators; on a small machine
+    shared with other work (whisper and llama.cpp in this engine, or other processes) that
+    steals the cores the voice needs: RTF 0.077 with the defaults against 0.049 without
+    spinning, measured on 2 loaded cores (benchmarks/bench_engine.py, docs/benchmarks.md).
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 class PiperEngine:
     """One loaded piper voice with its lock (see models.py on why a lock per model)."""
 
@@ -78,6 +94,7 @@ class PiperEngine:
         self.name = source.name
         self.origin = source.origin
         self.voice = PiperVoice.load(source.path, config_path=source.config_path)
+        self.voice.session = piper_session(source.path, settings.threads)
         self.sample_rate = int(self.voice.config.sample_rate)
         self.language = (self.voice.config.espeak_voice or "en").split("-")[0]
         self.lock = threading.Lock()

@@ -1,0 +1,299 @@
+// The browser half of nbaudio.widgets.Recorder (an anywidget ES module).
+//
+// The microphone goes through an AudioWorklet that mixes it to mono and hands back 50 ms blocks of
+// float samples at the device rate. They are sent to the kernel as 16-bit PCM in binary buffers
+// every half second while recording (so no one websocket message gets large and a forgotten
+// recording is cut at max_seconds), then "rec:stop" with the frame and chunk counts so the kernel
+// can tell a complete recording from a damaged one. The kernel resamples and builds the WAV; the
+// preview here is a WAV made from the same samples.
+
+const WORKLET = `
+class NbaudioCapture extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.block = new Float32Array(Math.max(128, Math.round(sampleRate / 20)));
+    this.n = 0; this.peak = 0; this.live = true;
+    this.port.onmessage = (e) => {
+      if (e.data === "stop") { this.flush(); this.live = false; this.port.postMessage({ done: true }); }
+    };
+  }
+  flush() {
+    if (!this.n) return;
+    const pcm = this.block.slice(0, this.n);
+    this.port.postMessage({ pcm, peak: this.peak }, [pcm.buffer]);
+    this.n = 0; this.peak = 0;
+  }
+  process(inputs) {
+    if (!this.live) return false;
+    const chans = inputs[0];
+    if (chans && chans.length) {
+      const frames = chans[0].length, k = chans.length;
+      for (let i = 0; i < frames; i++) {
+        let v = 0;
+        for (let c = 0; c < k; c++) v += chans[c][i];
+        v /= k;
+        this.block[this.n++] = v;
+        const a = v < 0 ? -v : v;
+        if (a > this.peak) this.peak = a;
+        if (this.n === this.block.length) this.flush();
+      }
+    }
+    return true;
+  }
+}
+registerProcessor("nbaudio-capture", NbaudioCapture);
+`;
+
+const SEND_EVERY_S = 0.5;
+
+function clock(t) {
+  const m = Math.floor(t / 60), s = t - 60 * m;
+  return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
+}
+
+function toInt16(f) {
+  const out = new Int16Array(f.length);
+  for (let i = 0; i < f.length; i++) {
+    const v = f[i] > 1 ? 1 : f[i] < -1 ? -1 : f[i];
+    out[i] = v < 0 ? v * 32768 : v * 32767;
+  }
+  return out;
+}
+
+function concat(parts, n) {
+  const out = new Int16Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+function wavBlob(parts, frames, rate) {
+  const buf = new ArrayBuffer(44 + 2 * frames), v = new DataView(buf);
+  const tag = (o, s) => { for (let i = 0; i < 4; i++) v.setUint8(o + i, s.charCodeAt(i)); };
+  tag(0, "RIFF"); v.setUint32(4, 36 + 2 * frames, true); tag(8, "WAVE"); tag(12, "fmt ");
+  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true); v.setUint32(24, rate, true);
+  v.setUint32(28, 2 * rate, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
+  tag(36, "data"); v.setUint32(40, 2 * frames, true);
+  new Int16Array(buf, 44, frames).set(concat(parts, frames));
+  return new Blob([buf], { type: "audio/wav" });
+}
+
+// Why the microphone cannot be used on this page, or "" when it can.
+function pageProblem() {
+  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return "The microphone only works on a secure page, and this one (" + location.origin + ") is not. " +
+      "Open Jupyter over https://, or at http://localhost or http://127.0.0.1 " +
+      "(for a remote server, through an SSH tunnel: ssh -L 8888:localhost:8888 HOST).";
+  }
+  if (!window.AudioContext || !window.AudioWorkletNode) {
+    return "This browser cannot capture audio (no AudioWorklet). Use a current Chrome, Edge, Firefox or Safari.";
+  }
+  return "";
+}
+
+function micProblem(err) {
+  const name = (err && err.name) || "";
+  if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+    return "Microphone permission was denied. Allow the microphone for this site (the icon at the left of the " +
+      "address bar, or the browser's site settings), then press Record again.";
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
+    return "No microphone was found. Connect one (or choose an input device in the system settings) and press Record again.";
+  }
+  if (name === "NotReadableError" || name === "AbortError" || name === "TrackStartError") {
+    return "The microphone could not be opened; another application may be using it. Close that and press Record again.";
+  }
+  return "Could not start recording: " + ((err && err.message) || String(err));
+}
+
+function button(label, title) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.title = title;
+  b.style.cssText = "padding:3px 12px;border:1px solid #bbb;border-radius:14px;background:#fafafa;cursor:pointer;font:inherit";
+  return b;
+}
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "nbaudio-recorder";
+  root.style.cssText = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;margin:4px 0";
+  const row = document.createElement("div");
+  row.style.cssText = "display:flex;align-items:center;gap:10px;flex-wrap:wrap";
+  const recordBtn = button("● Record", "start recording from the microphone");
+  recordBtn.className = "nbaudio-rec-button";
+  const clearBtn = button("Clear", "forget this recording");
+  clearBtn.className = "nbaudio-rec-clear";
+  const meter = document.createElement("div");
+  meter.className = "nbaudio-rec-meter";
+  meter.style.cssText = "width:140px;height:8px;background:#e6e6e6;border-radius:4px;overflow:hidden";
+  const level = document.createElement("div");
+  level.style.cssText = "height:100%;width:0;background:#54a24b;transition:width 60ms linear";
+  meter.append(level);
+  const time = document.createElement("span");
+  time.className = "nbaudio-rec-time";
+  time.style.cssText = "font-variant-numeric:tabular-nums;color:#555";
+  row.append(recordBtn, meter, time, clearBtn);
+  const status = document.createElement("div");
+  status.className = "nbaudio-rec-status";
+  status.style.cssText = "color:#666;margin-top:4px";
+  const error = document.createElement("div");
+  error.className = "nbaudio-rec-error";
+  error.setAttribute("role", "alert");
+  error.style.cssText = "color:#b00020;margin-top:4px;white-space:pre-wrap";
+  const preview = document.createElement("audio");
+  preview.className = "nbaudio-rec-preview";
+  preview.controls = true;
+  preview.style.cssText = "display:none;height:32px;margin-top:4px;max-width:100%";
+  root.append(row, status, error, preview);
+  el.append(root);
+
+  let rec = null;  // the recording in progress (until the kernel has all of it)
+  let previewUrl = "";
+
+  const limit = () => model.get("max_seconds");
+  function idleTime(seconds) { time.textContent = clock(seconds) + " / " + clock(limit()); }
+  function showError() {
+    error.textContent = model.get("error") || "";
+    error.style.display = error.textContent ? "" : "none";
+  }
+  function showStatus() {
+    if (!rec) status.textContent = model.get("status") || "";
+    clearBtn.style.display = model.get("status") || previewUrl ? "" : "none";
+  }
+  function setError(text) {
+    model.set("error", text);
+    model.save_changes();
+    showError();
+  }
+  function setPreview(blob) {
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = blob ? URL.createObjectURL(blob) : "";
+    preview.src = previewUrl;
+    preview.style.display = previewUrl ? "" : "none";
+    if (!previewUrl) preview.removeAttribute("src");
+  }
+
+  function sendPending() {
+    if (!rec || !rec.pendingFrames) return;
+    const pcm = concat(rec.pending, rec.pendingFrames);
+    rec.pending = []; rec.pendingFrames = 0;
+    model.send({ type: "rec:chunk", id: rec.id, seq: rec.seq++ }, undefined, [pcm.buffer]);
+  }
+
+  function onBlock(data) {
+    if (!rec || rec.done) return;
+    const pcm = toInt16(data.pcm);
+    const room = Math.max(0, Math.floor(limit() * rec.rate) - rec.frames);
+    const part = pcm.length > room ? pcm.subarray(0, room) : pcm;
+    if (!part.length) return;
+    rec.parts.push(part); rec.pending.push(part);
+    rec.frames += part.length; rec.pendingFrames += part.length;
+    level.style.width = Math.min(100, Math.round(100 * Math.sqrt(data.peak))) + "%";
+    level.style.background = data.peak > 0.95 ? "#e45756" : "#54a24b";
+    time.textContent = clock(rec.frames / rec.rate) + " / " + clock(limit());
+    if (rec.pendingFrames >= SEND_EVERY_S * rec.rate) sendPending();
+    if (rec.frames >= limit() * rec.rate) stop("limit");
+  }
+
+  async function start() {
+    const problem = pageProblem();
+    if (problem) { setError(problem); return; }
+    setError("");
+    recordBtn.disabled = true;
+    status.textContent = "asking for the microphone…";
+    let stream = null, ctx = null;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+      ctx = new AudioContext();
+      const url = URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" }));
+      try { await ctx.audioWorklet.addModule(url); } finally { URL.revokeObjectURL(url); }
+      const source = ctx.createMediaStreamSource(stream);
+      const node = new AudioWorkletNode(ctx, "nbaudio-capture");
+      const mute = ctx.createGain();
+      mute.gain.value = 0;  // pulled by the destination, heard by no one
+      source.connect(node); node.connect(mute); mute.connect(ctx.destination);
+      if (ctx.state === "suspended") await ctx.resume();
+      const id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+      const r = rec = { id, ctx, stream, node, rate: ctx.sampleRate, parts: [], pending: [], frames: 0, pendingFrames: 0,
+                        seq: 0 };
+      node.port.onmessage = (e) => {
+        if (e.data && e.data.pcm) onBlock(e.data);
+        else if (e.data && e.data.done && r.flushed) r.flushed();
+      };
+      for (const track of stream.getAudioTracks()) track.addEventListener("ended", () => stop("ended"));
+      model.send({ type: "rec:start", id, rate: rec.rate });
+      setPreview(null);
+      recordBtn.textContent = "■ Stop";
+      recordBtn.title = "stop recording and send it to the kernel";
+      recordBtn.style.background = "#fde8e8";
+      status.textContent = "recording…";
+    } catch (err) {
+      if (stream) stream.getTracks().forEach((t) => t.stop());
+      if (ctx) ctx.close();
+      status.textContent = "";
+      setError(micProblem(err));
+    } finally {
+      recordBtn.disabled = false;
+    }
+  }
+
+  function stop(reason) {
+    if (!rec || rec.stopping) return;
+    const r = rec;
+    r.stopping = true;
+    recordBtn.disabled = true;
+    // The worklet answers "done" after its last block (port messages keep their order).
+    new Promise((resolve) => {
+      r.flushed = resolve;
+      r.node.port.postMessage("stop");
+      setTimeout(resolve, 1000);  // a context that stopped running never answers
+    }).then(() => {
+      if (r.done) return;
+      r.done = true;
+      r.stream.getTracks().forEach((t) => t.stop());
+      r.ctx.close();
+      sendPending();
+      model.send({ type: "rec:stop", id: r.id, frames: r.frames, chunks: r.seq, rate: r.rate, reason });
+      if (r.frames) setPreview(wavBlob(r.parts, r.frames, r.rate));
+      rec = null;
+      level.style.width = "0";
+      recordBtn.disabled = false;
+      recordBtn.textContent = "● Record";
+      recordBtn.title = "record again (replaces this recording)";
+      recordBtn.style.background = "#fafafa";
+      status.textContent = reason === "limit" ? "stopped at the " + clock(limit()) + " limit; sending…" : "sending…";
+      clearBtn.style.display = "";
+    });
+  }
+
+  recordBtn.addEventListener("click", () => {
+    if (rec) stop("user"); else start();
+  });
+  clearBtn.addEventListener("click", () => {
+    if (rec) return;
+    setPreview(null);
+    idleTime(0);
+    model.send({ type: "rec:clear" });
+  });
+  model.on("change:error", showError);
+  model.on("change:status", showStatus);
+  model.on("change:max_seconds", () => { if (!rec) idleTime(0); });
+  model.on("msg:custom", (msg) => {
+    if (msg && msg.type === "clear" && !rec) { setPreview(null); idleTime(0); showStatus(); }
+  });
+  idleTime(model.get("duration") || 0);
+  showError();
+  showStatus();
+  if (!model.get("error")) {
+    const problem = pageProblem();
+    if (problem) setError(problem);  // say it now, before anyone presses Record
+  }
+  return () => {
+    if (rec) stop("closed");
+    setPreview(null);
+  };
+}
+
+export default { render };
