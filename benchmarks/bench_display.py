@@ -8,16 +8,13 @@
    warm-up and not counted; the two are interleaved. Target: nbaudio <= 0.2x librosa's time.
 2. Notebook size for a displayed 60 s speech clip: an .ipynb (nbformat) holding the display
    output of the nbaudio `AudioClip` against one holding `IPython.display.Audio` of the same
-   samples. Target: nbaudio <= 0.15x IPython's bytes. The speech is espeak-ng's reading of a
-   paragraph when espeak-ng is installed, else a synthetic voiced signal (the output says which).
+   samples. Target: nbaudio <= 0.15x IPython's bytes. The speech is the embedded engine's piper
+   voice reading a paragraph (made once, cached in build/bench).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +22,12 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import Result, Stat, interleaved, pair_ratios, ratio, script_main  # noqa: E402
+from benchmarks.harness import Result, interleaved, pair_ratios, ratio, script_main, speech_wav  # noqa: E402
 from nbaudio import AudioClip, display  # noqa: E402
 from tests.display_signals import voiced_speech  # noqa: E402
 
 FIG_SIZE = (7.2, 1.1)  # inches at 100 dpi: the display waveform's 720 x 110 px
 DPI = 100
-PARAGRAPH = (
-    "Audio models can now listen and speak. This notebook sends a question to a speech endpoint, "
-    "plays the answer, shows its waveform, and transcribes it again with word timestamps. "
-    "Every output stays small, because the player embeds a compact copy of the sound instead "
-    "of a large uncompressed wave file, and the waveform is drawn from a short envelope rather "
-    "than from every sample. "
-)
 
 
 def hour_signal(rate: int = 24000) -> np.ndarray:
@@ -87,20 +77,11 @@ def bench_waveform(repeats: int) -> Result:
 
 
 def speech_clip(seconds: float = 60.0) -> tuple[AudioClip, str]:
-    espeak = shutil.which("espeak-ng")
-    if espeak:
-        text = PARAGRAPH * 6
-        with tempfile.TemporaryDirectory() as tmp:
-            wav = Path(tmp) / "speech.wav"
-            subprocess.run([espeak, "-w", str(wav), text], check=True, capture_output=True)
-            spoken = AudioClip.from_file(wav)
-        samples = spoken.samples[: int(seconds * spoken.sample_rate)]
-        if samples.shape[0] >= seconds * spoken.sample_rate - 1:
-            return (AudioClip.from_array(samples, spoken.sample_rate, name="speech.wav"),
-                    f"espeak-ng speech, {spoken.sample_rate} Hz mono")
-    rate = 24000
-    return (AudioClip.from_array(voiced_speech(seconds, rate), rate, name="speech.wav"),
-            f"synthetic voiced signal (tests/display_signals.py), {rate} Hz mono")
+    """The first minute of the engine's piper voice reading a paragraph five times."""
+    spoken = AudioClip.from_file(speech_wav("minute"))
+    samples = spoken.mono().samples[: int(seconds * spoken.sample_rate)]
+    return (AudioClip.from_array(samples, spoken.sample_rate, name="speech.wav"),
+            f"piper speech, {spoken.sample_rate} Hz mono")
 
 
 def notebook_bytes(outputs: list[dict]) -> int:

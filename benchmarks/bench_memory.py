@@ -8,7 +8,7 @@ and uploads the pieces one after another. Every measurement runs in a fresh proc
 - the engine: `python -m nbaudio.cli serve`; its peak RSS (VmHWM) is read from /proc after a
   warm-up transcription and again after the 30-minute one;
 - the client: `nbaudio.Client(...).transcribe(path)` in its own process; peak RSS
-  (getrusage ru_maxrss) after the imports and at the end;
+  (VmHWM) after the imports and at the end;
 - plotting: `AudioClip.from_file(path)` then `nbaudio.display.waveform_png` (the notebook
   output) in its own process, the same two readings.
 The bounds are stated against the decoded audio (float32 samples: 30 min x 16 kHz x 4 B = 115 MB).
@@ -36,25 +36,34 @@ PLOT_BOUND = 2.0
 # The engine holds one piece (≤ 25 MB of WAV, ~13 min), its features and the model's workspace.
 ENGINE_BOUND = 2.0
 
-CLIENT_SCRIPT = """
-import json, resource, sys, time
+# Peak RSS of this process from /proc (getrusage's ru_maxrss would include the parent's peak
+# from before exec on Linux).
+HWM = """
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+"""
+
+CLIENT_SCRIPT = HWM + """
+import json, sys, time
 import nbaudio
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = hwm()
 t = time.perf_counter()
 text = nbaudio.Client(sys.argv[1], max_retries=0).transcribe(sys.argv[2], language="en")
-print(json.dumps({"before": before, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+print(json.dumps({"before": before, "peak": hwm(),
                   "seconds": time.perf_counter() - t, "words": len(text.text.split()),
                   "end": text.segments[-1].end if text.segments else 0.0}))
 """
 
-PLOT_SCRIPT = """
-import json, resource, sys, time
+PLOT_SCRIPT = HWM + """
+import json, sys, time
 import matplotlib.backends.backend_agg
 from nbaudio import AudioClip, display
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = hwm()
 t = time.perf_counter()
 png = display.waveform_png(AudioClip.from_file(sys.argv[1]))
-print(json.dumps({"before": before, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+print(json.dumps({"before": before, "peak": hwm(),
                   "seconds": time.perf_counter() - t, "png": len(png)}))
 """
 
@@ -66,9 +75,10 @@ def long_wav(minutes: int) -> Path:
 
     from nbaudio.audio import AudioClip
 
-    path = CACHE / f"speech-{minutes}min-16k.wav"
+    source = speech_wav("minute")
+    path = CACHE / f"{source.stem}-x{minutes}min-16k.wav"
     if not path.is_file():
-        minute = AudioClip.from_file(speech_wav("minute")).mono().resample(RATE).samples
+        minute = AudioClip.from_file(source).mono().resample(RATE).samples
         reps = int(np.ceil(minutes * 60 * RATE / minute.shape[0]))
         audio = np.tile(minute, reps)[: minutes * 60 * RATE]
         tmp = path.with_suffix(".tmp")
@@ -143,7 +153,7 @@ def collect(quick: bool = False) -> list[Result]:
                c_growth / decoded, f"growth ≤ {CLIENT_BOUND:g}× decoded audio", c_growth <= CLIENT_BOUND * decoded,
                note=(f"{client['seconds']:.0f} s end to end (RTF {client['seconds'] / (minutes * 60):.3f}), "
                      f"{client['words']} words, last segment ends at {client['end']:.0f} s; ratio = growth / decoded")),
-        Result(f"peak RSS, engine process (`nbaudio serve`) for the same transcription",
+        Result("peak RSS, engine process (`nbaudio serve`) for the same transcription",
                f"{mb(engine_peak)} peak; +{mb(e_growth)} over {mb(engine_before)} after a warm-up", "—",
                e_growth / decoded, f"growth ≤ {ENGINE_BOUND:g}× decoded audio", e_growth <= ENGINE_BOUND * decoded,
                note="the engine sees the pieces the client uploads, one at a time"),

@@ -15,6 +15,7 @@ assistant turns are sent by audio id while the id is alive and as their transcri
     clip = %voice speak Hello there                 # text to speech only
     text = %voice transcribe recording.wav          # speech to text only
     %voice listen --voice coral                     # a microphone recorder: each recording is a turn
+    %voice login [BASE_URL]                         # asks for the API key without echo
 
 Defaults are traitlets, so `ipython_config.py` can set them too:
 `c.VoiceMagics.voice = "coral"`, `c.VoiceMagics.max_history = 20`.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import getpass
 import html
 import inspect
 import re
@@ -43,6 +45,7 @@ from IPython.display import display
 from traitlets import Bool, Float, Integer, TraitError, Unicode
 
 from . import spec
+from ._keyguard import LOGIN_HINT, configured_keys, find_keys
 from .audio import AudioClip, as_audio_clip
 from .chat import ChatReply, Conversation
 from .client import Client, Secret, default_client
@@ -150,6 +153,7 @@ def _usage_error(parser: MagicArgumentParser, message: str) -> UsageError:
 @argument("settings", nargs="*", metavar="KEY=VALUE",
           help="Set defaults: model, voice, format, system, temperature, max_tokens, max_history, stream, text_only, "
                "live_output, transcribe_model, base_url, api_key, timeout. `KEY=none` unsets. "
+               "The key only from a variable (api_key={name}) or with `%%voice login`, never typed in. "
                "Without arguments, shows the settings (the key redacted).")
 def _config_args() -> None:
     """Show or set the defaults of %%voice cells and the API they talk to."""
@@ -201,6 +205,13 @@ def _transcribe_args() -> None:
     """Speech to text only; returns the Transcript."""
 
 
+@magic_arguments("voice login")
+@argument("base_url", nargs="?", metavar="BASE_URL", help="The API to use with the key (default: as configured).")
+def _login_args() -> None:
+    """Ask for the API key without echo and use it from now on. The key is never shown and is not
+    written to the notebook or to IPython's history, as a key typed into a cell would be."""
+
+
 @magic_arguments("voice listen")
 @argument("--max-seconds", type=float, default=120.0, metavar="S", help="A recording stops by itself after S seconds.")
 def _listen_args() -> None:
@@ -211,6 +222,7 @@ def _listen_args() -> None:
 _SUBCOMMANDS: dict[str, Callable[..., None]] = {
     "config": _config_args, "history": _history_args, "reset": _reset_args, "replay": _replay_args,
     "export": _export_args, "speak": _speak_args, "transcribe": _transcribe_args, "listen": _listen_args,
+    "login": _login_args,
 }
 # Options of `%voice speak` all take a value; the text after them is kept exactly as typed.
 _LEADING_OPTIONS = re.compile(r"""\s*(--[\w-]+(?:=(?:"[^"]*"|'[^']*'|\S+)|\s+(?:"[^"]*"|'[^']*'|\S+)))""")
@@ -606,6 +618,7 @@ class VoiceMagics(Magics):
         transcribe SRC           speech to text; returns the Transcript
         listen [--max-seconds S] [%%voice options]  a microphone recorder: each recording is sent
                                  as a turn when you press Stop, and the reply shows below it
+        login [BASE_URL]         ask for the API key without echo (never type a key into a cell)
 
         `{name}` is replaced by a variable's value (e.g. `api_key={my_key}` keeps the key out
         of the notebook).
@@ -741,6 +754,10 @@ class VoiceMagics(Magics):
         if not args.settings:
             self._print_config()
             return
+        if find_keys(" ".join(args.settings), configured_keys(self)):
+            # Said without echoing the line: the key would be in this error too.
+            raise UsageError("not using the API key typed into this cell: a cell's text is saved in the notebook and "
+                             f"IPython's history, so delete it there. Instead, {LOGIN_HINT}.")
         ns = self.shell.user_ns
         traits: dict[str, Any] = {}
         client_changes: dict[str, Any] = {}
@@ -750,6 +767,9 @@ class VoiceMagics(Magics):
             if not sep or not key:
                 raise _usage_error(parser, f"settings are KEY=VALUE, not {item!r}")
             value = interpolate(raw, ns)
+            if key == "api_key" and value == raw and raw.strip().lower() not in ("", "none"):
+                raise UsageError("api_key= takes a variable, api_key={name}, not the key itself (a typed key is "
+                                 f"saved in the notebook and IPython's history); or {LOGIN_HINT}.")
             if key in self._CLIENT_KEYS:
                 client_changes[key] = None if value.strip().lower() in ("", "none") else value.strip()
             elif key in self._CONFIG_TRAITS:
@@ -768,6 +788,16 @@ class VoiceMagics(Magics):
             raise _usage_error(parser, _one_line(str(exc))) from None
         changed = sorted(set(traits) | set(client_changes))
         print("set " + ", ".join(changed))
+
+    def _cmd_login(self, parser: MagicArgumentParser, args: Any) -> None:
+        # getpass is looked up now: ipykernel replaces it with a prompt in the notebook.
+        key = getpass.getpass("API key (not shown): ").strip()
+        if not key:
+            print("no key entered; nothing changed")
+            return
+        changes = {"api_key": key, **({"base_url": args.base_url} if args.base_url else {})}
+        self._configure_client(changes)
+        print(f"key set (not shown); %%voice and %voice now use {self.client!r}")
 
     def _trait_value(self, parser: MagicArgumentParser, trait: str, raw: str) -> Any:
         value = raw.strip()

@@ -34,9 +34,10 @@ threads and scripts and refuses to block a notebook cell, where it would never r
 
 from __future__ import annotations
 
+import numbers
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .audio import AudioClip
 from .errors import InvalidInputError, MissingDependencyError
@@ -49,6 +50,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise MissingDependencyError(
         f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
     ) from None
+
+if TYPE_CHECKING:
+    from ._streams import TranscriptionStream
+    from .client import Client
+    from .transcript import Transcript
 
 __all__ = ["Recorder"]
 
@@ -89,7 +95,8 @@ class Recorder(anywidget.AnyWidget):
 
     def __init__(self, *, sample_rate: int | None = 16000, max_seconds: float = 300.0, **kwargs: Any) -> None:
         if sample_rate is not None:
-            if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not 8000 <= sample_rate <= 192000:
+            if (isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral)
+                    or not 8000 <= sample_rate <= 192000):
                 raise InvalidInputError(f"sample_rate must be a whole number of Hz from 8000 to 192000 (16000 suits "
                                         f"speech), or None for the microphone's own rate; not {sample_rate!r}")
         try:
@@ -100,7 +107,7 @@ class Recorder(anywidget.AnyWidget):
             raise InvalidInputError(f"max_seconds must be more than 0 and at most {MAX_SECONDS_LIMIT:g} "
                                     f"(an hour), not {max_seconds!r}")
         super().__init__(max_seconds=limit, **kwargs)
-        self.sample_rate = sample_rate
+        self.sample_rate = int(sample_rate) if sample_rate is not None else None
         self._clip: AudioClip | None = None
         self._take: dict[str, Any] | None = None  # the recording under way: id, rate, pieces
         self._rejected = 0  # recordings refused so far (wakes wait() with the reason)
@@ -122,7 +129,7 @@ class Recorder(anywidget.AnyWidget):
     def has_clip(self) -> bool:
         return self._clip is not None
 
-    def transcribe(self, *, client: Any = None, **kwargs: Any) -> Any:
+    def transcribe(self, *, client: "Client | None" = None, **kwargs: Any) -> "Transcript | TranscriptionStream":
         """Transcribe the last recording (`client`: an nbaudio.Client; default: nbaudio's default)."""
         from .client import default_client
 

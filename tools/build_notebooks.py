@@ -371,6 +371,21 @@ question
 """),
         ignored("%voice --audio question"),
         md("""
+## Your own voice
+
+`Recorder()` records from the browser's microphone (the browser asks for permission once; it
+works on https:// pages and on localhost). Press **● Record**, ask something, press **■ Stop**;
+the recording is then `rec.clip` (16 kHz mono), and `%voice --audio rec` sends it as your turn.
+`%voice listen` does both at once: it shows a recorder, sends each recording when you press
+Stop, and the reply appears below it.
+"""),
+        ignored("""
+from nbaudio.widgets import Recorder
+
+rec = Recorder()
+rec
+"""),
+        md("""
 ## Several conversations side by side
 
 `--name` keeps separate conversations; `--system` starts one with a system message. Turns never

@@ -376,7 +376,7 @@ def _form_openapi(task: str) -> dict[str, Any]:
             "type": "object", "required": ["file", "model"], "properties": props}}}},
         "responses": {"200": {"description": "The transcript in `response_format` (SSE events with stream=true)",
                               "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": text,
-                                          "text/event-stream": _SSE_SCHEMA}}},
+                                          "text/vtt": text, "text/event-stream": _SSE_SCHEMA}}},
     }
 
 

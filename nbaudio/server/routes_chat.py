@@ -79,7 +79,14 @@ def _model_ok(model: str, engine: Any) -> bool:
     return model.startswith(("gpt-", "chatgpt-")) or model in (LOCAL_CHAT_MODEL, "local")
 
 
-@router.post("/v1/chat/completions")
+_CHAT_OPENAPI = {"responses": {"200": {
+    "description": "A chat.completion, or chat.completion.chunk events with stream=true",
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "text/event-stream": {"schema": {"type": "object", "required": ["data"],
+                                                 "properties": {"data": {"type": "string"}}}}}}}}
+
+
+@router.post("/v1/chat/completions", openapi_extra=_CHAT_OPENAPI)
 async def create_chat_completion(body: ChatRequest, request: Request) -> Response:
     engine = request.app.state.engine
     if not _model_ok(body.model, engine):
