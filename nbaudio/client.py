@@ -416,7 +416,10 @@ class Client:
                 return resp
             err = make_status_error(
                 resp.status_code, self.redact(resp.text), content_type=resp.headers.get("content-type", ""),
-                request_id=resp.headers.get("x-request-id"), headers=dict(resp.headers),
+                request_id=resp.headers.get("x-request-id"),
+                # Names lowercased, so `retry-after` is found however the server spelled it; values
+                # redacted, as a server may echo the Authorization header back in any of them.
+                headers={k.lower(): self.redact(v) for k, v in resp.headers.items()},
             )
             resp.close()
             if not _should_retry(resp.status_code, resp.headers):

@@ -78,7 +78,8 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"JupyterLab did not answer in {SERVER_START_S} s:\n{log_path.read_text()[-3000:]}")
+                raise AssertionError(f"JupyterLab did not answer in {SERVER_START_S} s:\n"
+                                     f"{log_path.read_text()[-3000:]}")
             time.sleep(0.3)
         yield {"url": url, "token": token, "dir": work, "log": log_path, "port": port}
     finally:

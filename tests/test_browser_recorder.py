@@ -33,8 +33,10 @@ pytestmark = [
     pytest.mark.timeout(600),
 ]
 
-RECORD = ["import nbaudio\nfrom nbaudio.widgets import Recorder\nrec = Recorder()\nrec",
-          "print(rec.transcribe().text)"]
+RECORD = ["from nbaudio.widgets import Recorder\n"
+          "rec, other = Recorder(), Recorder(sample_rate=None, max_seconds=1)\ndisplay(rec, other)",
+          "print(rec.transcribe().text)",
+          "print(rec.clip.sample_rate, other.clip.sample_rate, other.clip.duration, other.status)"]
 LISTEN = ["%load_ext nbaudio\n%voice listen --name mic --max-tokens 24",
           "listener = get_ipython().magics_manager.registry['VoiceMagics'].listener\n"
           "print(listener.recordings, listener.transcribe().text)"]
@@ -148,7 +150,10 @@ def _record(page, widget, seconds: float) -> None:
     button.click()
     widget.locator(".nbaudio-rec-button", has_text="Stop").wait_for()
     page.wait_for_function(
-        """([el, s]) => { const m = /^(\\d+):(\\d+\\.\\d)/.exec(el.textContent); return m && 60 * m[1] + +m[2] >= s; }""",
+        """([el, s]) => {
+            const m = /^(\\d+):(\\d+\\.\\d)/.exec(el.textContent);
+            return m && 60 * m[1] + +m[2] >= s;
+        }""",
         arg=[widget.locator(".nbaudio-rec-time").element_handle(), seconds], timeout=int(seconds * 1000) + CHECK_MS)
     button.click()
     page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
@@ -166,8 +171,9 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
     page = _open(browser, lab, "record.ipynb")
     try:
         _run_cell(page, 0)
-        widget = _outputs(page, 0).locator(".nbaudio-recorder")
-        widget.wait_for()
+        widgets = _outputs(page, 0).locator(".nbaudio-recorder")
+        widgets.nth(1).wait_for()
+        widget, other = widgets.nth(0), widgets.nth(1)
         assert widget.locator(".nbaudio-rec-error").inner_text() == ""  # 127.0.0.1 is a secure context
         # Longer than the sentence: the fake microphone loops the file from wherever it is.
         _record(page, widget, 2 * spoken_s + 0.5)
@@ -180,6 +186,14 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
 
         heard = _run_cell(page, 1)
         assert SPOKEN_WORDS <= _words(heard), f"the kernel heard {heard!r}"
+
+        # A second recorder on the page: its own recording, at the device rate, stopped by its limit.
+        other.locator(".nbaudio-rec-button").click()
+        page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
+                               arg=other.locator(".nbaudio-rec-status").element_handle())
+        assert "stopped at max_seconds=1" in other.locator(".nbaudio-rec-status").inner_text()
+        ours, device, seconds, _ = _run_cell(page, 2).split(" ", 3)
+        assert ours == "16000" and int(device) >= 16000 and float(seconds) == 1.0
         BUILD.mkdir(exist_ok=True)
         widget.screenshot(path=str(BUILD / "browser_recorder.png"))
         assert not page.js_errors, page.js_errors

@@ -536,3 +536,15 @@ def test_pcm_that_looks_like_an_mp3_frame_stays_pcm(client, httpserver):
     assert clip.format == "pcm" and clip.sample_rate == 24000 and clip.frames == 2400
     stream = client.speak("hi", response_format="pcm", stream=True)
     assert stream.collect().format == "pcm"
+
+
+def test_retry_after_is_honoured_whatever_its_capitalisation(httpserver, monkeypatch):
+    waits = []
+    monkeypatch.setattr("nbaudio.client.time.sleep", waits.append)
+    for name in ("Retry-After", "RETRY-AFTER-MS"):
+        httpserver.expect_ordered_request("/v1/audio/speech").respond_with_response(
+            err_json("busy", 503, headers={name: "3" if name == "Retry-After" else "1500"}))
+    httpserver.expect_ordered_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
+    with nbaudio.Client(httpserver.url_for("/"), max_retries=2) as c:
+        assert c.speak("hi").format == "wav"
+    assert waits == [3.0, 1.5]
