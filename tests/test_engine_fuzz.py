@@ -3,7 +3,7 @@
 Every generated request (valid and invalid, JSON and multipart) must get a 2xx or 4xx, never a
 5xx; errors must be OpenAI's `{"error": {message, type, param, code}}` (the description declares
 it as every operation's `default` response, so `response_schema_conformance` checks it); and
-no request may hang (each has a timeout). Budget: at most 20 examples per operation, no
+no request may hang (each has a timeout). Budget: at most 15 examples per operation, no
 shrinking, about a minute on 2 cores. Speech text and token counts are capped in the copy of the
 description used for generation, so generated requests stay cheap to serve.
 """
@@ -32,7 +32,7 @@ from .conftest import SENTENCES
 # every temperature; speech decodes in one pass).
 SPEECH_SHARE = 3
 REQUEST_TIMEOUT = 120  # seconds: far above any honest answer here, so hitting it means a hang
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 15
 
 
 def _cheap(doc: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def _cheap(doc: dict[str, Any]) -> dict[str, Any]:
     speech = schemas["SpeechRequest"]["properties"]
     speech["model"] = {"type": "string", "enum": ["tts-1", "gpt-4o-mini-tts"]}
     speech["voice"] = {"type": "string", "enum": list(VOICES)}
-    speech["input"]["maxLength"] = 60
+    speech["input"]["maxLength"] = 30
     speech["instructions"] = {"type": "string", "maxLength": 60}
     chat = schemas["ChatRequest"]["properties"]
     chat["model"] = {"type": "string", "enum": ["gpt-4o-audio-preview", "gpt-4o-mini"]}

@@ -18,7 +18,6 @@ import json
 import logging
 import pickle
 import secrets
-import shutil
 import sqlite3
 import traceback
 from pathlib import Path
@@ -30,9 +29,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from werkzeug import Request, Response
 
-import nbaudio
 from nbaudio import AuthenticationError, Client, local
-from nbaudio.magic import VoiceMagics
 
 pytestmark = pytest.mark.timeout(900)
 
