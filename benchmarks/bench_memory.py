@@ -2,8 +2,8 @@
 
     python -m benchmarks.bench_memory [--quick]
 
-The input is 30 minutes of speech (the piper voice reading a paragraph, repeated) as a 16 kHz
-mono 16-bit WAV: 57.6 MB, over the 25 MB upload limit, so the client splits it at silences
+The input is 30 minutes of speech (the piper voice reading six minutes of varied sentences,
+five times over) as a 16 kHz mono 16-bit WAV: 57.6 MB, over the 25 MB upload limit, so the client splits it at silences
 and uploads the pieces one after another. Every measurement runs in a fresh process:
 - the engine: `python -m nbaudio.cli serve`; its peak RSS (VmHWM) is read from /proc after a
   warm-up transcription and again after the 30-minute one;
@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
@@ -69,18 +70,18 @@ print(json.dumps({"before": before, "peak": hwm(),
 
 
 def long_wav(minutes: int) -> Path:
-    """`minutes` of speech as 16 kHz mono 16-bit WAV, built once from the cached minute of speech."""
+    """`minutes` of speech as 16 kHz mono 16-bit WAV, built once from the cached varied speech."""
     import numpy as np
     import soundfile as sf
 
     from nbaudio.audio import AudioClip
 
-    source = speech_wav("minute")
+    source = speech_wav("long")
     path = CACHE / f"{source.stem}-x{minutes}min-16k.wav"
     if not path.is_file():
-        minute = AudioClip.from_file(source).mono().resample(RATE).samples
-        reps = int(np.ceil(minutes * 60 * RATE / minute.shape[0]))
-        audio = np.tile(minute, reps)[: minutes * 60 * RATE]
+        speech = AudioClip.from_file(source).mono().resample(RATE).samples
+        reps = int(np.ceil(minutes * 60 * RATE / speech.shape[0]))
+        audio = np.tile(speech, reps)[: minutes * 60 * RATE]
         tmp = path.with_suffix(".tmp")
         sf.write(tmp, audio, RATE, format="WAV", subtype="PCM_16")
         tmp.replace(path)
@@ -135,8 +136,13 @@ def collect(quick: bool = False) -> list[Result]:
     proc, url = start_engine()
     try:
         warm = speech_wav("paragraph").read_bytes()
-        requests.post(url + "/audio/transcriptions", files={"file": ("w.wav", warm)},
-                      data={"model": "whisper-1", "language": "en"}).raise_for_status()
+
+        def warm_up(_: int) -> None:
+            requests.post(url + "/audio/transcriptions", files={"file": ("w.wav", warm)},
+                          data={"model": "whisper-1", "language": "en"}).raise_for_status()
+
+        with ThreadPoolExecutor(2) as pool:  # both Whisper workers
+            list(pool.map(warm_up, range(2)))
         engine_before = vm_hwm(proc.pid)
         client = run_json(CLIENT_SCRIPT, url, str(path))
         engine_peak = vm_hwm(proc.pid)

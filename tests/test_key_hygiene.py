@@ -80,7 +80,8 @@ def test_notebook_with_canary_key_shows_it_nowhere(path, guarded, tmp_path, monk
     nbformat.write(nb, work)
     nb = _notebook_demo.execute(work, keep_remote=True)
 
-    shown = next(o for o in nb.cells[1].outputs if "data" in o)["data"]["text/plain"]
+    setup = [c for c in nb.cells if c.cell_type == "code"][1]  # the notebook's own first cell
+    shown = next(o for o in setup.outputs if "data" in o)["data"]["text/plain"]
     assert shown == f"<nbaudio.Client {guarded.base_url} api_key=set>", "the notebook did not use the guarded engine"
     logs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr")
     assert "DEBUG" in logs and "POST /v1/" in logs, "DEBUG logs were not captured"
@@ -267,6 +268,11 @@ def test_key_typed_into_a_cell_is_warned_about_once_and_refused_by_config(shell,
     assert "looks like an API key" in err and relay_key not in err
     shell.user_ns.update(secret=relay_key)
     assert run(shell, "%voice config api_key={secret}").success  # from a variable: fine
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "")
+    magics = shell.magics_manager.registry["VoiceMagics"]
+    client = magics.client
+    run(shell, "%voice login")
+    assert "no key entered; nothing changed" in capsys.readouterr().out and magics.client is client
     for name in ("key", "again", "placeholder", "x", "secret"):
         shell.user_ns.pop(name, None)
 
