@@ -35,7 +35,7 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 # Speed and size against the peers (librosa, IPython, requests, openai, faster-whisper, piper);
-# writes docs/benchmarks.md. Not part of `make test`; takes about 15 minutes on 2 cores.
+# writes docs/benchmarks.md. Not part of `make test`; about 5 minutes on 2 cores (more on the first run).
 BENCH_STAMP := $(VENV)/.nbaudio-bench-installed
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[local,test,bench]'

@@ -301,6 +301,8 @@ def shell():
 def test_voice_cell_keeps_no_half_turn_and_the_next_turn_works(engine, shell, capsys):
     proxy = FaultProxy(engine.base_url)
     magics = VoiceMagics(shell)
+    # this test's defaults, whatever another test left in the shared shell's config
+    magics.max_history, magics.stream, magics.text_only, magics.system = None, True, False, None
     shell.register_magics(magics)
     magics.client = nbaudio.Client(proxy.base_url, max_retries=2)
     try:

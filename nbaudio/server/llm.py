@@ -87,8 +87,12 @@ class LlamaChat:
         self.name = source.name
         self.origin = source.origin
         self.max_tokens = settings.llm_max_tokens
-        self.llm = Llama(model_path=source.path, n_ctx=settings.llm_context, n_threads=settings.threads,
-                         verbose=False)
+        # Half the cores: llama.cpp's threads spin at every barrier, so when another process (or
+        # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
+        # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
+        threads = max(1, settings.threads // 2)
+        self.llm = Llama(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
+                         n_threads_batch=threads, verbose=False)
         self.lock = threading.Lock()
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:

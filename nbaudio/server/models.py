@@ -17,8 +17,10 @@ CTranslate2 keeps `num_workers` replicas that share one copy of the weights, so 
 has two workers with half the cores each (`stt.whisper_options`) and a semaphore of two slots;
 on 2 cores, 8 concurrent transcriptions finish ~1.8x sooner than one after another while a
 single one is no slower (a decode does not keep two threads busy). Memory stays bounded: at most
-two windows per model are in flight, each with its own activations (a few MB for tiny.en, see
-docs/benchmarks.md). Audio decoding, resampling and encoding happen outside the locks.
+two windows per model are in flight, each worker with its own activations (the weights are
+shared; docs/benchmarks.md). llama.cpp gets half the cores (llm.py) and piper's threads do not
+spin (tts.py): on a small shared machine spinning threads stall each other. Audio decoding,
+resampling and encoding happen outside the locks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Whisper runs several transcriptions at once (two CTranslate2 workers) and computes features block
-by block: concurrent requests keep their own token logprobs, and the block features equal
-faster-whisper's own (within float rounding)."""
+"""What the engine does for speed and memory (measured in benchmarks/, docs/benchmarks.md) keeps its
+results: Whisper runs two transcriptions at once and concurrent requests keep their own token
+logprobs; its block-by-block features equal faster-whisper's own (within float rounding); a
+streamed chat reply starts speaking at its first phrase and still speaks every word."""
 
 from __future__ import annotations
 
@@ -49,3 +50,30 @@ def test_block_features_match_faster_whisper():
     assert np.abs(ours - theirs).max() < 1e-5
     short = audio[: 16000 * 20]  # short audio goes to faster-whisper's extractor itself
     assert np.array_equal(_BlockFeatures(FeatureExtractor())(short), FeatureExtractor()(short))
+
+
+@pytest.mark.parametrize("text, first", [
+    ("A golden retriever is a beloved breed that has been", "A golden retriever is a beloved breed "),
+    ("Dogs are loyal, friendly and calm, and they", "Dogs are loyal, friendly and calm, "),
+    ("Yes, it is", ""),  # too short: wait for the sentence
+    ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
+])
+def test_first_phrase_split(text, first):
+    from nbaudio.server.routes_chat import _first_phrase
+
+    head, rest = _first_phrase(text)
+    assert head == first and head + rest == text
+
+
+def test_streamed_reply_speaks_every_word(engine):
+    import nbaudio
+    from nbaudio.metrics import word_error_rate
+
+    client = nbaudio.Client(engine.base_url, max_retries=0)
+    question = "Describe a golden retriever in three sentences."
+    with client.chat(question, stream=True, max_tokens=60, temperature=0.0, seed=3) as stream:
+        deltas = list(stream)
+    reply = stream.result
+    assert sum(1 for d in deltas if d["audio"]) >= 2 and reply.audio is not None  # arrived in pieces
+    heard = client.transcribe(reply.audio, language="en").text
+    assert word_error_rate(reply.transcript, heard) <= 0.35
