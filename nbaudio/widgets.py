@@ -18,17 +18,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .audio import AudioClip, as_audio_clip
-from .errors import InvalidInputError, MissingDependencyError
-from .recorder import Recorder
+from .errors import InvalidInputError
+from .recorder import Recorder  # first: it raises the clear MissingDependencyError without ipywidgets/anywidget
 
-try:
-    import anywidget
-    import ipywidgets as widgets
-    import traitlets
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise MissingDependencyError(
-        f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
-    ) from None
+import anywidget  # noqa: E402
+import ipywidgets as widgets  # noqa: E402
+import traitlets  # noqa: E402
 
 if TYPE_CHECKING:
     from .transcript import Segment, Transcript

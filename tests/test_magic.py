@@ -52,6 +52,7 @@ def shell():
     shell.display_pub = RecordingPublisher(shell=shell)
     yield shell
     shell.display_pub = saved
+    shell.config.pop("VoiceMagics", None)  # `%config VoiceMagics.x = ...` in a test must not reach later tests
     for name in ("_voice", "answer", "question", "dog", "key", "rec"):
         shell.user_ns.pop(name, None)
 
