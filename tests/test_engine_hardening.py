@@ -154,7 +154,7 @@ def test_body_that_stops_arriving_gets_408(strict, sent):
     assert status == 408 and _error(body)["code"] == "request_timeout"
     assert headers.get("connection") == "close"
     sock.close()
-    assert strict.app.state.admission.inside == 0  # the slow request left the waiting room
+    _until(lambda: strict.app.state.admission.inside == 0, "the slow request to leave the waiting room")
 
 
 def _hold_the_slot(server) -> socket.socket:
