@@ -37,13 +37,12 @@ def bench_tts(url: str, repeats: int) -> list[Result]:
     from nbaudio.audio import AudioClip
     from nbaudio.server.models import piper_source
     from nbaudio.server.settings import Settings
-    from nbaudio.server.tts import VOICE_STYLES, piper_session
+    from nbaudio.server.tts import VOICE_STYLES, load_piper_voice
 
     settings = Settings.from_env()
     src = piper_source(settings)
     voice = PiperVoice.load(src.path, config_path=src.config_path)  # piper as its docs call it
-    tuned = PiperVoice.load(src.path, config_path=src.config_path)  # with the engine's onnxruntime options
-    tuned.session = piper_session(src.path, settings.threads)
+    tuned = load_piper_voice(src.path, src.config_path, settings.threads)  # the engine's onnxruntime options
     cfg = SynthesisConfig(noise_scale=VOICE_STYLES["alloy"].noise)
 
     def piper_rtf(v) -> float:

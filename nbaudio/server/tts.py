@@ -15,6 +15,7 @@ as another language is spoken by espeak-ng's voice for that language (robotic, b
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -69,32 +70,34 @@ def clean_for_speech(text: str) -> str:
     return " ".join(_MARKUP.sub(" ", text).split())
 
 
-def piper_session(path: str, threads: int) -> Any:
-    """An onnxruntime session for a piper voice whose idle threads sleep instead of spinning.
+def load_piper_voice(path: str, config_path: str | None, threads: int) -> Any:
+    """A piper voice whose onnxruntime threads sleep instead of spinning when idle.
 
-    With onnxruntime's defaults the intra-op threads spin between operators; on a small machine
-    shared with other work (whisper and llama.cpp in this engine, or other processes) that
-    steals the cores the voice needs: RTF 0.077 with the defaults against 0.049 without
-    spinning, measured on 2 loaded cores (benchmarks/bench_engine.py, docs/benchmarks.md).
+    With onnxruntime's defaults (what `PiperVoice.load` uses) the intra-op threads spin between
+    operators; on a small machine shared with other work (whisper and llama.cpp in this engine,
+    or other processes) that steals the cores the voice needs: RTF 0.077 with the defaults
+    against 0.049 without spinning, measured on 2 loaded cores (benchmarks/bench_engine.py,
+    docs/benchmarks.md). The session is built once, here, with those options.
     """
     import onnxruntime
+    from piper import PiperConfig, PiperVoice
 
+    with open(config_path or f"{path}.json", encoding="utf-8") as f:
+        config = PiperConfig.from_dict(json.load(f))
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(config=config, session=session)
 
 
 class PiperEngine:
     """One loaded piper voice with its lock (see models.py on why a lock per model)."""
 
     def __init__(self, source: "ModelSource", settings: "Settings") -> None:
-        from piper import PiperVoice
-
         self.name = source.name
         self.origin = source.origin
-        self.voice = PiperVoice.load(source.path, config_path=source.config_path)
-        self.voice.session = piper_session(source.path, settings.threads)
+        self.voice = load_piper_voice(source.path, source.config_path, settings.threads)
         self.sample_rate = int(self.voice.config.sample_rate)
         self.language = (self.voice.config.espeak_voice or "en").split("-")[0]
         self.lock = threading.Lock()
