@@ -14,7 +14,7 @@ import io
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import AudioDecodeError, AudioTooLongError, InvalidInputError, MissingDependencyError
 from .spec import MIME_TYPES, PCM_SAMPLE_RATE
@@ -560,6 +560,27 @@ def _too_long(what: str, seconds: float, limit: str, how: str) -> AudioTooLongEr
     return AudioTooLongError(f"{what} {hours} of audio; {limit}. {how}")
 
 
+def _bounded(opened: _Blocks, max_frames: int,
+             too_long: "Callable[[int, str], AudioTooLongError]") -> Iterator["np.ndarray"]:
+    """`opened.blocks`, never past `max_frames`: raises `too_long(frames, "declares")` at once when
+    the header declares more, and `too_long(frames, "holds more than")` as soon as the decoded
+    content goes past it (headers can lie; a FLAC may not declare a length at all)."""
+    if opened.declared is not None and opened.declared > max_frames:
+        opened.blocks.close()
+        raise too_long(opened.declared, "declares")
+
+    def blocks() -> Iterator["np.ndarray"]:
+        n = 0
+        for block in opened.blocks:
+            n += len(block)
+            if n > max_frames:
+                opened.blocks.close()
+                raise too_long(n, "holds more than")
+            yield block
+
+    return blocks()
+
+
 def _decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None, max_bytes: int | None = None):
     """All samples as float32 (frames,) or (frames, channels), stopping at `max_bytes` of them
     (default MAX_DECODED_BYTES): a file whose header or content goes past it raises AudioTooLongError."""
@@ -577,28 +598,23 @@ def _decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None
                          f"decoded that is over {_human_bytes(limit)} of samples ({ch} ch at {rate} Hz), "
                          "more than nbaudio decodes at once", fix)
 
-    if opened.declared is not None and opened.declared > max_frames:
-        opened.blocks.close()
-        raise too_long(opened.declared, "declares")
+    blocks = _bounded(opened, max_frames, too_long)
     # Fill a buffer of the declared size (no copy at the end); grow past it only if the header lied.
     out = np.empty((opened.declared or 0, ch), dtype=np.float32)
     extra: list[np.ndarray] = []
     n = 0
-    for block in opened.blocks:
-        if n + len(block) > max_frames:
-            opened.blocks.close()
-            raise too_long(n + len(block), "holds more than")
+    for block in blocks:
         room = max(0, min(len(block), len(out) - n))
         out[n : n + room] = block[:room]
         if room < len(block):
             extra.append(block[room:])
         n += len(block)
-    arr = np.concatenate([out[: n - sum(len(e) for e in extra)], *extra]) if extra else out[:n]
+    arr = np.concatenate([out, *extra]) if extra else out[:n]  # extra only once `out` is full
     if n and n < len(out) // 2:
         arr = arr.copy()  # the header promised far more: do not keep the big buffer alive
     if ch == 1:
         arr = arr[:, 0]
-    if n == 0 and fmt != "pcm" and fmt in _AV_FORMATS:
+    if n == 0 and fmt in _AV_FORMATS:
         raise AudioDecodeError(f"the {fmt} data decodes to no audio")
     return arr, rate, ch
 
@@ -619,18 +635,12 @@ def decode_mono(clip: "AudioClip", sample_rate: int, *, max_seconds: float) -> "
         return resample(mono, clip.sample_rate, sample_rate)
     opened = _open_blocks(clip._data or b"", clip.format, clip._sample_rate, clip._channels)
     rate = opened.rate
-    max_frames = int(max_seconds * rate)
-    if opened.declared is not None and opened.declared > max_frames:
-        opened.blocks.close()
-        raise _too_long("the audio header declares", opened.declared / rate, limit, fix)
+    verbs = {"declares": "the audio header declares", "holds more than": "the audio holds more than"}
+    blocks = _bounded(opened, int(max_seconds * rate),
+                      lambda frames, verb: _too_long(verbs[verb], frames / rate, limit, fix))
     stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None
     parts: list[np.ndarray] = []
-    n = 0
-    for block in opened.blocks:
-        n += len(block)
-        if n > max_frames:
-            opened.blocks.close()
-            raise _too_long("the audio holds more than", n / rate, limit, fix)
+    for block in blocks:
         mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1)
         parts.append(stream.resample_chunk(np.ascontiguousarray(mono)) if stream else mono.copy())
     if stream is not None:

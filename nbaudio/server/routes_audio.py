@@ -53,12 +53,12 @@ def _speech_model_ok(model: str) -> bool:
     return model in SPEECH_MODELS or model == "piper" or model.startswith(("tts-1", "gpt-4o-mini-tts"))
 
 
-# Each server-sent event: JSON in `data`.
-_SSE_SCHEMA = {"schema": {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}}
+# Each server-sent event: JSON in `data` (for /openapi.json; the chat route uses it too).
+SSE_SCHEMA = {"schema": {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}}
 _SPEECH_OPENAPI = {"responses": {"200": {"description": "The audio, streamed (SSE events with stream_format=sse)",
                                          "content": {MIME_TYPES[f]: {"schema": {"type": "string", "format": "binary"}}
                                                      for f in ("mp3", "opus", "aac", "flac", "wav", "pcm")}
-                                         | {"text/event-stream": _SSE_SCHEMA}}}}
+                                         | {"text/event-stream": SSE_SCHEMA}}}}
 
 
 @router.post("/v1/audio/speech", openapi_extra=_SPEECH_OPENAPI)
@@ -376,7 +376,7 @@ def _form_openapi(task: str) -> dict[str, Any]:
             "type": "object", "required": ["file", "model"], "properties": props}}}},
         "responses": {"200": {"description": "The transcript in `response_format` (SSE events with stream=true)",
                               "content": {"application/json": {"schema": {"type": "object"}}, "text/plain": text,
-                                          "text/vtt": text, "text/event-stream": _SSE_SCHEMA}}},
+                                          "text/vtt": text, "text/event-stream": SSE_SCHEMA}}},
     }
 
 

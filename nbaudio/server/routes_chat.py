@@ -33,7 +33,7 @@ from .llm import GenParams, Generation
 from .models import WeightError
 from .routes_meta import LOCAL_CHAT_MODEL
 from .speech import VoicePlan, plan_voice, voice_name
-from .routes_audio import samples_16k, whisper_for
+from .routes_audio import SSE_SCHEMA, samples_16k, whisper_for
 from .stt import SttRequest
 from .tokens import audio_tokens, text_tokens_estimate
 
@@ -98,8 +98,7 @@ def _model_ok(model: str, engine: Any) -> bool:
 _CHAT_OPENAPI = {"responses": {"200": {
     "description": "A chat.completion, or chat.completion.chunk events with stream=true",
     "content": {"application/json": {"schema": {"type": "object"}},
-                "text/event-stream": {"schema": {"type": "object", "required": ["data"],
-                                                 "properties": {"data": {"type": "string"}}}}}}}}
+                "text/event-stream": SSE_SCHEMA}}}}
 
 
 @router.post("/v1/chat/completions", openapi_extra=_CHAT_OPENAPI)
