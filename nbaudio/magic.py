@@ -709,14 +709,16 @@ class VoiceMagics(Magics):
     def _cmd_listen(self, parser: MagicArgumentParser, rest: str) -> None:
         import ipywidgets
 
+        from .recorder import MAX_SECONDS_LIMIT
         from .widgets import Recorder
 
         try:
             own, forwarded = parser.parse_known_args(_split(rest))
         except UsageError as exc:
             raise UsageError(f"{exc}\n{_usage(parser)}") from None
-        if not 0 < own.max_seconds <= 3600:
-            raise _usage_error(parser, f"--max-seconds must be more than 0 and at most 3600, not {own.max_seconds:g}")
+        if not 0 < own.max_seconds <= MAX_SECONDS_LIMIT:
+            raise _usage_error(parser, f"--max-seconds must be more than 0 and at most {MAX_SECONDS_LIMIT:g}, "
+                                       f"not {own.max_seconds:g}")
         args = self._cell_args(shlex.join(forwarded))  # the %%voice options, checked now rather than at Stop
         if args.audio is not None:
             raise _usage_error(parser, "%voice listen sends what you record; drop --audio (or use %%voice --audio)")
