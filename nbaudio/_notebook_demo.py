@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Variables that would point the client at a remote API instead of the embedded engine.
-REMOTE_ENV = ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+from .backend import REMOTE_ENV  # variables that would point the client at a remote API
+
 DEFAULT_NOTEBOOK = Path("notebooks") / "01_quickstart.ipynb"
 CELL_TIMEOUT = 600  # seconds for one cell; the first model loads happen inside a cell
 
@@ -36,11 +36,18 @@ def engine_env(keep_remote: bool = False) -> dict[str, str]:
     return env
 
 
+def _cell_title(cell: Any) -> str:
+    """The first line of a code cell, shortened, for the progress line."""
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return first if len(first) <= 60 else first[:57] + "..."
+
+
 def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: bool = False,
-            timeout: int = CELL_TIMEOUT) -> Any:
+            timeout: int = CELL_TIMEOUT, progress: bool = False) -> Any:
     """Run every cell of the notebook at `path` in a fresh kernel of this Python; return the notebook.
 
-    Cells run with `cwd` as the working directory (default: the notebook's folder). Raises
+    Cells run with `cwd` as the working directory (default: the notebook's folder). With
+    `progress`, each code cell prints a line as it starts and how long it took. Raises
     `nbclient.exceptions.CellExecutionError` when a cell fails.
     """
     import nbformat
@@ -48,9 +55,24 @@ def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: boo
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    started: dict[int, float] = {}
+
+    def on_start(cell: Any, cell_index: int) -> None:
+        started[cell_index] = time.perf_counter()
+        n = code_cells.index(cell_index) + 1 if cell_index in code_cells else 0
+        note = "  (loads the models on first use: can take a minute)" if n == 1 else ""
+        print(f"  cell {n}/{len(code_cells)}: {_cell_title(cell)}{note}", flush=True)
+
+    def on_done(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        took = time.perf_counter() - started.get(cell_index, time.perf_counter())
+        if took >= 2:
+            print(f"    ... {took:.0f} s", flush=True)
+
+    hooks = {"on_cell_start": on_start, "on_cell_executed": on_done} if progress else {}
     # The stock "python3" kernel: jupyter_client runs its `python` as this interpreter.
     client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False, allow_errors=False,
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
+                            resources={"metadata": {"path": str(cwd or path.parent)}}, **hooks)
     client.execute(env=engine_env(keep_remote))
     return nb
 
@@ -91,14 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="nbaudio-demo-") as scratch:
         work = Path(scratch) / src.name
         shutil.copy2(src, work)
-        print(f"running {src} on the {'configured API' if args.use_env else 'embedded engine'} ...", flush=True)
+        print(f"Running {src} on the {'configured API' if args.use_env else 'embedded engine'}:", flush=True)
         try:
-            nb = execute(work, keep_remote=args.use_env)
+            nb = execute(work, keep_remote=args.use_env, progress=True)
         except CellExecutionError as exc:
             print(f"demo: a cell failed:\n{exc}", file=sys.stderr)
             return 1
         html_path.write_text(to_html(nb), encoding="utf-8")
-    print(f"ran {len(nb.cells)} cells in {time.perf_counter() - started:.0f} s")
+    print(f"Ran {len(nb.cells)} cells in {time.perf_counter() - started:.0f} s. The rendered notebook:")
     print(html_path.resolve())
     return 0
 

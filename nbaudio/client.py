@@ -26,6 +26,7 @@ from ._longform import split_audio, split_text
 from ._progress import progress
 from ._streams import ChatStream, SpeechStream, TranscriptionStream
 from .audio import AudioClip, AudioInput, as_audio_clip, sniff_format
+from .backend import resolve_backend
 from .chat import ChatReply, Conversation, build_messages
 from .errors import (
     APIConnectionError,
@@ -44,7 +45,6 @@ __all__ = ["Client", "Secret", "speak", "transcribe", "translate", "chat", "defa
 
 log = logging.getLogger("nbaudio")
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = 600.0  # seconds to read a response (long transcriptions take a while)
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
@@ -276,8 +276,8 @@ class Client:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidInputError(f"max_retries must be a whole number >= 0, not {max_retries!r}", param="max_retries")
         self.max_retries = max_retries
-        if api_key is None:
-            api_key = os.environ.get("NBAUDIO_API_KEY") or os.environ.get("OPENAI_API_KEY") or None
+        backend = resolve_backend(base_url, api_key)
+        api_key, base_url = backend.api_key, backend.base_url
         if api_key is not None:
             if not isinstance(api_key, str):
                 raise InvalidInputError("api_key must be a string", param="api_key")
@@ -285,10 +285,6 @@ class Client:
             if not api_key or any(c in api_key for c in "\r\n "):
                 raise InvalidInputError("api_key is empty or contains spaces/newlines; paste the key alone", param="api_key")
         self._api_key = Secret(api_key)
-        if base_url is None:
-            base_url = os.environ.get("NBAUDIO_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
-        if base_url is None and api_key:
-            base_url = OPENAI_BASE_URL
         # None means: the embedded engine, started on first request.
         self._base_url: str | None = normalize_base_url(base_url) if base_url is not None else None
         self._defaults = self._check_defaults(defaults or {})

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-REMOTE_ENV = ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+from nbaudio.backend import REMOTE_ENV
+
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from nbaudio.backend import REMOTE_ENV
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless in a container: no sandbox (root), no GPU, no background traffic; audio may start without a click.
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--autoplay-policy=no-user-gesture-required", "--mute-audio")
-REMOTE_ENV = ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY")
 SERVER_START_S = 90
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-OPENAPI = REFERENCE / "openai-audio-openapi.yaml"
+# Vendored from the team's reference by tools/vendor_reference.py (sources and licence inside).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OPENAPI_SCHEMAS = FIXTURES / "openai_audio_schemas.json"
 
 # Sentences for round trips: everyday words, numbers spelled out (Whisper writes digits otherwise).
 SENTENCES = (
@@ -56,33 +56,23 @@ def speech_clips(engine) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def german_wav(tmp_path_factory) -> bytes:
-    """German speech made with espeak-ng (the Makefile installs it)."""
-    exe = shutil.which("espeak-ng")
-    assert exe, "espeak-ng is needed for the multilingual tests: apt-get install espeak-ng (make test does it)"
-    out = tmp_path_factory.mktemp("de") / "de.wav"
-    subprocess.run([exe, "-v", "de", "-s", "140", "-w", str(out), GERMAN], check=True, timeout=60)
-    return out.read_bytes()
+def german_wav() -> bytes:
+    """German speech made with espeak-ng from the espeakng-loader wheel (the engine's own espeak module)."""
+    import io
 
+    import soundfile as sf
 
-def _nullable_to_anyof(node: Any) -> Any:
-    """The reference mixes OpenAPI 3.0 `nullable: true` into 3.1; make it JSON Schema."""
-    if isinstance(node, list):
-        return [_nullable_to_anyof(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: _nullable_to_anyof(v) for k, v in node.items()}
-    if node.pop("nullable", False) is True:
-        return {"anyOf": [node, {"type": "null"}]}
-    return node
+    from nbaudio.server import espeak
+
+    samples = espeak.synthesize(GERMAN, "de", speed=140 / 165)
+    buf = io.BytesIO()
+    sf.write(buf, samples, espeak.sample_rate(), format="WAV", subtype="PCM_16")
+    return buf.getvalue()
 
 
 @pytest.fixture(scope="session")
 def openapi_schemas() -> dict[str, Any]:
-    import yaml
-
-    doc = yaml.safe_load(OPENAPI.read_text())
-    return _nullable_to_anyof(doc["components"])
+    return json.loads(OPENAPI_SCHEMAS.read_text(encoding="utf-8"))["components"]
 
 
 @pytest.fixture(scope="session")

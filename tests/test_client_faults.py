@@ -72,13 +72,43 @@ def test_settings_resolve_from_env(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     monkeypatch.setenv("NBAUDIO_BASE_URL", "http://nb.example/v1/")
     c = nbaudio.Client()
-    assert c.base_url == "http://nb.example/v1" and c._api_key.get() == "sk-openai"
+    # The variables go in pairs: the OpenAI key is never sent to the relay NBAUDIO_BASE_URL names.
+    assert c.base_url == "http://nb.example/v1" and c._api_key.get() is None
     monkeypatch.setenv("NBAUDIO_API_KEY", "sk-nb")
     assert nbaudio.Client()._api_key.get() == "sk-nb"
     assert nbaudio.Client("http://arg.example", api_key="sk-arg")._api_key.get() == "sk-arg"
     monkeypatch.delenv("NBAUDIO_BASE_URL")
+    # NBAUDIO_API_KEY alone: OpenAI itself, not the OPENAI_BASE_URL of the other pair
+    assert nbaudio.Client().base_url == "https://api.openai.com/v1"
+    monkeypatch.delenv("NBAUDIO_API_KEY")
+    c = nbaudio.Client()
+    assert c.base_url == "http://openai.example/v1" and c._api_key.get() == "sk-openai"
     monkeypatch.delenv("OPENAI_BASE_URL")
     assert nbaudio.Client().base_url == "https://api.openai.com/v1"
+
+
+@pytest.mark.parametrize("env, url_source, key_source", [
+    ({}, "none", None),
+    ({"OPENAI_API_KEY": "sk-o"}, "default (a key is set)", "OPENAI_API_KEY"),
+    ({"OPENAI_API_KEY": "sk-o", "OPENAI_BASE_URL": "http://r.example/v1"}, "OPENAI_BASE_URL", "OPENAI_API_KEY"),
+    ({"NBAUDIO_BASE_URL": "http://n.example", "OPENAI_API_KEY": "sk-o"}, "NBAUDIO_BASE_URL", None),
+])
+def test_doctor_reports_the_backend_the_client_uses(monkeypatch, capsys, env, url_source, key_source):
+    from nbaudio import cli
+    from nbaudio.backend import resolve_backend
+
+    for name in ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    backend = resolve_backend()
+    assert (backend.url_source, backend.key_source) == (url_source, key_source)
+    client = nbaudio.Client()
+    assert client._base_url == (nbaudio.client.normalize_base_url(backend.base_url) if backend.base_url else None)
+    cli.print_backend()
+    out = capsys.readouterr().out
+    assert backend.describe() in out
+    assert "sk-o" not in out
 
 
 # ---- request bodies ----------------------------------------------------------------------

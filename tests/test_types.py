@@ -19,8 +19,8 @@ from nbaudio.chat import ChatStreamAssembler, build_messages
 from nbaudio.errors import APIResponseError, AudioDecodeError, InvalidInputError
 from nbaudio.sse import SSEParser, format_sse
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
-RELAY_CHAT_PAGE = SHARED / "relay-docs" / "001_91421494d97f7aee.txt"
+# A relay's documented example response (vendored by tools/vendor_reference.py, source inside).
+RELAY_EXAMPLE = Path(__file__).resolve().parent / "fixtures" / "relay_chat_audio_example.json"
 
 
 def tone(seconds=0.5, rate=24000, freq=440.0):
@@ -40,10 +40,7 @@ def streaming_wav(samples: np.ndarray, rate: int) -> bytes:
 
 
 def relay_example() -> dict:
-    text = RELAY_CHAT_PAGE.read_text()
-    start = text.index('{\n    "id": "chatcmpl')
-    obj, _ = json.JSONDecoder().raw_decode(text[start:])
-    return obj
+    return json.loads(RELAY_EXAMPLE.read_text(encoding="utf-8"))["body"]
 
 
 # ---- AudioClip ---------------------------------------------------------------------------

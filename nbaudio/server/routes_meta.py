@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from typing import Any
 
@@ -70,7 +69,8 @@ def list_voices(request: Request) -> dict[str, Any]:
     return {
         "object": "list", "data": data,
         "non_english": ("text detected as another language is spoken by the espeak-ng voice for it"
-                        if espeak else "install espeak-ng (apt-get install espeak-ng) to speak languages other than English"),
+                        if espeak else "espeak-ng could not be loaded (pip install 'nbaudio[local]' brings it) so "
+                                       "only English is spoken"),
     }
 
 
@@ -78,5 +78,5 @@ def list_voices(request: Request) -> dict[str, Any]:
 def health(request: Request) -> dict[str, Any]:
     engine = request.app.state.engine
     return {"status": "ok", "uptime": round(time.time() - engine.started, 1), "loaded_models": engine.models.loaded(),
-            "espeak_ng": shutil.which("espeak-ng") is not None, "stored_audio_ids": len(engine.store),
+            "espeak_ng": bool(espeak_voices()), "stored_audio_ids": len(engine.store),
             "chat_backend": "upstream" if engine.settings.chat_upstream else "llama-cpp"}

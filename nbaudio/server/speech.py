@@ -51,9 +51,10 @@ def _unknown_voice(engine: "Engine", voice: str, param: str) -> EngineError:
 
 
 def _needs_espeak(language: str, param: str) -> EngineError:
-    return EngineError(400, f"The text looks like language '{language}', which the local piper voice cannot speak. "
-                            "Install espeak-ng (apt-get install espeak-ng, or brew install espeak-ng) so the engine "
-                            "can speak it, or pick a piper voice for that language.",
+    return EngineError(400, f"The text looks like language '{language}', which the local piper voice cannot speak, "
+                            "and espeak-ng (which speaks it) could not be loaded. Reinstall the engine with "
+                            "pip install 'nbaudio[local]' (it brings espeak-ng in the espeakng-loader wheel), "
+                            "or pick a piper voice for that language.",
                        param=param, code="unsupported_language")
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from . import loops
+
 if TYPE_CHECKING:
     from .models import ModelRegistry, ModelSource
     from .settings import Settings
@@ -212,6 +214,9 @@ class WhisperEngine:
             "word_timestamps": req.words or req.logprobs,
             "vad_filter": req.vad,
             "beam_size": 5,
+            # Feeding each window the text before it lets one hallucination seed the next; off, as
+            # WhisperX and whisper-timestamped do. Loops inside a window are cut after decoding (loops.py).
+            "condition_on_previous_text": False,
         }
         if req.temperature is not None and req.temperature > 0:
             kwargs["temperature"] = [float(req.temperature)]
@@ -226,6 +231,7 @@ class WhisperEngine:
 
     def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int) -> Iterator[SttSegment]:
         probs: list[float] = []
+        previous_text, next_id = "", 0
         while True:
             with self.slots:
                 self._recorder.sink = probs if req.logprobs else None
@@ -251,7 +257,28 @@ class WhisperEngine:
                     piece = tokenizer.decode([tok])
                     out.logprobs.append({"token": piece, "logprob": math.log(max(p, 1e-12)),
                                          "bytes": list(piece.encode("utf-8"))})
+            if loops.same_words(previous_text, out.text):
+                continue  # the previous segment again: a loop (loops.py)
+            _cut_loops(out, tokenizer, eot)
+            previous_text, out.id = out.text, next_id
+            next_id += 1
             yield out
+
+
+def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:
+    """Remove repeated copies of a phrase from the segment's text, tokens, words and logprobs."""
+    spans = loops.loop_spans(seg.text)
+    if not spans:
+        return
+    seg.text = loops.cut_spans(seg.text, spans)
+    specials = [t for t in seg.tokens if t >= eot]
+    seg.tokens = [*specials[:1], *tokenizer.encode(seg.text), *specials[1:]]
+    if seg.words:
+        keep = loops.keep_pieces([w["word"] for w in seg.words])
+        seg.words = [w for w, k in zip(seg.words, keep) if k]
+    if seg.logprobs:
+        keep = loops.keep_pieces([lp["token"] for lp in seg.logprobs])
+        seg.logprobs = [lp for lp, k in zip(seg.logprobs, keep) if k]
 
 
 def pick_engine(models: "ModelRegistry", samples: np.ndarray, language: str | None, task: str) -> tuple["WhisperEngine", str | None]:

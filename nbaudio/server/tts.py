@@ -8,17 +8,15 @@ with a different pitch and pace each, so they are told apart (`VOICE_STYLES`, al
 back p times faster (resampling), which raises the pitch by p and keeps the length. Any other
 piper voice found in the model dir is used by its name (`en_GB-alan-medium`); `espeak-ng:<lang>`
 names an espeak-ng voice directly. English-only piper voices cannot say German: text detected
-as another language is spoken by espeak-ng's voice for that language (robotic, but right).
+as another language is spoken by espeak-ng's voice for that language (robotic, but right); the
+library and its data come from a wheel (espeak.py), so no system package is needed.
 `instructions` are accepted and ignored (piper has no style control).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import shutil
-import subprocess
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
@@ -26,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from .._longform import split_sentences
-from ..audio import AudioClip, resample
+from ..audio import resample
+from . import espeak
 
 if TYPE_CHECKING:
     from .models import ModelSource
@@ -125,53 +124,28 @@ class PiperEngine:
             yield np.concatenate([audio, np.zeros(int(0.12 * self.sample_rate), dtype=np.float32)])
 
 
-# ---- espeak-ng ------------------------------------------------------------------------------
+# ---- espeak-ng (from the espeakng-loader wheel, see espeak.py) -------------------------------
 ESPEAK_RATE = 22050
-_ESPEAK_ALIASES = {"zh": "cmn", "no": "nb", "pt": "pt", "fr": "fr-fr"}
 
 
-@functools.lru_cache(maxsize=1)
 def espeak_voices() -> dict[str, str]:
-    """{language code: espeak-ng voice name} of the installed espeak-ng (empty when missing)."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        return {}
-    out = subprocess.run([exe, "--voices"], capture_output=True, text=True, timeout=30, check=False).stdout
-    voices: dict[str, str] = {}
-    for line in out.splitlines()[1:]:
-        parts = line.split()
-        if len(parts) >= 4:
-            lang, name = parts[1], parts[3]
-            voices.setdefault(lang, name)
-    return voices
+    """{language code: espeak-ng voice name} (empty when espeak-ng cannot load)."""
+    return espeak.voices()
 
 
 def espeak_voice_for(language: str) -> str | None:
-    """The espeak-ng language id to pass to `-v` for a language code, or None."""
-    voices = espeak_voices()
-    lang = _ESPEAK_ALIASES.get(language, language)
-    if lang in voices:
-        return lang
-    prefix = [v for v in voices if v.split("-")[0] == language]
-    return prefix[0] if prefix else None
+    """The espeak-ng language id for a language code, or None."""
+    return espeak.voice_for(language)
 
 
 def espeak_synthesize(text: str, language: str, *, speed: float = 1.0) -> Iterator[np.ndarray]:
     """espeak-ng speech at ESPEAK_RATE, a sentence at a time."""
-    exe = shutil.which("espeak-ng")
-    voice = espeak_voice_for(language)
-    if exe is None or voice is None:
+    if espeak_voice_for(language) is None:
         raise RuntimeError(f"no espeak-ng voice for {language!r}")
-    wpm = int(max(80, min(450, 165 * speed)))
     for sentence in split_sentences(clean_for_speech(text)):
-        proc = subprocess.run([exe, "-v", voice, "-s", str(wpm), "--stdout"], input=sentence.encode("utf-8"),
-                              capture_output=True, timeout=120, check=False)
-        if proc.returncode != 0 or not proc.stdout:
-            raise RuntimeError(f"espeak-ng failed: {proc.stderr.decode('utf-8', 'replace').strip()[:200]}")
-        clip = AudioClip(proc.stdout, "wav")
-        audio = clip.mono().samples
-        if clip.sample_rate != ESPEAK_RATE:
-            audio = resample(audio, clip.sample_rate, ESPEAK_RATE)
+        audio = espeak.synthesize(sentence, language, speed=speed)
+        if espeak.sample_rate() != ESPEAK_RATE:
+            audio = resample(audio, espeak.sample_rate(), ESPEAK_RATE)
         yield np.concatenate([audio, np.zeros(int(0.12 * ESPEAK_RATE), dtype=np.float32)])
 
 

@@ -1,0 +1,10 @@
+"""Loaded by pytest for both tests/ and notebooks/: keeps every test run inside the checkout.
+
+The engine joins the multilingual Whisper model into its cache dir (~/.cache/nbaudio by default);
+tests use build/test-cache instead, so a run reads and writes nothing outside the clone.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("NBAUDIO_CACHE_DIR", str(Path(__file__).resolve().parent / "build" / "test-cache"))
