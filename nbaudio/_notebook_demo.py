@@ -59,13 +59,16 @@ def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: boo
     started: dict[int, float] = {}
 
     def on_start(cell: Any, cell_index: int) -> None:
+        if cell.cell_type != "code":
+            return
         started[cell_index] = time.perf_counter()
-        n = code_cells.index(cell_index) + 1 if cell_index in code_cells else 0
-        note = "  (loads the models on first use: can take a minute)" if n == 1 else ""
-        print(f"  cell {n}/{len(code_cells)}: {_cell_title(cell)}{note}", flush=True)
+        n = code_cells.index(cell_index) + 1
+        print(f"  cell {n}/{len(code_cells)}: {_cell_title(cell)}", flush=True)
 
     def on_done(cell: Any, cell_index: int, execute_reply: Any) -> None:
-        took = time.perf_counter() - started.get(cell_index, time.perf_counter())
+        if cell_index not in started:
+            return
+        took = time.perf_counter() - started[cell_index]
         if took >= 2:
             print(f"    ... {took:.0f} s", flush=True)
 
@@ -113,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="nbaudio-demo-") as scratch:
         work = Path(scratch) / src.name
         shutil.copy2(src, work)
-        print(f"Running {src} on the {'configured API' if args.use_env else 'embedded engine'}:", flush=True)
+        print(f"Running {src} on the {'configured API' if args.use_env else 'embedded engine'} (the first cells "
+              "that use the engine load its models: up to a minute):", flush=True)
         try:
             nb = execute(work, keep_remote=args.use_env, progress=True)
         except CellExecutionError as exc:

@@ -126,6 +126,131 @@ def _fix_streaming_wav(data: bytes) -> bytes:
     return bytes(buf) if buf is not None else data
 
 
+def _crc_table(poly: int, bits: int) -> tuple[int, ...]:
+    top, mask = 1 << (bits - 1), (1 << bits) - 1
+    table = []
+    for byte in range(256):
+        crc = byte << (bits - 8)
+        for _ in range(8):
+            crc = ((crc << 1) ^ poly) & mask if crc & top else (crc << 1) & mask
+        table.append(crc)
+    return tuple(table)
+
+
+_FLAC_CRC8 = _crc_table(0x07, 8)  # frame header
+_FLAC_CRC16 = _crc_table(0x8005, 16)  # whole frame
+_FLAC_TOTAL_MASK = (1 << 36) - 1
+# The last frame of a FLAC is this close to its end (a frame of 65535 samples of 8 channels of
+# 32-bit audio stored verbatim is 2 MB).
+_FLAC_LAST_FRAME_WINDOW = 2 * 1024 * 1024 + 1024
+
+
+def _flac_declared_total(data: bytes) -> int | None:
+    """STREAMINFO's total_samples (0 means unknown), or None when the bytes do not start with one."""
+    if len(data) < 42 or data[:4] != b"fLaC" or data[4] & 0x7F != 0 or int.from_bytes(data[5:8], "big") != 34:
+        return None
+    return int.from_bytes(data[18:26], "big") & _FLAC_TOTAL_MASK
+
+
+def _flac_last_frame_end(data: bytes, audio_start: int, fixed_block: int) -> int | None:
+    """The number of samples up to the end of the frame that ends exactly at the end of `data`
+    (its header CRC-8 and whole-frame CRC-16 both check, so a sync pattern inside audio data is not
+    taken for it), or None when there is no such frame."""
+    end = len(data)
+    lo = max(audio_start, end - _FLAC_LAST_FRAME_WINDOW)
+    hi = end - 2
+    checks = 0  # whole-frame CRCs computed: bounded, so crafted bytes cannot make this slow
+    while checks < 8:
+        p = data.rfind(b"\xff", lo, hi)
+        if p < 0:
+            return None
+        hi = p
+        head = data[p : p + 16]
+        if len(head) < 6 or head[1] not in (0xF8, 0xF9) or head[3] & 1:
+            continue
+        block_code, rate_code, channel_code = head[2] >> 4, head[2] & 0x0F, head[3] >> 4
+        if block_code == 0 or rate_code == 15 or channel_code > 10:
+            continue
+        # The frame (or sample) number, coded like UTF-8: the count of leading 1 bits of the first
+        # byte is the length (none: one byte), up to 7 bytes for 36 bits.
+        first = head[4]
+        ones = 8 - (first ^ 0xFF).bit_length()
+        if ones in (1, 8):  # a continuation byte (10xxxxxx) or 0xFF cannot lead
+            continue
+        length = max(1, ones)
+        if len(head) < 4 + length:
+            continue
+        number = first & (0xFF >> (ones + 1))
+        tail = head[5 : 4 + length]
+        if any(b & 0xC0 != 0x80 for b in tail):
+            continue
+        for b in tail:
+            number = number << 6 | (b & 0x3F)
+        q = 4 + length
+        if block_code == 1:
+            block = 192
+        elif block_code <= 5:
+            block = 576 << (block_code - 2)
+        elif block_code in (6, 7):
+            size = 1 if block_code == 6 else 2
+            if len(head) < q + size:
+                continue
+            block = int.from_bytes(head[q : q + size], "big") + 1
+            q += size
+        else:
+            block = 256 << (block_code - 8)
+        q += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
+        if len(head) <= q:
+            continue
+        crc = 0
+        for b in head[:q]:
+            crc = _FLAC_CRC8[crc ^ b]
+        if crc != head[q]:
+            continue
+        channels = channel_code + 1 if channel_code < 8 else 2
+        if end - p > block * channels * 4 + 1024:  # more bytes than a frame of this size can hold
+            continue
+        checks += 1
+        crc = 0
+        for b in data[p : end - 2]:
+            crc = ((crc << 8) & 0xFFFF) ^ _FLAC_CRC16[(crc >> 8) ^ b]
+        if crc != int.from_bytes(data[end - 2 :], "big"):
+            continue
+        # Blocking strategy bit: 1 = variable block sizes (the number is the first sample's),
+        # 0 = fixed (the number counts frames of the stream's block size).
+        start = number if head[1] & 1 else number * fixed_block
+        return start + block
+    return None
+
+
+def _flac_with_known_length(data: bytes) -> bytes | None:
+    """A FLAC that declares an unknown length (STREAMINFO total_samples 0, what an encoder writing to
+    a pipe leaves, e.g. `ffmpeg -f flac -`: it cannot seek back to fill it in) with the real length
+    set from its last frame; None when that frame is not intact at the end (a cut-off stream).
+
+    libsndfile decodes such a file's frames but needs the exact length: with 0, or any other wrong
+    number, its seek to the end fails ("Internal psf_fseek() failed"), measured with 1.2.2.
+    """
+    if _flac_declared_total(data) != 0:
+        return None
+    pos = 4
+    while True:  # metadata blocks, STREAMINFO first; the last has the top bit of its type set
+        if pos + 4 > len(data):
+            return None
+        last, length = data[pos] & 0x80, int.from_bytes(data[pos + 1 : pos + 4], "big")
+        pos += 4 + length
+        if last:
+            break
+    fixed_block = int.from_bytes(data[10:12], "big")  # max block size = every block's but the last when fixed
+    total = _flac_last_frame_end(data, pos, fixed_block)
+    if total is None or not 0 < total <= _FLAC_TOTAL_MASK:
+        return None
+    buf = bytearray(data)
+    packed = (int.from_bytes(buf[18:26], "big") & ~_FLAC_TOTAL_MASK) | total
+    buf[18:26] = packed.to_bytes(8, "big")
+    return bytes(buf)
+
+
 class AudioClip:
     """Audio as encoded bytes (`data`, `format`) with samples decoded on first use.
 
@@ -490,6 +615,12 @@ def _open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int |
         return _open_blocks_av(data, fmt)
     import soundfile as sf
 
+    unknown_length = fmt == "flac" and _flac_declared_total(data) == 0
+    if unknown_length:
+        known = _flac_with_known_length(data)
+        if known is None:
+            return _open_flac_of_unknown_length_av(data)
+        data = known
     try:
         f = sf.SoundFile(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -499,8 +630,9 @@ def _open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int |
             except (AudioDecodeError, MissingDependencyError):
                 pass
         raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
-    # libsndfile reports an unknown length (FLAC total_samples 0) as INT64_MAX.
-    declared = f.frames if 0 <= f.frames < 1 << 48 else None
+    # libsndfile reports an unknown length (FLAC total_samples 0) as INT64_MAX. A length nbaudio
+    # filled in from the last frame is not the header's word: the decode is bounded by content.
+    declared = f.frames if 0 <= f.frames < 1 << 48 and not unknown_length else None
 
     def blocks() -> Iterator["np.ndarray"]:
         with f:
@@ -515,6 +647,18 @@ def _open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int |
                 yield block
 
     return _Blocks(int(f.samplerate), int(f.channels), declared, blocks())
+
+
+def _open_flac_of_unknown_length_av(data: bytes) -> _Blocks:
+    """A FLAC that declares no length and whose last frame is not intact: libsndfile cannot read it
+    to the end, FFmpeg (PyAV) can."""
+    try:
+        return _open_blocks_av(data, "flac")
+    except MissingDependencyError:
+        raise MissingDependencyError(
+            "this FLAC does not declare its length (as when written to a pipe) and its last frame is cut "
+            "off, which soundfile cannot decode; pip install av, or re-encode it to a file "
+            "(e.g. `ffmpeg -i in.flac out.flac`)") from None
 
 
 def _open_blocks_av(data: bytes, fmt: str) -> _Blocks:

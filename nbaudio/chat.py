@@ -11,11 +11,12 @@ import base64
 import copy
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .audio import AudioClip, AudioInput, as_audio_clip
+from .audio import AudioClip, AudioInput, as_audio_clip, sniff_format
 from .errors import APIResponseError, InvalidInputError
 from .spec import CHAT_INPUT_AUDIO_FORMATS
 from .transcript import shorten
@@ -83,6 +84,10 @@ class ChatReply:
     id: str | None = None
     tool_calls: list[dict[str, Any]] | None = None
     refusal: str | None = None
+    # The audio bridge: the server gave no audio, so `audio` was spoken by its /audio/speech; or
+    # it refused input_audio, so the user's audio was transcribed and sent as text.
+    audio_bridged: bool = False
+    input_transcribed: bool = False
     raw: Any = field(default=None, repr=False)
 
     @property
@@ -100,7 +105,11 @@ class ChatReply:
         audio = msg.get("audio") or None
         clip = None
         if audio and audio.get("data"):
-            clip = AudioClip.from_base64(audio["data"], _clip_format(audio_format))
+            try:
+                raw_audio = base64.b64decode(audio["data"])
+            except (ValueError, TypeError):
+                raise APIResponseError("the reply's audio is not valid base64") from None
+            clip = reply_clip(raw_audio, audio_format)
         return cls(
             content=_content_text(msg.get("content")),
             transcript=(audio or {}).get("transcript"),
@@ -142,6 +151,20 @@ class ChatReply:
 
 def _clip_format(audio_format: str) -> str:
     return "pcm" if audio_format in ("pcm16", "pcm") else audio_format
+
+
+def reply_clip(data: bytes, requested: str) -> AudioClip | None:
+    """The reply's audio as what its bytes are; the requested format is only a hint.
+
+    Relays transcode (MP3 where WAV was asked for); labelling those bytes `wav` would make the
+    WAV-header repair overwrite them. Headerless pcm16 has no signature, so it is the fallback,
+    and it is sniffed strictly (raw samples can look like an MPEG frame sync).
+    """
+    hint = _clip_format(requested)
+    fmt = sniff_format(data, strict=hint == "pcm") or hint
+    if fmt == "pcm" and len(data) % 2:
+        data = data[:-1]
+    return AudioClip(data, fmt) if data else None
 
 
 def _content_text(content: Any) -> str | None:
@@ -216,13 +239,7 @@ class ChatStreamAssembler:
         return added
 
     def reply(self) -> ChatReply:
-        clip = None
-        if self.audio:
-            fmt = _clip_format(self.audio_format)
-            data = bytes(self.audio)
-            if fmt == "pcm" and len(data) % 2:
-                data = data[:-1]
-            clip = AudioClip(data, fmt) if data else None
+        clip = reply_clip(bytes(self.audio), self.audio_format) if self.audio else None
         return ChatReply(
             content="".join(self.content) or None,
             transcript="".join(self.transcript) or None,
@@ -389,18 +406,20 @@ class Conversation:
 
     # ---- saving -----------------------------------------------------------------------
     def save(self, path: str | Path, *, audio: bool = True) -> Path:
-        """Write the conversation as JSON, with each reply's audio as a file beside it."""
+        """Write the conversation as JSON, with the user's recordings and each reply's audio as
+        files beside it. With `audio=False` no audio is written; `load()` then says so and sends a
+        note in place of each recording (the turns stay valid)."""
         p = Path(path).expanduser()
         if p.suffix != ".json":
             p = p.with_suffix(".json")
         p.parent.mkdir(parents=True, exist_ok=True)
         records = []
         for i, m in enumerate(self._messages):
-            rec: dict[str, Any] = {"message": _strip_audio_data(m)}
+            rec: dict[str, Any] = {"message": _saved_message(m, p.with_name(f"{p.stem}_{i:03d}"), audio)}
             reply = self.replies.get(i)
             if reply is not None:
                 rec["reply"] = {"text": reply.text, "transcript": reply.transcript, "audio_id": reply.audio_id,
-                                "expires_at": reply.expires_at,
+                                "expires_at": reply.expires_at, "audio_bridged": reply.audio_bridged,
                                 "usage": reply.usage.raw if reply.usage else None}
                 if audio and reply.audio is not None:
                     ext = "wav" if reply.audio.format == "pcm" else ("ogg" if reply.audio.format == "opus" else reply.audio.format)
@@ -416,8 +435,12 @@ class Conversation:
         p = Path(path).expanduser()
         data = json.loads(p.read_text())
         conv = cls()
+        not_saved = []
         for rec in data.get("turns", []):
-            conv._messages.append(rec["message"])
+            message, lost = _loaded_message(rec["message"], p.parent)
+            conv._messages.append(message)
+            if lost:
+                not_saved.append(str(sum(m["role"] == "user" for m in conv._messages)))
             r = rec.get("reply")
             if r:
                 clip = None
@@ -426,18 +449,58 @@ class Conversation:
                 conv.replies[len(conv._messages) - 1] = ChatReply(
                     content=None if r.get("audio_id") else r.get("text"), transcript=r.get("transcript"),
                     audio=clip, audio_id=r.get("audio_id"), expires_at=r.get("expires_at"),
-                    usage=Usage.from_dict(r.get("usage")))
+                    usage=Usage.from_dict(r.get("usage")), audio_bridged=bool(r.get("audio_bridged")))
+        if not_saved:
+            warnings.warn(f"{p.name}: the user's audio was not saved for turn {', '.join(not_saved)} (saved with "
+                          "audio=False, or the file beside the JSON is missing); each such recording is sent as "
+                          f"the note {AUDIO_NOT_SAVED!r}", UserWarning, stacklevel=2)
         return conv
 
 
-def _strip_audio_data(m: dict[str, Any]) -> dict[str, Any]:
-    """A message without inline base64 audio (saved files stay small)."""
+# Sent in place of a recording that a saved conversation does not have, so the turn stays valid.
+AUDIO_NOT_SAVED = "[the user's audio was not saved with this conversation]"
+
+
+def _saved_message(m: dict[str, Any], stem: Path, audio: bool) -> dict[str, Any]:
+    """The message as saved: each input_audio part's bytes go to `<stem>_inK.<format>` (not inline
+    base64, so the JSON stays small), or nowhere with `audio=False`."""
     m = copy.deepcopy(m)
-    if isinstance(m.get("content"), list):
-        for part in m["content"]:
-            if isinstance(part, dict) and part.get("type") == "input_audio":
-                part["input_audio"] = {"format": part["input_audio"].get("format"), "data": "<omitted>"}
+    if not isinstance(m.get("content"), list):
+        return m
+    for k, part in enumerate(m["content"]):
+        if not (isinstance(part, dict) and part.get("type") == "input_audio"):
+            continue
+        fmt = str(part["input_audio"].get("format") or "wav")
+        saved: dict[str, Any] = {"format": fmt}
+        if audio:
+            try:
+                data = base64.b64decode(part["input_audio"]["data"], validate=True)
+            except (ValueError, TypeError, KeyError):
+                raise InvalidInputError(f"{stem.name}: input_audio part {k} has no valid base64 data to save") from None
+            f = stem.with_name(f"{stem.name}_in{k}.{fmt if fmt.isalnum() else 'bin'}")
+            f.write_bytes(data)
+            saved["file"] = f.name
+        part["input_audio"] = saved
     return m
+
+
+def _loaded_message(m: dict[str, Any], folder: Path) -> tuple[dict[str, Any], bool]:
+    """(the message with its recordings read back as base64, whether any recording was not there)."""
+    if not isinstance(m.get("content"), list):
+        return m, False
+    lost = False
+    parts = []
+    for part in m["content"]:
+        if isinstance(part, dict) and part.get("type") == "input_audio":
+            saved = part.get("input_audio") or {}
+            f = folder / saved["file"] if saved.get("file") else None
+            if f is not None and f.is_file():
+                part = {"type": "input_audio", "input_audio": {
+                    "data": base64.b64encode(f.read_bytes()).decode("ascii"), "format": saved.get("format", "wav")}}
+            elif not saved.get("data") or saved["data"] == "<omitted>":  # "<omitted>": files of nbaudio 0.1
+                part, lost = {"type": "text", "text": AUDIO_NOT_SAVED}, True
+        parts.append(part)
+    return {**m, "content": parts}, lost
 
 
 def user_message(text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:

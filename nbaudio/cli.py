@@ -161,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--chat-upstream-key", metavar="KEY", help="API key for --chat-upstream")
     s.add_argument("--chat-upstream-model", metavar="NAME", help="model name to ask the upstream for")
     s.add_argument("--model-dir", help="folder with extra piper voices (*.onnx) and GGUF files")
-    s.add_argument("--llm-model", help="GGUF file for chat (default: SmolLM2-135M-Instruct)")
+    s.add_argument("--llm-model", help="chat model: a name (smollm2-135m-instruct, gemma3-270m) or a GGUF path "
+                                       "(default: smollm2-135m-instruct; see docs/chat_models.md)")
     s.add_argument("--stt-model", help="multilingual faster-whisper model: folder or hub name (default: base)")
     s.add_argument("--stt-en-model", help="English faster-whisper model: folder or hub name (default: tiny.en)")
     s.add_argument("--tts-voice", help="piper voice: .onnx path or name in --model-dir (default: en_US-joe-medium)")

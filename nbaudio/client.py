@@ -16,12 +16,12 @@ import random
 import re
 import threading
 import time
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import requests
 
-from . import spec
+from . import relay, spec
 from ._longform import split_audio, split_text
 from ._progress import progress
 from ._streams import ChatStream, SpeechStream, TranscriptionStream
@@ -33,6 +33,7 @@ from .errors import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    AudioDecodeError,
     BadRequestError,
     InvalidInputError,
     NotFoundError,
@@ -56,8 +57,6 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 USER_AGENT = "nbaudio/0.1"
 
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
-# Message fragments servers use when an assistant turn's audio id is unknown or expired.
-_AUDIO_ID_REJECTED = re.compile(r"audio|expired", re.IGNORECASE)
 _UNSET: Any = object()
 
 
@@ -300,6 +299,7 @@ class Client:
             self._session.headers[k] = v
         self._closed = False
         self._lock = threading.Lock()
+        self._relay = relay.RelayState()  # what this client learnt about its server (nbaudio.relay)
 
     def _check_defaults(self, defaults: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {m: {} for m in self._METHOD_PARAMS}
@@ -547,13 +547,18 @@ class Client:
         """
         a = lambda name, value, fb: self._arg("transcribe", name, value, fb)  # noqa: E731
         model = _check_model(a("model", model, "whisper-1"))
-        fmt = _check_choice(a("response_format", response_format, "verbose_json"), spec.TRANSCRIPTION_FORMATS,
-                            "response_format")
-        grans = _as_list(a("timestamp_granularities", timestamp_granularities, ("segment",)), "timestamp_granularities")
+        asked = a("response_format", response_format, None)
+        if asked is not None:
+            _check_choice(asked, spec.TRANSCRIPTION_FORMATS, "response_format")
+        grans_asked = a("timestamp_granularities", timestamp_granularities, None)
+        # Per-model rules: gpt-4o-transcribe takes only json, so the default verbose_json is not sent to it.
+        fmt, format_note = relay.choose_transcription_format(model, asked, grans_asked is not None)
+        grans = _as_list(grans_asked if grans_asked is not None else ("segment",), "timestamp_granularities")
         for g in grans:
             _check_choice(g, spec.TIMESTAMP_GRANULARITIES, "timestamp_granularities")
-        if "word" in grans and fmt != "verbose_json":
-            raise InvalidInputError("word timestamps need response_format='verbose_json'", param="timestamp_granularities")
+        if grans_asked is not None and grans and fmt != "verbose_json":
+            raise InvalidInputError(f"timestamp_granularities needs response_format='verbose_json', not {fmt!r}",
+                                    param="timestamp_granularities")
         include = _as_list(a("include", include, None), "include")
         for inc in include:
             _check_choice(inc, spec.TRANSCRIPTION_INCLUDE, "include")
@@ -573,7 +578,7 @@ class Client:
         lang = a("language", language, None)
         if lang is not None:
             form.append(("language", _check_language(lang)))
-        if fmt == "verbose_json" or "word" in grans:
+        if fmt == "verbose_json":
             form.extend(("timestamp_granularities[]", g) for g in grans)
         form.extend(("include[]", i) for i in include)
         if chunking is not None:
@@ -584,9 +589,26 @@ class Client:
             form.append(("known_speaker_references[]", f"data:{ref.mime_type};base64,{ref.to_base64()}"))
         _check_bool(stream, "stream")
         clip = as_audio_clip(audio)
+        if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
+            form.append(("chunking_strategy", "auto"))
+            self._relay.note(f"chunking:{model}", f"{model} needs chunking_strategy for audio over "
+                             f"{spec.DIARIZE_UNCHUNKED_MAX_SECONDS:g} s: sending chunking_strategy='auto'")
         if stream:
             form.append(("stream", "true"))
-        return self._stt("/audio/transcriptions", clip, form, fmt, stream, timeout, task="transcribe")
+        if format_note:
+            self._relay.note(f"format:{model}", format_note)
+        if (model, fmt) in self._relay.refused_formats:
+            fmt, form = "json", _json_form(form)  # this server refused it before; the note was given then
+        try:
+            return self._stt("/audio/transcriptions", clip, form, fmt, stream, timeout, task="transcribe")
+        except APIStatusError as err:
+            if fmt == "json" or not relay.refuses_response_format(err):
+                raise
+            self._relay.refused_formats.add((model, fmt))
+            self._relay.note(f"format-refused:{model}:{fmt}", f"the server refused response_format={fmt!r} for "
+                             f"{model} ({err.message}); asked again for json (text without timestamps)")
+            return self._stt("/audio/transcriptions", clip, _json_form(form), "json", stream, timeout,
+                             task="transcribe")
 
     def translate(
         self,
@@ -640,8 +662,12 @@ class Client:
 
     def _stt_long(self, path: str, clip: AudioClip, form: list, fmt: str, timeout: Any, *, task: str) -> Transcript:
         pieces = split_audio(clip)
-        # Pieces are joined through their timings, so ask for JSON with timings whatever fmt was.
+        # Pieces are joined through their timings, so ask for JSON with timings whatever fmt was
+        # (unless the model does not give timings: gpt-4o-transcribe takes only json).
+        allowed = relay.transcription_formats(dict(form).get("model", ""))
         piece_fmt = "verbose_json" if fmt in ("verbose_json", "srt", "vtt", "text") else fmt
+        if allowed is not None and piece_fmt not in allowed:
+            piece_fmt = fmt
         piece_form = [(k, piece_fmt if k == "response_format" else v) for k, v in form]
         done = []
         with progress(len(pieces), task) as bar:
@@ -665,6 +691,7 @@ class Client:
         audio: AudioInput | None = None,
         stream: bool = False,
         timeout: Any = None,
+        audio_bridge: bool | Mapping[str, Mapping[str, Any]] = True,
         **extra: Any,
     ) -> ChatReply | ChatStream:
         """Chat completion with audio out (and optionally audio in).
@@ -672,7 +699,15 @@ class Client:
         `messages`: a string, a list of message dicts, or a Conversation. With a Conversation,
         the new turn (audio=, or a pending user message) and the reply are recorded only when
         the call succeeds. Streaming returns a ChatStream (audio arrives as pcm16).
+
+        `audio_bridge`: when the server answers without the audio asked for (a text model behind a
+        relay), speak the reply with the same server's /audio/speech (`reply.audio_bridged`); when
+        it refuses `input_audio`, transcribe the audio with its /audio/transcriptions and send the
+        words (`reply.input_transcribed`). Each is said once per client (a `nbaudio.relay.RelayNotice`
+        warning). False: the reply as the server gave it, and its errors. A dict passes arguments on:
+        `{"speak": {"model": "gpt-4o-mini-tts"}, "transcribe": {"model": "whisper-1"}}`.
         """
+        bridge = _bridge_options(audio_bridge)
         model = _check_model(self._arg("chat", "model", model, "gpt-4o-audio-preview"))
         mods = _as_list(self._arg("chat", "modalities", modalities, ("text", "audio")), "modalities")
         if not mods:
@@ -693,8 +728,17 @@ class Client:
         history, new_message = build_messages(messages, audio)
         if conv is not None and new_message is None and (not history or history[-1]["role"] != "user"):
             raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, or pass audio=")
-        body: dict[str, Any] = {"model": model, "modalities": mods,
-                                "messages": history + ([new_message] if new_message else [])}
+        state = self._relay
+
+        def wire_messages() -> list[dict[str, Any]]:
+            """The messages as this server takes them (what it taught us so far: see nbaudio.relay)."""
+            past = conv.to_messages(use_audio_ids=not state.audio_ids_dropped) if conv is not None else history
+            msgs = past + ([new_message] if new_message else [])
+            if bridge is not None and state.refuses_input_audio and relay.has_input_audio(msgs):
+                msgs = relay.transcribed_messages(msgs, state, lambda data, f: self._bridge_transcribe(data, f, bridge))
+            return msgs
+
+        body: dict[str, Any] = {"model": model, "modalities": mods, "messages": wire_messages()}
         if "audio" in mods:
             body["audio"] = {"voice": voice, "format": fmt}
         if stream:
@@ -702,35 +746,128 @@ class Client:
             body.setdefault("stream_options", {"include_usage": True})
         body.update(extra)
 
-        def record(reply: ChatReply) -> None:
+        def ignored_ids(reply: ChatReply) -> bool:
+            """The reply's prompt did not grow by the earlier reply sent by id: the relay dropped it."""
+            if conv is None or state.audio_ids_dropped:
+                return False
+            sent = [m["audio"]["id"] for m in body["messages"] if m.get("role") == "assistant" and m.get("audio")]
+            windowed = conv.max_history is not None and len(conv) + 2 > conv.max_history
+            if not relay.audio_ids_ignored(reply.usage, conv.last_reply, sent, windowed=windowed):
+                return False
+            state.audio_ids_dropped = True
+            state.note("ids-dropped", _IDS_DROPPED_NOTE)
+            return True
+
+        def finish(reply: ChatReply) -> None:
+            """Bridge what the server left out, then record the turn (only now: it succeeded)."""
+            reply.input_transcribed = relay.has_input_audio(history + ([new_message] if new_message else [])) \
+                and not relay.has_input_audio(body["messages"])
+            if bridge is not None and "audio" in mods:
+                self._bridge_speech(reply, voice, fmt, bridge, timeout)
             if conv is not None:
                 if new_message is not None:
                     conv.add(new_message)
                 conv.add_reply(reply)
 
-        try:
-            resp = self._request("/chat/completions", json_body=body, stream=stream, timeout=timeout)
-        except (BadRequestError, NotFoundError) as err:
-            if conv is None or not self._reject_audio_ids(conv, body, err):
-                raise
-            # The server no longer knows some earlier audio; resend those turns as their transcripts.
-            body["messages"] = conv.to_messages() + ([new_message] if new_message else [])
-            resp = self._request("/chat/completions", json_body=body, stream=stream, timeout=timeout)
+        resp = self._chat_request(body, conv, wire_messages, bridge is not None, stream, timeout)
         if stream:
-            return ChatStream(resp, self.redact, fmt, on_done=record)
+            def done(reply: ChatReply) -> None:
+                ignored_ids(reply)  # too late to ask again: the reply has been shown; later turns send text
+                finish(reply)
+
+            return ChatStream(resp, self.redact, fmt, on_done=done)
         self._check_ok_body(resp)
         reply = ChatReply.from_response(self._json(resp), audio_format=fmt)
-        record(reply)
+        if ignored_ids(reply):
+            # Answered without the earlier turns: ask again, with them as transcripts.
+            body["messages"] = wire_messages()
+            resp = self._chat_request(body, conv, wire_messages, bridge is not None, stream, timeout)
+            self._check_ok_body(resp)
+            reply = ChatReply.from_response(self._json(resp), audio_format=fmt)
+        finish(reply)
         return reply
 
-    @staticmethod
-    def _reject_audio_ids(conv: Conversation, body: dict, err: APIStatusError) -> bool:
-        sent = [m["audio"]["id"] for m in body["messages"] if m.get("role") == "assistant" and m.get("audio")]
-        if not sent or not _AUDIO_ID_REJECTED.search(f"{err.message} {err.param or ''} {err.code or ''}"):
-            return False
-        named = [i for i in sent if i in err.message]
-        log.info("server rejected audio id(s) %s; sending transcripts instead", named or sent)
-        return conv.reject_audio_ids(named or sent) > 0
+    def _chat_request(self, body: dict[str, Any], conv: Conversation | None,
+                      wire_messages: Callable[[], list[dict[str, Any]]], bridge: bool, stream: bool,
+                      timeout: Any) -> requests.Response:
+        """POST a chat request; when the server's error says what to change (nbaudio.relay), change
+        it and send again. Each change is made once, so this ends."""
+        state = self._relay
+        for _ in range(len(body["messages"]) + 2):
+            try:
+                return self._request("/chat/completions", json_body=body, stream=stream, timeout=timeout)
+            except APIStatusError as err:
+                sent = body["messages"]
+                ids = relay.rejected_audio_ids(err, sent) if conv is not None else []
+                if ids and conv.reject_audio_ids(ids):
+                    # The server no longer knows this audio: those turns go as their transcripts.
+                    log.info("server rejected audio id(s) %s; sending their transcripts instead", ids)
+                elif conv is not None and not state.audio_ids_dropped and relay.dropped_assistant_audio(err, sent):
+                    state.audio_ids_dropped = True
+                    state.note("ids-dropped", _IDS_DROPPED_NOTE)
+                elif (bridge and not state.refuses_input_audio and relay.has_input_audio(sent)
+                      and relay.refuses_input_audio(err)):
+                    state.refuses_input_audio = True
+                    state.note("input-audio", "this API does not accept audio input: each recording is transcribed "
+                                              "with its /audio/transcriptions and sent as text from now on "
+                                              "(audio_bridge=False to get the error instead)")
+                else:
+                    raise
+                body["messages"] = wire_messages()
+        return self._request("/chat/completions", json_body=body, stream=stream, timeout=timeout)
+
+    def _bridge_speech(self, reply: ChatReply, voice: str | dict, fmt: str, bridge: Mapping[str, Any],
+                       timeout: Any) -> None:
+        """Give a reply that came without the audio asked for its text spoken by /audio/speech."""
+        if reply.audio is not None or not reply.text.strip() or reply.tool_calls:
+            return
+        options = {"voice": voice, "response_format": "pcm" if fmt == spec.CHAT_STREAM_AUDIO_FORMAT else fmt,
+                   "timeout": timeout, **bridge.get("speak", {})}
+        try:
+            reply.audio = self.speak(reply.text, **options)
+        except (APIStatusError, APIConnectionError, APIResponseError) as err:
+            # The text is the answer; keep it, and say why there is no audio.
+            self._relay.note("bridge-speech-failed", f"the reply came without audio, and speaking it with "
+                                                     f"/audio/speech failed ({err}); the reply is text only")
+            return
+        reply.audio_bridged = True
+        self._relay.note("bridge-speech", "the server answered without audio although audio was asked for (a text "
+                                          "model behind a relay ignores `modalities`): the reply was spoken with "
+                                          "its /audio/speech (audio_bridge=False to get the reply as it was sent)")
+
+    def _bridge_transcribe(self, data: str, fmt: str, bridge: Mapping[str, Any]) -> str:
+        """The words of one input_audio part, from this server's /audio/transcriptions."""
+        clip = AudioClip.from_base64(data, fmt)
+        options = {"response_format": "json", **bridge.get("transcribe", {})}
+        return self.transcribe(clip, **options).text
+
+
+_IDS_DROPPED_NOTE = ("the earlier replies reached the model without their audio (a relay such as new-api drops the "
+                     "assistant `audio` field): they are sent as their transcripts from now on")
+
+
+def _bridge_options(audio_bridge: Any) -> dict[str, dict[str, Any]] | None:
+    if audio_bridge is True:
+        return {}
+    if audio_bridge is False or audio_bridge is None:
+        return None
+    if isinstance(audio_bridge, Mapping) and set(audio_bridge) <= {"speak", "transcribe"} \
+            and all(isinstance(v, Mapping) for v in audio_bridge.values()):
+        return {k: dict(v) for k, v in audio_bridge.items()}
+    raise InvalidInputError("audio_bridge must be True, False, or a dict like {'speak': {...}, 'transcribe': {...}} "
+                            "of arguments for speak() and transcribe()", param="audio_bridge")
+
+
+def _json_form(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The transcription form asking for json (granularities need verbose_json, so they go)."""
+    return [(k, "json" if k == "response_format" else v) for k, v in form if k != "timestamp_granularities[]"]
+
+
+def _seconds_or_none(clip: AudioClip) -> float | None:
+    try:
+        return clip.duration
+    except AudioDecodeError:  # e.g. AAC without PyAV: the server may still read it
+        return None
 
 
 def _connection_reason(exc: Exception) -> str:

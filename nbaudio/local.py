@@ -89,6 +89,7 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     from .server.app import create_app
     from .server.settings import Settings
 
+    Settings.from_env(host=host, port=port or 0, **settings)  # bad settings raise before a socket is open
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port or 0))  # binding here (port 0 = free port) leaves no race with other processes

@@ -33,7 +33,6 @@ import shlex
 import sys
 import time
 import uuid
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -49,7 +48,7 @@ from ._keyguard import LOGIN_HINT, configured_keys, find_keys
 from .audio import AudioClip, as_audio_clip
 from .chat import ChatReply, Conversation
 from .client import Client, Secret, default_client
-from .errors import APIStatusError, NbAudioError
+from .errors import NbAudioError
 from .transcript import Transcript
 
 if TYPE_CHECKING:
@@ -65,17 +64,6 @@ _TEMPERATURE_RANGE = (0.0, 2.0)
 # `{name}`, `{name.attr}`, `{name!r}`, `{name:spec}`; `{{` and `}}` are literal braces.
 _FIELD = re.compile(
     r"\{\{|\}\}|\{(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:!(?P<conv>[rsa]))?(?::(?P<spec>[^{}]*))?\}"
-)
-
-# A relay that refuses `input_audio` names the audio input and says it is not supported (OpenAI:
-# "Invalid content type. input_audio is only supported by certain models."; relays: "... does not
-# support audio input, please transcribe it first"). Both parts must match, so an error about a
-# corrupt upload or an expired audio id is not mistaken for a refusal.
-_MENTIONS_AUDIO_INPUT = re.compile(r"input[_ ]?audio|audio[_ ]?(?:input|content|part)|音频", re.IGNORECASE)
-_REFUSAL = re.compile(
-    r"not (?:be )?supported|unsupported|does(?: not|n't) support|only supported|not (?:allowed|accepted|available)"
-    r"|transcribe|unknown variant|invalid content type|不支持",
-    re.IGNORECASE,
 )
 
 
@@ -105,14 +93,6 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
             return token
 
     return _FIELD.sub(field, text)
-
-
-def refuses_input_audio(error: APIStatusError) -> bool:
-    """True when the server said it does not take `input_audio` parts (a text-only relay)."""
-    if error.status_code in (401, 403, 408, 429):
-        return False
-    text = f"{error.message} {error.param or ''} {error.code or ''}"
-    return bool(_MENTIONS_AUDIO_INPUT.search(text) and _REFUSAL.search(text))
 
 
 def _one_line(text: str) -> str:
@@ -277,14 +257,6 @@ class _LiveReply:
         self._view = display(self._text_bundle(), raw=True, display_id=True)
         self._audio = display({"text/plain": "", "text/html": ""}, raw=True, display_id=True)
 
-    def reset(self) -> None:
-        """Start over (the request is being sent again)."""
-        self._text.clear()
-        self._pcm.clear()
-        self._audio.update(self._script("stop"), raw=True)
-        self.stream_id = uuid.uuid4().hex
-        self._view.update(self._text_bundle(), raw=True)
-
     def feed(self, delta: Mapping[str, Any]) -> None:
         self._text.append(delta.get("text") or delta.get("transcript") or "")
         self._pcm.extend(delta.get("audio") or b"")
@@ -387,8 +359,6 @@ class VoiceMagics(Magics):
         self._owns_client = False
         self._client_settings: dict[str, Any] = {}
         self._api_key = Secret(None)
-        # Clients whose server refused input_audio: their audio is transcribed before sending.
-        self._text_only_relays: weakref.WeakSet[Client] = weakref.WeakSet()
         self.listener: Any = None  # the Recorder of the last `%voice listen`
 
     # ---- the client ---------------------------------------------------------------------------
@@ -513,30 +483,17 @@ class VoiceMagics(Magics):
 
     def _turn(self, client: Client, conv: Conversation, name: str, text: str, audio: AudioClip | None,
               options: _TurnOptions) -> ChatReply:
-        """Send one user turn and return the reply; on any failure the conversation is unchanged."""
-        if audio is not None and client in self._text_only_relays:
-            text, audio = self._transcribed_turn(client, text, audio), None
+        """Send one user turn and return the reply; on any failure the conversation is unchanged.
+
+        What a relay needs (audio transcribed first, replies spoken, transcripts for ids it drops)
+        the client does itself (nbaudio.relay), saying so once per client.
+        """
         live = self._live_view(options, name)
         pending = False
         try:
             conv.add_user(text or None, audio)
             pending = True
-            try:
-                reply = self._send(client, conv, options, live)
-            except APIStatusError as exc:
-                if audio is None or not refuses_input_audio(exc):
-                    raise
-                # A relay that takes no audio input: transcribe it here and send the words.
-                conv.pop_turn()
-                pending = False
-                self._text_only_relays.add(client)
-                print("nbaudio: this API does not accept audio input; audio is transcribed first and sent "
-                      "as text (for the rest of this session).")
-                conv.add_user(self._transcribed_turn(client, text, audio))
-                pending = True
-                if live is not None:
-                    live.reset()
-                reply = self._send(client, conv, options, live)
+            reply = self._send(client, conv, options, live)
             pending = False
         except BaseException as exc:
             if live is not None:
@@ -554,6 +511,8 @@ class VoiceMagics(Magics):
 
     def _send(self, client: Client, conv: Conversation, options: _TurnOptions, live: _LiveReply | None) -> ChatReply:
         kwargs = options.chat_kwargs()
+        if self.transcribe_model:
+            kwargs["audio_bridge"] = {"transcribe": {"model": self.transcribe_model}}
         if not options.stream:
             return client.chat(conv, **kwargs)
         with client.chat(conv, stream=True, **kwargs) as stream:
@@ -561,11 +520,6 @@ class VoiceMagics(Magics):
                 if live is not None:
                     live.feed(delta)
         return stream.result
-
-    def _transcribed_turn(self, client: Client, text: str, audio: AudioClip) -> str:
-        kwargs = {"model": self.transcribe_model} if self.transcribe_model else {}
-        words = client.transcribe(audio, response_format="json", **kwargs).text.strip()
-        return f"{text}\n\n{words}" if text else words
 
     def _live_view(self, options: _TurnOptions, name: str) -> _LiveReply | None:
         live = self.live_output

@@ -19,6 +19,15 @@ TRANSCRIPTION_MODELS = (
     "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize",
 )
 TRANSCRIPTION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
+# The formats each model takes where it takes fewer than all (AudioResponseFormat's description).
+# Dated snapshots (`-2025-12-15`) and relay prefixes (`openai/`) follow their base model.
+TRANSCRIPTION_MODEL_FORMATS: dict[str, tuple[str, ...]] = {
+    "gpt-4o-transcribe": ("json",),
+    "gpt-4o-mini-transcribe": ("json",),
+    "gpt-4o-transcribe-diarize": ("json", "text", "diarized_json"),
+}
+# gpt-4o-transcribe-diarize needs chunking_strategy for inputs longer than this.
+DIARIZE_UNCHUNKED_MAX_SECONDS = 30.0
 TRANSLATION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 TIMESTAMP_GRANULARITIES = ("word", "segment")
 TRANSCRIPTION_INCLUDE = ("logprobs",)
@@ -27,6 +36,12 @@ MAX_KNOWN_SPEAKERS = 4
 UPLOAD_FORMATS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
+# Chat models with audio in/out (CreateChatCompletionRequest's model list and the current audio models).
+CHAT_MODELS = (
+    "gpt-audio", "gpt-audio-mini", "gpt-realtime", "gpt-realtime-mini",
+    "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17",
+    "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17",
+)
 CHAT_AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
 CHAT_INPUT_AUDIO_FORMATS = ("wav", "mp3")
 CHAT_MODALITIES = ("text", "audio")

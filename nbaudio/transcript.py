@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import APIResponseError, InvalidInputError
+from .relay import unwrap_events, unwrap_text_body
 from .spec import TRANSCRIPTION_FORMATS
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class Transcript:
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
         if isinstance(body, dict):
-            return cls.from_dict(body, task=task)
+            return cls._from_json(body, response_format, task)
         fmt = response_format
         stripped = body.lstrip("\ufeff \n\r\t")
         # Some servers answer JSON whatever was asked, others text; trust the body.
@@ -135,7 +136,7 @@ class Transcript:
                     raise APIResponseError(f"transcription response is not valid JSON: {exc}") from None
             else:
                 if isinstance(data, dict):
-                    return cls.from_dict(data, task=task)
+                    return cls._from_json(data, fmt, task)
         if fmt in ("json", "verbose_json", "diarized_json") and not stripped:
             raise APIResponseError("transcription response is empty")
         if stripped.startswith("WEBVTT") or fmt == "vtt":
@@ -143,6 +144,20 @@ class Transcript:
         if fmt == "srt" or _CUE_RE.search(body):
             return cls.from_srt(body, task=task)
         return cls(text=body.strip(), task=task, raw=body)
+
+    @classmethod
+    def _from_json(cls, data: dict[str, Any], response_format: str, task: str) -> "Transcript":
+        # LiteLLM answers srt/vtt as {"text": "<the srt body>"}, and a streamed transcription as
+        # {"text": "<the SSE events>"}: parse the inner body as what it is.
+        events = unwrap_events(data)
+        if events is not None:
+            return cls.from_dict(events, task=task)
+        inner = unwrap_text_body(data, response_format)
+        if inner is None:
+            return cls.from_dict(data, task=task)
+        t = cls.from_response(inner, response_format, task=task)
+        t.usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
+        return t
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> "Transcript":

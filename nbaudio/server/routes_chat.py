@@ -29,8 +29,8 @@ from ..spec import CHAT_INPUT_AUDIO_FORMATS, PCM_SAMPLE_RATE
 from ..sse import format_sse
 from .api_errors import EngineError
 from .encoder import StreamEncoder
-from .llm import GenParams, Generation
-from .models import WeightError
+from .llm import ChatBackend, GenParams, Generation, UpstreamChat
+from .models import CHAT_MODELS, WeightError
 from .routes_meta import LOCAL_CHAT_MODEL
 from .speech import VoicePlan, plan_voice, voice_name
 from .routes_audio import SSE_SCHEMA, samples_16k, whisper_for
@@ -92,7 +92,8 @@ class ChatRequest(BaseModel):
 def _model_ok(model: str, engine: Any) -> bool:
     if engine.settings.chat_upstream:
         return True  # the upstream decides which names it serves
-    return model.startswith(("gpt-", "chatgpt-")) or model in (LOCAL_CHAT_MODEL, "local")
+    # OpenAI's names (answered by the local model), "local", or a local chat model by its name.
+    return model.startswith(("gpt-", "chatgpt-")) or model in (LOCAL_CHAT_MODEL, "local", *CHAT_MODELS)
 
 
 _CHAT_OPENAPI = {"responses": {"200": {
@@ -129,7 +130,7 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         # Resolve the voice (and load it) now, so a bad voice is a 400 before anything streams.
         await run_in_threadpool(plan_voice, engine, voice, "Hello.", 1.0, param="audio.voice")
     try:
-        backend = await run_in_threadpool(engine.models.chat_backend)
+        backend = await run_in_threadpool(_chat_backend, request.app)
     except WeightError as exc:
         raise EngineError(503, f"The chat model could not be loaded: {exc}", code="model_unavailable") from None
     params = GenParams(
@@ -137,7 +138,9 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         temperature=body.temperature, top_p=body.top_p, seed=body.seed,
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
         presence_penalty=body.presence_penalty, frequency_penalty=body.frequency_penalty,
-        extra={k: v for k, v in (("tools", body.tools), ("tool_choice", body.tool_choice)) if v is not None},
+        extra={k: v for k, v in (("tools", body.tools), ("tool_choice", body.tool_choice),
+                                  ("parallel_tool_calls", (body.model_extra or {}).get("parallel_tool_calls")))
+               if v is not None},
     )
     gen = await run_in_threadpool(backend.generate, messages, params)
     meta = {"id": "chatcmpl-" + secrets.token_hex(12), "created": int(time.time()), "model": body.model,
@@ -148,9 +151,15 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         return StreamingResponse(chunks, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     text = await run_in_threadpool(gen.text)
-    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+    tool_calls = gen.tool_calls
+    # A reply that only calls tools has content null and no audio, as from the OpenAI API: there is
+    # nothing to say until the tool results come back in the next turn.
+    message: dict[str, Any] = {"role": "assistant", "content": text or (None if tool_calls else ""),
+                               "refusal": None, "annotations": []}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
     audio_out = 0.0
-    if want_audio:
+    if want_audio and (text.strip() or not tool_calls):
         audio, audio_out = await run_in_threadpool(_speak_all, engine, voice, text, body.audio.format)
         stored = engine.store.put(text, audio_out)
         message["content"] = None
@@ -160,6 +169,19 @@ async def create_chat_completion(body: ChatRequest, request: Request) -> Respons
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": gen.finish_reason}],
         "usage": _usage(gen, text, audio_seconds, audio_out),
     })
+
+
+def _chat_backend(app: Any) -> ChatBackend:
+    """This app's upstream when its settings name one, else the registry's local model. The
+    upstream is kept per app, not in the model registry: apps that share one registry (several
+    engines in a process, the tests) may front different upstreams, or none."""
+    engine = app.state.engine
+    if not engine.settings.chat_upstream:
+        return engine.models.chat_backend()
+    backend = getattr(app.state, "upstream_chat", None)
+    if backend is None:
+        backend = app.state.upstream_chat = UpstreamChat(engine.settings)
+    return backend
 
 
 # ---- input: messages as text ------------------------------------------------------------------
@@ -333,7 +355,12 @@ def _stream_chunks(engine: Any, gen: Generation, meta: dict[str, Any], voice: st
                 data = base64.b64encode(pcm[k:k + _PCM_CHUNK_BYTES]).decode("ascii")
                 yield _chunk(meta, {"audio": {"id": audio_id, "data": data}}, include_usage=include_usage)
 
-    for delta in gen:
+    for kind, delta in gen.events():
+        if kind == "tool_calls":
+            yield _chunk(meta, {"tool_calls": delta}, include_usage=include_usage)
+            continue
+        if not delta:
+            continue
         text.append(delta)
         if voice is None:
             yield _chunk(meta, {"content": delta}, include_usage=include_usage)
@@ -347,7 +374,8 @@ def _stream_chunks(engine: Any, gen: Generation, meta: dict[str, Any], voice: st
             yield from speak(ready)
     full = "".join(text)
     audio_out = 0.0
-    if voice is not None:
+    # Only tool calls, nothing said: no audio at all (as in the non-streamed reply).
+    if voice is not None and not (gen.tool_calls and not full.strip()):
         if pending.strip():
             yield from speak(pending)
         tail = encoder.close()

@@ -70,6 +70,8 @@ class Settings:
     stt_en_model: str | None = None
     stt_multi_model: str | None = None
     tts_voice: str | None = None
+    # A chat model by name (nbaudio.server.models.CHAT_MODELS: smollm2-135m-instruct, gemma3-270m)
+    # or a .gguf path; None is the default model.
     llm_model: str | None = None
     llm_context: int = 4096
     llm_max_tokens: int = 256
@@ -127,6 +129,12 @@ class Settings:
         if bad:
             raise ValueError(f"cors_origins must list explicit origins like 'http://localhost:8888', not {bad}; "
                              "a wildcard would let any web page use the engine")
+        from .models import WeightError, check_llm_model
+
+        try:  # a typo or a missing package fails here (`nbaudio serve` exits 2) instead of at the first chat
+            check_llm_model(self.llm_model, self.model_dir)
+        except WeightError as exc:
+            raise ValueError(str(exc)) from None
 
     @property
     def is_loopback(self) -> bool:
