@@ -66,8 +66,6 @@ def __getattr__(name: str) -> Any:
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext nbaudio`: registers the %%voice / %voice magics, and a check that warns when a
     cell contains an API key (see nbaudio._keyguard)."""
-    from ._keyguard import install
     from .magic import load_ipython_extension as _load
 
     _load(ipython)
-    install(ipython, ipython.magics_manager.registry.get("VoiceMagics"))

@@ -15,30 +15,37 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 import requests
 
+from ._deadline import iter_arrivals
 from .audio import AudioClip, sniff_format
 from .chat import ChatReply, ChatStreamAssembler
-from .errors import APIResponseError, AudioDecodeError, StreamInterruptedError, make_status_error
+from .errors import APIResponseError, AudioDecodeError, StreamInterruptedError, error_in_ok_body, make_stream_error
 from .sse import SSEParser
 from .transcript import Transcript
 
 log = logging.getLogger("nbaudio")
 T = TypeVar("T")
-_CHUNK_BYTES = 4096
+# Bytes of a body (not SSE) that are shown of it in an error message.
+_SNIPPET_CHARS = 80
 
 
 class _Stream(Generic[T]):
     result: T | None
     kind = "response"  # named in error messages: "the chat stream ..."
 
-    def __init__(self, response: requests.Response, redact: Callable[[str], str]) -> None:
+    def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
+                 stall_after: float | None = None) -> None:
         self.response = response
         self.request_id = response.headers.get("x-request-id")
         self.result = None
         self._redact = redact
+        # Seconds without an event (comments and keep-alives do not count) after which the
+        # stream is taken for stalled; None: only the socket's read timeout ends a wait.
+        self._stall_after = stall_after
         self._iter: Iterator[Any] | None = None
         self._saw_done_marker = False  # `data: [DONE]`, the chat stream's last event
 
@@ -58,9 +65,9 @@ class _Stream(Generic[T]):
 
     def _raw_chunks(self) -> Iterator[bytes]:
         try:
-            for chunk in self.response.iter_content(chunk_size=_CHUNK_BYTES):
-                if chunk:
-                    yield chunk
+            # Each piece as it arrives (iter_content would wait to fill a chunk: events late, and a
+            # stream of keep-alives never seen to be one).
+            yield from iter_arrivals(self.response)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                 requests.exceptions.ReadTimeout) as exc:
             from .client import _connection_reason  # the one place that names connection failures
@@ -86,13 +93,24 @@ class _Stream(Generic[T]):
                 except ValueError:
                     if at_end:  # the connection closed in the middle of an event
                         raise self._interrupted("ended in the middle of an event") from None
-                    raise APIResponseError(f"stream event is not JSON: {ev.data[:80]!r}") from None
-                if isinstance(data, dict) and "error" in data and len(data) <= 2:
-                    raise make_status_error(500, ev.data, request_id=self.request_id)
+                    # Redacted before it is cut short: a cut key would no longer be found.
+                    shown = self._redact(ev.data)[:_SNIPPET_CHARS]
+                    raise APIResponseError(f"stream event is not JSON: {shown!r}", request_id=self.request_id) from None
+                if isinstance(data, dict) and data.get("error") and (len(data) <= 2 or data.get("type") == "error"):
+                    raise make_stream_error(self._redact(ev.data), request_id=self.request_id)
                 yield data
 
+        last_event = time.monotonic()
         for chunk in self._raw_chunks():
-            yield from decode(parser.feed(chunk))
+            events = parser.feed(chunk)
+            now = time.monotonic()
+            if events:
+                last_event = now
+            elif self._stall_after is not None and now - last_event > self._stall_after:
+                self.response.close()
+                raise self._interrupted(f"stalled: no event for {now - last_event:.0f} s, only keep-alive "
+                                        f"comments (the timeout is {self._stall_after:g} s)")
+            yield from decode(events)
             if self._saw_done_marker:
                 return
         # An event without its closing blank line still counts when it is whole (lax servers).
@@ -100,6 +118,14 @@ class _Stream(Generic[T]):
 
     def _partial(self) -> Any:
         return None
+
+    def _check_body(self, body: bytes, expect: str) -> None:
+        """A stream the server answered with one body: raise if that body is an error (a 200 error)."""
+        message = error_in_ok_body(body, self.response.headers.get("content-type", ""), expect, self._redact)
+        if message is not None:
+            what = {"audio": "audio", "chat": "a chat completion"}.get(expect, "a transcription")
+            raise APIResponseError(self._redact(f"the server answered {self.response.status_code} with an error "
+                                                f"instead of {what}: {message}"), request_id=self.request_id)
 
     def _generate(self) -> Iterator[Any]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -137,8 +163,8 @@ class SpeechStream(_Stream[AudioClip]):
 
     kind = "speech"
 
-    def __init__(self, response, redact, response_format: str) -> None:
-        super().__init__(response, redact)
+    def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after)
         self.response_format = response_format
         self.usage: dict[str, Any] | None = None
         self._buf = bytearray()
@@ -167,8 +193,15 @@ class SpeechStream(_Stream[AudioClip]):
                 elif ev.get("type") == "speech.audio.done":
                     self.usage = ev.get("usage")
                     done = True
-            if not done:
+            # Relays that re-frame the stream end it with chat's `data: [DONE]` instead.
+            if not done and not self._saw_done_marker:
                 raise self._interrupted("ended before speech.audio.done")
+        elif _is_talk(self.response):  # a JSON error, a web page or text where audio was due
+            body = b"".join(self._raw_chunks())
+            if sniff_format(body, strict=self.response_format == "pcm") is None:
+                self._check_body(body, "audio")
+            self._buf.extend(body)
+            yield body
         else:
             for chunk in self._raw_chunks():
                 self._buf.extend(chunk)
@@ -184,8 +217,9 @@ class TranscriptionStream(_Stream[Transcript]):
 
     kind = "transcription"
 
-    def __init__(self, response, redact, response_format: str, audio: AudioClip | None) -> None:
-        super().__init__(response, redact)
+    def __init__(self, response, redact, response_format: str, audio: AudioClip | None, *,
+                 stall_after: float | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after)
         self.response_format = response_format
         self.audio = audio
         self.events: list[dict[str, Any]] = []
@@ -197,6 +231,7 @@ class TranscriptionStream(_Stream[Transcript]):
     def _generate(self):
         if not self.is_sse:  # server ignored stream=true: the whole body is the answer
             body = b"".join(self._raw_chunks())
+            self._check_body(body, self.response_format)
             self.result = Transcript.from_response(body, self.response_format)
             self.result.audio = self.audio
             if self.result.text:
@@ -232,8 +267,9 @@ class ChatStream(_Stream[ChatReply]):
 
     kind = "chat"
 
-    def __init__(self, response, redact, audio_format: str, on_done: Callable[[ChatReply], None] | None = None) -> None:
-        super().__init__(response, redact)
+    def __init__(self, response, redact, audio_format: str, on_done: Callable[[ChatReply], None] | None = None, *,
+                 stall_after: float | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after)
         self._asm = ChatStreamAssembler(audio_format)
         self._on_done = on_done
 
@@ -243,6 +279,7 @@ class ChatStream(_Stream[ChatReply]):
     def _generate(self):
         if not self.is_sse:
             body = b"".join(self._raw_chunks())
+            self._check_body(body, "chat")
             try:
                 data = json.loads(body)
             except ValueError:
@@ -267,6 +304,12 @@ class ChatStream(_Stream[ChatReply]):
         if self._on_done is not None:
             self._on_done(self.result)
         return self.result
+
+
+def _is_talk(response: requests.Response) -> bool:
+    """The response says it is JSON or text (HTML, plain), not audio."""
+    ctype = response.headers.get("content-type", "").lower()
+    return ctype.startswith(("application/json", "text/")) or "html" in ctype
 
 
 def _describe_audio(clip: AudioClip) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import io
+import numbers
 import os
+import re
 import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
@@ -446,6 +448,7 @@ class AudioClip:
 
     def resample(self, sample_rate: int) -> "AudioClip":
         """The clip at another sample rate (soxr, high quality)."""
+        sample_rate = check_sample_rate(sample_rate)
         if sample_rate == self.sample_rate:
             return self
         return AudioClip.from_array(
@@ -846,6 +849,22 @@ def _encode_av(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+MAX_SAMPLE_RATE = 768_000  # Hz; above any real audio, and soxr's output for more would be huge
+_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.IGNORECASE)  # also "https:/x" (a URL through Path)
+
+
+def check_sample_rate(rate: Any, param: str = "sample_rate") -> int:
+    """A whole positive number of Hz up to MAX_SAMPLE_RATE, or a clear InvalidInputError."""
+    whole = isinstance(rate, numbers.Integral) or (isinstance(rate, numbers.Real) and float(rate).is_integer())
+    if isinstance(rate, bool) or type(rate).__name__ == "bool_" or not whole:
+        raise InvalidInputError(f"{param} must be a whole number of Hz such as 16000 or 24000, not {rate!r}",
+                                param=param)
+    if not 0 < rate <= MAX_SAMPLE_RATE:
+        raise InvalidInputError(f"{param}={rate} is out of range: it must be positive, at most {MAX_SAMPLE_RATE} Hz",
+                                param=param)
+    return int(rate)
+
+
 def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
     """Turn any accepted audio argument into an AudioClip, or raise a clear InvalidInputError.
 
@@ -862,6 +881,10 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
             raise InvalidInputError(f"{param} is an empty path", param=param)
         if isinstance(s, str) and "\n" in s:
             raise InvalidInputError(f"{param} looks like text, not a path; pass an audio file path", param=param)
+        if isinstance(s, str) and _URL_RE.match(s.strip()):
+            raise InvalidInputError(
+                f"{param} is a URL ({s.strip()[:80]!r}); nbaudio does not fetch URLs. Download it first and pass the "
+                "bytes or the saved file, e.g. requests.get(url, timeout=60).content", param=param)
         return AudioClip.from_file(s)
     if isinstance(audio, (bytes, bytearray, memoryview)):
         if not len(audio):
@@ -873,11 +896,17 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
         samples, rate = audio
         if isinstance(samples, (int, float)) and not isinstance(rate, (int, float)):
             samples, rate = rate, samples  # (rate, samples), as scipy.io.wavfile.read returns
-        return AudioClip.from_array(samples, rate)
+        return AudioClip.from_array(samples, check_sample_rate(rate, f"{param}'s sample rate"))
     if hasattr(audio, "read"):
-        data = audio.read()
+        text_mode = "Use open(path, 'rb') (binary), or pass the path itself"
+        if isinstance(audio, io.TextIOBase):  # reading it would decode audio bytes as text and fail
+            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param)
+        try:
+            data = audio.read()
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param) from None
         if isinstance(data, str):
-            raise InvalidInputError(f"{param} is a text-mode file; open it with 'rb'", param=param)
+            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param)
         name = os.path.basename(getattr(audio, "name", "") or "") or None
         if not data:
             raise AudioDecodeError(f"{param} file {name or ''} is empty (0 bytes)".replace("  ", " "))

@@ -7,21 +7,26 @@ engine (`nbaudio.local`), started once per process on first use.
 
 from __future__ import annotations
 
+import difflib
 import email.utils
 import json
 import logging
 import math
+import numbers
 import os
 import random
 import re
 import threading
 import time
+import unicodedata
+import warnings
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import requests
 
 from . import relay, spec
+from ._deadline import MIN_WAIT, Deadline, DeadlineExceeded, read_body
 from ._longform import split_audio, split_text
 from ._progress import progress
 from ._streams import ChatStream, SpeechStream, TranscriptionStream
@@ -37,17 +42,23 @@ from .errors import (
     BadRequestError,
     InvalidInputError,
     NotFoundError,
+    ParameterNameWarning,
+    error_in_ok_body,
     make_status_error,
-    parse_error_body,
 )
+from .relay_errors import NOT_RETRIED_CODES
 from .transcript import Transcript
 
 __all__ = ["Client", "Secret", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client"]
 
 log = logging.getLogger("nbaudio")
 
-DEFAULT_TIMEOUT = 600.0  # seconds to read a response (long transcriptions take a while)
-DEFAULT_CONNECT_TIMEOUT = 10.0
+# Seconds a request may take in all (connect, send, wait, read the whole body, retries and the
+# waits between them; for a stream: until it starts, then the longest silence): long
+# transcriptions take a while. See Client's docstring.
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_CONNECT_TIMEOUT = 10.0  # at most this for connecting, whatever the timeout
+NEAR_MISS_CUTOFF = 0.8  # difflib ratio from which an unknown argument is taken for a typo ("voise")
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5  # seconds, doubled each retry
 MAX_RETRY_DELAY = 8.0
@@ -57,6 +68,10 @@ RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 USER_AGENT = "nbaudio/0.1"
 
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
+# 404 messages that say only that there is nothing at the path (FastAPI, nginx, Express, Go).
+_GENERIC_NOT_FOUND = re.compile(
+    r"^\W*(?:(?:http\s*)?404\W*)?(?:page\s+|file\s+|route\s+)?not\s*found\W*$|^cannot post\b|"
+    r"^HTTP 404 with an empty body$|^no route\b|^404 page not found$", re.IGNORECASE)
 _UNSET: Any = object()
 
 
@@ -104,17 +119,50 @@ def normalize_base_url(url: str) -> str:
 
 
 def _check_timeout(timeout: Any) -> tuple[float, float]:
+    """(connect seconds, total seconds) from `timeout=seconds` or `timeout=(connect, seconds)`."""
     def positive(v: Any, what: str) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        if not _is_real(v) or not math.isfinite(v) or v <= 0:
             raise InvalidInputError(f"{what} must be a positive number of seconds, not {v!r}", param="timeout")
         return float(v)
 
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
-            raise InvalidInputError("timeout as a tuple must be (connect_seconds, read_seconds)", param="timeout")
-        return positive(timeout[0], "connect timeout"), positive(timeout[1], "read timeout")
+            raise InvalidInputError("timeout as a tuple must be (connect_seconds, seconds)", param="timeout")
+        connect, total = positive(timeout[0], "connect timeout"), positive(timeout[1], "timeout")
+        return min(connect, total), total
     t = positive(timeout, "timeout")
     return min(DEFAULT_CONNECT_TIMEOUT, t), t
+
+
+def _check_key_characters(key: str) -> None:
+    """Keys are printable ASCII; anything else (a zero-width space pasted with the key, a tab) would
+    fail only when the request is sent, as a UnicodeEncodeError. Says where, never what the key is."""
+    for i, c in enumerate(key):
+        if not "!" <= c <= "~":
+            name = unicodedata.name(c, f"U+{ord(c):04X}")
+            raise InvalidInputError(
+                f"api_key has a {name} (U+{ord(c):04X}) at character {i + 1} of {len(key)}: keys are plain ASCII "
+                "letters, digits and punctuation. Copy the key again (copies from web pages and PDFs often bring "
+                "invisible characters), or set it with %voice login", param="api_key")
+
+
+def _check_header(name: Any, value: Any) -> None:
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidInputError("default_headers must map header names to string values", param="default_headers")
+    for what, text in (("name", name), ("value", value)):
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InvalidInputError(f"default_headers[{name!r}]: the {what} has characters HTTP headers cannot "
+                                    "carry (only latin-1); remove them", param="default_headers") from None
+        if "\r" in text or "\n" in text:
+            raise InvalidInputError(f"default_headers[{name!r}]: the {what} contains a line break",
+                                    param="default_headers")
+
+
+def _is_real(value: Any) -> bool:
+    """A real number (numpy's too), but not a bool: `speed=True` is a mistake, not 1.0."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -146,18 +194,24 @@ def _retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
     return delay * (1 - RETRY_JITTER * random.random())
 
 
-def _should_retry(status: int, headers: Mapping[str, str]) -> bool:
+def _should_retry(err: APIStatusError, headers: Mapping[str, str]) -> bool:
     flag = headers.get("x-should-retry")
     if flag in ("true", "false"):
         return flag == "true"
-    return status in RETRY_STATUSES or status >= 500
+    if err.code in NOT_RETRIED_CODES:  # out of credit: waiting does not help
+        return False
+    # err.status_code, not the HTTP status: a relay's 500 that wraps a 400 is not worth resending.
+    return err.status_code in RETRY_STATUSES or err.status_code >= 500
 
 
 # ---- argument checks (all before any request) -------------------------------------------
 
 
 def _check_choice(value: Any, choices: Iterable[str], param: str) -> str:
+    """`value` if it is one of `choices`; stray whitespace and capitals (" wav", "WAV") are dropped."""
     choices = tuple(choices)
+    if isinstance(value, str) and value not in choices and value.strip().lower() in choices:
+        value = value.strip().lower()
     if value not in choices:
         raise InvalidInputError(f"{param}={value!r} is not supported; use one of: {', '.join(choices)}", param=param)
     return value
@@ -186,17 +240,18 @@ def _check_voice(voice: Any, param: str = "voice") -> str | dict[str, str]:
         raise InvalidInputError(
             f"{param} must be a voice name ({', '.join(spec.VOICES)}) or {{'id': ...}}, not {voice!r}", param=param
         )
+    voice = voice.strip()  # "alloy " would be an unknown voice to the server
     if voice.lower() in spec.VOICES and voice != voice.lower():
         return voice.lower()
     return voice
 
 
 def _check_number(value: Any, param: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _is_real(value) or not math.isfinite(value):
         raise InvalidInputError(f"{param} must be a number from {lo} to {hi}, not {value!r}", param=param)
     if not lo <= value <= hi:
         raise InvalidInputError(f"{param}={value} is out of range; use a value from {lo} to {hi}", param=param)
-    return value
+    return float(value) if not isinstance(value, int) else value  # numpy numbers are not JSON
 
 
 def _check_bool(value: Any, param: str) -> bool:
@@ -233,14 +288,19 @@ def _form_value(value: Any) -> str:
 
 
 def _upload_clip(clip: AudioClip) -> tuple[str, bytes, str]:
-    """(filename, bytes, content type) for a multipart upload, converting formats the API does not take."""
+    """(filename, bytes, content type) for a multipart upload, converting formats the API does not take.
+
+    The name is always `audio.<ext>` with the extension of what the bytes are (sniffed, not the
+    label or the user's file name): relays pick the decoder, and bill, by the upload's extension,
+    and an uppercase, missing or wrong one (`Talk.WAV`, bytes with no name) breaks some of them."""
     clip.validate()
-    fmt = clip.format
+    data = clip.data
+    fmt = sniff_format(data, strict=clip.format == "pcm") or clip.format
     if fmt in ("pcm", "aac"):
         clip, fmt = clip.encode("wav"), "wav"
+        data = clip.data
     ext = {"opus": "ogg"}.get(fmt, fmt)
-    name = clip.name if clip.name and clip.name.lower().endswith("." + ext) else f"audio.{ext}"
-    return name, clip.data, spec.MIME_TYPES.get(fmt, "application/octet-stream")
+    return f"audio.{ext}", data, spec.MIME_TYPES.get(fmt, "application/octet-stream")
 
 
 class Client:
@@ -283,6 +343,7 @@ class Client:
             api_key = api_key.strip()
             if not api_key or any(c in api_key for c in "\r\n "):
                 raise InvalidInputError("api_key is empty or contains spaces/newlines; paste the key alone", param="api_key")
+            _check_key_characters(api_key)
         self._api_key = Secret(api_key)
         # None means: the embedded engine, started on first request.
         self._base_url: str | None = normalize_base_url(base_url) if base_url is not None else None
@@ -296,9 +357,11 @@ class Client:
         for k, v in (default_headers or {}).items():
             if k.lower() == "authorization":
                 raise InvalidInputError("pass the key as api_key=, not as an Authorization header", param="default_headers")
+            _check_header(k, v)
             self._session.headers[k] = v
         self._closed = False
         self._lock = threading.Lock()
+        self._warned: set[tuple[str, str]] = set()  # (method, argument) near misses already warned about
         self._relay = relay.RelayState()  # what this client learnt about its server (nbaudio.relay)
 
     def _check_defaults(self, defaults: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -380,27 +443,42 @@ class Client:
 
     def _request(self, path: str, *, json_body: dict | None = None, form: list | None = None,
                  files: dict | None = None, stream: bool = False, timeout: Any = None) -> requests.Response:
-        """POST with retries. Returns a response with status < 400 (body unread when `stream`)."""
+        """POST with retries, all within one deadline (see the class docstring).
+
+        Returns a response with status < 400: its body read when not `stream`, unread when `stream`."""
         if self._closed:
             raise InvalidInputError("this Client is closed; create a new one")
         url = self.base_url + path
-        t = _check_timeout(timeout) if timeout is not None else self.timeout
+        connect, total = _check_timeout(timeout) if timeout is not None else self.timeout
+        deadline = Deadline(total)
         last_error: Exception | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 headers = getattr(last_error, "headers", None)
                 delay = _retry_delay(attempt - 1, headers)
+                if delay >= deadline.remaining():
+                    log.info("not retrying %s: waiting %.2fs would pass the %gs timeout", path, delay, total)
+                    break
                 log.info("retrying %s in %.2fs (attempt %d of %d): %s", path, delay, attempt + 1,
                          self.max_retries + 1, last_error)
                 time.sleep(delay)
             started = time.monotonic()
+            left = max(MIN_WAIT, deadline.remaining())
             try:
                 resp = self._session.post(url, json=json_body, data=form, files=files, headers=self._headers(),
-                                          timeout=t, stream=True)
-                if not stream and resp.status_code < 400:
-                    resp.content  # read now: a body cut short counts as a connection failure, retried
+                                          timeout=(min(connect, left), left), stream=True)
+                if not stream or resp.status_code >= 400:
+                    # Read now, as it arrives and before the deadline: a body cut short counts as a
+                    # connection failure (retried), one still trickling in at the deadline as a timeout.
+                    read_body(resp, deadline)
+            except DeadlineExceeded as exc:
+                raise APITimeoutError(
+                    f"POST {path}: no complete answer within the {total:g}s timeout (the body was still "
+                    f"arriving: {exc.received} bytes so far); pass a larger timeout= if the server is slow") from None
             except requests.exceptions.Timeout as exc:
-                last_error = APITimeoutError(self.redact(f"request to {path} timed out after {t[1]:g}s: {type(exc).__name__}"))
+                last_error = APITimeoutError(self.redact(f"request to {path} timed out after {total:g}s: {type(exc).__name__}"))
+                if deadline.expired():
+                    break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 last_error = APIConnectionError(self.redact(f"could not reach {self._where()}: {_connection_reason(exc)}"))
@@ -418,11 +496,26 @@ class Client:
                 headers={k.lower(): self.redact(v) for k, v in resp.headers.items()},
             )
             resp.close()
-            if not _should_retry(resp.status_code, resp.headers):
+            if isinstance(err, NotFoundError):
+                self._explain_not_found(err, path)
+            if not _should_retry(err, resp.headers):
                 raise err
             last_error = err
         assert last_error is not None
         raise last_error
+
+    def _explain_not_found(self, err: NotFoundError, path: str) -> None:
+        """A bare "Not Found" says nothing: name the request and say the server may lack the endpoint.
+        A specific message (an unknown model, an expired audio id) is kept, with where it came from."""
+        where = f"POST {path} at {self.redact(self.base_url)}"
+        if err.code is not None or not _GENERIC_NOT_FOUND.search(err.message):
+            err.message = f"{err.message} ({where})"
+        else:
+            err.message = (
+                f"{where} answered 404 ({err.message!r}): this server may not offer {path} (LiteLLM, for one, "
+                f"has no /audio/translations). Check base_url (usually ending in /v1) and the server's docs, or "
+                f"use a server that has this endpoint")
+        err.args = (err.message,)
 
     def _where(self) -> str:
         parts = urlsplit(self._base_url or "")
@@ -432,23 +525,25 @@ class Client:
         try:
             return resp.json()
         except ValueError:
-            snippet = resp.text[:120]
+            snippet = self.redact(resp.text)[:120]  # redact before cutting: a cut key is no longer found
             raise APIResponseError(
-                self.redact(f"the server answered {resp.status_code} but the body is not JSON: {snippet!r}"),
+                f"the server answered {resp.status_code} but the body is not JSON: {snippet!r}",
                 request_id=resp.headers.get("x-request-id"),
             ) from None
 
-    def _check_ok_body(self, resp: requests.Response) -> None:
-        """Some relays answer 200 with an error JSON; treat it as the error it is."""
-        if "application/json" in resp.headers.get("content-type", "") and resp.content[:1] == b"{":
-            try:
-                data = resp.json()
-            except ValueError:
-                return
-            if isinstance(data, dict) and "error" in data and "text" not in data and "choices" not in data:
-                info = parse_error_body(resp.status_code, self.redact(resp.text))
-                raise APIResponseError(f"the server answered 200 with an error: {info['message']}",
-                                       request_id=resp.headers.get("x-request-id"))
+    def _check_ok_body(self, resp: requests.Response, expect: str) -> None:
+        """Relays answer 200 with errors (a JSON error, a login page, "upstream error: ..."): raise
+        APIResponseError with the server's own message when the body is not what `expect`
+        (see errors.error_in_ok_body) asked for."""
+        message = error_in_ok_body(resp.content, resp.headers.get("content-type", ""), expect, self.redact)
+        if message is not None:
+            raise self._ok_body_error(resp.status_code, message, expect, resp.headers.get("x-request-id"))
+
+    def _ok_body_error(self, status: int, message: str, expect: str, request_id: str | None) -> APIResponseError:
+        """The error for a success status whose body is the server's `message` instead of a result."""
+        what = {"audio": "audio", "chat": "a chat completion"}.get(expect, "a transcription")
+        return APIResponseError(self.redact(f"the server answered {status} with an error instead of {what}: {message}"),
+                                request_id=request_id)
 
     # ---- /audio/speech --------------------------------------------------------------------
     def speak(
@@ -478,12 +573,13 @@ class Client:
         stream_format = self._arg("speak", "stream_format", stream_format, None)
         _check_text(text, "text")
         if speed is not None:
-            _check_number(speed, "speed", spec.SPEED_MIN, spec.SPEED_MAX)
+            speed = _check_number(speed, "speed", spec.SPEED_MIN, spec.SPEED_MAX)
         if instructions is not None:
             _check_text(instructions, "instructions", max_len=spec.SPEECH_MAX_INPUT)
         if stream_format is not None:
-            _check_choice(stream_format, spec.SPEECH_STREAM_FORMATS, "stream_format")
+            stream_format = _check_choice(stream_format, spec.SPEECH_STREAM_FORMATS, "stream_format")
         _check_bool(stream, "stream")
+        self._warn_near_misses("speak", extra, spec.SPEECH_PARAMS)
         body: dict[str, Any] = {"model": model, "voice": voice, "response_format": fmt}
         if speed is not None:
             body["speed"] = speed
@@ -499,7 +595,7 @@ class Client:
                     f"text is {len(text)} characters; streaming takes at most {spec.SPEECH_MAX_INPUT}. "
                     "Use stream=False (long text is split and joined for you) or send it in parts", param="text")
             resp = self._request("/audio/speech", json_body={**body, "input": text}, stream=True, timeout=timeout)
-            return SpeechStream(resp, self.redact, fmt)
+            return SpeechStream(resp, self.redact, fmt, stall_after=self._stall_after(timeout))
         clips = []
         with progress(len(pieces), "speak") as bar:
             for piece in pieces:
@@ -512,15 +608,43 @@ class Client:
         return joined.encode(clips[0].format) if clips[0].format != "wav" else joined
 
     def _speech_clip(self, resp: requests.Response, fmt: str) -> AudioClip:
-        self._check_ok_body(resp)
+        request_id = resp.headers.get("x-request-id")
         if "text/event-stream" in resp.headers.get("content-type", ""):
-            stream = SpeechStream(resp, self.redact, fmt)
-            return stream.collect()
+            return SpeechStream(resp, self.redact, fmt).collect()
         data = resp.content
         if not data:
-            raise APIResponseError("the server returned no audio (empty body)", request_id=resp.headers.get("x-request-id"))
+            raise APIResponseError("the server returned no audio (empty body)", request_id=request_id)
         # Servers may ignore response_format; trust the bytes when they say what they are.
-        return AudioClip(data, sniff_format(data, strict=fmt == "pcm") or fmt)
+        sniffed = sniff_format(data, strict=fmt == "pcm")
+        if sniffed is not None:
+            return AudioClip(data, sniffed)
+        # Not a known audio format: JSON, a web page or text is the server talking (a 200 error).
+        self._check_ok_body(resp, "audio")
+        if fmt != "pcm":  # headerless PCM is the one format with no signature to find
+            raise APIResponseError(
+                f"the server answered {resp.status_code} with {len(data)} bytes that are not {fmt} audio (nor any "
+                f"known format; they begin {data[:16].hex(' ')}); try response_format='wav' or another server",
+                request_id=request_id)
+        return AudioClip(data, "pcm")
+
+    def _stall_after(self, timeout: Any) -> float:
+        """How long a stream may go without data (keep-alive comments do not count): the timeout."""
+        return (_check_timeout(timeout) if timeout is not None else self.timeout)[1]
+
+    def _warn_near_misses(self, method: str, extra: Mapping[str, Any], known: Iterable[str]) -> None:
+        """Unknown arguments go into the body as they are (new API fields work), but one that is
+        a near miss of a known parameter (`voise=`) is most likely a typo: warn, once per client."""
+        known = tuple(known)
+        for key in extra:
+            if key in known or (method, key) in self._warned:
+                continue
+            match = difflib.get_close_matches(key, known, n=1, cutoff=NEAR_MISS_CUTOFF)
+            if match:
+                self._warned.add((method, key))
+                warnings.warn(
+                    f"{method}() got {key}=, which it does not know; did you mean {match[0]}=? It is sent to the "
+                    f"server as it is (unknown arguments go into the request body)", ParameterNameWarning,
+                    stacklevel=3)
 
     # ---- /audio/transcriptions and /audio/translations -----------------------------------
     def transcribe(
@@ -549,22 +673,22 @@ class Client:
         model = _check_model(a("model", model, "whisper-1"))
         asked = a("response_format", response_format, None)
         if asked is not None:
-            _check_choice(asked, spec.TRANSCRIPTION_FORMATS, "response_format")
+            asked = _check_choice(asked, spec.TRANSCRIPTION_FORMATS, "response_format")
         grans_asked = a("timestamp_granularities", timestamp_granularities, None)
         # Per-model rules: gpt-4o-transcribe takes only json, so the default verbose_json is not sent to it.
         fmt, format_note = relay.choose_transcription_format(model, asked, grans_asked is not None)
         grans = _as_list(grans_asked if grans_asked is not None else ("segment",), "timestamp_granularities")
-        for g in grans:
-            _check_choice(g, spec.TIMESTAMP_GRANULARITIES, "timestamp_granularities")
+        grans = [_check_choice(g, spec.TIMESTAMP_GRANULARITIES, "timestamp_granularities") for g in grans]
         if grans_asked is not None and grans and fmt != "verbose_json":
             raise InvalidInputError(f"timestamp_granularities needs response_format='verbose_json', not {fmt!r}",
                                     param="timestamp_granularities")
         include = _as_list(a("include", include, None), "include")
-        for inc in include:
-            _check_choice(inc, spec.TRANSCRIPTION_INCLUDE, "include")
+        include = [_check_choice(inc, spec.TRANSCRIPTION_INCLUDE, "include") for inc in include]
         if include and fmt != "json":
             raise InvalidInputError("include=['logprobs'] works only with response_format='json'", param="include")
         chunking = a("chunking_strategy", chunking_strategy, None)
+        if isinstance(chunking, str):
+            chunking = chunking.strip().lower()
         if chunking is not None and chunking != "auto" and not (isinstance(chunking, dict) and chunking.get("type") == "server_vad"):
             raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}", param="chunking_strategy")
         names = _as_list(known_speaker_names, "known_speaker_names")
@@ -588,6 +712,7 @@ class Client:
             ref = as_audio_clip(r, param="known_speaker_references")
             form.append(("known_speaker_references[]", f"data:{ref.mime_type};base64,{ref.to_base64()}"))
         _check_bool(stream, "stream")
+        self._warn_near_misses("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
         clip = as_audio_clip(audio)
         if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
             form.append(("chunking_strategy", "auto"))
@@ -627,6 +752,7 @@ class Client:
         fmt = _check_choice(a("response_format", response_format, "verbose_json"), spec.TRANSLATION_FORMATS,
                             "response_format")
         form = self._stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
+        self._warn_near_misses("translate", extra, spec.TRANSLATION_PARAMS)
         clip = as_audio_clip(audio)
         return self._stt("/audio/translations", clip, form, fmt, False, timeout, task="translate")
 
@@ -654,11 +780,18 @@ class Client:
             return self._stt_long(path, clip, form, fmt, timeout, task=task)
         resp = self._request(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
         if stream:
-            return TranscriptionStream(resp, self.redact, fmt, clip)
-        self._check_ok_body(resp)
-        t = Transcript.from_response(resp.content, fmt, task=task)
+            return TranscriptionStream(resp, self.redact, fmt, clip, stall_after=self._stall_after(timeout))
+        t = self._transcript(resp, fmt, task)
         t.audio = clip
         return t
+
+    def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
+        """The Transcript in a 2xx body; a body that is an error instead (see _check_ok_body) raises."""
+        self._check_ok_body(resp, fmt)
+        try:
+            return Transcript.from_response(resp.content, fmt, task=task)
+        except APIResponseError as err:  # its message may quote the server (e.g. the keys it sent)
+            raise APIResponseError(self.redact(err.message), request_id=resp.headers.get("x-request-id")) from None
 
     def _stt_long(self, path: str, clip: AudioClip, form: list, fmt: str, timeout: Any, *, task: str) -> Transcript:
         pieces = split_audio(clip)
@@ -674,8 +807,7 @@ class Client:
             for offset, piece in pieces:
                 name, data, mime = _upload_clip(piece)
                 resp = self._request(path, form=piece_form, files={"file": (name, data, mime)}, timeout=timeout)
-                self._check_ok_body(resp)
-                done.append((offset, Transcript.from_response(resp.content, piece_fmt, task=task)))
+                done.append((offset, self._transcript(resp, piece_fmt, task)))
                 bar.update(1)
         return Transcript.join(done, audio=clip)
 
@@ -712,13 +844,13 @@ class Client:
         mods = _as_list(self._arg("chat", "modalities", modalities, ("text", "audio")), "modalities")
         if not mods:
             raise InvalidInputError("modalities is empty; use ['text'] or ['text', 'audio']", param="modalities")
-        for m in mods:
-            _check_choice(m, spec.CHAT_MODALITIES, "modalities")
+        mods = [_check_choice(m, spec.CHAT_MODALITIES, "modalities") for m in mods]
+        self._warn_near_misses("chat", extra, spec.CHAT_PARAMS)
         _check_bool(stream, "stream")
         fmt = self._arg("chat", "audio_format", audio_format, "wav")
         if stream and fmt == "wav" and audio_format is _UNSET and "audio_format" not in self._defaults["chat"]:
             fmt = spec.CHAT_STREAM_AUDIO_FORMAT  # a WAV cannot be streamed; pcm16 is what the API streams
-        _check_choice(fmt, spec.CHAT_AUDIO_FORMATS, "audio_format")
+        fmt = _check_choice(fmt, spec.CHAT_AUDIO_FORMATS, "audio_format")
         if stream and "audio" in mods and fmt != spec.CHAT_STREAM_AUDIO_FORMAT:
             raise InvalidInputError(
                 f"streamed audio comes only as pcm16; use audio_format='pcm16' (not {fmt!r}) or stream=False",
@@ -775,14 +907,14 @@ class Client:
                 ignored_ids(reply)  # too late to ask again: the reply has been shown; later turns send text
                 finish(reply)
 
-            return ChatStream(resp, self.redact, fmt, on_done=done)
-        self._check_ok_body(resp)
+            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=self._stall_after(timeout))
+        self._check_ok_body(resp, "chat")
         reply = ChatReply.from_response(self._json(resp), audio_format=fmt)
         if ignored_ids(reply):
             # Answered without the earlier turns: ask again, with them as transcripts.
             body["messages"] = wire_messages()
             resp = self._chat_request(body, conv, wire_messages, bridge is not None, stream, timeout)
-            self._check_ok_body(resp)
+            self._check_ok_body(resp, "chat")
             reply = ChatReply.from_response(self._json(resp), audio_format=fmt)
         finish(reply)
         return reply

@@ -808,5 +808,10 @@ class VoiceMagics(Magics):
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """`%load_ext nbaudio`: registers `%%voice` and `%voice`."""
+    """`%load_ext nbaudio` (or `nbaudio.magic`): registers `%%voice` and `%voice`, and the check
+    that warns when a cell contains an API key (nbaudio._keyguard). The one entry point: both
+    extension names come here, so neither can skip the key guard."""
+    from ._keyguard import install
+
     ipython.register_magics(VoiceMagics)
+    install(ipython, ipython.magics_manager.registry.get("VoiceMagics"))

@@ -63,3 +63,23 @@ MIME_TYPES: dict[str, str] = {
     "mp4": "audio/mp4",
     "webm": "audio/webm",
 }
+
+# Every parameter each endpoint knows (the API's request fields and the client's own keyword
+# arguments): an unknown argument close to one of these is taken for a typo and warned about.
+SPEECH_PARAMS = ("input", "text", "model", "voice", "response_format", "speed", "instructions", "stream_format",
+                 "stream", "timeout",
+                 # fields other speech servers take: known, so never "did you mean speed"
+                 "seed", "language", "lang_code", "sample_rate")
+TRANSLATION_PARAMS = ("file", "audio", "model", "response_format", "prompt", "temperature", "timeout")
+TRANSCRIPTION_PARAMS = TRANSLATION_PARAMS + (
+    "language", "timestamp_granularities", "include", "chunking_strategy", "known_speaker_names",
+    "known_speaker_references", "stream")
+CHAT_PARAMS = (
+    "messages", "model", "voice", "audio", "audio_format", "modalities", "stream", "stream_options", "timeout",
+    "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "stop", "seed", "tools", "tool_choice",
+    "parallel_tool_calls", "response_format", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs",
+    "logit_bias", "user", "metadata", "store", "prediction", "reasoning_effort", "service_tier",
+    "web_search_options", "audio_bridge",
+    # fields other OpenAI-compatible servers take (llama.cpp, vLLM): known, so never "did you mean top_p"
+    "top_k", "min_p", "typical_p", "repeat_penalty", "repetition_penalty", "mirostat",
+)

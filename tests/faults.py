@@ -95,13 +95,16 @@ def event_ends(body: bytes) -> list[int]:
 
 
 def replay(body: bytes, *, cut: int | None = None, framing: str = "chunked", end: str = "close",
-           stall: float = 0.0, content_type: bytes = b"text/event-stream; charset=utf-8") -> Callable[[socket.socket], None]:
+           stall: float = 0.0, content_type: bytes = b"text/event-stream; charset=utf-8",
+           hold: threading.Event | None = None) -> Callable[[socket.socket], None]:
     """A RawServer script that sends `body[:cut]` as a 200 response, one chunk per event, then ends:
 
     framing "chunked": Transfer-Encoding chunked, as the engine sends it (a cut leaves no final chunk);
             "close":   no length at all, the body ends when the connection closes (HTTP/1.0 style).
     end     "close": FIN; "reset": RST; "stall": send nothing for `stall` seconds, then FIN.
     With `cut=None` the whole body is sent, properly terminated.
+    `hold`: after sending, wait (at most 30 s) until it is set before ending, e.g. until the
+    client has taken in everything sent, so that a reset cannot drop bytes still in flight.
     """
     sent = body if cut is None else body[:cut]
     pieces, at = [], 0
@@ -119,6 +122,8 @@ def replay(body: bytes, *, cut: int | None = None, framing: str = "chunked", end
         if cut is None and framing == "chunked":
             conn.sendall(b"0\r\n\r\n")
             return
+        if hold is not None:
+            hold.wait(30)
         if end == "reset":
             reset(conn)
         elif end == "stall":

@@ -149,7 +149,7 @@ def test_chat_bad_input(client, kwargs, message):
     (dict(timeout=-1), "positive"),
     (dict(timeout=0), "positive"),
     (dict(timeout="10"), "positive"),
-    (dict(timeout=(1, 2, 3)), "connect_seconds, read_seconds"),
+    (dict(timeout=(1, 2, 3)), r"\(connect_seconds, seconds\)"),
     (dict(max_retries=-1), "max_retries"),
     (dict(max_retries=1.5), "max_retries"),
     (dict(base_url="api.openai.com"), "not an http"),
@@ -185,3 +185,57 @@ def test_closed_client_says_so(httpserver):
     c.close()
     with pytest.raises(InvalidInputError, match="closed"):
         c.speak("hi")
+
+
+# ---- raw Python exceptions turned into clear errors (issue 14, #13) ------------------------------
+
+def test_text_mode_file_of_audio_says_open_it_binary(client, tmp_path):
+    path = tmp_path / "speech.wav"
+    path.write_bytes(WAV)
+    with open(path) as f:  # text mode: reading would decode the WAV's bytes as UTF-8
+        with pytest.raises(InvalidInputError, match=r"text-mode file.*open\(path, 'rb'\)"):
+            client.transcribe(f)
+
+
+@pytest.mark.parametrize("url", ["https://example.com/a.wav", "http://host/x.mp3", "s3://bucket/a.flac"])
+def test_url_as_audio_says_urls_are_not_fetched(client, url):
+    from pathlib import Path
+
+    for given in (url, Path(url)):  # through Path the URL becomes 'https:/example.com/a.wav'
+        with pytest.raises(InvalidInputError, match=r"URL.*does not fetch URLs.*[Dd]ownload it first"):
+            client.transcribe(given)
+
+
+@pytest.mark.parametrize("key", ["sk-abc\u200bdef0123456789", "sk-abc\u00a0def0123456789", "sk-abc\tdef0123456789",
+                                 "sk-clé-0123456789", "\u200bsk-abcdef0123456789"])
+def test_key_with_invisible_or_non_ascii_characters_is_refused_without_showing_it(key):
+    with pytest.raises(InvalidInputError, match=r"api_key has .* at character \d+ of \d+.*[Cc]opy the key again") as e:
+        nbaudio.Client("http://x.example", api_key=key)
+    assert "def0123456789" not in str(e.value) and "abcdef" not in str(e.value) and "clé" not in str(e.value)
+
+
+def test_header_value_that_http_cannot_carry_is_refused():
+    with pytest.raises(InvalidInputError, match="latin-1"):
+        nbaudio.Client("http://x.example", default_headers={"X-Team": "café\u200b"})
+
+
+@pytest.mark.parametrize("rate,message", [
+    (0, "positive"), (-16000, "positive"), (float("nan"), "whole number"), (True, "whole number"),
+    (16000.5, "whole number"), ("16000", "whole number"), (10**9, "at most"),
+])
+def test_resample_to_a_bad_rate_is_an_invalid_input(rate, message):
+    clip = AudioClip(WAV)
+    with pytest.raises(InvalidInputError, match=message):
+        clip.resample(rate)
+    with pytest.raises(InvalidInputError, match=message):
+        clip.encode("wav", sample_rate=rate) if rate else clip.resample(rate)
+
+
+def test_bool_or_nan_where_a_number_is_due(client):
+    for kwargs in (dict(speed=True), dict(speed=float("inf"))):
+        with pytest.raises(InvalidInputError, match="must be a number"):
+            client.speak("hi", **kwargs)
+    with pytest.raises(InvalidInputError, match="sample rate must be a whole number"):
+        client.transcribe((np.zeros(1000, dtype=np.float32), True))
+    with pytest.raises(InvalidInputError, match="positive"):
+        nbaudio.Client("http://x.example", timeout=True)

@@ -33,6 +33,7 @@ from nbaudio.errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
+from nbaudio.client import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER
 from nbaudio.sse import format_sse
 
 from .faults import RawServer, chunk, reset
@@ -222,17 +223,40 @@ def test_429_retry_after_seconds_then_ok(client, httpserver):
     assert len(httpserver.log) == 2
 
 
-def test_retry_after_http_date_and_ms_are_honoured(monkeypatch):
-    from nbaudio import client as client_mod
+NOW = 1_800_000_000.0  # the frozen clock an HTTP-date Retry-After is read against
 
-    date = email.utils.format_datetime(email.utils.localtime().__class__.now(email.utils.localtime().tzinfo))
-    assert client_mod._retry_delay(0, {"retry-after": date}) <= 1.0
-    assert client_mod._retry_delay(0, {"retry-after-ms": "1500"}) == 1.5
-    assert client_mod._retry_delay(0, {"retry-after": "3"}) == 3.0
-    # neither seconds nor a date: our own backoff, no crash
-    assert 0 < client_mod._retry_delay(0, {"retry-after": "soon"}) <= client_mod.INITIAL_RETRY_DELAY
-    # too long to wait: our own backoff instead of hanging for an hour
-    assert client_mod._retry_delay(0, {"retry-after": "3600"}) <= client_mod.INITIAL_RETRY_DELAY
+
+def http_date(seconds_from_now: float) -> str:
+    return email.utils.formatdate(NOW + seconds_from_now, usegmt=True)
+
+
+@pytest.mark.parametrize("header, expected", [
+    ({"Retry-After": http_date(20)}, 20.0),  # an HTTP date 20 s ahead: wait 20 s
+    ({"retry-after-ms": "1500"}, 1.5),
+    ({"Retry-After": "3"}, 3.0),
+    ({"Retry-After": "soon"}, None),  # neither seconds nor a date: our own backoff, no crash
+    ({"Retry-After": "3600"}, None),  # too long to wait (over MAX_RETRY_AFTER): our own backoff, no hanging
+    ({"Retry-After": http_date(MAX_RETRY_AFTER + 1)}, None),  # the same cap for a date
+    ({"Retry-After": http_date(-20)}, None),  # a date already past
+], ids=["date+20s", "ms", "seconds", "garbage", "seconds-over-cap", "date-over-cap", "date-past"])
+def test_retry_after_http_date_seconds_and_ms_are_honoured(httpserver, monkeypatch, header, expected):
+    clock, waits = [NOW], []
+
+    def sleep(seconds):  # no real waiting: the frozen clock moves on instead
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr("nbaudio.client.time.time", lambda: clock[0])
+    monkeypatch.setattr("nbaudio.client.time.sleep", sleep)
+    httpserver.expect_ordered_request("/v1/audio/speech").respond_with_response(err_json("busy", 503, headers=header))
+    httpserver.expect_ordered_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
+    with nbaudio.Client(httpserver.url_for("/"), max_retries=1, timeout=90) as c:
+        assert c.speak("hi").format == "wav"
+    assert len(waits) == 1 and len(httpserver.log) == 2
+    if expected is None:
+        assert 0 < waits[0] <= INITIAL_RETRY_DELAY
+    else:
+        assert waits[0] == pytest.approx(expected, abs=1e-6)
 
 
 def test_500_then_200(client, httpserver):
@@ -325,7 +349,11 @@ def test_status_classes(httpserver, status, cls):
     with nbaudio.Client(httpserver.url_for("/"), max_retries=0) as c:
         with pytest.raises(cls) as e:
             c.speak("hi")
-    assert e.value.status_code == status and e.value.message == f"status {status}"
+    assert e.value.status_code == status and e.value.message.startswith(f"status {status}")
+    if status == 404:  # a 404 says where it was asked (#12)
+        assert "POST /audio/speech at http://" in e.value.message
+    else:
+        assert e.value.message == f"status {status}"
     assert isinstance(e.value, APIStatusError) and isinstance(e.value, nbaudio.NbAudioError)
 
 

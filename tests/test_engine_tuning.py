@@ -6,6 +6,7 @@ streamed chat reply starts speaking at its first phrase and still speaks every w
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,6 +35,67 @@ def test_concurrent_transcriptions_keep_their_own_logprobs(engine, speech_clips)
         assert "".join(lp["token"] for lp in body["logprobs"]).strip() == body["text"]
     solo = post(SENTENCES[0])
     assert [b["text"] for b in bodies[::2]] == [solo["text"]] * 3
+
+
+class _WatchedSlots:
+    """Stands in for a WhisperEngine's `slots` semaphore, passing each acquire on to the real one
+    and counting: how many decodes hold a slot at once (`most`), how many had to wait for one
+    (`waited`). The first holders keep their slot until two are in and a third has had to wait
+    (at most 30 s), so the overlap the test looks for does not depend on timing."""
+
+    def __init__(self, real: threading.BoundedSemaphore) -> None:
+        self.real = real
+        self.lock = threading.Lock()
+        self.inside = self.most = self.waited = 0
+        self.go = threading.Event()
+        self.gave_up = False  # the 30 s passed without two decodes in and a third waiting
+
+    def __enter__(self):
+        if not self.real.acquire(blocking=False):
+            with self.lock:
+                self.waited += 1
+                self._check()
+            self.real.acquire()
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+            self._check()
+        if not self.go.wait(30):
+            self.gave_up = True
+            self.go.set()  # stop holding: every later decode would wait its 30 s too
+        return self
+
+    def _check(self) -> None:
+        # Two decodes in and a third turned away: the holders go on. A third in: nothing left to
+        # wait for (the test fails on `most`).
+        if (self.inside == 2 and self.waited) or self.inside > 2:
+            self.go.set()
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.inside -= 1
+        self.real.release()
+
+
+def test_whisper_runs_two_transcriptions_at_once_and_a_third_waits(engine, speech_clips, monkeypatch):
+    whisper = engine.app.state.engine.models.whisper("en")
+    # two CTranslate2 replicas (sharing the weights), so two decodes really run side by side
+    assert whisper.workers == 2 and whisper.model.model.num_workers == 2
+    watch = _WatchedSlots(whisper.slots)
+    monkeypatch.setattr(whisper, "slots", watch)
+    url = engine.base_url + "/audio/transcriptions"
+
+    def post(text: str) -> str:
+        r = requests.post(url, files={"file": ("a.wav", speech_clips[text])}, timeout=180,
+                          data={"model": "whisper-1", "language": "en"})
+        r.raise_for_status()
+        return json.loads(r.text)["text"]
+
+    with ThreadPoolExecutor(3) as pool:
+        texts = list(pool.map(post, SENTENCES[:3]))
+    assert (watch.most, watch.waited >= 1, watch.inside) == (2, True, 0)
+    assert not watch.gave_up, "the slots never held two decodes at once while a third waited"
+    assert all(t.strip() for t in texts)
 
 
 def test_block_features_match_faster_whisper():

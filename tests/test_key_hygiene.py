@@ -288,3 +288,16 @@ def test_loading_the_extension_twice_keeps_one_check(shell):
     shell.run_line_magic("reload_ext", "nbaudio")
     guards = [cb for cb in shell.events.callbacks["pre_run_cell"] if isinstance(getattr(cb, "__self__", None), KeyGuard)]
     assert len(guards) == 1
+
+
+@pytest.mark.parametrize("extension", ["nbaudio", "nbaudio.magic"])
+def test_either_extension_name_installs_the_key_check(shell, extension):
+    from nbaudio._keyguard import KeyGuard
+
+    for callback in list(shell.events.callbacks["pre_run_cell"]):
+        if isinstance(getattr(callback, "__self__", None), KeyGuard):
+            shell.events.unregister("pre_run_cell", callback)
+    shell.run_line_magic("reload_ext", extension)
+    guards = [cb for cb in shell.events.callbacks["pre_run_cell"] if isinstance(getattr(cb, "__self__", None), KeyGuard)]
+    assert len(guards) == 1
+    assert "voice" in shell.magics_manager.magics["cell"]
