@@ -311,6 +311,20 @@ class Client:
 
     `defaults` changes the out-of-the-box arguments, per method or for all methods that take
     the key: `Client(defaults={"voice": "coral", "transcribe": {"language": "en"}})`.
+
+    `timeout` (here, or per call) is seconds, or `(connect_seconds, seconds)`:
+      - a call that returns a result: `seconds` is the total deadline of each request, covering
+        connecting, sending, waiting and reading the whole body, and also every retry and the
+        waits between them (a retry whose wait would pass the deadline is not made: the last
+        error is raised). A body still arriving at the deadline (a relay trickling bytes) raises
+        APITimeoutError; it is not retried. Input split into pieces (speech over 4096
+        characters, uploads over 25 MB) makes one request per piece, each with this deadline.
+      - a stream: the deadline covers getting the response started (retries included); then
+        there is no total limit, but `seconds` without an event (keep-alive comments such as
+        `: ping` do not count) or without any bytes makes the stream stalled:
+        StreamInterruptedError with `.partial`.
+      - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
+    The default is DEFAULT_TIMEOUT (600 s).
     """
 
     _METHOD_PARAMS = {
