@@ -81,7 +81,7 @@ def iter_arrivals(response: requests.Response, *, deadline: Deadline | None = No
             if getattr(raw, "chunked", False) and "IncompleteRead" in repr(exc):
                 # http.client's words for a chunked body whose closing chunk never came: the
                 # connection closed mid-response (what urllib3's own chunk reader says).
-                exc = urllib3.exceptions.ProtocolError("Response ended prematurely", exc)
+                exc = urllib3.exceptions.ProtocolError("Response ended prematurely")
             raise requests.exceptions.ChunkedEncodingError(exc) from None
         if not piece:
             return
