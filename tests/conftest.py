@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 # Vendored from the team's reference by tools/vendor_reference.py (sources and licence inside).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -68,6 +70,21 @@ def german_wav() -> bytes:
     buf = io.BytesIO()
     sf.write(buf, samples, espeak.sample_rate(), format="WAV", subtype="PCM_16")
     return buf.getvalue()
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every /chat/completions request body, in order, as it left the client."""
+    bodies: list[dict[str, Any]] = []
+    original = requests.Session.request
+
+    def request(self, method, url, *args, **kwargs):
+        if url.endswith("/chat/completions"):
+            bodies.append(copy.deepcopy(kwargs.get("json")))
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    return bodies
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ breaks) run against the scripted server in `magic_fakes`.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
 import time
@@ -16,7 +15,6 @@ import warnings
 from typing import Any
 
 import pytest
-import requests
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -81,21 +79,6 @@ def fake(httpserver, voice):
     voice.client = Client(server.base_url, api_key=KEY, max_retries=0)
     yield server
     voice.client.close()
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every /chat/completions request body, in order, as sent."""
-    bodies: list[dict[str, Any]] = []
-    original = requests.Session.request
-
-    def request(self, method, url, *args, **kwargs):
-        if url.endswith("/chat/completions"):
-            bodies.append(copy.deepcopy(kwargs.get("json")))
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", request)
-    return bodies
 
 
 def cell(shell, line: str, body: str = "") -> None:

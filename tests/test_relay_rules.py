@@ -8,7 +8,6 @@ come from scripted servers (pytest-httpserver), each shape taken from the relay'
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import time
 import warnings
@@ -16,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import requests
 from werkzeug import Request, Response
 
 from nbaudio import AudioClip, BadRequestError, ChatReply, Client, Conversation, InvalidInputError, Transcript
@@ -34,21 +32,6 @@ def fake(httpserver):
     with Client(server.base_url, api_key=KEY, max_retries=0) as client:
         server.client = client
         yield server
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every /chat/completions request body, in order, as it left the client."""
-    bodies: list[dict[str, Any]] = []
-    original = requests.Session.request
-
-    def request(self, method, url, *args, **kwargs):
-        if url.endswith("/chat/completions"):
-            bodies.append(copy.deepcopy(kwargs.get("json")))
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", request)
-    return bodies
 
 
 def relay_notes(record) -> list[str]:
