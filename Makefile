@@ -11,7 +11,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # nbval: notebooks run in a fresh kernel on the embedded engine; volatile outputs are masked.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install system-deps test demo lab clean bench
+.PHONY: install system-deps lint test test-fast demo lab clean bench
 
 # tools/install.py creates the venv and runs pip, printing what it is doing (pip's log: build/install.log).
 $(DEMO_STAMP): pyproject.toml Makefile
@@ -34,8 +34,17 @@ system-deps:
 	  else echo "note: install $(SYSTEM_PACKAGES) with apt-get for the browser tests"; fi; \
 	fi
 
-test: $(STAMP) system-deps
+# The layers (import-linter contracts in pyproject.toml) and the style (ruff), in seconds.
+lint: $(STAMP)
+	$(BIN)/ruff check nbaudio tests tools benchmarks
+	$(BIN)/lint-imports --no-cache
+
+test: lint system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+# The tests that need no engine, browser or relay: a few seconds (see the markers in pyproject.toml).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not engine and not browser and not relay" -q
 
 # Speed and size against the peers (librosa, IPython, requests, openai, faster-whisper, piper);
 # writes docs/benchmarks.md. Not part of `make test`; about 5 minutes on 2 cores (more on the first run).

@@ -116,7 +116,7 @@ def bench_notebook_size(repeats: int) -> Result:
         f"{ours:,} B", f"IPython.display.Audio: {ipy:,} B", r, "≤ 0.15×", r <= 0.15,
         note=(f"whole .ipynb files; output bytes alone (minus the {empty:,} B empty notebook): "
               f"{(ours - empty) / (ipy - empty):.3f}×"),
-        detail=[f"nbaudio output = player {display._CODEC_LABEL[small.format]} {small.sample_rate} Hz "
+        detail=[f"nbaudio output = player {display.codec_label(small.format)} {small.sample_rate} Hz "
                 f"{small.nbytes:,} B + waveform PNG {len(png):,} B, base64 in HTML; IPython = 16-bit "
                 f"{clip.sample_rate} Hz WAV, base64",
                 f"nbaudio mimebundle render time: {render.fmt('s')}"])

@@ -35,7 +35,7 @@ def bench_tts(url: str, repeats: int) -> list[Result]:
     from piper import PiperVoice, SynthesisConfig
 
     from nbaudio.audio import AudioClip
-    from nbaudio.server.models import piper_source
+    from nbaudio.server.sources import piper_source
     from nbaudio.server.settings import Settings
     from nbaudio.server.tts import VOICE_STYLES, load_piper_voice
 
@@ -80,7 +80,7 @@ def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callabl
     from faster_whisper import WhisperModel
 
     from nbaudio.audio import AudioClip
-    from nbaudio.server.models import whisper_en_source
+    from nbaudio.server.sources import whisper_en_source
     from nbaudio.server.settings import Settings
     from nbaudio.server.stt import whisper_options
 

@@ -148,7 +148,7 @@ def _rss_mb() -> float:
 def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_tokens: int,
          repeat: bool = False) -> Answer:
     from nbaudio.server.llm import GenParams
-    from nbaudio.server.routes_chat import SPOKEN_SYSTEM_PROMPT
+    from nbaudio.server.chat_input import SPOKEN_SYSTEM_PROMPT
 
     messages = [{"role": "user", "content": prompt.text}]
     if condition == "spoken":
@@ -174,7 +174,9 @@ def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_t
 
 def run_model(name: str, conditions: list[str], seed: int, repeat: int) -> ModelRun:
     from nbaudio.server.llm import LlamaChat
-    from nbaudio.server.models import CHAT_MODELS, llm_source, sha256_file
+    from nbaudio.server.chat_models import CHAT_MODELS
+    from nbaudio.server.sources import llm_source
+    from nbaudio.server.weights import sha256_file
     from nbaudio.server.settings import Settings
 
     settings = Settings.from_env(llm_model=name)
@@ -427,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [ModelRun(**{**r, "answers": [Answer(**a) for a in r["answers"]]}) for r in data["runs"]]
         meta = data["meta"]
     else:
-        from nbaudio.server.models import CHAT_MODELS
+        from nbaudio.server.chat_models import CHAT_MODELS
 
         names = [ALIASES.get(m.strip(), m.strip()) for m in args.models.split(",") if m.strip()]
         unknown = [n for n in names if n not in CHAT_MODELS]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .backend import REMOTE_ENV  # variables that would point the client at a remote API
+from .text import shorten
 
 DEFAULT_NOTEBOOK = Path("notebooks") / "01_quickstart.ipynb"
 CELL_TIMEOUT = 600  # seconds for one cell; the first model loads happen inside a cell
@@ -39,7 +40,7 @@ def engine_env(keep_remote: bool = False) -> dict[str, str]:
 def _cell_title(cell: Any) -> str:
     """The first line of a code cell, shortened, for the progress line."""
     first = next((line for line in cell.source.splitlines() if line.strip()), "")
-    return first if len(first) <= 60 else first[:57] + "..."
+    return shorten(first, 60)
 
 
 def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: bool = False,

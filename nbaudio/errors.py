@@ -19,46 +19,40 @@
     ParameterNameWarning (a UserWarning)         an unknown argument that looks like a typo
 
 `status_error_class` is the only place that maps status codes to classes, and
-`parse_error_body` the only place that understands the error shapes servers send
-(with `nbaudio.relay_errors` for the errors relays wrap).
+`connection_reason` the only place that names why a connection failed. What servers send
+as error bodies is read in `nbaudio.error_bodies`.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import re
-from typing import Any, Callable
-
-from .relay_errors import split_request_id, status_for, unwrap
+from typing import Any
 
 __all__ = [
-    "NbAudioError",
-    "InvalidInputError",
+    "ERROR_TYPES",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
     "AudioDecodeError",
     "AudioTooLongError",
-    "MissingDependencyError",
-    "APIError",
-    "APIStatusError",
-    "BadRequestError",
     "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
+    "BadRequestError",
     "ConflictError",
-    "RequestTooLargeError",
-    "UnsupportedMediaTypeError",
-    "UnprocessableEntityError",
-    "RateLimitError",
     "InternalServerError",
-    "APIResponseError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "StreamInterruptedError",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "NbAudioError",
+    "NotFoundError",
     "ParameterNameWarning",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "StreamInterruptedError",
+    "UnprocessableEntityError",
+    "UnsupportedMediaTypeError",
+    "connection_reason",
     "status_error_class",
-    "parse_error_body",
-    "make_stream_error",
-    "error_in_ok_body",
 ]
 
 
@@ -242,258 +236,27 @@ ERROR_TYPES: dict[int, str] = {
     503: "server_error",
 }
 
-_TAG_RE = re.compile(r"<[^>]+>")
-_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_MAX_MESSAGE = 500
+
+# What requests/urllib3 say when a connection fails, and how to say it to a person.
+_CONNECTION_REASONS = (
+    ("Connection refused", "connection refused (is the server running?)"),
+    ("Name or service not known", "unknown host name"),
+    ("nodename nor servname", "unknown host name"),
+    ("Connection reset", "connection reset by the server"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+    ("IncompleteRead", "the response was cut short"),
+    # urllib3: the connection closed where the next chunk of a chunked body was due
+    ("Response ended prematurely", "the server closed the connection mid-response"),
+    ("InvalidChunkLength", "the server closed the connection mid-response"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate check failed"),
+)
 
 
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
-
-
-def _detail_message(detail: Any) -> tuple[str, str | None]:
-    """FastAPI's `detail`: a string, or a list of {loc, msg, type} validation errors."""
-    if isinstance(detail, str):
-        return detail, None
-    if isinstance(detail, list):
-        msgs, param = [], None
-        for item in detail:
-            if isinstance(item, dict):
-                loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path", "header")]
-                if loc and param is None:
-                    param = ".".join(loc)
-                msg = str(item.get("msg", item))
-                msgs.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
-            else:
-                msgs.append(str(item))
-        return "; ".join(msgs), param
-    if isinstance(detail, dict):
-        return str(detail.get("message") or detail.get("msg") or json.dumps(detail)), detail.get("param")
-    return str(detail), None
-
-
-# Values that servers (LiteLLM, Python relays) put in `type` / `param` / `code` for "none".
-_ABSENT = frozenset({"", "none", "null", "nil", "undefined"})
-_NESTING_LIMIT = 4  # {"detail": {"error": {"error": ...}}}: how deep wrappers are followed
-_MAX_INNER_BODY = 20_000  # a message that is itself an error body is parsed only up to this size
-
-
-def _present(value: Any) -> Any:
-    """None for absent values, including the strings "None" / "null" some servers send."""
-    if isinstance(value, str) and value.strip().lower() in _ABSENT:
-        return None
-    return value
-
-
-def _error_object(parsed: dict[str, Any]) -> dict[str, Any]:
-    """The innermost dict that holds the error: {"error": {...}}, FastAPI's {"detail": {"error": ...}}."""
-    err = parsed
-    for _ in range(_NESTING_LIMIT):
-        if isinstance(err.get("error"), dict):
-            err = err["error"]
-        elif isinstance(err.get("detail"), dict) and not (err.get("message") or err.get("msg")):
-            err = err["detail"]
-        else:
-            break
-    return err
-
-
-def _as_error_dict(text: str) -> dict[str, Any] | None:
-    """A message that is itself an error body, as JSON or as a Python dict's repr (LiteLLM)."""
-    text = text.strip()
-    if not text.startswith("{") or len(text) > _MAX_INNER_BODY:
-        return None
-    for load in (json.loads, ast.literal_eval):
-        try:
-            value = load(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-        return value if isinstance(value, dict) else None
-    return None
-
-
-def _dict_message(err: dict[str, Any], depth: int = 0) -> tuple[str, str | None]:
-    """(message, param) of an error dict, looking through the fields servers use for it."""
-    param = None
-    msg: Any = err.get("error") if isinstance(err.get("error"), str) else None
-    msg = msg or err.get("message") or err.get("msg") or err.get("error_description") or err.get("error_msg")
-    if not msg and "detail" in err:
-        msg, param = _detail_message(err["detail"])
-    if isinstance(msg, dict):
-        msg = _dict_message(_error_object(msg), depth + 1)[0] if depth < _NESTING_LIMIT else json.dumps(msg)
-    elif msg is not None and not isinstance(msg, str):
-        msg = json.dumps(msg)
-    if isinstance(msg, str) and depth < _NESTING_LIMIT:
-        inner = _as_error_dict(msg)
-        if inner is not None:
-            inner_msg = _dict_message(_error_object(inner), depth + 1)[0]
-            msg = inner_msg or msg
-    return (msg or ""), param
-
-
-def parse_error_body(status_code: int, body: bytes | str | None, content_type: str = "") -> dict[str, Any]:
-    """Understand an error response in any of the shapes servers send.
-
-    Returns {"message", "type", "param", "code", "body", "request_id"}. Handles OpenAI's
-    {"error": {...}}, {"error": "text"}, FastAPI's {"detail": str | list | {"error": ...}},
-    flat {"message", "code", "type"}, integer codes, "None"/"null" strings for absent
-    fields, a message that is itself an error body (JSON or a Python repr), new-api's
-    " (request id: ...)" suffix, HTML pages and empty bodies.
-    """
-    if isinstance(body, bytes):
-        text = body.decode("utf-8", errors="replace")
-    else:
-        text = body or ""
-    out: dict[str, Any] = {"message": "", "type": None, "param": None, "code": None, "body": text,
-                           "request_id": None}
-    parsed: Any = None
-    if text.strip():
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-    if isinstance(parsed, dict):
-        out["body"] = parsed
-        err = _error_object(parsed)
-        out["message"], out["param"] = _dict_message(err)
-        out["type"] = _present(err.get("type")) if isinstance(err.get("type"), str) else None
-        if _present(err.get("param")) is not None:
-            out["param"] = _present(err["param"])
-        code = _present(err.get("code"))
-        out["code"] = code if isinstance(code, (str, int)) and not isinstance(code, bool) else None
-    elif parsed is not None:
-        out["message"] = str(parsed)
-    elif "html" in content_type.lower() or text.lstrip()[:1] == "<":
-        title = _TITLE_RE.search(text)
-        out["message"] = title.group(1) if title else _TAG_RE.sub(" ", text)
-    else:
-        out["message"] = text
-    out["message"], out["request_id"] = split_request_id(_clip(out["message"]))
-    out["message"] = out["message"] or f"HTTP {status_code} with an empty body"
-    return out
-
-
-def make_status_error(
-    status_code: int,
-    body: bytes | str | None,
-    *,
-    content_type: str = "",
-    request_id: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> APIStatusError:
-    """Build the right APIStatusError subclass for a response.
-
-    An error a relay wrapped into a 500 (new-api, one-api: see nbaudio.relay_errors) gets the
-    class and fields of what it wraps, and its message says what the relay sent."""
-    info = parse_error_body(status_code, body, content_type)
-    status = unwrap(status_code, info)
-    if status != status_code:
-        info["message"] += f" (the relay sent it as HTTP {status_code})"
-    return _status_error(status, info, request_id or info["request_id"], headers)
-
-
-def make_stream_error(data: str, *, request_id: str | None = None) -> APIStatusError:
-    """The error an SSE error event carries, as the class its status / type / code names.
-
-    An event has no HTTP status of its own: it comes from `status` / `status_code` beside the
-    error, a numeric `code`, or the `code` / `type` names (`invalid_api_key` -> 401,
-    `rate_limit_exceeded` -> 429, ...); 500 when none of them says."""
-    info = parse_error_body(500, data, "application/json")
-    if info["message"] == "HTTP 500 with an empty body":
-        info["message"] = "the stream sent an error event without a message"
-    body = info["body"] if isinstance(info["body"], dict) else {}
-    err = _error_object(body)
-    status = None
-    for holder in (err, body):
-        for key in ("status", "status_code", "http_status"):
-            status = status or status_for(None, holder.get(key))
-    status = status or status_for(info["type"], info["code"]) or 500
-    return _status_error(unwrap(status, info), info, request_id or info["request_id"], None)
-
-
-def _status_error(status: int, info: dict[str, Any], request_id: str | None,
-                  headers: dict[str, str] | None) -> APIStatusError:
-    return status_error_class(status)(
-        info["message"],
-        status_code=status,
-        type=info["type"],
-        param=info["param"],
-        code=info["code"],
-        request_id=request_id,
-        body=info["body"],
-        headers=headers,
-    )
-
-
-_JSON_TRANSCRIPTS = {"json": "json", "verbose_json": "json", "diarized_json": "json",
-                     "text": "text", "srt": "text", "vtt": "text"}
-_HTML_START = re.compile(r"<(?:!doctype|html|head|body|title)\b", re.IGNORECASE)
-_TEXT_SNIFF_BYTES = 512
-_TEXT_MIN_PRINTABLE = 0.95  # share of printable characters above which bytes are taken for text
-
-
-def _is_text(data: bytes) -> bool:
-    sample = data[:_TEXT_SNIFF_BYTES].decode("utf-8", errors="replace")
-    if not sample:
-        return False
-    printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in sample)
-    return printable / len(sample) > _TEXT_MIN_PRINTABLE
-
-
-def error_in_ok_body(body: bytes, content_type: str, expect: str,
-                     redact: Callable[[str], str] | None = None) -> str | None:
-    """The server's own message when a 2xx body is an error instead of what was asked for, else None.
-
-    `expect` is what the request asked for: a transcription `response_format` (json,
-    verbose_json, diarized_json: JSON with `text`; text, srt, vtt: any text that is not an
-    HTML page or a JSON error), "chat" (a completion, which has `choices`) or "audio" (for bytes
-    that are no known audio format: JSON, a web page or text there is the server talking, e.g.
-    "upstream error: quota exhausted").
-
-    `redact` is applied to the body before anything is cut from it (a key cut in two is no
-    longer found).
-    """
-    expect = _JSON_TRANSCRIPTS.get(expect, expect)
-    text = body.decode("utf-8", errors="replace")
-    if redact is not None:
-        text = redact(text)
-    stripped = text.lstrip("\ufeff \r\n\t")
-    if "html" in content_type.lower() or _HTML_START.match(stripped):
-        return parse_error_body(200, text, "text/html")["message"]
-    parsed: Any = None
-    if stripped[:1] in ("{", "["):
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            parsed = None
-    if isinstance(parsed, dict):
-        if expect == "chat" and isinstance(parsed.get("choices"), list) and parsed["choices"]:
-            return None
-        if expect in ("json", "text") and isinstance(parsed.get("text"), str):
-            return None  # a transcription (LiteLLM wraps text/srt/vtt as {"text": ...} too)
-        message = parse_error_body(200, stripped, "application/json")["message"]
-        if message != "HTTP 200 with an empty body":
-            return message
-        if expect == "chat":
-            return None  # nothing to report beyond what ChatReply says about a reply without choices
-        return f"JSON with no 'text' (keys: {', '.join(map(str, parsed)) or 'none'})"
-    if expect in ("json", "chat"):
-        if parsed is None and (stripped[:1] in ("{", "[") or "json" in content_type.lower()):
-            return f"a body that is not JSON: {_clip(stripped)[:_TEXT_SNIFF_BYTES]!r}"
-        return _clip(stripped) or "an empty body"
-    if expect == "audio" and _is_text(body):
-        return _clip(stripped)
-    return None
-
-
-def error_payload(message: str, *, status_code: int = 400, param: str | None = None, code: str | None = None) -> dict:
-    """OpenAI's error JSON, for servers (the embedded engine, test servers) to send."""
-    return {
-        "error": {
-            "message": message,
-            "type": ERROR_TYPES.get(status_code, "server_error" if status_code >= 500 else "invalid_request_error"),
-            "param": param,
-            "code": code,
-        }
-    }
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words ("connection refused (is the server running?)");
+    the exception's class name when its text says nothing we know."""
+    text = str(exc)
+    for marker, reason in _CONNECTION_REASONS:
+        if marker in text:
+            return reason
+    return type(exc).__name__

@@ -15,22 +15,27 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import MissingDependencyError
+from .server.packages import ENGINE_MODULES, INSTALL_LOCAL
 
 if TYPE_CHECKING:
     from .server.settings import Settings
 
-__all__ = ["LocalServer", "start", "default_base_url", "local_engine_available"]
+__all__ = ["LocalServer", "start", "default_base_url", "missing_local_parts", "missing_parts_message", "DefaultEngine",
+           "default_engine"]
 
-# Modules the engine needs; each comes with the `[local]` extra.
-_ENGINE_MODULES = ("fastapi", "uvicorn", "multipart", "faster_whisper", "piper", "llama_cpp")
 _NOT_INSTALLED = ("No remote API is configured and the embedded local engine is not installed. "
                   "Either set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote OpenAI-compatible API, "
-                  "or install the engine: pip install 'nbaudio[local]'")
+                  f"or install the engine: {INSTALL_LOCAL}")
 
 
-def local_engine_available() -> list[str]:
-    """Names of the engine's modules that are missing (empty when it can run)."""
-    return [m for m in _ENGINE_MODULES if importlib.util.find_spec(m) is None]
+def missing_local_parts() -> list[str]:
+    """Import names of the engine's modules that are not installed (empty when it can run)."""
+    return [m for m in ENGINE_MODULES if importlib.util.find_spec(m) is None]
+
+
+def missing_parts_message(missing: list[str]) -> str:
+    """What to tell someone whose engine lacks `missing` (from `missing_local_parts`)."""
+    return f"the local engine needs {', '.join(missing)}: {INSTALL_LOCAL}"
 
 
 class LocalServer:
@@ -81,9 +86,9 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     `port=None` picks a free port. Other keyword arguments are engine settings
     (`nbaudio.server.Settings`: api_key, chat_upstream, llm_model, audio_ttl, ...).
     """
-    missing = local_engine_available()
+    missing = missing_local_parts()
     if missing:
-        raise MissingDependencyError(f"the local engine needs {', '.join(missing)}: pip install 'nbaudio[local]'")
+        raise MissingDependencyError(missing_parts_message(missing))
     import uvicorn
 
     from .server.app import create_app
@@ -112,21 +117,38 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     return LocalServer(server, thread, host, real_port, app)
 
 
-_default: LocalServer | None = None
-_default_lock = threading.Lock()
+class DefaultEngine:
+    """This process's embedded engine for clients that name no API: started on first use, once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.server: LocalServer | None = None
+
+    def base_url(self) -> str:
+        """The running engine's base URL, started now if it is not running (thread-safe)."""
+        with self._lock:
+            if self.server is None or not self.server.running:
+                if missing_local_parts():
+                    raise MissingDependencyError(_NOT_INSTALLED)
+                self.server = start()
+                print(f"nbaudio: no remote API configured, so using the embedded local engine at "
+                      f"{self.server.base_url} (set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
+            return self.server.base_url
+
+    def stop(self) -> None:
+        """Stop the engine if it runs; the next `base_url()` starts a new one."""
+        with self._lock:
+            if self.server is not None:
+                self.server.stop()
+                self.server = None
+
+
+default_engine = DefaultEngine()
 
 
 def default_base_url() -> str:
-    """The base URL of this process's embedded engine, started on first call (thread-safe, once).
+    """The base URL of this process's embedded engine (`default_engine`), started on first call.
 
     The client calls this when no remote API is configured.
     """
-    global _default
-    with _default_lock:
-        if _default is None or not _default.running:
-            if local_engine_available():
-                raise MissingDependencyError(_NOT_INSTALLED)
-            _default = start()
-            print(f"nbaudio: no remote API configured, so using the embedded local engine at {_default.base_url} "
-                  "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
-        return _default.base_url
+    return default_engine.base_url()

@@ -9,9 +9,12 @@ relays that resell its API (new-api / one-api, LiteLLM). The one home of these r
   reply whose prompt did not grow by the earlier turn (`audio_ids_ignored`);
 - servers that refuse `input_audio` (`refuses_input_audio`) and text-only backends that ignore
   `modalities`: the audio bridge transcribes or speaks with the same server (`transcribed_messages`);
-- response formats wrapped in JSON (`unwrap_text_body`, LiteLLM) and refused by a relay
+- response formats wrapped in JSON by a relay (LiteLLM: `unwrap_text_body`, `unwrap_events`, which
+  live in nbaudio.transcript, as Transcript.from_response reads through them) and refused by one
   (`refuses_response_format`);
-- per-model transcription rules (`transcription_formats`, `choose_transcription_format`).
+- per-model transcription rules (`transcription_formats`, `choose_transcription_format`,
+  `needs_chunking`);
+- servers that lack an endpoint and say only "Not Found" (`explain_not_found`).
 
 Each client keeps a `RelayState`: what it learnt about its server, and which notes it gave.
 """
@@ -19,19 +22,34 @@ Each client keeps a `RelayState`: what it learnt about its server, and which not
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+import sys
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import spec
-from .errors import APIStatusError, InvalidInputError
+from .errors import APIStatusError, InvalidInputError, NotFoundError
+from .transcript import unwrap_events, unwrap_text_body
 
 __all__ = [
-    "RelayNotice", "RelayState", "rejected_audio_ids", "dropped_assistant_audio", "audio_ids_ignored",
-    "refuses_input_audio", "has_input_audio", "transcribed_messages", "unwrap_text_body", "unwrap_events",
-    "refuses_response_format", "transcription_formats", "choose_transcription_format", "needs_chunking",
+    "AUDIO_ID_CODES",
+    "RelayNotice",
+    "RelayState",
+    "audio_ids_ignored",
+    "choose_transcription_format",
+    "dropped_assistant_audio",
+    "explain_not_found",
+    "has_input_audio",
+    "needs_chunking",
+    "refuses_input_audio",
+    "refuses_response_format",
+    "rejected_audio_ids",
+    "transcribed_messages",
+    "transcription_formats",
+    "unwrap_events",
+    "unwrap_text_body",
 ]
 
 
@@ -54,7 +72,22 @@ class RelayState:
         if key in self._noted:
             return
         self._noted.add(key)
-        warnings.warn(RelayNotice(f"nbaudio: {message}"), stacklevel=4)
+        warnings.warn(RelayNotice(f"nbaudio: {message}"), stacklevel=_outside_nbaudio())
+
+    def __repr__(self) -> str:
+        learnt = [name for name, on in (("audio ids dropped", self.audio_ids_dropped),
+                                        ("refuses input_audio", self.refuses_input_audio)) if on]
+        learnt += [f"refuses {model} {fmt}" for model, fmt in sorted(self.refused_formats)]
+        return f"<RelayState {', '.join(learnt) or 'nothing learnt'}; {len(self.transcripts)} transcripts kept>"
+
+
+def _outside_nbaudio() -> int:
+    """The warnings stacklevel of the first frame outside nbaudio, so a notice points at the user's
+    call however deep inside the client it was given (a fixed number is right for one path only)."""
+    frame, level = sys._getframe(2), 2  # the caller of note(), the frame stacklevel=2 names
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("nbaudio."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 # ---- audio ids --------------------------------------------------------------------------------
@@ -265,41 +298,24 @@ def refuses_response_format(error: APIStatusError) -> bool:
     return about and bool(_FORMAT_REFUSAL.search(error.message))
 
 
-def unwrap_text_body(data: dict[str, Any], response_format: str) -> str | None:
-    """The raw srt/vtt body a relay wrapped as `{"text": "<body>"}` (LiteLLM does), else None."""
-    if response_format not in ("srt", "vtt") or "segments" in data or "words" in data:
-        return None
-    inner = data.get("text")
-    if isinstance(inner, str) and "-->" in inner:
-        return inner
-    return None
+# ---- endpoints a server lacks -----------------------------------------------------------------
+
+# 404 messages that say only that there is nothing at the path (FastAPI, nginx, Express, Go).
+_GENERIC_NOT_FOUND = re.compile(
+    r"^\W*(?:(?:http\s*)?404\W*)?(?:page\s+|file\s+|route\s+)?not\s*found\W*$|^cannot post\b|"
+    r"^HTTP 404 with an empty body$|^no route\b|^404 page not found$", re.IGNORECASE)
 
 
-_EVENT_LINE = re.compile(r"^data:[ \t]?(.*)$", re.MULTILINE)
+def explain_not_found(err: NotFoundError, where: str, path: str) -> None:
+    """Make a 404's message say which request it answered (`where`: "POST /audio/speech at URL").
 
-
-def unwrap_events(data: dict[str, Any]) -> dict[str, Any] | None:
-    """A streamed transcription a relay buffered and wrapped as `{"text": "data: {...}\\n\\n..."}`
-    (LiteLLM does), as the JSON body it stands for ({"text", "usage", ...}); else None."""
-    inner = data.get("text")
-    if not (isinstance(inner, str) and inner.lstrip().startswith("data:")) or "segments" in data:
-        return None
-    deltas, done = [], None
-    for line in _EVENT_LINE.findall(inner):
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue  # `[DONE]` and the like
-        if not isinstance(event, dict):
-            continue
-        if event.get("type") == "transcript.text.delta":
-            deltas.append(str(event.get("delta", "")))
-        elif event.get("type") == "transcript.text.done":
-            done = event
-    if done is None and not deltas:
-        return None
-    body: dict[str, Any] = {"text": str(done.get("text", "".join(deltas))) if done else "".join(deltas)}
-    for key in ("usage", "logprobs", "language"):
-        if done is not None and done.get(key) is not None:
-            body[key] = done[key]
-    return body
+    A bare "Not Found" says nothing, so it also says the server may lack the endpoint; a
+    specific message (an unknown model, an expired audio id) is kept, with where it came from."""
+    if err.code is not None or not _GENERIC_NOT_FOUND.search(err.message):
+        err.message = f"{err.message} ({where})"
+    else:
+        err.message = (
+            f"{where} answered 404 ({err.message!r}): this server may not offer {path} (LiteLLM, for one, "
+            f"has no /audio/translations). Check base_url (usually ending in /v1) and the server's docs, or "
+            f"use a server that has this endpoint")
+    err.args = (err.message,)

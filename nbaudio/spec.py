@@ -1,6 +1,12 @@
-"""Facts of the wire contract (../shared/reference/openai-audio-openapi.yaml), shared by client and engine."""
+"""Facts of the wire contract (../shared/reference/openai-audio-openapi.yaml), shared by client and engine.
+
+Choices the engine's request models type as `Literal`s are written once, as the `Literal`; the
+tuple the client checks arguments against is read from it (`typing.get_args`).
+"""
 
 from __future__ import annotations
+
+from typing import Literal, get_args
 
 # Built-in voices of /audio/speech (VoiceIdsShared plus the older ones the relays list).
 VOICES: tuple[str, ...] = (
@@ -9,8 +15,10 @@ VOICES: tuple[str, ...] = (
 )
 
 SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
-SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
-SPEECH_STREAM_FORMATS = ("sse", "audio")
+SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+SPEECH_FORMATS: tuple[str, ...] = get_args(SpeechFormat)
+SpeechStreamFormat = Literal["sse", "audio"]
+SPEECH_STREAM_FORMATS: tuple[str, ...] = get_args(SpeechStreamFormat)
 SPEECH_MAX_INPUT = 4096
 SPEED_MIN, SPEED_MAX = 0.25, 4.0
 
@@ -18,7 +26,8 @@ TRANSCRIPTION_MODELS = (
     "whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe",
     "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize",
 )
-TRANSCRIPTION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
+TranscriptionFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+TRANSCRIPTION_FORMATS: tuple[str, ...] = get_args(TranscriptionFormat)
 # The formats each model takes where it takes fewer than all (AudioResponseFormat's description).
 # Dated snapshots (`-2025-12-15`) and relay prefixes (`openai/`) follow their base model.
 TRANSCRIPTION_MODEL_FORMATS: dict[str, tuple[str, ...]] = {
@@ -28,9 +37,12 @@ TRANSCRIPTION_MODEL_FORMATS: dict[str, tuple[str, ...]] = {
 }
 # gpt-4o-transcribe-diarize needs chunking_strategy for inputs longer than this.
 DIARIZE_UNCHUNKED_MAX_SECONDS = 30.0
-TRANSLATION_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
-TIMESTAMP_GRANULARITIES = ("word", "segment")
-TRANSCRIPTION_INCLUDE = ("logprobs",)
+TranslationFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+TRANSLATION_FORMATS: tuple[str, ...] = get_args(TranslationFormat)
+TimestampGranularity = Literal["word", "segment"]
+TIMESTAMP_GRANULARITIES: tuple[str, ...] = get_args(TimestampGranularity)
+TranscriptionInclude = Literal["logprobs"]
+TRANSCRIPTION_INCLUDE: tuple[str, ...] = get_args(TranscriptionInclude)
 MAX_KNOWN_SPEAKERS = 4
 # Upload formats the API accepts (by file extension).
 UPLOAD_FORMATS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
@@ -42,9 +54,12 @@ CHAT_MODELS = (
     "gpt-4o-audio-preview", "gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-12-17",
     "gpt-4o-audio-preview-2025-06-03", "gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview-2024-12-17",
 )
-CHAT_AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
-CHAT_INPUT_AUDIO_FORMATS = ("wav", "mp3")
-CHAT_MODALITIES = ("text", "audio")
+ChatAudioFormat = Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]
+CHAT_AUDIO_FORMATS: tuple[str, ...] = get_args(ChatAudioFormat)
+ChatInputAudioFormat = Literal["wav", "mp3"]
+CHAT_INPUT_AUDIO_FORMATS: tuple[str, ...] = get_args(ChatInputAudioFormat)
+ChatModality = Literal["text", "audio"]
+CHAT_MODALITIES: tuple[str, ...] = get_args(ChatModality)
 CHAT_STREAM_AUDIO_FORMAT = "pcm16"
 
 # Raw PCM from the API: signed 16-bit little-endian, mono, 24 kHz.

@@ -8,46 +8,21 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .errors import APIResponseError, InvalidInputError
-from .relay import unwrap_events, unwrap_text_body
+from .errors import APIResponseError, InvalidInputError, MissingDependencyError
 from .spec import TRANSCRIPTION_FORMATS
+from .text import format_timestamp, parse_timestamp, plural, shorten
 
 if TYPE_CHECKING:
     from .audio import AudioClip
 
-__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp"]
+# format_timestamp and parse_timestamp live in nbaudio.text; they stay importable from here.
+__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events"]
 
-_TIME_RE = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
 _CUE_RE = re.compile(
     r"(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[^\n]*\n(?P<text>.*?)(?:\n\s*\n|\Z)",
     re.DOTALL,
 )
 _VTT_VOICE_RE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$", re.DOTALL)
-
-
-def shorten(text: str, width: int = 60) -> str:
-    """`text` stripped and cut to `width` characters with an ellipsis (for reprs)."""
-    text = text.strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_timestamp(seconds: float, *, sep: str = ",", always_hours: bool = True) -> str:
-    """01:02:03,450 (SRT) or 01:02:03.450 (VTT)."""
-    ms_total = max(0, int(round(seconds * 1000)))
-    h, rem = divmod(ms_total, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    if h or always_hours:
-        return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-    return f"{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def parse_timestamp(text: str) -> float:
-    m = _TIME_RE.fullmatch(text.strip())
-    if not m:
-        raise ValueError(f"not a timestamp: {text!r}")
-    h, mi, s, frac = m.groups()
-    return int(h or 0) * 3600 + int(mi) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
 
 
 @dataclass(slots=True)
@@ -64,7 +39,7 @@ class Word:
         return d
 
     def __repr__(self) -> str:
-        return f"Word({self.word!r}, {self.start:.2f}-{self.end:.2f})"
+        return f"<Word {self.word!r} {self.start:.2f}-{self.end:.2f} s>"
 
 
 @dataclass(slots=True)
@@ -96,7 +71,7 @@ class Segment:
 
     def __repr__(self) -> str:
         who = f" {self.speaker}:" if self.speaker else ""
-        return f"Segment({self.start:.2f}-{self.end:.2f}{who} {shorten(self.text, 40)!r})"
+        return f"<Segment {self.start:.2f}-{self.end:.2f} s{who} {shorten(self.text, 40)!r}>"
 
 
 @dataclass(slots=True, eq=False)
@@ -357,8 +332,6 @@ class Transcript:
         try:
             import pandas as pd
         except ImportError:
-            from .errors import MissingDependencyError
-
             raise MissingDependencyError("to_dataframe() needs pandas: pip install pandas") from None
         return pd.DataFrame(
             [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text.strip()} for s in self._cues()]
@@ -371,14 +344,14 @@ class Transcript:
     def __repr__(self) -> str:
         bits = [repr(shorten(self.text))]
         if self.language:
-            bits.append(f"language={self.language!r}")
+            bits.append(self.language)
         if self.duration is not None:
-            bits.append(f"duration={self.duration:.2f}")
+            bits.append(f"{self.duration:.2f} s")
         if self.segments:
-            bits.append(f"segments={len(self.segments)}")
+            bits.append(plural(len(self.segments), "segment"))
         if self.words:
-            bits.append(f"words={len(self.words)}")
-        return f"Transcript({', '.join(bits)})"
+            bits.append(plural(len(self.words), "word"))
+        return f"<Transcript {' '.join(bits)}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         from .display import mimebundle
@@ -399,3 +372,46 @@ def _attach_words(segments: list[Segment], words: list[Word]) -> None:
             if words[i].start >= seg.start - 0.05:
                 seg.words.append(words[i])
             i += 1
+
+
+# ---- bodies relays wrap in JSON ---------------------------------------------------------------
+# Here, not in nbaudio.relay, because `Transcript.from_response` reads them (relay re-exports them).
+
+def unwrap_text_body(data: dict[str, Any], response_format: str) -> str | None:
+    """The raw srt/vtt body a relay wrapped as `{"text": "<body>"}` (LiteLLM does), else None."""
+    if response_format not in ("srt", "vtt") or "segments" in data or "words" in data:
+        return None
+    inner = data.get("text")
+    if isinstance(inner, str) and "-->" in inner:
+        return inner
+    return None
+
+
+_EVENT_LINE = re.compile(r"^data:[ \t]?(.*)$", re.MULTILINE)
+
+
+def unwrap_events(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A streamed transcription a relay buffered and wrapped as `{"text": "data: {...}\\n\\n..."}`
+    (LiteLLM does), as the JSON body it stands for ({"text", "usage", ...}); else None."""
+    inner = data.get("text")
+    if not (isinstance(inner, str) and inner.lstrip().startswith("data:")) or "segments" in data:
+        return None
+    deltas, done = [], None
+    for line in _EVENT_LINE.findall(inner):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # `[DONE]` and the like
+        if not isinstance(event, dict):
+            continue
+        if event.get("type") == "transcript.text.delta":
+            deltas.append(str(event.get("delta", "")))
+        elif event.get("type") == "transcript.text.done":
+            done = event
+    if done is None and not deltas:
+        return None
+    body: dict[str, Any] = {"text": str(done.get("text", "".join(deltas))) if done else "".join(deltas)}
+    for key in ("usage", "logprobs", "language"):
+        if done is not None and done.get(key) is not None:
+            body[key] = done[key]
+    return body

@@ -1,6 +1,11 @@
-"""A scripted OpenAI-format chat server on loopback for the %%voice tests that need a server to
-misbehave in one particular way (a relay that refuses input_audio, an id the server forgot).
+"""What the %%voice tests share: the IPython shell they run in, and a scripted chat server.
 
+`shell` (fixture) is IPython's shared test shell with a `RecordingPublisher`, so tests read what
+the magics displayed; `voice` registers a fresh VoiceMagics on it, `on_engine` points that at
+the embedded engine.
+
+`FakeChatServer` is an OpenAI-format chat server on loopback for the tests that need a server to
+misbehave in one particular way (a relay that refuses input_audio, an id the server forgot).
 It answers /chat/completions (JSON or SSE, pcm16 audio of a short tone) and
 /audio/transcriptions, and keeps every request body it received.
 """
@@ -15,9 +20,73 @@ import wave
 from typing import Any, Callable
 
 import numpy as np
+import pytest
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
 from werkzeug import Request, Response
 
+from nbaudio import Client
+from nbaudio.magic import VoiceMagics
+
 RATE = 24000
+MAX_TOKENS = "--max-tokens 24"  # keeps the local model's replies (and the tests) short
+# Variables tests bind in the shared shell; removed after each test.
+_TEST_NAMES = ("_voice", "answer", "question", "dog", "key", "rec")
+
+
+# ---- the shell ------------------------------------------------------------------------------------
+
+class RecordingPublisher(DisplayPublisher):
+    """Keeps what the magics display (data, transient display id, update flag) instead of printing it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outputs: list[dict[str, Any]] = []
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
+        self.outputs.append({"data": data, "transient": transient or {}, "update": update})
+
+    def clear_output(self, wait=False) -> None:
+        pass
+
+
+@pytest.fixture
+def shell():
+    """IPython's shared test shell: displays are recorded, outputs go to the history database too
+    (the key tests read it), and what a test configured or bound is removed afterwards."""
+    shell = InteractiveShell.instance()
+    saved_pub, saved_log_output = shell.display_pub, shell.history_manager.db_log_output
+    shell.display_pub = RecordingPublisher(shell=shell)
+    shell.history_manager.db_log_output = True
+    yield shell
+    shell.display_pub = saved_pub
+    shell.history_manager.db_log_output = saved_log_output
+    shell.config.pop("VoiceMagics", None)  # `%config VoiceMagics.x = ...` in a test must not reach later tests
+    for name in _TEST_NAMES:
+        shell.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def voice(shell):
+    """A fresh VoiceMagics registered on the shell (no state left from other tests)."""
+    magics = VoiceMagics(shell)
+    shell.register_magics(magics)
+    yield magics
+    magics.client = None
+
+
+@pytest.fixture
+def on_engine(voice, engine):
+    voice.client = Client(engine.base_url)
+    yield voice
+    voice.client.close()
+
+
+def cell(shell, line: str, body: str = "") -> None:
+    shell.run_cell_magic("voice", line, body)
+
+
+# ---- the scripted chat server ----------------------------------------------------------------------
 
 
 def tone(seconds: float = 0.3, freq: float = 440.0) -> bytes:

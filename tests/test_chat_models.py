@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from nbaudio.errors import MissingDependencyError
-from nbaudio.server import models
+from nbaudio.server import chat_models, models, weights
 from nbaudio.server.models import (CHAT_MODELS, DEFAULT_CHAT_MODEL, ModelNotInstalledError, PinnedFile, WeightError,
                                    check_llm_model, llm_source)
 from nbaudio.server.settings import Settings
@@ -55,8 +55,8 @@ def test_gguf_paths_still_work(tmp_path):
 
 
 def test_known_but_not_installed_names_the_package(monkeypatch):
-    real = models.package_dir
-    monkeypatch.setattr(models, "package_dir", lambda m: None if m.startswith("gemma3_270m") else real(m))
+    real = weights.package_dir
+    monkeypatch.setattr(chat_models, "package_dir", lambda m: None if m.startswith("gemma3_270m") else real(m))
     with pytest.raises(ModelNotInstalledError) as err:
         check_llm_model("gemma3-270m")
     text = str(err.value)
@@ -89,19 +89,19 @@ def test_join_parts_verifies_and_joins_once(tmp_path, monkeypatch):
     whole = b"".join(pieces)
     sha, size = hashlib.sha256(whole).hexdigest(), len(whole)
     parts = _chunks(tmp_path, pieces)
-    monkeypatch.setattr(models, "pinned_path", lambda f: tmp_path / f.relpath)
+    monkeypatch.setattr(weights, "pinned_path", lambda f: tmp_path / f.relpath)
     out = tmp_path / "cache" / "model.gguf"
     out.parent.mkdir()
-    assert models._join_parts(parts, out, sha, size, "fake") is True
+    assert weights.join_parts(parts, out, sha, size, "fake") is True
     assert out.read_bytes() == whole
-    assert models._join_parts(parts, out, sha, size, "fake") is False  # already right: left alone
+    assert weights.join_parts(parts, out, sha, size, "fake") is False  # already right: left alone
     out.write_bytes(b"truncated")
-    assert models._join_parts(parts, out, sha, size, "fake") is True and out.read_bytes() == whole
+    assert weights.join_parts(parts, out, sha, size, "fake") is True and out.read_bytes() == whole
     # A corrupt chunk is refused before anything is written; the old file stays as it was.
     (tmp_path / "part1").write_bytes(b"beta" * 998 + b"BETA")
     out.unlink()
     with pytest.raises(WeightError, match="SHA-256"):
-        models._join_parts(parts, out, sha, size, "fake")
+        weights.join_parts(parts, out, sha, size, "fake")
     assert not out.exists() and not (out.parent / "model.gguf.tmp").exists()
 
 

@@ -33,7 +33,7 @@ from nbaudio.errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
-from nbaudio.client import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER
+from nbaudio.transport import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, normalize_base_url
 from nbaudio.sse import format_sse
 
 from .faults import RawServer, chunk, reset
@@ -74,18 +74,36 @@ def test_settings_resolve_from_env(monkeypatch):
     monkeypatch.setenv("NBAUDIO_BASE_URL", "http://nb.example/v1/")
     c = nbaudio.Client()
     # The variables go in pairs: the OpenAI key is never sent to the relay NBAUDIO_BASE_URL names.
-    assert c.base_url == "http://nb.example/v1" and c._api_key.get() is None
+    assert c.base_url == "http://nb.example/v1" and c.api_key.get() is None
     monkeypatch.setenv("NBAUDIO_API_KEY", "sk-nb")
-    assert nbaudio.Client()._api_key.get() == "sk-nb"
-    assert nbaudio.Client("http://arg.example", api_key="sk-arg")._api_key.get() == "sk-arg"
+    assert nbaudio.Client().api_key.get() == "sk-nb"
+    assert nbaudio.Client("http://arg.example", api_key="sk-arg").api_key.get() == "sk-arg"
     monkeypatch.delenv("NBAUDIO_BASE_URL")
     # NBAUDIO_API_KEY alone: OpenAI itself, not the OPENAI_BASE_URL of the other pair
     assert nbaudio.Client().base_url == "https://api.openai.com/v1"
     monkeypatch.delenv("NBAUDIO_API_KEY")
     c = nbaudio.Client()
-    assert c.base_url == "http://openai.example/v1" and c._api_key.get() == "sk-openai"
+    assert c.base_url == "http://openai.example/v1" and c.api_key.get() == "sk-openai"
     monkeypatch.delenv("OPENAI_BASE_URL")
     assert nbaudio.Client().base_url == "https://api.openai.com/v1"
+
+
+def test_base_url_and_repr_start_no_engine_the_first_request_does(monkeypatch, httpserver):
+    for name in ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    started = []
+
+    def start_engine():
+        started.append(1)
+        return httpserver.url_for("/v1")
+
+    monkeypatch.setattr("nbaudio.local.default_base_url", start_engine)
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
+    with nbaudio.Client() as c:
+        assert c.base_url is None and "embedded engine" in repr(c)
+        assert started == []  # reading the property (or the repr) starts nothing
+        assert c.speak("hi").format == "wav" and started == [1]
+        assert c.base_url == httpserver.url_for("/v1") and c.open() == c.base_url and started == [1]
 
 
 @pytest.mark.parametrize("env, url_source, key_source", [
@@ -105,7 +123,7 @@ def test_doctor_reports_the_backend_the_client_uses(monkeypatch, capsys, env, ur
     backend = resolve_backend()
     assert (backend.url_source, backend.key_source) == (url_source, key_source)
     client = nbaudio.Client()
-    assert client._base_url == (nbaudio.client.normalize_base_url(backend.base_url) if backend.base_url else None)
+    assert client.base_url == (normalize_base_url(backend.base_url) if backend.base_url else None)
     cli.print_backend()
     out = capsys.readouterr().out
     assert backend.describe() in out
@@ -246,8 +264,8 @@ def test_retry_after_http_date_seconds_and_ms_are_honoured(httpserver, monkeypat
         waits.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr("nbaudio.client.time.time", lambda: clock[0])
-    monkeypatch.setattr("nbaudio.client.time.sleep", sleep)
+    monkeypatch.setattr("nbaudio.transport.time.time", lambda: clock[0])
+    monkeypatch.setattr("nbaudio.client.core.time.sleep", sleep)
     httpserver.expect_ordered_request("/v1/audio/speech").respond_with_response(err_json("busy", 503, headers=header))
     httpserver.expect_ordered_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
     with nbaudio.Client(httpserver.url_for("/"), max_retries=1, timeout=90) as c:
@@ -497,6 +515,50 @@ def test_chat_stream_dropped_midway_gives_partial_and_records_nothing():
         server.close()
 
 
+# Error events mid-stream in the shapes servers send them, each with the class its status / type /
+# code names (none of these is an `{"error": ...}` alone, which was all that used to be recognised).
+MID_STREAM_ERRORS = [
+    # the Responses API's flat error event: type "error" is the event's, the code says 400
+    (format_sse({"type": "error", "code": "invalid_value", "message": "Invalid voice 'x'", "param": "voice"}),
+     BadRequestError, "Invalid voice 'x'", "voice"),
+    # `event: error` with the status beside the message
+    (format_sse({"message": "slow down", "status": 429}, event="error"), RateLimitError, "slow down", None),
+    # `event: error` whose data is plain text
+    (format_sse("upstream timed out", event="error"), InternalServerError, "upstream timed out", None),
+    # an error beside other fields (an event id, its HTTP status)
+    (format_sse({"id": "evt_1", "status": 403, "error": {"message": "model not allowed for this key"}}),
+     PermissionDeniedError, "model not allowed for this key", None),
+    # Google's canonical status name in `status`
+    (format_sse({"error": {"message": "quota exceeded", "status": "RESOURCE_EXHAUSTED"}}), RateLimitError,
+     "quota exceeded", None),
+]
+
+
+@pytest.mark.parametrize("event, cls, message, param", MID_STREAM_ERRORS,
+                         ids=["flat-type-error", "event-error-status", "event-error-text", "beside-fields",
+                              "google-status"])
+def test_mid_stream_error_event_has_the_class_it_names(client, httpserver, event, cls, message, param):
+    delta = format_sse({"type": "speech.audio.delta", "audio": base64.b64encode(b"\0\0" * 240).decode()})
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(delta + event, content_type="text/event-stream")
+    with pytest.raises(cls) as info:
+        client.speak("hi", stream=True, stream_format="sse", response_format="pcm").collect()
+    assert info.value.message == message and info.value.param == param
+    assert info.value.type is None  # not the event's own type ("error")
+
+
+def test_chat_chunk_carrying_an_error_is_that_error(client, httpserver):
+    # OpenRouter ends a stream the provider broke off with a chunk whose `error` says why (and whose
+    # finish_reason is "error"): it is not a finished reply.
+    first = {"id": "c1", "object": "chat.completion.chunk", "choices": [
+        {"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]}
+    broken = {"id": "c1", "object": "chat.completion.chunk", "error": {"code": 400, "message": "Provider rejected it"},
+              "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}
+    body = format_sse(first) + format_sse(broken) + b"data: [DONE]\n\n"
+    httpserver.expect_request("/v1/chat/completions").respond_with_data(body, content_type="text/event-stream")
+    with pytest.raises(BadRequestError, match="Provider rejected it"):
+        client.chat("hi", stream=True, modalities=["text"]).collect()
+
+
 def test_conversation_falls_back_to_transcripts_when_audio_id_rejected(client, httpserver):
     seen = []
     wav_b64 = base64.b64encode(WAV).decode()
@@ -543,7 +605,7 @@ def test_long_text_split_at_sentences_and_joined(client, httpserver):
 
 
 def test_long_upload_split_and_times_shifted(client, httpserver, monkeypatch):
-    monkeypatch.setattr("nbaudio._longform.MAX_PIECE_SECONDS", 60.0)
+    monkeypatch.setattr("nbaudio.longform.MAX_PIECE_SECONDS", 60.0)
     uploads = []
 
     def handler(request):
@@ -577,12 +639,12 @@ def test_proxy_environment_read_once_and_loopback_bypasses_it(monkeypatch, https
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     remote = nbaudio.Client("https://relay.example/v1", api_key="k")
-    assert remote.base_url and remote._session.proxies.get("https") == "http://proxy.example:3128"
+    assert remote.open() and remote.proxies.get("https") == "http://proxy.example:3128"
     # the engine and test servers on loopback are never sent through a proxy
     httpserver.expect_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
     with nbaudio.Client(httpserver.url_for("/")) as local:
         assert local.speak("hi").format == "wav"
-        assert local._session.proxies == {}
+        assert local.proxies == {}
 
 
 def test_pcm_that_looks_like_an_mp3_frame_stays_pcm(client, httpserver):
@@ -598,7 +660,7 @@ def test_pcm_that_looks_like_an_mp3_frame_stays_pcm(client, httpserver):
 
 def test_retry_after_is_honoured_whatever_its_capitalisation(httpserver, monkeypatch):
     waits = []
-    monkeypatch.setattr("nbaudio.client.time.sleep", waits.append)
+    monkeypatch.setattr("nbaudio.client.core.time.sleep", waits.append)
     for name in ("Retry-After", "RETRY-AFTER-MS"):
         httpserver.expect_ordered_request("/v1/audio/speech").respond_with_response(
             err_json("busy", 503, headers={name: "3" if name == "Retry-After" else "1500"}))

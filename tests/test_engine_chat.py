@@ -102,10 +102,10 @@ def test_input_audio_turn(oai, speech_clips):
 
 def test_input_audio_reaches_the_model_as_text(engine, speech_clips):
     """What the text model is given for an input_audio part: its transcript."""
-    from nbaudio.server.routes_chat import _text_messages
+    from nbaudio.server.chat_input import text_messages
 
     wav = speech_clips[SENTENCES[3]]
-    messages, seconds = _text_messages(engine.app.state.engine, [{"role": "user", "content": [
+    messages, seconds = text_messages(engine.app.state.engine, [{"role": "user", "content": [
         {"type": "text", "text": "Where do we meet?"},
         {"type": "input_audio", "input_audio": {"data": base64.b64encode(wav).decode(), "format": "wav"}}]}])
     assert seconds > 1.0

@@ -79,7 +79,7 @@ def test_start_is_a_context_manager_on_a_free_port(engine):
 
 
 def test_default_base_url_starts_once_and_says_so(capsys, monkeypatch):
-    monkeypatch.setattr(local, "_default", None)
+    monkeypatch.setattr(local, "default_engine", local.DefaultEngine())  # a fresh one, not another test's
     try:
         first = local.default_base_url()
         second = local.default_base_url()
@@ -88,13 +88,12 @@ def test_default_base_url_starts_once_and_says_so(capsys, monkeypatch):
         assert out.count("\n") == 1 and "NBAUDIO_BASE_URL" in out and "NBAUDIO_API_KEY" in out
         assert requests.get(first.removesuffix("/v1") + "/health").status_code == 200
     finally:
-        if local._default is not None:
-            local._default.stop()
+        local.default_engine.stop()
 
 
 def test_missing_local_extra_says_what_to_do(monkeypatch):
-    monkeypatch.setattr(local, "_default", None)
-    monkeypatch.setattr(local, "_ENGINE_MODULES", ("fastapi", "nbaudio_module_that_is_not_installed"))
+    monkeypatch.setattr(local, "default_engine", local.DefaultEngine())
+    monkeypatch.setattr(local, "ENGINE_MODULES", ("fastapi", "nbaudio_module_that_is_not_installed"))
     with pytest.raises(MissingDependencyError) as info:
         local.default_base_url()
     msg = str(info.value)

@@ -101,17 +101,17 @@ def test_whisper_runs_two_transcriptions_at_once_and_a_third_waits(engine, speec
 def test_block_features_match_faster_whisper():
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from nbaudio.server.stt import _BlockFeatures
+    from nbaudio.server.stt import BlockFeatures
 
     rng = np.random.default_rng(3)
     # 95.3 s: more than two blocks, a partial last block, a length that is not a whole hop.
     audio = (rng.standard_normal(16000 * 95 + 4801) * np.linspace(0.01, 0.5, 16000 * 95 + 4801)).astype(np.float32)
-    ours = _BlockFeatures(FeatureExtractor())(audio)
+    ours = BlockFeatures(FeatureExtractor())(audio)
     theirs = FeatureExtractor()(audio)
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     assert np.abs(ours - theirs).max() < 1e-5
     short = audio[: 16000 * 20]  # short audio goes to faster-whisper's extractor itself
-    assert np.array_equal(_BlockFeatures(FeatureExtractor())(short), FeatureExtractor()(short))
+    assert np.array_equal(BlockFeatures(FeatureExtractor())(short), FeatureExtractor()(short))
 
 
 @pytest.mark.parametrize("text, first", [
@@ -121,9 +121,9 @@ def test_block_features_match_faster_whisper():
     ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
 ])
 def test_first_phrase_split(text, first):
-    from nbaudio.server.routes_chat import _first_phrase
+    from nbaudio.server.chat_speech import first_phrase
 
-    head, rest = _first_phrase(text)
+    head, rest = first_phrase(text)
     assert head == first and head + rest == text
 
 

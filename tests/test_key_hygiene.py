@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from werkzeug import Request, Response
 
 from nbaudio import AuthenticationError, Client, local
+
+from .magic_fakes import shell  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -100,30 +101,6 @@ def test_notebook_with_canary_key_shows_it_nowhere(path, guarded, tmp_path, monk
 
 
 # ---- %voice / %%voice in a real shell -----------------------------------------------------------
-
-class RecordingPublisher(DisplayPublisher):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.outputs: list[dict[str, Any]] = []
-
-    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
-        self.outputs.append(data)
-
-    def clear_output(self, wait=False) -> None:
-        pass
-
-
-@pytest.fixture
-def shell(tmp_path):
-    shell = InteractiveShell.instance()
-    saved_pub, saved_log_output = shell.display_pub, shell.history_manager.db_log_output
-    shell.display_pub = RecordingPublisher(shell=shell)
-    shell.history_manager.db_log_output = True  # outputs too go to the history database
-    yield shell
-    shell.display_pub = saved_pub
-    shell.history_manager.db_log_output = saved_log_output
-    shell.user_ns.pop("_voice", None)
-
 
 @pytest.fixture
 def debug_logs(caplog):
@@ -230,9 +207,9 @@ def test_doctor_and_reprs_with_the_key_in_the_environment(monkeypatch, capsys):
     monkeypatch.setenv("NBAUDIO_CHAT_UPSTREAM_KEY", CANARY)
     cli.main(["doctor", "--no-load"])
     client = Client("http://127.0.0.1:9/v1")
-    assert client._api_key.get() == CANARY
+    assert client.api_key.get() == CANARY
     settings = Settings.from_env(api_key=CANARY, chat_upstream_key=CANARY)
-    assert_clean("doctor's output and reprs", [capsys.readouterr(), repr(client), str(client._api_key),
+    assert_clean("doctor's output and reprs", [capsys.readouterr(), repr(client), str(client.api_key),
                                                repr(settings), str(settings), repr(vars(client))])
 
 
@@ -282,7 +259,7 @@ def test_key_typed_into_a_cell_is_warned_about_once_and_refused_by_config(shell,
 
 
 def test_loading_the_extension_twice_keeps_one_check(shell):
-    from nbaudio._keyguard import KeyGuard
+    from nbaudio.magic.keyguard import KeyGuard
 
     shell.run_line_magic("reload_ext", "nbaudio")
     shell.run_line_magic("reload_ext", "nbaudio")
@@ -292,7 +269,7 @@ def test_loading_the_extension_twice_keeps_one_check(shell):
 
 @pytest.mark.parametrize("extension", ["nbaudio", "nbaudio.magic"])
 def test_either_extension_name_installs_the_key_check(shell, extension):
-    from nbaudio._keyguard import KeyGuard
+    from nbaudio.magic.keyguard import KeyGuard
 
     for callback in list(shell.events.callbacks["pre_run_cell"]):
         if isinstance(getattr(callback, "__self__", None), KeyGuard):

@@ -12,12 +12,9 @@ import json
 import re
 import time
 import warnings
-from typing import Any
 
 import pytest
-from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from nbaudio import AudioClip, ChatReply, Client, Conversation, Transcript
@@ -25,52 +22,10 @@ from nbaudio.magic import VoiceMagics, interpolate
 from nbaudio.relay import RelayNotice, refuses_input_audio
 from nbaudio.errors import BadRequestError
 
-from .magic_fakes import FakeChatServer, error, sent_input_audio
+from .magic_fakes import (MAX_TOKENS, FakeChatServer, cell, error, on_engine, sent_input_audio,  # noqa: F401
+                          shell, voice)
 
-MAX_TOKENS = "--max-tokens 24"  # keeps the local model's replies (and the tests) short
 KEY = "sk-test-0123456789abcdefSECRET"
-
-
-class RecordingPublisher(DisplayPublisher):
-    """Keeps what the magic displays instead of printing it."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.outputs: list[dict[str, Any]] = []
-
-    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
-        self.outputs.append({"data": data, "transient": transient or {}, "update": update})
-
-    def clear_output(self, wait=False) -> None:
-        pass
-
-
-@pytest.fixture
-def shell():
-    shell = InteractiveShell.instance()
-    saved = shell.display_pub
-    shell.display_pub = RecordingPublisher(shell=shell)
-    yield shell
-    shell.display_pub = saved
-    shell.config.pop("VoiceMagics", None)  # `%config VoiceMagics.x = ...` in a test must not reach later tests
-    for name in ("_voice", "answer", "question", "dog", "key", "rec"):
-        shell.user_ns.pop(name, None)
-
-
-@pytest.fixture
-def voice(shell):
-    """A fresh VoiceMagics registered on the shell (no state left from other tests)."""
-    magics = VoiceMagics(shell)
-    shell.register_magics(magics)
-    yield magics
-    magics.client = None
-
-
-@pytest.fixture
-def on_engine(voice, engine):
-    voice.client = Client(engine.base_url)
-    yield voice
-    voice.client.close()
 
 
 @pytest.fixture
@@ -79,10 +34,6 @@ def fake(httpserver, voice):
     voice.client = Client(server.base_url, api_key=KEY, max_retries=0)
     yield server
     voice.client.close()
-
-
-def cell(shell, line: str, body: str = "") -> None:
-    shell.run_cell_magic("voice", line, body)
 
 
 def assistant_ids(body: dict) -> list[str]:

@@ -21,7 +21,7 @@ from nbaudio.audio import as_audio_clip
 from nbaudio.widgets import Recorder
 
 from .conftest import SENTENCES
-from .test_magic import MAX_TOKENS, cell, on_engine, shell, voice  # noqa: F401 (fixtures; `sent` is in conftest)
+from .magic_fakes import MAX_TOKENS, cell, on_engine, shell, voice  # noqa: F401 (fixtures; `sent` is in conftest)
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -191,8 +191,13 @@ def test_magic_uses_the_relay_rules():
     import nbaudio.relay as relay
 
     # the refusal rule lives in one place; %%voice keeps no copy of it and no state of its own
-    assert not {"_REFUSAL", "_MENTIONS_AUDIO_INPUT"} & set(vars(magic))
-    assert getattr(magic, "refuses_input_audio", relay.refuses_input_audio) is relay.refuses_input_audio
+    import importlib
+    import pkgutil
+
+    modules = [magic, *(importlib.import_module(f"{magic.__name__}.{m.name}") for m in pkgutil.iter_modules(magic.__path__))]
+    for module in modules:
+        assert not {"_REFUSAL", "_MENTIONS_AUDIO_INPUT"} & set(vars(module)), module.__name__
+        assert getattr(module, "refuses_input_audio", relay.refuses_input_audio) is relay.refuses_input_audio
     assert "_text_only_relays" not in magic.VoiceMagics.__init__.__code__.co_names
 
 

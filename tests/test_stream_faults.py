@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import requests
-from IPython.core.interactiveshell import InteractiveShell
 
 import nbaudio
 from nbaudio import AudioClip, ChatReply, Conversation, Transcript
@@ -24,6 +23,7 @@ from nbaudio.errors import StreamInterruptedError
 from nbaudio.magic import VoiceMagics
 
 from .faults import FaultProxy, RawServer, event_ends, replay
+from .magic_fakes import shell  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -302,13 +302,6 @@ def test_transcription_stream_cut_gives_partial_text(captured, framing):
 
 
 # ---- %%voice through a proxy that breaks one reply ---------------------------------------------------
-
-@pytest.fixture
-def shell():
-    shell = InteractiveShell.instance()
-    yield shell
-    shell.user_ns.pop("_voice", None)
-
 
 def test_voice_cell_keeps_no_half_turn_and_the_next_turn_works(engine, shell, capsys):
     proxy = FaultProxy(engine.base_url)

@@ -333,7 +333,7 @@ def test_pyav_missing_names_the_install(monkeypatch):
 
 
 def test_split_text_sentences_words_then_hard_cuts():
-    from nbaudio._longform import split_text
+    from nbaudio.longform import split_text
 
     assert split_text("short", 10) == ["short"]
     assert split_text("One two. Three four five six seven.", 12) == ["One two.", "Three four", "five six", "seven."]

@@ -267,7 +267,7 @@ lecture = " ".join([
 long_clip = nbaudio.speak(lecture, voice="echo")
 """),
         code("""
-from nbaudio._longform import split_audio
+from nbaudio.longform import split_audio
 
 pieces = split_audio(long_clip, max_seconds=10)
 all(p.duration <= 10 for _, p in pieces), abs(sum(p.duration for _, p in pieces) - long_clip.duration) < 0.01

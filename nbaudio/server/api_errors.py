@@ -16,10 +16,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError, error_payload
+from ..error_bodies import error_payload
+from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError
 
 __all__ = ["EngineError", "ClientStalled", "install_error_handlers", "error_response", "bad_request",
-           "validation_message"]
+           "model_not_found", "model_unavailable", "validation_message"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -41,8 +42,20 @@ class ClientStalled(OSError):
     """The client stopped reading the response; the engine gives up on the connection (not a server fault)."""
 
 
-def bad_request(message: str, param: str | None = None, code: str | None = None) -> EngineError:
+def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> EngineError:
+    """A 400: the request itself is wrong (`param` names the field)."""
     return EngineError(400, message, param=param, code=code)
+
+
+def model_not_found(model: str, param: str = "model") -> EngineError:
+    """A 404 for a model name this route does not answer, in OpenAI's words."""
+    return EngineError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                       param=param, code="model_not_found")
+
+
+def model_unavailable(what: str, exc: Exception) -> EngineError:
+    """A 503 for a model whose weights are missing or fail their check (a WeightError)."""
+    return EngineError(503, f"The {what} could not be loaded: {exc}", code="model_unavailable")
 
 
 def error_response(status_code: int, message: str, *, param: str | None = None, code: str | None = None,

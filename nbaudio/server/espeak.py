@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .packages import INSTALL_LOCAL
+
 __all__ = ["available", "voices", "voice_for", "synthesize", "sample_rate", "library_origin", "EspeakError"]
 
 # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS = 2 (samples handed to the callback, no sound device).
@@ -53,7 +55,7 @@ class _Library:
         try:
             import espeakng_loader
         except ImportError as exc:
-            raise EspeakError("the espeakng-loader package is not installed: pip install 'nbaudio[local]'") from exc
+            raise EspeakError(f"the espeakng-loader package is not installed: {INSTALL_LOCAL}") from exc
         self.path = espeakng_loader.get_library_path()
         self.lib = ctypes.CDLL(self.path)
         lib = self.lib

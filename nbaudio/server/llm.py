@@ -19,13 +19,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
-from ..errors import parse_error_body
+from ..error_bodies import parse_error_body
 from ..sse import SSEParser
 from .api_errors import EngineError
 
 if TYPE_CHECKING:
-    from .models import ModelSource
     from .settings import Settings
+    from .weights import ModelSource
 
 __all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat"]
 
@@ -43,6 +43,13 @@ class GenParams:
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed to an upstream as is
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling options that were given (both backends take them under these names)."""
+        return {key: getattr(self, key) for key in _SAMPLING if getattr(self, key) is not None}
+
+
+_SAMPLING = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
 
 
 class Generation:
@@ -143,7 +150,6 @@ class LlamaChat:
 
         self.name = source.name
         self.origin = source.origin
-        self.max_tokens = settings.llm_max_tokens
         # Half the cores: llama.cpp's threads spin at every barrier, so when another process (or
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
@@ -156,11 +162,7 @@ class LlamaChat:
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
         gen = Generation()
-        kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True}
-        for key in ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty"):
-            value = getattr(params, key)
-            if value is not None:
-                kwargs[key] = value
+        kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **params.sampling()}
         threading.Thread(target=self._run, args=(messages, kwargs, gen), daemon=True, name="nbaudio-llm").start()
         return gen
 
@@ -217,7 +219,6 @@ class UpstreamChat:
         self.name = settings.chat_upstream_model or "upstream"
         self.origin = "upstream OpenAI-compatible chat endpoint"
         self.model = settings.chat_upstream_model
-        self.max_tokens = settings.llm_max_tokens
         self._session = requests.Session()
         if settings.chat_upstream_key:
             self._session.headers["Authorization"] = f"Bearer {settings.chat_upstream_key}"
@@ -226,12 +227,8 @@ class UpstreamChat:
         import requests
 
         body: dict[str, Any] = {"model": self.model or params.model, "messages": messages, "stream": True,
-                                "stream_options": {"include_usage": True}, "max_tokens": params.max_tokens}
-        for key in ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty"):
-            value = getattr(params, key)
-            if value is not None:
-                body[key] = value
-        body.update(params.extra)
+                                "stream_options": {"include_usage": True}, "max_tokens": params.max_tokens,
+                                **params.sampling(), **params.extra}
         try:
             resp = self._session.post(self.url, json=body, stream=True, timeout=(10, 300))
         except requests.RequestException as exc:

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..hosts import is_loopback_host
 from ..spec import MAX_UPLOAD_BYTES
+from .chat_models import check_llm_model
+from .weights import WeightError
 
-__all__ = ["Settings", "LOOPBACK_HOSTS"]
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+__all__ = ["Settings"]
 
 # env var -> settings field, read when the field is not given explicitly.
 _ENV = {
@@ -70,7 +71,7 @@ class Settings:
     stt_en_model: str | None = None
     stt_multi_model: str | None = None
     tts_voice: str | None = None
-    # A chat model by name (nbaudio.server.models.CHAT_MODELS: smollm2-135m-instruct, gemma3-270m)
+    # A chat model by name (nbaudio.server.chat_models.CHAT_MODELS: smollm2-135m-instruct, gemma3-270m)
     # or a .gguf path; None is the default model.
     llm_model: str | None = None
     llm_context: int = 4096
@@ -129,8 +130,6 @@ class Settings:
         if bad:
             raise ValueError(f"cors_origins must list explicit origins like 'http://localhost:8888', not {bad}; "
                              "a wildcard would let any web page use the engine")
-        from .models import WeightError, check_llm_model
-
         try:  # a typo or a missing package fails here (`nbaudio serve` exits 2) instead of at the first chat
             check_llm_model(self.llm_model, self.model_dir)
         except WeightError as exc:
@@ -138,4 +137,4 @@ class Settings:
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        return is_loopback_host(self.host)

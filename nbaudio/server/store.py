@@ -52,10 +52,6 @@ class AudioStore:
                 self._items.popitem(last=False)
         return item
 
-    def expires_at(self) -> int:
-        """The expiry an id created now would get (streams announce it before storing)."""
-        return int(self._clock() + self.ttl + 0.999)
-
     def get(self, audio_id: str) -> StoredAudio | None:
         """The stored audio, or None when unknown or expired (expired entries are dropped)."""
         now = self._clock()

@@ -1,8 +1,7 @@
 """Speech to text with faster-whisper: transcription, translation, words, token logprobs.
 
-Routing (`pick_model`): English goes to the English-only model (tiny.en by default, fast),
-any other language to the multilingual one (base). When the request names no language,
-the multilingual model detects it first and English audio still goes to tiny.en.
+Which of the two models hears a request (English-only tiny.en or multilingual base) is decided in
+`route_helpers.whisper_for`.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ import numpy as np
 from . import loops
 
 if TYPE_CHECKING:
-    from .models import ModelRegistry, ModelSource
     from .settings import Settings
+    from .weights import ModelSource
 
-__all__ = ["WhisperEngine", "SttRequest", "SttSegment", "pick_engine", "LANGUAGES", "language_code",
+__all__ = ["WhisperEngine", "SttRequest", "SttSegment", "BlockFeatures", "LANGUAGES", "language_code",
            "SAMPLE_RATE", "whisper_options"]
 
 SAMPLE_RATE = 16000  # what Whisper listens at
@@ -100,7 +99,7 @@ def whisper_options(settings: "Settings") -> dict[str, Any]:
             "cpu_threads": max(1, settings.threads // workers)}
 
 
-class _BlockFeatures:
+class BlockFeatures:
     """faster-whisper's log-Mel features, computed a block of frames at a time.
 
     faster-whisper's own extractor frames, windows and transforms the whole recording in one go:
@@ -176,7 +175,7 @@ class _AlignRecorder:
 
 
 class WhisperEngine:
-    """One loaded faster-whisper model with `workers` slots (see models.py on concurrency)."""
+    """One loaded faster-whisper model with `workers` slots (see registry.py on concurrency)."""
 
     def __init__(self, source: "ModelSource", settings: "Settings") -> None:
         from faster_whisper import WhisperModel
@@ -188,7 +187,7 @@ class WhisperEngine:
         self.multilingual = bool(self.model.model.is_multilingual)
         self._recorder = _AlignRecorder(self.model.model)
         self.model.model = self._recorder
-        self.model.feature_extractor = _BlockFeatures(self.model.feature_extractor)
+        self.model.feature_extractor = BlockFeatures(self.model.feature_extractor)
         # As many calls at once as there are workers: more would only queue inside CTranslate2
         # while holding their decoded features in memory.
         self.workers = options["num_workers"]
@@ -280,17 +279,3 @@ def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:
         keep = loops.keep_pieces([lp["token"] for lp in seg.logprobs])
         seg.logprobs = [lp for lp, k in zip(seg.logprobs, keep) if k]
 
-
-def pick_engine(models: "ModelRegistry", samples: np.ndarray, language: str | None, task: str) -> tuple["WhisperEngine", str | None]:
-    """(engine, language code to force) for a request; see the module docstring."""
-    if task == "translate":
-        return models.whisper("multi"), language
-    if language == "en":
-        return models.whisper("en"), "en"
-    if language:
-        return models.whisper("multi"), language
-    multi = models.whisper("multi")
-    detected, _prob = multi.detect_language(samples)
-    if detected == "en":
-        return models.whisper("en"), "en"
-    return multi, detected

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .._longform import split_sentences
-from ..audio import resample
+from ..codec import resample
+from ..longform import split_sentences
 from . import espeak
 
 if TYPE_CHECKING:
-    from .models import ModelSource
     from .settings import Settings
+    from .weights import ModelSource
 
 __all__ = ["VoiceStyle", "VOICE_STYLES", "PiperEngine", "espeak_voices", "espeak_synthesize",
            "detect_text_language", "ESPEAK_PREFIX"]
@@ -91,7 +91,7 @@ def load_piper_voice(path: str, config_path: str | None, threads: int) -> Any:
 
 
 class PiperEngine:
-    """One loaded piper voice with its lock (see models.py on why a lock per model)."""
+    """One loaded piper voice with its lock (see registry.py on why a lock per model)."""
 
     def __init__(self, source: "ModelSource", settings: "Settings") -> None:
         self.name = source.name

@@ -1,0 +1,115 @@
+"""The HTTP client: `Client` (one `requests.Session`, the four audio endpoints), the default
+client, and the module-level functions that use it.
+
+Settings resolve from arguments, then NBAUDIO_BASE_URL / NBAUDIO_API_KEY, then
+OPENAI_BASE_URL / OPENAI_API_KEY (nbaudio.backend). With none of them, requests go to the
+embedded local engine (`nbaudio.local`), started once per process on the first request.
+
+The package, by endpoint: core.py (settings, session, the request loop), speech.py
+(/audio/speech), transcriptions.py (/audio/transcriptions, /audio/translations),
+chat_completions.py (/chat/completions and the audio bridge).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..audio import AudioClip, AudioInput
+from ..chat import ChatReply
+from ..errors import InvalidInputError
+from ..streams import ChatStream, SpeechStream, TranscriptionStream
+from ..transcript import Transcript
+from ..transport import Secret
+from .chat_completions import ChatEndpoint
+
+__all__ = [
+    "Client",
+    "Secret",
+    "chat",
+    "default_client",
+    "peek_default_client",
+    "set_default_client",
+    "speak",
+    "transcribe",
+    "translate",
+]
+
+
+class Client(ChatEndpoint):
+    """An OpenAI-format audio API client owning one HTTP session. Use it as a context manager.
+
+        with nbaudio.Client("https://relay.example.com/v1", api_key=...) as c:
+            clip = c.speak("Hello")
+
+    `defaults` changes the out-of-the-box arguments, per method or for all methods that take
+    the key: `Client(defaults={"voice": "coral", "transcribe": {"language": "en"}})`.
+
+    `timeout` (here, or per call) is seconds, or `(connect_seconds, seconds)`:
+      - a call that returns a result: `seconds` is the total deadline of each request, covering
+        connecting, sending, waiting and reading the whole body, and also every retry and the
+        waits between them (a retry whose wait would pass the deadline is not made: the last
+        error is raised). A body still arriving at the deadline (a relay trickling bytes) raises
+        APITimeoutError; it is not retried. Input split into pieces (speech over 4096
+        characters, uploads over 25 MB) makes one request per piece, each with this deadline.
+      - a stream: the deadline covers getting the response started (retries included); then
+        there is no total limit, but `seconds` without an event (keep-alive comments such as
+        `: ping` do not count) or without any bytes makes the stream stalled:
+        StreamInterruptedError with `.partial`.
+      - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
+    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport.
+
+    With no remote API configured, the embedded engine starts on the first request (or when you
+    call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.
+    """
+
+
+# ---- the default client and module-level functions ------------------------------------------
+
+_default: Client | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The process-wide client the module-level functions use (created on first use)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Client()
+    return _default
+
+
+def peek_default_client() -> Client | None:
+    """The default client if one was created (by default_client() or set_default_client()), else None.
+
+    Never creates one: for code that only looks (the key guard), not code that sends."""
+    return _default
+
+
+def set_default_client(client: Client | None) -> None:
+    """Replace the client used by nbaudio.speak/transcribe/translate/chat (None: build anew)."""
+    global _default
+    if client is not None and not isinstance(client, Client):
+        raise InvalidInputError("set_default_client takes an nbaudio.Client or None")
+    _default = client
+
+
+def speak(text: str, *, client: Client | None = None, **kwargs: Any) -> AudioClip | SpeechStream:
+    """Text to speech on the default client (see Client.speak)."""
+    return (client or default_client()).speak(text, **kwargs)
+
+
+def transcribe(audio: AudioInput, *, client: Client | None = None, **kwargs: Any) -> Transcript | TranscriptionStream:
+    """Speech to text on the default client (see Client.transcribe)."""
+    return (client or default_client()).transcribe(audio, **kwargs)
+
+
+def translate(audio: AudioInput, *, client: Client | None = None, **kwargs: Any) -> Transcript:
+    """Speech to English text on the default client (see Client.translate)."""
+    return (client or default_client()).translate(audio, **kwargs)
+
+
+def chat(messages: Any, *, client: Client | None = None, **kwargs: Any) -> ChatReply | ChatStream:
+    """Chat completion with audio on the default client (see Client.chat)."""
+    return (client or default_client()).chat(messages, **kwargs)

@@ -1,0 +1,249 @@
+"""The client's core: its settings, its HTTP session, and the request loop (retries within one
+deadline, error answers as the right exception). The endpoints build on it (speech.py,
+transcriptions.py, chat_completions.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import requests
+
+from .. import local, relay
+from ..backend import resolve_backend
+from ..error_bodies import make_status_error, ok_body_error
+from ..errors import (
+    APIConnectionError,
+    APIResponseError,
+    APITimeoutError,
+    InvalidInputError,
+    NotFoundError,
+    connection_reason,
+)
+from ..transport import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    MIN_WAIT,
+    Deadline,
+    DeadlineExceeded,
+    Secret,
+    ca_bundle,
+    environment_proxies,
+    new_session,
+    normalize_base_url,
+    read_body,
+    redact,
+    retry_delay,
+    should_retry,
+)
+from ..validation import (
+    CallDefaults,
+    NearMisses,
+    check_api_key,
+    check_default_headers,
+    check_max_retries,
+    check_timeout,
+)
+
+__all__ = ["METHOD_PARAMS", "BaseClient", "check_ok_body", "resolve_timeout", "response_json"]
+
+log = logging.getLogger("nbaudio")
+
+# The arguments `defaults=` may set, per method.
+METHOD_PARAMS: dict[str, frozenset[str]] = {
+    "speak": frozenset({"voice", "model", "response_format", "speed", "instructions", "stream_format"}),
+    "transcribe": frozenset({"model", "response_format", "timestamp_granularities", "language", "prompt",
+                             "temperature", "include", "chunking_strategy"}),
+    "translate": frozenset({"model", "response_format", "prompt", "temperature"}),
+    "chat": frozenset({"model", "voice", "audio_format", "modalities"}),
+}
+
+
+def resolve_timeout(timeout: Any, default: tuple[float, float]) -> tuple[float, float]:
+    """(connect, total) seconds for a call's `timeout=` (None: the client's `default`)."""
+    return check_timeout(timeout) if timeout is not None else default
+
+
+class BaseClient:
+    """Settings, session and request loop of nbaudio.Client (see its docstring)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.timeout = check_timeout(timeout)
+        self.max_retries = check_max_retries(max_retries)
+        backend = resolve_backend(base_url, api_key)
+        self._api_key = Secret(check_api_key(backend.api_key))
+        # None means: the embedded engine, started on the first request (or open()).
+        self._base_url: str | None = normalize_base_url(backend.base_url) if backend.base_url is not None else None
+        self.defaults = CallDefaults(defaults or {}, METHOD_PARAMS)
+        self.near_misses = NearMisses()  # unknown arguments that look like typos, each warned about once
+        self.relay_state = relay.RelayState()  # what this client learnt about its server (nbaudio.relay)
+        self._session = new_session(check_default_headers(default_headers))
+        self._transport_ready = False
+        self._closed = False
+        self._lock = threading.Lock()
+
+    # ---- what it talks to -----------------------------------------------------------------
+    @property
+    def api_key(self) -> Secret:
+        """The key this client sends, as a Secret (its repr never shows it; `.get()` does)."""
+        return self._api_key
+
+    @property
+    def base_url(self) -> str | None:
+        """The API root requests go to. None while this client's embedded engine has not been
+        started: that happens on the first request, or when you call open(). Reading it starts
+        nothing."""
+        return self._base_url
+
+    @property
+    def proxies(self) -> dict[str, str]:
+        """The proxies requests go through, read from the environment once, by open() (which the
+        first request calls); hosts on loopback (the engine, test servers) never use one."""
+        return dict(self._session.proxies)
+
+    def open(self) -> str:
+        """Get ready to send and return the API root: start the embedded engine when this client
+        uses it and it is not running, and read proxies and the CA bundle from the environment
+        (once). Every request calls it; call it yourself to start the engine (its model loads)
+        at a moment of your choosing."""
+        if self._closed:
+            raise InvalidInputError("this Client is closed; create a new one")
+        if self._base_url is None:
+            with self._lock:
+                if self._base_url is None:
+                    self._base_url = local.default_base_url()
+        if not self._transport_ready:
+            self._session.proxies = environment_proxies(self._base_url)
+            bundle = ca_bundle()
+            if bundle:
+                self._session.verify = bundle
+            self._transport_ready = True
+        return self._base_url
+
+    def redact(self, text: str) -> str:
+        """`text` with the API key (and any long prefix of it) replaced by ***."""
+        return redact(text, self._api_key.get())
+
+    def close(self) -> None:
+        self._session.close()
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self._base_url or "embedded engine (starts on first use)"
+        return f"<nbaudio.Client {where} api_key={'set' if self._api_key else 'none'}>"
+
+    # ---- the request loop -----------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key.get()
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def post(self, path: str, *, json_body: dict | None = None, form: list | None = None,
+             files: dict | None = None, stream: bool = False, timeout: Any = None) -> requests.Response:
+        """POST `path` (below the API root) with retries, all within one deadline (see the
+        Client docstring); an error answer raises the APIStatusError subclass its status names.
+
+        Returns a response with status < 400: its body read when not `stream`, unread when `stream`."""
+        url = self.open() + path
+        connect, total = resolve_timeout(timeout, self.timeout)
+        deadline = Deadline(total)
+        last_error: Exception | None = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                headers = getattr(last_error, "headers", None)
+                delay = retry_delay(attempt - 1, headers)
+                if delay >= deadline.remaining():
+                    log.info("not retrying %s: waiting %.2fs would pass the %gs timeout", path, delay, total)
+                    break
+                log.info("retrying %s in %.2fs (attempt %d of %d): %s", path, delay, attempt + 1,
+                         self.max_retries + 1, last_error)
+                time.sleep(delay)
+            started = time.monotonic()
+            left = max(MIN_WAIT, deadline.remaining())
+            try:
+                resp = self._session.post(url, json=json_body, data=form, files=files, headers=self._headers(),
+                                          timeout=(min(connect, left), left), stream=True)
+                if not stream or resp.status_code >= 400:
+                    # Read now, as it arrives and before the deadline: a body cut short counts as a
+                    # connection failure (retried), one still trickling in at the deadline as a timeout.
+                    read_body(resp, deadline)
+            except DeadlineExceeded as exc:
+                raise APITimeoutError(
+                    f"POST {path}: no complete answer within the {total:g}s timeout (the body was still "
+                    f"arriving: {exc.received} bytes so far); pass a larger timeout= if the server is slow") from None
+            except requests.exceptions.Timeout as exc:
+                last_error = APITimeoutError(self.redact(f"request to {path} timed out after {total:g}s: {type(exc).__name__}"))
+                if deadline.expired():
+                    break
+                continue
+            except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                last_error = APIConnectionError(self.redact(f"could not reach {self._where()}: {connection_reason(exc)}"))
+                continue
+            except requests.exceptions.RequestException as exc:
+                raise APIConnectionError(self.redact(f"request to {path} failed: {exc}")) from None
+            log.debug("POST %s -> %d in %.3fs", path, resp.status_code, time.monotonic() - started)
+            if resp.status_code < 400:
+                return resp
+            err = make_status_error(
+                resp.status_code, self.redact(resp.text), content_type=resp.headers.get("content-type", ""),
+                request_id=resp.headers.get("x-request-id"),
+                # Names lowercased, so `retry-after` is found however the server spelled it; values
+                # redacted, as a server may echo the Authorization header back in any of them.
+                headers={k.lower(): self.redact(v) for k, v in resp.headers.items()},
+            )
+            resp.close()
+            if isinstance(err, NotFoundError):
+                relay.explain_not_found(err, f"POST {path} at {self.redact(self._base_url or '')}", path)
+            if not should_retry(err, resp.headers):
+                raise err
+            last_error = err
+        assert last_error is not None
+        raise last_error
+
+    def _where(self) -> str:
+        parts = urlsplit(self._base_url or "")
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "the API"
+
+
+# ---- reading 2xx bodies (used by every endpoint) ----------------------------------------------
+
+
+def response_json(resp: requests.Response, redact_text: Callable[[str], str]) -> Any:
+    """The JSON of a 2xx body; APIResponseError (with the start of the body, redacted) if it is not JSON."""
+    try:
+        return resp.json()
+    except ValueError:
+        snippet = redact_text(resp.text)[:120]  # redact before cutting: a cut key is no longer found
+        raise APIResponseError(
+            f"the server answered {resp.status_code} but the body is not JSON: {snippet!r}",
+            request_id=resp.headers.get("x-request-id"),
+        ) from None
+
+
+def check_ok_body(resp: requests.Response, expect: str, redact_text: Callable[[str], str]) -> None:
+    """Relays answer 200 with errors (a JSON error, a login page, "upstream error: ..."): raise
+    APIResponseError with the server's own message when the body is not what `expect`
+    (see error_bodies.error_in_ok_body) asked for."""
+    err = ok_body_error(resp.content, resp.headers.get("content-type", ""), expect, redact_text,
+                        status=resp.status_code, request_id=resp.headers.get("x-request-id"))
+    if err is not None:
+        raise err

@@ -1,0 +1,243 @@
+"""POST /audio/transcriptions and /audio/translations: speech to text (uploads over 25 MB are
+split at silences and the pieces joined)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import requests
+
+from .. import relay, spec
+from ..audio import AudioClip, AudioInput, as_audio_clip, sniff_format
+from ..errors import (
+    APIResponseError,
+    APIStatusError,
+    AudioDecodeError,
+    InvalidInputError,
+)
+from ..longform import split_audio
+from ..progress import progress
+from ..streams import TranscriptionStream
+from ..transcript import Transcript
+from ..validation import (
+    UNSET,
+    as_list,
+    check_bool,
+    check_choice,
+    check_language,
+    check_model,
+    check_number,
+    check_text,
+)
+from .core import BaseClient, check_ok_body, resolve_timeout
+
+__all__ = ["TranscriptionEndpoints"]
+
+
+class TranscriptionEndpoints(BaseClient):
+    """`transcribe()` and `translate()`, the /audio/transcriptions and /audio/translations endpoints."""
+
+    def transcribe(
+        self,
+        audio: AudioInput,
+        *,
+        model: str = UNSET,
+        response_format: str = UNSET,
+        timestamp_granularities: Iterable[str] = UNSET,
+        language: str | None = UNSET,
+        prompt: str | None = UNSET,
+        temperature: float | None = UNSET,
+        include: Iterable[str] | None = UNSET,
+        chunking_strategy: str | dict | None = UNSET,
+        known_speaker_names: Iterable[str] | None = None,
+        known_speaker_references: Iterable[AudioInput] | None = None,
+        stream: bool = False,
+        timeout: Any = None,
+        **extra: Any,
+    ) -> Transcript | TranscriptionStream:
+        """Speech to text. Uploads over 25 MB are split at silences and the pieces joined.
+
+        The result keeps its input as `transcript.audio`.
+        """
+        a = lambda name, value, fb: self.defaults.pick("transcribe", name, value, fb)
+        model = check_model(a("model", model, "whisper-1"))
+        asked = a("response_format", response_format, None)
+        if asked is not None:
+            asked = check_choice(asked, spec.TRANSCRIPTION_FORMATS, "response_format")
+        grans_asked = a("timestamp_granularities", timestamp_granularities, None)
+        # Per-model rules: gpt-4o-transcribe takes only json, so the default verbose_json is not sent to it.
+        fmt, format_note = relay.choose_transcription_format(model, asked, grans_asked is not None)
+        grans = as_list(grans_asked if grans_asked is not None else ("segment",), "timestamp_granularities")
+        grans = [check_choice(g, spec.TIMESTAMP_GRANULARITIES, "timestamp_granularities") for g in grans]
+        if grans_asked is not None and grans and fmt != "verbose_json":
+            raise InvalidInputError(f"timestamp_granularities needs response_format='verbose_json', not {fmt!r}",
+                                    param="timestamp_granularities")
+        include = as_list(a("include", include, None), "include")
+        include = [check_choice(inc, spec.TRANSCRIPTION_INCLUDE, "include") for inc in include]
+        if include and fmt != "json":
+            raise InvalidInputError("include=['logprobs'] works only with response_format='json'", param="include")
+        chunking = a("chunking_strategy", chunking_strategy, None)
+        if isinstance(chunking, str):
+            chunking = chunking.strip().lower()
+        if chunking is not None and chunking != "auto" and not (isinstance(chunking, dict) and chunking.get("type") == "server_vad"):
+            raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}", param="chunking_strategy")
+        names = as_list(known_speaker_names, "known_speaker_names")
+        refs = list(known_speaker_references or [])
+        if len(names) > spec.MAX_KNOWN_SPEAKERS or len(refs) > spec.MAX_KNOWN_SPEAKERS:
+            raise InvalidInputError(f"at most {spec.MAX_KNOWN_SPEAKERS} known speakers", param="known_speaker_names")
+        if len(names) != len(refs):
+            raise InvalidInputError("known_speaker_names and known_speaker_references must have the same length",
+                                    param="known_speaker_references")
+        form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
+        lang = a("language", language, None)
+        if lang is not None:
+            form.append(("language", check_language(lang)))
+        if fmt == "verbose_json":
+            form.extend(("timestamp_granularities[]", g) for g in grans)
+        form.extend(("include[]", i) for i in include)
+        if chunking is not None:
+            form.append(("chunking_strategy", _form_value(chunking)))
+        for n, r in zip(names, refs):
+            form.append(("known_speaker_names[]", n))
+            ref = as_audio_clip(r, param="known_speaker_references")
+            form.append(("known_speaker_references[]", f"data:{ref.mime_type};base64,{ref.to_base64()}"))
+        check_bool(stream, "stream")
+        self.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
+        clip = as_audio_clip(audio)
+        state = self.relay_state
+        if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
+            form.append(("chunking_strategy", "auto"))
+            state.note(f"chunking:{model}", f"{model} needs chunking_strategy for audio over "
+                       f"{spec.DIARIZE_UNCHUNKED_MAX_SECONDS:g} s: sending chunking_strategy='auto'")
+        if stream:
+            form.append(("stream", "true"))
+        if format_note:
+            state.note(f"format:{model}", format_note)
+        if (model, fmt) in state.refused_formats:
+            fmt, form = "json", _json_form(form)  # this server refused it before; the note was given then
+        try:
+            return self._stt("/audio/transcriptions", clip, form, fmt, stream, timeout, task="transcribe")
+        except APIStatusError as err:
+            if fmt == "json" or not relay.refuses_response_format(err):
+                raise
+            state.refused_formats.add((model, fmt))
+            state.note(f"format-refused:{model}:{fmt}", f"the server refused response_format={fmt!r} for "
+                       f"{model} ({err.message}); asked again for json (text without timestamps)")
+            return self._stt("/audio/transcriptions", clip, _json_form(form), "json", stream, timeout,
+                             task="transcribe")
+
+    def translate(
+        self,
+        audio: AudioInput,
+        *,
+        model: str = UNSET,
+        response_format: str = UNSET,
+        prompt: str | None = UNSET,
+        temperature: float | None = UNSET,
+        timeout: Any = None,
+        **extra: Any,
+    ) -> Transcript:
+        """Speech in any language to English text."""
+        a = lambda name, value, fb: self.defaults.pick("translate", name, value, fb)
+        model = check_model(a("model", model, "whisper-1"))
+        fmt = check_choice(a("response_format", response_format, "verbose_json"), spec.TRANSLATION_FORMATS,
+                           "response_format")
+        form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
+        self.near_misses.warn("translate", extra, spec.TRANSLATION_PARAMS)
+        clip = as_audio_clip(audio)
+        return self._stt("/audio/translations", clip, form, fmt, False, timeout, task="translate")
+
+    def _stt(self, path: str, clip: AudioClip, form: list, fmt: str, stream: bool, timeout: Any, *, task: str):
+        name, data, mime = _upload_file(clip)
+        if len(data) > spec.MAX_UPLOAD_BYTES:
+            if stream:
+                raise InvalidInputError(
+                    f"the audio is {len(data) / 1e6:.1f} MB, over the 25 MB upload limit; use stream=False "
+                    "to have it split and transcribed in pieces", param="audio")
+            return self._stt_long(path, clip, form, fmt, timeout, task=task)
+        resp = self.post(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
+        if stream:
+            return TranscriptionStream(resp, self.redact, fmt, clip,
+                                       stall_after=resolve_timeout(timeout, self.timeout)[1])
+        t = self._transcript(resp, fmt, task)
+        t.audio = clip
+        return t
+
+    def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
+        """The Transcript in a 2xx body; a body that is an error instead (see check_ok_body) raises."""
+        check_ok_body(resp, fmt, self.redact)
+        try:
+            return Transcript.from_response(resp.content, fmt, task=task)
+        except APIResponseError as err:  # its message may quote the server (e.g. the keys it sent)
+            raise APIResponseError(self.redact(err.message), request_id=resp.headers.get("x-request-id")) from None
+
+    def _stt_long(self, path: str, clip: AudioClip, form: list, fmt: str, timeout: Any, *, task: str) -> Transcript:
+        pieces = split_audio(clip)
+        # Pieces are joined through their timings, so ask for JSON with timings whatever fmt was
+        # (unless the model does not give timings: gpt-4o-transcribe takes only json).
+        allowed = relay.transcription_formats(dict(form).get("model", ""))
+        piece_fmt = "verbose_json" if fmt in ("verbose_json", "srt", "vtt", "text") else fmt
+        if allowed is not None and piece_fmt not in allowed:
+            piece_fmt = fmt
+        piece_form = [(k, piece_fmt if k == "response_format" else v) for k, v in form]
+        done = []
+        with progress(len(pieces), task) as bar:
+            for offset, piece in pieces:
+                name, data, mime = _upload_file(piece)
+                resp = self.post(path, form=piece_form, files={"file": (name, data, mime)}, timeout=timeout)
+                done.append((offset, self._transcript(resp, piece_fmt, task)))
+                bar.update(1)
+        return Transcript.join(done, audio=clip)
+
+
+def _upload_file(clip: AudioClip) -> tuple[str, bytes, str]:
+    """(filename, bytes, content type) for a multipart upload, converting formats the API does not take.
+
+    The name is always `audio.<ext>` with the extension of what the bytes are (sniffed, not the
+    label or the user's file name): relays pick the decoder, and bill, by the upload's extension,
+    and an uppercase, missing or wrong one (`Talk.WAV`, bytes with no name) breaks some of them."""
+    clip.validate()
+    data = clip.data
+    fmt = sniff_format(data, strict=clip.format == "pcm") or clip.format
+    if fmt in ("pcm", "aac"):
+        clip, fmt = clip.encode("wav"), "wav"
+        data = clip.data
+    ext = {"opus": "ogg"}.get(fmt, fmt)
+    return f"audio.{ext}", data, spec.MIME_TYPES.get(fmt, "application/octet-stream")
+
+
+def _stt_form(model: str, fmt: str, prompt: Any, temperature: Any, extra: dict) -> list[tuple[str, str]]:
+    form: list[tuple[str, str]] = [("model", model), ("response_format", fmt)]
+    if prompt is not None:
+        form.append(("prompt", check_text(prompt, "prompt", allow_empty=True)))
+    if temperature is not None:
+        form.append(("temperature", _form_value(check_number(temperature, "temperature", 0.0, 1.0))))
+    for key, value in extra.items():
+        if isinstance(value, (list, tuple)):
+            name = key if key.endswith("[]") else key + "[]"
+            form.extend((name, _form_value(v)) for v in value)
+        elif value is not None:
+            form.append((key, _form_value(value)))
+    return form
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _json_form(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The transcription form asking for json (granularities need verbose_json, so they go)."""
+    return [(k, "json" if k == "response_format" else v) for k, v in form if k != "timestamp_granularities[]"]
+
+
+def _seconds_or_none(clip: AudioClip) -> float | None:
+    try:
+        return clip.duration
+    except AudioDecodeError:  # e.g. AAC without PyAV: the server may still read it
+        return None

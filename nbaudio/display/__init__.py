@@ -1,0 +1,41 @@
+"""How nbaudio's objects show themselves in notebooks.
+
+Everything renders to static HTML (a player, a waveform PNG, tables) so saved notebooks still
+read on GitHub and nbviewer; a small script (player.js) adds seek-on-click, a moving cursor and
+the highlighted segment where the frontend runs scripts, and nothing breaks where it does not.
+Notebooks stay small: the player gets a compact copy of the audio (Opus at a speech sample rate
+unless `options.player_format` says otherwise), each output stores its bytes once, and a player
+larger than `options.max_inline_bytes` is written beside the notebook and linked.
+
+    import nbaudio.display
+    nbaudio.display.options.player_format = "mp3"          # e.g. for old Safari
+    with nbaudio.display.options.override(max_inline_bytes=10_000_000):
+        display(long_clip)
+
+Modules, each importing only those above it: settings (`options`), markup (escaping, styles, the output
+wrapper), waveform (envelope and matplotlib drawing), player (the compact copy and <audio>),
+clip_html, transcript_html, chat_html, bundle (`mimebundle`, the entry point of every
+`_repr_mimebundle_`).
+"""
+
+from __future__ import annotations
+
+from ..text import format_clock
+from .bundle import mimebundle
+from .player import codec_label, player_clip
+from .settings import DisplayOptions, options
+from .waveform import WAVE_LEFT, WAVE_RIGHT, envelope, plot_waveform, waveform_png
+
+__all__ = [
+    "WAVE_LEFT",
+    "WAVE_RIGHT",
+    "DisplayOptions",
+    "codec_label",
+    "envelope",
+    "format_clock",
+    "mimebundle",
+    "options",
+    "player_clip",
+    "plot_waveform",
+    "waveform_png",
+]

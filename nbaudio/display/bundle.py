@@ -1,0 +1,53 @@
+"""The entry point of every `_repr_mimebundle_`: an object's notebook output as a mimebundle."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..audio import AudioClip
+from ..chat import Conversation
+from ..errors import InvalidInputError
+from ..messages import ChatReply
+from ..transcript import Transcript
+from .chat_html import conversation_html, reply_html
+from .clip_html import clip_html
+from .transcript_html import transcript_html
+from .waveform import waveform_png
+
+__all__ = ["mimebundle"]
+
+_RENDERERS: dict[type, Callable[[Any, list[str]], str]] = {
+    AudioClip: clip_html, Transcript: transcript_html, ChatReply: reply_html, Conversation: conversation_html,
+}
+
+
+def _wants(mime: str, include: Iterable[str] | None, exclude: Iterable[str] | None) -> bool:
+    return (include is None or mime in include) and not (exclude is not None and mime in exclude)
+
+
+def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> dict[str, str]:
+    """The notebook output of an nbaudio object: `text/html` plus `text/plain` (always).
+
+    The only side effect is the one the size cap asks for: a player above
+    `options.max_inline_bytes` is written under `options.media_dir` (once; same bytes, same name).
+    With `text/html` excluded, a clip or transcript with audio gives its waveform as `image/png`.
+    """
+    render = next((fn for cls, fn in _RENDERERS.items() if isinstance(obj, cls)), None)
+    if render is None:
+        raise InvalidInputError(f"nbaudio.display has no view for {type(obj).__name__}")
+    notes: list[str] = []
+    bundle: dict[str, str] = {}
+    if _wants("text/html", include, exclude):
+        bundle["text/html"] = render(obj, notes)
+    elif _wants("image/png", include, exclude):
+        clip = obj if isinstance(obj, AudioClip) else getattr(obj, "audio", None)
+        if isinstance(clip, AudioClip):
+            segs = obj.segments if isinstance(obj, Transcript) and obj.segments else None
+            bundle["image/png"] = base64.b64encode(waveform_png(clip, segments=segs)).decode("ascii")
+    plain = repr(obj)
+    if notes:
+        plain += "\n" + "\n".join(notes)
+    bundle["text/plain"] = plain
+    return bundle

@@ -1,0 +1,71 @@
+"""A clip's block: waveform image, player and caption; what every view with audio embeds."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ..audio import AudioClip
+from ..errors import AudioDecodeError, MissingDependencyError
+from ..text import format_clock, human_bytes
+from .markup import MUTED, escape, wrap
+from .player import PlayerMedia, codec_label, player_html, player_media
+from .settings import options
+from .waveform import WAVE_LEFT, WAVE_RIGHT, waveform_png
+
+__all__ = ["clip_block", "clip_html"]
+
+
+def _waveform_html(clip: AudioClip, segments: Any = None) -> str:
+    if not options.waveform:
+        return ""
+    png = waveform_png(clip, segments=segments)
+    width, height = options.waveform_px
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    # data-x0/x1/dur let the player script map a click on the image to a time
+    return (f'<div class="nbaudio-wave" data-x0="{WAVE_LEFT}" data-x1="{WAVE_RIGHT}" data-dur="{clip.duration:.6f}" '
+            f'style="position:relative;width:100%;max-width:{width}px">'
+            f'<img alt="waveform" src="{uri}" style="width:100%;display:block" width="{width}" height="{height}">'
+            '</div>')
+
+
+def _caption(clip: AudioClip, media: PlayerMedia) -> str:
+    bits = []
+    if clip.name:
+        bits.append(f"<b>{escape(clip.name)}</b>")
+    bits.append(escape(f"{clip.duration:.2f} s" if clip.duration < 60 else format_clock(clip.duration, decimals=1)))
+    bits.append(escape(f"{clip.sample_rate:,} Hz"))
+    bits.append("mono" if clip.channels == 1 else escape(f"{clip.channels} channels"))
+    bits.append(escape(f"{codec_label(clip.format)} {human_bytes(clip.nbytes)}"))
+    if media.saved_to is not None:
+        bits.append(f'player: <a href="{escape(media.src)}" target="_blank">{escape(media.saved_to.as_posix())}</a> '
+                    f"({escape(media.label)})")
+    elif media.src is not None:
+        bits.append(escape(f"player: {media.label}"))
+    out = f'<div style="{MUTED}">{" · ".join(bits)}</div>'
+    if media.note:
+        out += f'<div style="{MUTED};font-style:italic">{escape(media.note)}</div>'
+    return out
+
+
+def clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, notes: list[str]) -> str:
+    """Waveform (unless `waveform` is false or switched off), player and caption of `clip`.
+
+    Sentences the reader should also see in the plain-text output are appended to `notes`.
+    """
+    try:
+        _ = clip.samples  # decode once up front: undecodable audio shows why instead of a traceback
+    except (AudioDecodeError, MissingDependencyError) as exc:
+        notes.append(f"Audio cannot be shown: {exc}")
+        return (f'<div style="{MUTED};font-style:italic">{escape(clip.format)} audio cannot be shown: '
+                f"{escape(exc)}</div>")
+    media = player_media(clip)
+    if media.note:
+        notes.append(media.note)
+    wave = _waveform_html(clip, segments) if waveform else ""
+    return wave + player_html(media) + _caption(clip, media)
+
+
+def clip_html(clip: AudioClip, notes: list[str]) -> str:
+    """The whole output of an AudioClip."""
+    return wrap(clip_block(clip, notes=notes), "clip", unit=True)

@@ -1,0 +1,207 @@
+"""The waveform: a min/max envelope per pixel column, drawn with matplotlib (imported on first use)."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..audio import AudioClip, as_audio_clip
+from ..errors import InvalidInputError
+from ..text import format_clock
+from ..transcript import Transcript
+from .markup import speaker_color
+from .settings import options
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+
+__all__ = ["WAVE_LEFT", "WAVE_RIGHT", "envelope", "plot_waveform", "waveform_png"]
+
+#: Where the axes sit in the display PNG, as fractions of its width: the player's script (and the
+#: player widget) map clicks and the cursor through these.
+WAVE_LEFT, WAVE_RIGHT = 0.025, 0.975
+_TICK_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300,
+               600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def envelope(samples: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column (min, max) of `samples` split into `columns` nearly equal runs.
+
+    Column i covers samples [i*N//columns, (i+1)*N//columns); multichannel input (frames, ch)
+    gives the min and max over all channels. With fewer samples than columns every sample is
+    its own column. One pass over memory per statistic, no copies of the signal.
+    """
+    import numpy as np
+
+    arr = np.asarray(samples)
+    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
+        raise InvalidInputError(
+            f"envelope needs a non-empty (frames,) or (frames, channels) array, got shape {arr.shape}")
+    if not isinstance(columns, (int, np.integer)) or columns < 1:
+        raise InvalidInputError(f"columns must be a positive integer, not {columns!r}")
+    n = arr.shape[0]
+    columns = int(min(columns, n))
+    starts = (np.arange(columns, dtype=np.int64) * n) // columns
+    mins = np.minimum.reduceat(arr, starts, axis=0)
+    maxs = np.maximum.reduceat(arr, starts, axis=0)
+    if arr.ndim == 2:
+        mins, maxs = mins.min(axis=1), maxs.max(axis=1)
+    return mins, maxs
+
+
+def _tick_values(vmin: float, vmax: float) -> list[float]:
+    """Ticks at the first round step that gives at most 8 of them over [vmin, vmax]."""
+    span = max(vmax - vmin, 1e-9)
+    step = next((s for s in _TICK_STEPS if span / s <= 8), _TICK_STEPS[-1])
+    first = math.ceil(vmin / step - 1e-9)
+    last = math.floor(vmax / step + 1e-9)
+    return [k * step for k in range(first, last + 1)]
+
+
+def _time_axis(ax: Axes, duration: float) -> None:
+    """Seconds on short clips, m:ss on long ones, h:mm:ss past an hour; ticks at round steps."""
+    from matplotlib import ticker
+
+    class TimeLocator(ticker.Locator):
+        def __call__(self) -> list[float]:
+            vmin, vmax = sorted(self.axis.get_view_interval())
+            return self.tick_values(vmin, vmax)
+
+        def tick_values(self, vmin: float, vmax: float) -> list[float]:
+            return _tick_values(vmin, vmax)
+
+    long_clip = duration >= 60
+
+    def label(x: float, _pos: int | None = None) -> str:
+        if not long_clip:
+            return f"{x:g}"
+        sign = "-" if x < 0 else ""
+        return sign + format_clock(abs(x), decimals=0, hours=duration >= 3600)
+
+    ax.xaxis.set_major_locator(TimeLocator())
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(label))
+
+
+def _segment_spans(segments: Any) -> list[tuple[float, float, str | None]]:
+    """(start, end, speaker) from a Transcript, Segments, or (start, end[, label]) tuples."""
+    if isinstance(segments, Transcript):
+        segments = segments.segments
+    spans = []
+    for s in segments:
+        if isinstance(s, (tuple, list)):
+            start, end = float(s[0]), float(s[1])
+            who = str(s[2]) if len(s) > 2 and s[2] is not None else None
+        else:
+            start, end, who = float(s.start), float(s.end), getattr(s, "speaker", None)
+        spans.append((start, end, who))
+    return spans
+
+
+def plot_waveform(
+    clip: AudioClip | tuple[Any, int],
+    ax: Axes | None = None,
+    *,
+    segments: Any = None,
+    columns: int | None = None,
+    color: str | None = None,
+    amplitude_ticks: bool = True,
+    **kw: Any,
+) -> Axes:
+    """Draw the clip's min/max envelope (one bar per pixel column) on `ax` and return the Axes.
+
+    `ax=None` opens a new pyplot figure (shown inline by the notebook, like any plot).
+    `segments` overlays segment boundaries: a Transcript, its segments, or (start, end[, label])
+    tuples; speakers get coloured bands. `columns` defaults to the Axes' width in pixels.
+    Other keyword arguments go to `Axes.fill_between` (e.g. alpha, label).
+    """
+    import numpy as np
+
+    if isinstance(clip, tuple):
+        clip = as_audio_clip(clip)
+    if not isinstance(clip, AudioClip):
+        raise InvalidInputError(
+            f"plot_waveform needs an AudioClip or (samples, sample_rate), not {type(clip).__name__}")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _fig, ax = plt.subplots(figsize=(9, 2), layout="constrained")
+    samples = clip.samples
+    rate = clip.sample_rate
+    duration = samples.shape[0] / rate
+    if columns is None:
+        columns = max(16, round(ax.get_window_extent().width))
+    mins, maxs = envelope(samples, columns)
+    n = samples.shape[0]
+    cols = mins.shape[0]
+    # Each column drawn at its centre time, so the band spans exactly [0, duration].
+    centres = ((np.arange(cols) + 0.5) * n / cols) / rate
+    times = np.concatenate(([0.0], centres, [duration]))
+    lo = np.concatenate((mins[:1], mins, mins[-1:]))
+    hi = np.concatenate((maxs[:1], maxs, maxs[-1:]))
+    color = color or kw.pop("facecolor", None) or options.color
+    kw.setdefault("linewidth", 0.6)  # an outline keeps silence visible as a line
+    ax.fill_between(times, lo, hi, color=color, **kw)
+    peak = float(max(abs(float(mins.min())), abs(float(maxs.max())), 1e-3))
+    ax.set_xlim(0.0, duration)
+    ax.set_ylim(-peak * 1.08, peak * 1.08)
+    _time_axis(ax, duration)
+    if not amplitude_ticks:
+        ax.set_yticks([])
+    if segments is not None:
+        _overlay_segments(ax, _segment_spans(segments))
+    if ax.get_xlabel() == "":
+        ax.set_xlabel("time (s)" if duration < 60 else "time")
+    return ax
+
+
+def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]) -> None:
+    from matplotlib.collections import PolyCollection
+
+    if not spans:
+        return
+    speakers = list(dict.fromkeys(who for _, _, who in spans if who))
+    verts, faces = [], []
+    for i, (start, end, who) in enumerate(spans):
+        verts.append([(start, 0.0), (start, 1.0), (end, 1.0), (end, 0.0)])
+        if who:
+            faces.append(speaker_color(speakers, who))
+        else:
+            faces.append("#888888" if i % 2 == 0 else "#bbbbbb")
+    bands = PolyCollection(verts, facecolors=faces, alpha=0.15, linewidths=0, transform=ax.get_xaxis_transform(),
+                           zorder=0)
+    ax.add_collection(bands, autolim=False)
+    edges = sorted({t for start, end, _ in spans for t in (start, end)})
+    ax.vlines(edges, 0.0, 1.0, transform=ax.get_xaxis_transform(), colors="#888888", linewidths=0.5, alpha=0.7,
+              zorder=1)
+
+
+def waveform_png(clip: AudioClip, *, segments: Any = None, size_px: tuple[int, int] | None = None) -> bytes:
+    """The display waveform as PNG bytes (transparent, no figure left open)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width, height = size_px or options.waveform_px
+    dpi = 100
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="none")
+    canvas = FigureCanvasAgg(fig)
+    bottom = min(0.45, 20 / height)  # room for the tick labels
+    ax = fig.add_axes((WAVE_LEFT, bottom, WAVE_RIGHT - WAVE_LEFT, 0.98 - bottom))
+    ax.set_facecolor("none")
+    plot_waveform(clip, ax, segments=segments, columns=width, amplitude_ticks=False)
+    ax.set_xlabel("")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color("#999999")
+    ax.tick_params(axis="x", colors="#888888", labelsize=7, length=3, pad=1)
+    ax.axhline(0.0, color="#999999", linewidth=0.3, zorder=0)
+    canvas.draw()
+    # A 32-colour palette looks the same as the RGBA render at about a third of the bytes.
+    from PIL import Image  # matplotlib depends on Pillow
+
+    rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    rgba.quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()

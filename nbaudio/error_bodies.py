@@ -1,0 +1,423 @@
+"""Reading errors out of what servers send: error bodies, mid-stream error events, 200s that are
+errors, and the errors relays wrap; and the OpenAI error JSON servers send back.
+
+`parse_error_body` is the only place that understands the error shapes servers send. The class
+for a status still comes from `errors.status_error_class`, the one status -> class map.
+
+Relays: new-api answers its own errors as HTTP 500 with `type: "new_api_error"` and a `code`
+that names the cause (`invalid_request`, `bad_request_body`, `access_denied`, ...) even when the
+request was at fault, and appends " (request id: ...)" to every message. one-api (and its forks)
+re-wrap an upstream error with type `upstream_error` / `one_api_error` / `request_error`, the
+upstream status in `param` (code `bad_response_status_code`) or in the text, and the upstream's
+fields as text: "type X, code Y, message Z". A mid-stream error event has no HTTP status at all.
+`status_for` and `unwrap_relay_status` recover the status and the fields.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
+from .text import one_line, shorten
+
+__all__ = [
+    "WRAPPER_TYPES",
+    "error_in_ok_body",
+    "error_payload",
+    "is_error_event",
+    "make_status_error",
+    "make_stream_error",
+    "ok_body_error",
+    "parse_error_body",
+    "split_request_id",
+    "status_for",
+    "unwrap_relay_status",
+]
+
+# ---- the status an error's names stand for ----------------------------------------------------
+
+# Error types under which relays report errors whatever their cause: the HTTP status beside
+# them (usually 500) says nothing about what went wrong.
+WRAPPER_TYPES = frozenset({"new_api_error", "one_api_error", "request_error", "upstream_error", "shell_api_error"})
+
+# The status each error `code` / `type` / `status` name stands for: OpenAI's own names, the
+# relays', and Google's canonical status names (which its APIs put in `status`). Codes are looked
+# up before types (they are more specific).
+_STATUS_BY_NAME: dict[str, int] = {
+    # 400: the request is wrong; sending it again will not help
+    "invalid_request_error": 400, "invalid_request": 400, "bad_request_body": 400, "bad_request": 400,
+    "read_request_body_failed": 400, "convert_request_failed": 400, "invalid_value": 400,
+    "unsupported_value": 400, "unsupported_parameter": 400, "sensitive_words_detected": 400,
+    "prompt_blocked": 400, "content_policy_violation": 400, "context_length_exceeded": 400,
+    "invalid_argument": 400, "failed_precondition": 400, "out_of_range": 400,
+    # 401 / 403: the key
+    "authentication_error": 401, "invalid_api_key": 401, "invalid_authentication": 401, "unauthorized": 401,
+    "unauthenticated": 401,
+    "permission_error": 403, "permission_denied": 403, "access_denied": 403, "forbidden": 403,
+    # 404
+    "not_found_error": 404, "model_not_found": 404, "audio_not_found": 404, "not_found": 404,
+    # 429: too fast, or out of credit (OpenAI sends insufficient_quota as 429 too)
+    "rate_limit_error": 429, "rate_limit_exceeded": 429, "insufficient_quota": 429,
+    "insufficient_user_quota": 429, "pre_consume_token_quota_failed": 429, "resource_exhausted": 429,
+    # 5xx
+    "server_error": 500, "api_error": 500, "internal_error": 500, "internal": 500, "overloaded_error": 503,
+    "unavailable": 503, "deadline_exceeded": 504,
+}
+
+_REQUEST_ID_RE = re.compile(r"\s*\(\s*request[ _-]?id\s*[:=]\s*([^\s()]+)\s*\)\s*$", re.IGNORECASE)
+_STATUS_IN_TEXT = re.compile(r"\bstatus(?:[ _]?code)?\s*[:=]?\s*([45]\d\d)\b", re.IGNORECASE)
+_FIELDS_IN_TEXT = re.compile(
+    r"\btype\s*[:=]?\s*(?P<type>[\w.:-]+)\s*,\s*code\s*[:=]?\s*(?P<code>[\w.:-]+)\s*,\s*message\s*[:=]?\s*(?P<message>.+)",
+    re.IGNORECASE | re.DOTALL)
+
+
+def split_request_id(message: str) -> tuple[str, str | None]:
+    """new-api's "text (request id: 2025...)" -> ("text", "2025...")."""
+    m = _REQUEST_ID_RE.search(message)
+    if not m:
+        return message, None
+    return message[: m.start()].rstrip(), m.group(1)
+
+
+def _status_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and 400 <= value <= 599 else None
+
+
+def status_for(type_: Any, code: Any) -> int | None:
+    """The HTTP status an error's `code` or `type` stands for (a number in 400-599 counts), or None."""
+    for name in (code, type_):
+        number = _status_number(name)
+        if number is not None:
+            return number
+        if isinstance(name, str) and name.lower() in _STATUS_BY_NAME:
+            return _STATUS_BY_NAME[name.lower()]
+    return None
+
+
+def unwrap_relay_status(status_code: int, info: dict[str, Any]) -> int:
+    """The status the error really has, with `info` (parse_error_body's dict) corrected in place.
+
+    Only errors a relay wrapped are touched (a 5xx under one of WRAPPER_TYPES, or one whose text
+    spells out "type X, code Y, message Z"): a server's own 500 stays a 500.
+    """
+    wrapped = info.get("type") in WRAPPER_TYPES
+    fields = _FIELDS_IN_TEXT.search(info.get("message") or "")
+    if status_code < 500 or not (wrapped or fields):
+        return status_code
+    recovered = None
+    if fields:  # one-api: the upstream's own type, code and message, as text
+        inner_type, inner_code = fields.group("type"), fields.group("code")
+        info["message"] = fields.group("message").strip().strip(",").strip()
+        info["type"] = None if inner_type.lower() in ("none", "null", "") else inner_type
+        info["code"] = None if inner_code.lower() in ("none", "null", "") else inner_code
+        recovered = status_for(info["type"], info["code"])
+    if recovered is None and info.get("code") == "bad_response_status_code":
+        recovered = _status_number(info.get("param"))  # one-api keeps the upstream status here
+        if recovered is not None:
+            info["param"] = None  # it was the status, not a parameter name
+    if recovered is None:
+        m = _STATUS_IN_TEXT.search(info.get("message") or "")
+        recovered = int(m.group(1)) if m else None
+    if recovered is None:
+        recovered = status_for(None if wrapped else info.get("type"), info.get("code"))
+    return recovered if recovered is not None else status_code
+
+
+# ---- error bodies -----------------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_MAX_MESSAGE = 500
+# Values that servers (LiteLLM, Python relays) put in `type` / `param` / `code` for "none".
+_ABSENT = frozenset({"", "none", "null", "nil", "undefined"})
+_NESTING_LIMIT = 4  # {"detail": {"error": {"error": ...}}}: how deep wrappers are followed
+_MAX_INNER_BODY = 20_000  # a message that is itself an error body is parsed only up to this size
+
+
+def _clip(text: str) -> str:
+    return shorten(one_line(text), _MAX_MESSAGE)
+
+
+def _detail_message(detail: Any) -> tuple[str, str | None]:
+    """FastAPI's `detail`: a string, or a list of {loc, msg, type} validation errors."""
+    if isinstance(detail, str):
+        return detail, None
+    if isinstance(detail, list):
+        msgs, param = [], None
+        for item in detail:
+            if isinstance(item, dict):
+                loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path", "header")]
+                if loc and param is None:
+                    param = ".".join(loc)
+                msg = str(item.get("msg", item))
+                msgs.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
+            else:
+                msgs.append(str(item))
+        return "; ".join(msgs), param
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("msg") or json.dumps(detail)), detail.get("param")
+    return str(detail), None
+
+
+def _present(value: Any) -> Any:
+    """None for absent values, including the strings "None" / "null" some servers send."""
+    if isinstance(value, str) and value.strip().lower() in _ABSENT:
+        return None
+    return value
+
+
+def _error_object(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The innermost dict that holds the error: {"error": {...}}, FastAPI's {"detail": {"error": ...}}."""
+    err = parsed
+    for _ in range(_NESTING_LIMIT):
+        if isinstance(err.get("error"), dict):
+            err = err["error"]
+        elif isinstance(err.get("detail"), dict) and not (err.get("message") or err.get("msg")):
+            err = err["detail"]
+        else:
+            break
+    return err
+
+
+def _as_error_dict(text: str) -> dict[str, Any] | None:
+    """A message that is itself an error body, as JSON or as a Python dict's repr (LiteLLM)."""
+    text = text.strip()
+    if not text.startswith("{") or len(text) > _MAX_INNER_BODY:
+        return None
+    for load in (json.loads, ast.literal_eval):
+        try:
+            value = load(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def _dict_message(err: dict[str, Any], depth: int = 0) -> tuple[str, str | None]:
+    """(message, param) of an error dict, looking through the fields servers use for it."""
+    param = None
+    msg: Any = err.get("error") if isinstance(err.get("error"), str) else None
+    msg = msg or err.get("message") or err.get("msg") or err.get("error_description") or err.get("error_msg")
+    if not msg and "detail" in err:
+        msg, param = _detail_message(err["detail"])
+    if isinstance(msg, dict):
+        msg = _dict_message(_error_object(msg), depth + 1)[0] if depth < _NESTING_LIMIT else json.dumps(msg)
+    elif msg is not None and not isinstance(msg, str):
+        msg = json.dumps(msg)
+    if isinstance(msg, str) and depth < _NESTING_LIMIT:
+        inner = _as_error_dict(msg)
+        if inner is not None:
+            inner_msg = _dict_message(_error_object(inner), depth + 1)[0]
+            msg = inner_msg or msg
+    return (msg or ""), param
+
+
+def parse_error_body(status_code: int, body: bytes | str | None, content_type: str = "") -> dict[str, Any]:
+    """Understand an error response in any of the shapes servers send.
+
+    Returns {"message", "type", "param", "code", "body", "request_id"}. Handles OpenAI's
+    {"error": {...}}, {"error": "text"}, FastAPI's {"detail": str | list | {"error": ...}},
+    flat {"message", "code", "type"}, integer codes, "None"/"null" strings for absent
+    fields, a message that is itself an error body (JSON or a Python repr), new-api's
+    " (request id: ...)" suffix, HTML pages and empty bodies.
+    """
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", errors="replace")
+    else:
+        text = body or ""
+    out: dict[str, Any] = {"message": "", "type": None, "param": None, "code": None, "body": text,
+                           "request_id": None}
+    parsed: Any = None
+    if text.strip():
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, dict):
+        out["body"] = parsed
+        err = _error_object(parsed)
+        out["message"], out["param"] = _dict_message(err)
+        out["type"] = _present(err.get("type")) if isinstance(err.get("type"), str) else None
+        if _present(err.get("param")) is not None:
+            out["param"] = _present(err["param"])
+        code = _present(err.get("code"))
+        out["code"] = code if isinstance(code, (str, int)) and not isinstance(code, bool) else None
+    elif parsed is not None:
+        out["message"] = str(parsed)
+    elif "html" in content_type.lower() or text.lstrip()[:1] == "<":
+        title = _TITLE_RE.search(text)
+        out["message"] = title.group(1) if title else _TAG_RE.sub(" ", text)
+    else:
+        out["message"] = text
+    out["message"], out["request_id"] = split_request_id(_clip(out["message"]))
+    out["message"] = out["message"] or f"HTTP {status_code} with an empty body"
+    return out
+
+
+def make_status_error(
+    status_code: int,
+    body: bytes | str | None,
+    *,
+    content_type: str = "",
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> APIStatusError:
+    """Build the right APIStatusError subclass for a response.
+
+    An error a relay wrapped into a 500 (new-api, one-api: see `unwrap_relay_status`) gets the
+    class and fields of what it wraps, and its message says what the relay sent."""
+    info = parse_error_body(status_code, body, content_type)
+    status = unwrap_relay_status(status_code, info)
+    if status != status_code:
+        info["message"] += f" (the relay sent it as HTTP {status_code})"
+    return _status_error(status, info, request_id or info["request_id"], headers)
+
+
+# ---- mid-stream error events ------------------------------------------------------------------
+
+
+def is_error_event(data: Any, event: str | None = None) -> bool:
+    """True when an SSE event is the server reporting an error instead of the stream's data.
+
+    The shapes servers send: `event: error`; `{"type": "error", ...}` with the error nested
+    (Realtime, Anthropic) or flat (`{"type": "error", "code", "message", "param"}`, the Responses
+    API); and any event with an `error` object or text: `{"error": {...}}`, and chunks that carry
+    one beside their usual fields (OpenRouter ends a broken stream with a chunk whose `error` says
+    why and whose finish_reason is "error").
+    """
+    if not isinstance(data, dict):
+        return False
+    if event == "error" or data.get("type") == "error":
+        return True
+    error = data.get("error")
+    return bool(error) and isinstance(error, (dict, str))
+
+
+def make_stream_error(data: str, *, request_id: str | None = None) -> APIStatusError:
+    """The error an SSE error event carries, as the class its status / type / code names.
+
+    An event has no HTTP status of its own: it comes from `status` / `status_code` beside the
+    error, a numeric `code`, or the `code` / `type` / `status` names (`invalid_api_key` -> 401,
+    `rate_limit_exceeded` -> 429, `RESOURCE_EXHAUSTED` -> 429, ...); 500 when none of them says."""
+    info = parse_error_body(500, data, "application/json")
+    if info["message"] == "HTTP 500 with an empty body":
+        info["message"] = "the stream sent an error event without a message"
+    body = info["body"] if isinstance(info["body"], dict) else {}
+    err = _error_object(body)
+    if err is body and info["type"] == "error":
+        info["type"] = None  # a flat {"type": "error", "code", "message"}: the event's type, not the error's
+    status = None
+    for holder in (err, body):
+        for key in ("status", "status_code", "http_status"):
+            status = status or status_for(None, holder.get(key))
+    status = status or status_for(info["type"], info["code"]) or 500
+    return _status_error(unwrap_relay_status(status, info), info, request_id or info["request_id"], None)
+
+
+def _status_error(status: int, info: dict[str, Any], request_id: str | None,
+                  headers: dict[str, str] | None) -> APIStatusError:
+    return status_error_class(status)(
+        info["message"],
+        status_code=status,
+        type=info["type"],
+        param=info["param"],
+        code=info["code"],
+        request_id=request_id,
+        body=info["body"],
+        headers=headers,
+    )
+
+
+# ---- 2xx bodies that are errors ---------------------------------------------------------------
+
+_JSON_TRANSCRIPTS = {"json": "json", "verbose_json": "json", "diarized_json": "json",
+                     "text": "text", "srt": "text", "vtt": "text"}
+_HTML_START = re.compile(r"<(?:!doctype|html|head|body|title)\b", re.IGNORECASE)
+_TEXT_SNIFF_BYTES = 512
+_TEXT_MIN_PRINTABLE = 0.95  # share of printable characters above which bytes are taken for text
+
+
+def _is_text(data: bytes) -> bool:
+    sample = data[:_TEXT_SNIFF_BYTES].decode("utf-8", errors="replace")
+    if not sample:
+        return False
+    printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in sample)
+    return printable / len(sample) > _TEXT_MIN_PRINTABLE
+
+
+def error_in_ok_body(body: bytes, content_type: str, expect: str,
+                     redact: Callable[[str], str] | None = None) -> str | None:
+    """The server's own message when a 2xx body is an error instead of what was asked for, else None.
+
+    `expect` is what the request asked for: a transcription `response_format` (json,
+    verbose_json, diarized_json: JSON with `text`; text, srt, vtt: any text that is not an
+    HTML page or a JSON error), "chat" (a completion, which has `choices`) or "audio" (for bytes
+    that are no known audio format: JSON, a web page or text there is the server talking, e.g.
+    "upstream error: quota exhausted").
+
+    `redact` is applied to the body before anything is cut from it (a key cut in two is no
+    longer found).
+    """
+    expect = _JSON_TRANSCRIPTS.get(expect, expect)
+    text = body.decode("utf-8", errors="replace")
+    if redact is not None:
+        text = redact(text)
+    stripped = text.lstrip("\ufeff \r\n\t")
+    if "html" in content_type.lower() or _HTML_START.match(stripped):
+        return parse_error_body(200, text, "text/html")["message"]
+    parsed: Any = None
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, dict):
+        if expect == "chat" and isinstance(parsed.get("choices"), list) and parsed["choices"]:
+            return None
+        if expect in ("json", "text") and isinstance(parsed.get("text"), str):
+            return None  # a transcription (LiteLLM wraps text/srt/vtt as {"text": ...} too)
+        message = parse_error_body(200, stripped, "application/json")["message"]
+        if message != "HTTP 200 with an empty body":
+            return message
+        if expect == "chat":
+            return None  # nothing to report beyond what ChatReply says about a reply without choices
+        return f"JSON with no 'text' (keys: {', '.join(map(str, parsed)) or 'none'})"
+    if expect in ("json", "chat"):
+        if parsed is None and (stripped[:1] in ("{", "[") or "json" in content_type.lower()):
+            return f"a body that is not JSON: {_clip(stripped)[:_TEXT_SNIFF_BYTES]!r}"
+        return _clip(stripped) or "an empty body"
+    if expect == "audio" and _is_text(body):
+        return _clip(stripped)
+    return None
+
+
+def ok_body_error(body: bytes, content_type: str, expect: str, redact: Callable[[str], str], *,
+                  status: int, request_id: str | None) -> APIResponseError | None:
+    """The APIResponseError for a 2xx body that is the server's error instead of what `expect`
+    (see error_in_ok_body) asked for, with the server's own message; None when the body is fine."""
+    message = error_in_ok_body(body, content_type, expect, redact)
+    if message is None:
+        return None
+    what = {"audio": "audio", "chat": "a chat completion"}.get(expect, "a transcription")
+    return APIResponseError(redact(f"the server answered {status} with an error instead of {what}: {message}"),
+                            request_id=request_id)
+
+
+def error_payload(message: str, *, status_code: int = 400, param: str | None = None, code: str | None = None) -> dict:
+    """OpenAI's error JSON, for servers (the embedded engine, test servers) to send."""
+    return {
+        "error": {
+            "message": message,
+            "type": ERROR_TYPES.get(status_code, "server_error" if status_code >= 500 else "invalid_request_error"),
+            "param": param,
+            "code": code,
+        }
+    }

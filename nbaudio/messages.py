@@ -1,0 +1,296 @@
+"""Chat messages both ways: reading replies (`ChatReply`, `Usage`, a streamed reply assembled from
+its chunks) and building request messages (user text and audio, checks of given messages).
+
+`Conversation`, the turns of a chat kept across requests, is in nbaudio.chat, which re-exports
+these names (`nbaudio.chat.ChatReply` keeps working)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .audio import AudioClip, AudioInput, as_audio_clip
+from .codec import sniff_format, whole_pcm16
+from .errors import APIResponseError, InvalidInputError
+from .spec import CHAT_INPUT_AUDIO_FORMATS
+from .text import shorten
+
+__all__ = ["ChatReply", "Usage", "ChatStreamAssembler", "input_audio_part", "message_text", "user_message",
+           "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
+
+_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# Audio ids are treated as expired this long before the server's expires_at (clock skew, latency).
+EXPIRY_MARGIN_SECONDS = 30
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token usage, split into text and audio as the API reports it."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_text_tokens: int | None = None
+    prompt_audio_tokens: int | None = None
+    cached_tokens: int | None = None
+    completion_text_tokens: int | None = None
+    completion_audio_tokens: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "Usage | None":
+        if not isinstance(d, dict):
+            return None
+        pd = d.get("prompt_tokens_details") or {}
+        cd = d.get("completion_tokens_details") or {}
+        return cls(
+            prompt_tokens=int(d.get("prompt_tokens") or 0),
+            completion_tokens=int(d.get("completion_tokens") or 0),
+            total_tokens=int(d.get("total_tokens") or 0),
+            prompt_text_tokens=pd.get("text_tokens"),
+            prompt_audio_tokens=pd.get("audio_tokens"),
+            cached_tokens=pd.get("cached_tokens"),
+            completion_text_tokens=cd.get("text_tokens"),
+            completion_audio_tokens=cd.get("audio_tokens"),
+            raw=dict(d),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Usage {self}>"
+
+    def __str__(self) -> str:
+        def split(text, audio):
+            return f" (text {text or 0}, audio {audio or 0})" if text is not None or audio is not None else ""
+
+        return (f"prompt {self.prompt_tokens}{split(self.prompt_text_tokens, self.prompt_audio_tokens)}, "
+                f"completion {self.completion_tokens}{split(self.completion_text_tokens, self.completion_audio_tokens)}, "
+                f"total {self.total_tokens}")
+
+
+@dataclass(slots=True, eq=False)
+class ChatReply:
+    """One assistant turn. `text` is what was said: the content, or the audio's transcript."""
+
+    content: str | None = None
+    transcript: str | None = None
+    audio: AudioClip | None = None
+    audio_id: str | None = None
+    expires_at: int | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    id: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    refusal: str | None = None
+    # The audio bridge: the server gave no audio, so `audio` was spoken by its /audio/speech; or
+    # it refused input_audio, so the user's audio was transcribed and sent as text.
+    audio_bridged: bool = False
+    input_transcribed: bool = False
+    raw: Any = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.content if self.content else (self.transcript or self.refusal or "")
+
+    @classmethod
+    def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> "ChatReply":
+        """Parse a chat.completion JSON body."""
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+            raise APIResponseError("chat response has no choices; the server may not support chat completions")
+        choice = choices[0]
+        msg = choice.get("message") or {}
+        audio = msg.get("audio") or None
+        clip = None
+        if audio and audio.get("data"):
+            try:
+                raw_audio = base64.b64decode(audio["data"])
+            except (ValueError, TypeError):
+                raise APIResponseError("the reply's audio is not valid base64") from None
+            clip = reply_clip(raw_audio, audio_format)
+        return cls(
+            content=_content_text(msg.get("content")),
+            transcript=(audio or {}).get("transcript"),
+            audio=clip,
+            audio_id=(audio or {}).get("id"),
+            expires_at=(audio or {}).get("expires_at"),
+            usage=Usage.from_dict(data.get("usage")),
+            finish_reason=choice.get("finish_reason"),
+            model=data.get("model"),
+            id=data.get("id"),
+            tool_calls=msg.get("tool_calls"),
+            refusal=msg.get("refusal"),
+            raw=data,
+        )
+
+    def expired(self, now: float | None = None) -> bool:
+        if self.expires_at is None:
+            return False
+        return (now if now is not None else time.time()) >= self.expires_at - EXPIRY_MARGIN_SECONDS
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        bits = [repr(shorten(self.text))]
+        if self.audio is not None:
+            bits.append(f"audio {self.audio.describe()}")
+        if self.audio_id:
+            bits.append(f"audio_id={self.audio_id!r}")
+        if self.usage is not None:
+            bits.append(f"{self.usage.total_tokens} tokens")
+        return f"<ChatReply {' '.join(bits)}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .display import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+
+def _clip_format(audio_format: str) -> str:
+    return "pcm" if audio_format in ("pcm16", "pcm") else audio_format
+
+
+def reply_clip(data: bytes, requested: str) -> AudioClip | None:
+    """The reply's audio as what its bytes are; the requested format is only a hint.
+
+    Relays transcode (MP3 where WAV was asked for); labelling those bytes `wav` would make the
+    WAV-header repair overwrite them. Headerless pcm16 has no signature, so it is the fallback,
+    and it is sniffed strictly (raw samples can look like an MPEG frame sync).
+    """
+    hint = _clip_format(requested)
+    fmt = sniff_format(data, strict=hint == "pcm") or hint
+    if fmt == "pcm":
+        data = whole_pcm16(data)
+    return AudioClip(data, fmt) if data else None
+
+
+def _content_text(content: Any) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text"))
+    return str(content)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a request message (its string content or its text parts)."""
+    return _content_text(message.get("content")) or ""
+
+
+class ChatStreamAssembler:
+    """Builds a ChatReply from chat.completion.chunk dicts as they arrive."""
+
+    def __init__(self, audio_format: str = "pcm16") -> None:
+        self.audio_format = audio_format
+        self.content: list[str] = []
+        self.transcript: list[str] = []
+        self.audio = bytearray()
+        self.audio_id: str | None = None
+        self.expires_at: int | None = None
+        self.usage: dict | None = None
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+        self.id: str | None = None
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.chunks = 0
+
+    def feed(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """Take one chunk; return what it added: {"text", "transcript", "audio" (bytes)}."""
+        self.chunks += 1
+        added: dict[str, Any] = {"text": "", "transcript": "", "audio": b""}
+        self.id = self.id or chunk.get("id")
+        self.model = self.model or chunk.get("model")
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        for choice in chunk.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                self.content.append(delta["content"])
+                added["text"] = delta["content"]
+            audio = delta.get("audio") or {}
+            if audio.get("id"):
+                self.audio_id = audio["id"]
+            if audio.get("expires_at"):
+                self.expires_at = audio["expires_at"]
+            if audio.get("transcript"):
+                self.transcript.append(audio["transcript"])
+                added["transcript"] = audio["transcript"]
+            if audio.get("data"):
+                try:
+                    raw = base64.b64decode(audio["data"])
+                except (ValueError, TypeError):
+                    raise APIResponseError("a streamed audio chunk is not valid base64") from None
+                self.audio.extend(raw)
+                added["audio"] = raw
+            for tc in delta.get("tool_calls") or []:
+                slot = self.tool_calls.setdefault(tc.get("index", 0), {"id": None, "type": "function",
+                                                                      "function": {"name": "", "arguments": ""}})
+                slot["id"] = tc.get("id") or slot["id"]
+                fn = tc.get("function") or {}
+                slot["function"]["name"] += fn.get("name") or ""
+                slot["function"]["arguments"] += fn.get("arguments") or ""
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+        return added
+
+    def reply(self) -> ChatReply:
+        clip = reply_clip(bytes(self.audio), self.audio_format) if self.audio else None
+        return ChatReply(
+            content="".join(self.content) or None,
+            transcript="".join(self.transcript) or None,
+            audio=clip,
+            audio_id=self.audio_id,
+            expires_at=self.expires_at,
+            usage=Usage.from_dict(self.usage),
+            finish_reason=self.finish_reason,
+            model=self.model,
+            id=self.id,
+            tool_calls=[self.tool_calls[k] for k in sorted(self.tool_calls)] or None,
+            raw={"chunks": self.chunks},
+        )
+
+
+def input_audio_part(audio: AudioInput) -> dict[str, Any]:
+    """An `input_audio` content part (wav or mp3; other formats are converted to wav)."""
+    clip = as_audio_clip(audio)
+    if clip.format not in CHAT_INPUT_AUDIO_FORMATS:
+        clip = clip.encode("wav")
+    return {"type": "input_audio", "input_audio": {"data": clip.to_base64(), "format": clip.format}}
+
+
+def check_message(m: Any, i: int) -> dict[str, Any]:
+    """`m` (messages[i]) if it is a valid request message, else a clear InvalidInputError."""
+    if not isinstance(m, dict):
+        raise InvalidInputError(f"messages[{i}] must be a dict like {{'role': 'user', 'content': '...'}}, not {type(m).__name__}")
+    role = m.get("role")
+    if role not in _ROLES:
+        raise InvalidInputError(f"messages[{i}] has role {role!r}; use one of {', '.join(_ROLES)}", param=f"messages[{i}].role")
+    if role == "assistant":
+        if m.get("content") is None and not m.get("audio") and not m.get("tool_calls") and not m.get("function_call"):
+            raise InvalidInputError(f"messages[{i}] (assistant) needs content, audio {{'id': ...}} or tool_calls")
+        audio = m.get("audio")
+        if audio is not None and not (isinstance(audio, dict) and isinstance(audio.get("id"), str) and audio["id"]):
+            raise InvalidInputError(f"messages[{i}].audio must be {{'id': '<audio id from an earlier reply>'}}")
+    elif "content" not in m or m["content"] is None or m["content"] == "" or m["content"] == []:
+        raise InvalidInputError(f"messages[{i}] ({role}) has no content", param=f"messages[{i}].content")
+    return m
+
+
+def user_message(text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:
+    """A user message with text and/or an input_audio part."""
+    if text is not None and not isinstance(text, str):
+        raise InvalidInputError(f"message text must be a string, not {type(text).__name__}")
+    if audio is None:
+        if not text or not text.strip():
+            raise InvalidInputError("the message is empty: give some text or audio=")
+        return {"role": "user", "content": text}
+    parts: list[dict[str, Any]] = []
+    if text and text.strip():
+        parts.append({"type": "text", "text": text})
+    parts.append(input_audio_part(audio))
+    return {"role": "user", "content": parts}

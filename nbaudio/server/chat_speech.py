@@ -1,0 +1,58 @@
+"""The assistant's words as speech: sentence by sentence, each in the voice its language needs,
+and where a streamed reply may start speaking before its first sentence is complete."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import numpy as np
+
+from ..audio import AudioClip
+from ..codec import resample
+from ..longform import split_sentences
+from ..spec import PCM_SAMPLE_RATE
+from .engine import Engine
+from .voices import plan_voice
+
+__all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS"]
+
+# A streamed reply starts speaking at its first phrase of a few words instead of waiting for the
+# first whole sentence (often a third of a short reply): after a comma or dash, or before a word
+# that opens a clause (English; other languages wait for the sentence). The first audio comes
+# about twice as soon, at the cost of one phrase-final intonation (docs/benchmarks.md).
+_PHRASE_END = re.compile(r"(?<=[,;:\u2013\u2014])\s+|\s+(?=(?:and|but|or|so|because|that|which|who|when|while|"
+                         r"where|if|with)\s)")
+FIRST_PHRASE_WORDS = 5
+
+
+def first_phrase(text: str) -> tuple[str, str]:
+    """(the first phrase of at least `FIRST_PHRASE_WORDS` words, the rest), or ("", text)."""
+    for m in _PHRASE_END.finditer(text):
+        if len(text[: m.start()].split()) >= FIRST_PHRASE_WORDS:
+            return text[: m.end()], text[m.end():]
+    return "", text
+
+
+def synthesize(engine: Engine, voice: str, text: str) -> Iterator[tuple[np.ndarray, int]]:
+    """(samples, rate) per sentence, each sentence in the voice its language needs."""
+    for sentence in split_sentences(text):
+        plan = plan_voice(engine, voice, sentence, 1.0, param="audio.voice")
+        for audio in plan.synthesize(sentence):
+            yield audio, plan.rate
+
+
+def speak_all(engine: Engine, voice: str, text: str, fmt: str) -> tuple[str, float]:
+    """The whole answer as base64 audio in `fmt` (a chat audio format), and its length in seconds."""
+    rate = None
+    parts = []
+    for audio, r in synthesize(engine, voice, text or "…"):
+        if rate is None:
+            rate = r
+        parts.append(audio if r == rate else resample(audio, r, rate))
+    if not parts:
+        rate, parts = PCM_SAMPLE_RATE, [np.zeros(PCM_SAMPLE_RATE // 10, dtype=np.float32)]
+    samples = np.concatenate(parts)
+    clip = AudioClip.from_array(samples, rate, format="wav")
+    encoded = clip.encode("pcm" if fmt == "pcm16" else fmt)
+    return encoded.to_base64(), len(samples) / rate

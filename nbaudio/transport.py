@@ -1,0 +1,288 @@
+"""How requests travel: the key (Secret) and its redaction, the requests Session, the retry
+policy, and reading bodies under a total deadline.
+
+Deadlines: `requests`' timeouts bound each socket operation, not a whole response: a body that
+trickles a few bytes at a time never trips them, and `iter_content` waits to fill each chunk.
+Here every read returns what one socket read delivered (`read1`), so the caller sees each
+arrival, and before each read the socket's timeout is cut to the time left, so a deadline ends
+the wait.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import os
+import random
+import re
+import time
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+from .errors import APIStatusError, InvalidInputError
+from .hosts import is_loopback_host
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "INITIAL_RETRY_DELAY",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "MIN_WAIT",
+    "NOT_RETRIED_CODES",
+    "RETRY_JITTER",
+    "RETRY_STATUSES",
+    "USER_AGENT",
+    "Deadline",
+    "DeadlineExceeded",
+    "Secret",
+    "ca_bundle",
+    "environment_proxies",
+    "iter_arrivals",
+    "new_session",
+    "normalize_base_url",
+    "read_body",
+    "redact",
+    "retry_after",
+    "retry_delay",
+    "should_retry",
+]
+
+# Seconds a request may take in all (connect, send, wait, read the whole body, retries and the
+# waits between them; for a stream: until it starts, then the longest silence): long
+# transcriptions take a while. See nbaudio.Client's docstring.
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_CONNECT_TIMEOUT = 10.0  # at most this for connecting, whatever the timeout
+DEFAULT_MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5  # seconds, doubled each retry
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0  # a server's Retry-After above this is not waited for; our own backoff is used
+RETRY_JITTER = 0.25  # up to 25% shorter, so clients that failed together do not retry together
+RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
+# Out of credit: waiting does not bring it back, so these are never retried whatever the status.
+NOT_RETRIED_CODES = frozenset({"insufficient_quota", "insufficient_user_quota", "pre_consume_token_quota_failed"})
+USER_AGENT = "nbaudio/0.1"
+READ_BYTES = 65536  # at most this much per read; a read returns whatever one arrival brought
+MIN_WAIT = 0.05  # seconds: a socket timeout of 0 would mean "non-blocking", not "none left"
+_REDACT_PREFIX_FROM = 12  # keys this long are also found with their last 4 characters cut off
+_ENDPOINTS = ("/chat/completions", "/audio/speech", "/audio/transcriptions", "/audio/translations")
+
+
+# ---- the key ----------------------------------------------------------------------------------
+
+
+class Secret:
+    """Holds the API key; its repr never shows it (`.get()` does)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value
+
+    def get(self) -> str | None:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "<Secret set>" if self._value else "<Secret none>"
+
+    __str__ = __repr__
+
+
+def redact(text: str, key: str | None) -> str:
+    """`text` with `key` (and any long prefix of it) replaced by ***."""
+    if not key or not text:
+        return text
+    text = text.replace(key, "***")
+    if len(key) >= _REDACT_PREFIX_FROM:
+        text = text.replace(key[:-4], "***")
+    return text
+
+
+# ---- where requests go ------------------------------------------------------------------------
+
+
+def normalize_base_url(url: str) -> str:
+    """`https://host`, `https://host/`, `https://host/v1/` -> `https://host/v1`."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidInputError("base_url must be a non-empty URL such as 'https://api.openai.com/v1'", param="base_url")
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInputError(
+            f"base_url {url!r} is not an http(s) URL; write it like 'https://api.example.com/v1'", param="base_url"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidInputError(f"base_url must not carry a query or fragment: {url!r}", param="base_url")
+    path = parts.path.rstrip("/")
+    for suffix in _ENDPOINTS:
+        if path.endswith(suffix):
+            raise InvalidInputError(
+                f"base_url should be the API root, not an endpoint: use {url[: url.rfind(suffix)]!r}", param="base_url"
+            )
+    if not re.search(r"/v\d+$", path):
+        path += "/v1"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def new_session(headers: Mapping[str, str]) -> requests.Session:
+    """A Session that sends `headers` (already checked) and does not read the environment itself:
+    proxies and the CA bundle are read once, by the client (`environment_proxies`, `ca_bundle`),
+    which is faster and keeps a ~/.netrc entry from replacing our Bearer header with Basic auth."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers.update(headers)
+    return session
+
+
+def environment_proxies(base_url: str) -> dict[str, str]:
+    """The proxies requests would use for `base_url`; none for loopback (the engine, test servers)."""
+    if is_loopback_host(urlsplit(base_url).hostname or ""):
+        return {}
+    return requests.utils.get_environ_proxies(base_url)
+
+
+def ca_bundle() -> str | None:
+    """The CA bundle the environment names (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as requests reads it."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+# ---- retries ----------------------------------------------------------------------------------
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait (retry-after-ms, Retry-After seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    ra = headers.get("retry-after")
+    if not ra:
+        return None
+    try:
+        return float(ra)
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(ra).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None  # neither seconds nor an HTTP date: fall back to our own backoff
+
+
+def retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
+    """Seconds to wait before retry number `attempt + 1`: what the server asked (up to
+    MAX_RETRY_AFTER), else exponential backoff with jitter."""
+    asked = retry_after(headers) if headers is not None else None
+    if asked is not None and 0 <= asked <= MAX_RETRY_AFTER:
+        return asked
+    delay = min(INITIAL_RETRY_DELAY * (2**attempt), MAX_RETRY_DELAY)
+    return delay * (1 - RETRY_JITTER * random.random())
+
+
+def should_retry(err: APIStatusError, headers: Mapping[str, str]) -> bool:
+    """Whether an error answer is worth sending again (the server's x-should-retry decides first)."""
+    flag = headers.get("x-should-retry")
+    if flag in ("true", "false"):
+        return flag == "true"
+    if err.code in NOT_RETRIED_CODES:  # out of credit: waiting does not help
+        return False
+    # err.status_code, not the HTTP status: a relay's 500 that wraps a 400 is not worth resending.
+    return err.status_code in RETRY_STATUSES or err.status_code >= 500
+
+
+# ---- the total deadline -----------------------------------------------------------------------
+
+
+class DeadlineExceeded(Exception):
+    """The deadline passed while the body was still arriving (`received` bytes had come)."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
+
+
+class Deadline:
+    """A point in time `seconds` from now."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def __repr__(self) -> str:
+        return f"<Deadline {self.remaining():.1f} s left of {self.seconds:g} s>"
+
+
+def _limit_socket_wait(response: requests.Response, seconds: float) -> None:
+    # urllib3 exposes the connection a response is read from; its socket's timeout is what one
+    # read may wait. Without a connection (already released), there is nothing left to wait for.
+    conn = getattr(response.raw, "connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        sock.settimeout(max(MIN_WAIT, seconds))
+
+
+def iter_arrivals(response: requests.Response, *, deadline: Deadline | None = None,
+                  read_timeout: float | None = None) -> Iterator[bytes]:
+    """The body's bytes, one piece per arrival, decoded (gzip...) and de-chunked.
+
+    Raises what `iter_content` would (ChunkedEncodingError, ConnectionError, ReadTimeout, ...),
+    and DeadlineExceeded when `deadline` passes first.
+    """
+    raw = response.raw
+    received = 0
+    while True:
+        if deadline is not None:
+            left = deadline.remaining()
+            if left <= 0:
+                raise DeadlineExceeded(received)
+            _limit_socket_wait(response, min(left, read_timeout) if read_timeout else left)
+        try:
+            piece = raw.read1(READ_BYTES, decode_content=True)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            if deadline is not None and deadline.expired():
+                raise DeadlineExceeded(received) from None
+            raise requests.exceptions.ReadTimeout(exc) from None
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from None
+        except (urllib3.exceptions.ProtocolError, OSError) as exc:
+            if getattr(raw, "chunked", False) and "IncompleteRead" in repr(exc):
+                # http.client's words for a chunked body whose closing chunk never came: the
+                # connection closed mid-response (what urllib3's own chunk reader says).
+                exc = urllib3.exceptions.ProtocolError("Response ended prematurely")
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        if not piece:
+            return
+        received += len(piece)
+        yield piece
+
+
+def read_body(response: requests.Response, deadline: Deadline, read_timeout: float | None = None) -> bytes:
+    """Read the whole body before `deadline` (else DeadlineExceeded); `response.content` then has it."""
+    try:
+        body = b"".join(iter_arrivals(response, deadline=deadline, read_timeout=read_timeout))
+    except BaseException:
+        response.close()
+        raise
+    response.raw.release_conn()  # read to its end: the connection can serve the next request
+    # requests reads `.content` / `.text` / `.json()` from `raw`; a buffer of what arrived
+    # serves them (and iter_content, for SSE parsed from a whole body) as if it were the wire.
+    response.raw = io.BytesIO(body)
+    _ = response.content
+    return body

@@ -1,0 +1,31 @@
+"""Widgets where the kernel takes part (ipywidgets; the browser halves are anywidgets, their ES
+modules the .js files beside these modules).
+
+    from nbaudio.widgets import Player, Recorder
+    player = Player(clip, transcript)     # play/pause, speed, a cursor over the waveform, segments
+    player.seek(12.5); player.play()
+    player.position, player.current_segment   # follow playback from Python
+
+    rec = Recorder()                      # the browser's microphone into the kernel
+    rec.clip, rec.transcribe(), rec.on_recorded(callback)
+
+Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js).
+Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
+need a live kernel.
+"""
+
+from __future__ import annotations
+
+from ..errors import MissingDependencyError
+
+try:
+    from .player import AudioElement, Player
+    from .recorder import Recorder
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    if exc.name not in ("anywidget", "ipywidgets", "traitlets"):
+        raise
+    raise MissingDependencyError(
+        f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
+    ) from None
+
+__all__ = ["AudioElement", "Player", "Recorder"]

@@ -1,0 +1,213 @@
+"""`Player`: play/pause, speed, a cursor over the waveform and a segment list that seeks, driven
+from Python (ipywidgets; the browser side, `AudioElement`, is an anywidget whose ES module is player.js).
+
+    from nbaudio.widgets import Player
+    player = Player(clip, transcript)     # play/pause, speed, a cursor over the waveform, segments
+    player.seek(12.5); player.play()
+    player.position, player.current_segment   # follow playback from Python
+
+Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
+need a live kernel. State lives in traitlets, so a Player can be built, driven and checked
+without a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+from ..audio import AudioClip, as_audio_clip
+from ..display.player import player_clip
+from ..display.settings import options
+from ..display.waveform import WAVE_LEFT, WAVE_RIGHT, waveform_png
+from ..errors import InvalidInputError
+from ..text import format_clock, one_line, shorten
+from ..transcript import Segment, Transcript
+
+__all__ = ["AudioElement", "Player"]
+
+_SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+class AudioElement(anywidget.AnyWidget):
+    """An <audio> element with its waveform; `position` and `playing` come back from the browser."""
+
+    _esm = Path(__file__).with_name("player.js")
+    audio = traitlets.Bytes(b"").tag(sync=True)
+    mime = traitlets.Unicode("audio/ogg").tag(sync=True)
+    waveform = traitlets.Bytes(b"").tag(sync=True)
+    width = traitlets.Int(720).tag(sync=True)
+    duration = traitlets.Float(0.0).tag(sync=True)
+    x0 = traitlets.Float(0.0).tag(sync=True)  # where the time axis starts/ends in the image (fractions)
+    x1 = traitlets.Float(1.0).tag(sync=True)
+    position = traitlets.Float(0.0).tag(sync=True)  # seconds
+    playing = traitlets.Bool(False).tag(sync=True)
+    rate = traitlets.Float(1.0).tag(sync=True)
+
+    def seek(self, seconds: float) -> None:
+        """Move playback to `seconds` (clamped to the clip)."""
+        t = min(max(0.0, float(seconds)), self.duration)
+        self.position = t
+        self.send({"type": "seek", "time": t})
+
+
+def _segment_label(seg: Segment, hours: bool) -> str:
+    who = f"{seg.speaker}: " if seg.speaker else ""
+    return shorten(f"{format_clock(seg.start, decimals=1, hours=hours)}  {who}{one_line(seg.text)}", 90)
+
+
+class Player(widgets.VBox):
+    """Play/pause, playback speed, a cursor over the waveform, and a segment list that seeks.
+
+    `Player(clip)`, `Player(clip, transcript)`, or `Player(transcript)` when the transcript
+    knows its audio. `update(clip=..., transcript=...)` swaps either in place.
+    """
+
+    def __init__(self, clip: Any, transcript: Transcript | None = None, *,
+                 speeds: Sequence[float] = _SPEEDS, **kwargs: Any) -> None:
+        if not speeds or any(not (0.25 <= float(s) <= 4.0) for s in speeds):
+            raise InvalidInputError(f"speeds must be playback rates between 0.25 and 4, not {speeds!r}")
+        self.element = AudioElement()
+        self.play_button = widgets.ToggleButton(value=False, description="Play", icon="play",
+                                                tooltip="play / pause", layout=widgets.Layout(width="90px"))
+        speed_options = [(f"{float(s):g}×", float(s)) for s in speeds]
+        if 1.0 not in [v for _, v in speed_options]:
+            speed_options.append(("1×", 1.0))
+            speed_options.sort(key=lambda o: o[1])
+        self.speed = widgets.Dropdown(options=speed_options, value=1.0, description="speed",
+                                      layout=widgets.Layout(width="160px"),
+                                      style={"description_width": "initial"})
+        self.time_label = widgets.Label(value="")
+        self.segment_list = widgets.Select(options=[], rows=6, layout=widgets.Layout(width="100%"))
+        self.clip: AudioClip | None = None
+        self.transcript: Transcript | None = None
+        self._segments: list[Segment] = []
+        self._syncing = False  # set while the kernel moves the selection, so it does not seek
+
+        widgets.link((self.play_button, "value"), (self.element, "playing"))
+        widgets.link((self.speed, "value"), (self.element, "rate"))
+        self.play_button.observe(self._on_playing, names="value")
+        self.element.observe(self._on_position, names="position")
+        self.segment_list.observe(self._on_select, names="value")
+        controls = widgets.HBox([self.play_button, self.speed, self.time_label],
+                                layout=widgets.Layout(align_items="center"))
+        super().__init__(children=[self.element, controls, self.segment_list], **kwargs)
+        self.update(clip, transcript)
+
+    # ---- content ----------------------------------------------------------------------
+    def update(self, clip: Any = None, transcript: Transcript | None = None) -> None:
+        """Show another clip and/or transcript (a new clip without a transcript clears the segments)."""
+        if isinstance(clip, Transcript):
+            clip, transcript = None, clip
+        if clip is None and transcript is not None:
+            clip = transcript.audio if transcript.audio is not None else self.clip
+        if clip is None:
+            raise InvalidInputError("Player needs audio: pass a clip, or a transcript that has .audio")
+        new_clip = as_audio_clip(clip)
+        if transcript is None and new_clip is self.clip:
+            transcript = self.transcript  # the same clip keeps its segments
+        self.clip, self.transcript = new_clip, transcript
+        self._segments = list(transcript.segments) if transcript is not None else []
+
+        small = player_clip(new_clip)
+        width, height = options.waveform_px
+        el = self.element
+        with el.hold_sync():
+            el.playing = False
+            el.audio = small.data
+            el.mime = small.mime_type
+            el.duration = new_clip.duration
+            el.width = width
+            el.x0, el.x1 = WAVE_LEFT, WAVE_RIGHT
+            el.waveform = waveform_png(new_clip, segments=self._segments or None, size_px=(width, height))
+            el.position = 0.0
+        hours = new_clip.duration >= 3600
+        self._syncing = True
+        try:
+            self.segment_list.options = [(_segment_label(s, hours), i) for i, s in enumerate(self._segments)]
+            self.segment_list.value = None
+        finally:
+            self._syncing = False
+        self.segment_list.layout.display = "" if self._segments else "none"
+        self._on_position()
+
+    # ---- control ----------------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        """Playback position in seconds (as last reported by the browser, or set by `seek`)."""
+        return self.element.position
+
+    @position.setter
+    def position(self, seconds: float) -> None:
+        self.seek(seconds)
+
+    @property
+    def playing(self) -> bool:
+        return self.element.playing
+
+    @property
+    def rate(self) -> float:
+        return self.element.rate
+
+    @rate.setter
+    def rate(self, value: float) -> None:
+        value = float(value)
+        if not 0.25 <= value <= 4.0:
+            raise InvalidInputError(f"playback rate must be between 0.25 and 4, not {value}")
+        if value not in [v for _, v in self.speed.options]:
+            self.speed.options = sorted([*self.speed.options, (f"{value:g}×", value)], key=lambda o: o[1])
+        self.speed.value = value
+
+    def seek(self, seconds: float) -> None:
+        self.element.seek(seconds)
+
+    def play(self) -> None:
+        self.element.playing = True
+
+    def pause(self) -> None:
+        self.element.playing = False
+
+    @property
+    def current_segment(self) -> Segment | None:
+        """The segment under the playback position, if any."""
+        i = self._segment_index(self.element.position)
+        return self._segments[i] if i is not None else None
+
+    # ---- internals --------------------------------------------------------------------
+    def _segment_index(self, t: float) -> int | None:
+        for i, s in enumerate(self._segments):
+            if s.start <= t < s.end:
+                return i
+        return None
+
+    def _on_playing(self, change: dict | None = None) -> None:
+        playing = self.play_button.value
+        self.play_button.description = "Pause" if playing else "Play"
+        self.play_button.icon = "pause" if playing else "play"
+
+    def _on_position(self, change: dict | None = None) -> None:
+        t = self.element.position
+        duration = self.clip.duration if self.clip is not None else 0.0
+        hours = duration >= 3600
+        self.time_label.value = f"{format_clock(t, decimals=1, hours=hours)} / {format_clock(duration, decimals=1, hours=hours)}"
+        i = self._segment_index(t)
+        if i is not None and self.segment_list.value != i:
+            self._syncing = True
+            try:
+                self.segment_list.value = i
+            finally:
+                self._syncing = False
+
+    def _on_select(self, change: dict) -> None:
+        if self._syncing or change["new"] is None:
+            return
+        self.seek(self._segments[change["new"]].start)
+
+    def __repr__(self) -> str:
+        segs = f", {len(self._segments)} segments" if self._segments else ""
+        return f"<Player {self.clip!r}{segs} at {self.position:.2f} s{' playing' if self.playing else ''}>"
