@@ -37,7 +37,7 @@ system-deps:
 # The layers (import-linter contracts in pyproject.toml) and the style (ruff), in seconds.
 lint: $(STAMP)
 	$(BIN)/ruff check nbaudio tests tools benchmarks
-	$(BIN)/lint-imports --no-cache
+	$(BIN)/lint-imports
 
 test: lint system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
@@ -58,7 +58,7 @@ bench: $(BENCH_STAMP)
 
 # Runs notebooks/01_quickstart.ipynb on the embedded engine and writes build/quickstart.html.
 demo: $(DEMO_STAMP)
-	@$(BIN)/python -m nbaudio._notebook_demo --out build
+	@$(BIN)/python -m nbaudio.demo --out build
 
 lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.root_dir=notebooks

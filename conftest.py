@@ -8,3 +8,6 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("NBAUDIO_CACHE_DIR", str(Path(__file__).resolve().parent / "build" / "test-cache"))
+
+# The %voice shell fixtures (shell, voice, on_engine) for every test directory that needs them.
+pytest_plugins = ["tests.support.magic_fakes"]

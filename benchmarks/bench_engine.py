@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import PARAGRAPH, Result, Stat, engine, interleaved, pair_ratios, speech_wav, script_main  # noqa: E402
+from benchmarks.harness import PARAGRAPH, Result, Stat, engine, interleaved, pair_ratios, script_main, speech_wav  # noqa: E402
 
 RTF_TARGET = {"stt": 0.15, "tts": 0.10}
 
@@ -35,8 +35,8 @@ def bench_tts(url: str, repeats: int) -> list[Result]:
     from piper import PiperVoice, SynthesisConfig
 
     from nbaudio.audio import AudioClip
-    from nbaudio.server.sources import piper_source
     from nbaudio.server.settings import Settings
+    from nbaudio.server.sources import piper_source
     from nbaudio.server.tts import VOICE_STYLES, load_piper_voice
 
     settings = Settings.from_env()
@@ -80,8 +80,8 @@ def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callabl
     from faster_whisper import WhisperModel
 
     from nbaudio.audio import AudioClip
-    from nbaudio.server.sources import whisper_en_source
     from nbaudio.server.settings import Settings
+    from nbaudio.server.sources import whisper_en_source
     from nbaudio.server.stt import whisper_options
 
     settings = Settings.from_env()

@@ -28,8 +28,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import CACHE, ROOT, Result, script_main, speech_wav  # noqa: E402
 from nbaudio.longform import MAX_PIECE_SECONDS  # noqa: E402
-from benchmarks.harness import CACHE, ROOT, Result, speech_wav, script_main  # noqa: E402
 
 RATE = 16000
 # Bounds on the growth of peak RSS above the process's state before the work, as multiples of

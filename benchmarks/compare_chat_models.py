@@ -147,8 +147,8 @@ def _rss_mb() -> float:
 
 def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_tokens: int,
          repeat: bool = False) -> Answer:
-    from nbaudio.server.llm import GenParams
     from nbaudio.server.chat_input import SPOKEN_SYSTEM_PROMPT
+    from nbaudio.server.llm import GenParams
 
     messages = [{"role": "user", "content": prompt.text}]
     if condition == "spoken":
@@ -173,11 +173,11 @@ def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_t
 
 
 def run_model(name: str, conditions: list[str], seed: int, repeat: int) -> ModelRun:
-    from nbaudio.server.llm import LlamaChat
     from nbaudio.server.chat_models import CHAT_MODELS
+    from nbaudio.server.llm import LlamaChat
+    from nbaudio.server.settings import Settings
     from nbaudio.server.sources import llm_source
     from nbaudio.server.weights import sha256_file
-    from nbaudio.server.settings import Settings
 
     settings = Settings.from_env(llm_model=name)
     t0 = time.perf_counter()

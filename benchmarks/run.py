@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     info = machine_info()
     t0 = time.monotonic()
     results: list[tuple[str, Result]] = []

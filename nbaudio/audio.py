@@ -13,12 +13,27 @@ import base64
 import io
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Protocol, Union
+from typing import IO, TYPE_CHECKING, Any, Protocol, Union
 
-from .codec import (KNOWN_FORMATS, OPUS_RATES, SOUNDFILE_FORMATS, as_float_samples, check_sample_rate, decode,
-                    float_to_int16, guess_format, mime_type, normalise_format, repair_streaming_wav, resample,
-                    sniff_format, unknown_format_message, wav_info)
+from .codec import (
+    KNOWN_FORMATS,
+    OPUS_RATES,
+    SOUNDFILE_FORMATS,
+    as_float_samples,
+    check_sample_rate,
+    decode,
+    float_to_int16,
+    guess_format,
+    mime_type,
+    normalise_format,
+    repair_streaming_wav,
+    resample,
+    sniff_format,
+    unknown_format_message,
+    wav_info,
+)
 from .codec import decode_mono as decode_mono_bytes
 from .codec import encode as encode_samples
 from .codec.decode import check_header, too_long
@@ -88,11 +103,11 @@ class AudioClip:
     @classmethod
     def from_bytes(
         cls, data: bytes, format: str | None = None, *, sample_rate: int | None = None, name: str | None = None
-    ) -> "AudioClip":
+    ) -> AudioClip:
         return cls(data, format, sample_rate=sample_rate, name=name)
 
     @classmethod
-    def from_base64(cls, text: str, format: str | None = None, *, sample_rate: int | None = None) -> "AudioClip":
+    def from_base64(cls, text: str, format: str | None = None, *, sample_rate: int | None = None) -> AudioClip:
         try:
             data = base64.b64decode(text, validate=False)
         except (ValueError, TypeError) as exc:
@@ -100,7 +115,7 @@ class AudioClip:
         return cls(data, format, sample_rate=sample_rate)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, format: str | None = None) -> "AudioClip":
+    def from_file(cls, path: str | os.PathLike, format: str | None = None) -> AudioClip:
         p = Path(path).expanduser()
         if not p.exists():
             raise InvalidInputError(f"audio file not found: {str(p)!r}; check the path (relative to {os.getcwd()!r})")
@@ -115,7 +130,7 @@ class AudioClip:
         return cls(data, fmt, name=p.name)
 
     @classmethod
-    def from_array(cls, samples: Any, sample_rate: int, *, format: str = "wav", name: str | None = None) -> "AudioClip":
+    def from_array(cls, samples: Any, sample_rate: int, *, format: str = "wav", name: str | None = None) -> AudioClip:
         """A clip from samples: float in [-1, 1] or int16, shape (frames,) or (frames, channels)."""
         import numpy as np
 
@@ -139,7 +154,7 @@ class AudioClip:
         return clip
 
     @classmethod
-    def concatenate(cls, clips: Iterable["AudioClip"], *, format: str | None = None) -> "AudioClip":
+    def concatenate(cls, clips: Iterable[AudioClip], *, format: str | None = None) -> AudioClip:
         """Join clips end to end (resampled to the first clip's rate), in the first clip's format."""
         import numpy as np
 
@@ -184,7 +199,7 @@ class AudioClip:
             self._sample_rate, self._channels = rate, ch
 
     @property
-    def samples(self) -> "np.ndarray":
+    def samples(self) -> np.ndarray:
         """float32 samples in [-1, 1]: shape (frames,) for mono, (frames, channels) otherwise."""
         self._decode()
         return self._samples
@@ -210,7 +225,7 @@ class AudioClip:
         """Length in seconds."""
         return self.frames / self.sample_rate
 
-    def validate(self) -> "AudioClip":
+    def validate(self) -> AudioClip:
         """Check cheaply (header only where possible) that the bytes are decodable audio.
 
         Raises AudioDecodeError with a clear message; returns the clip otherwise.
@@ -225,12 +240,12 @@ class AudioClip:
         self._decode()  # PyAV formats: decode to be sure
         return self
 
-    def mono(self) -> "AudioClip":
+    def mono(self) -> AudioClip:
         if self.channels == 1:
             return self
         return AudioClip.from_array(self.samples.mean(axis=1), self.sample_rate, format=self.format, name=self.name)
 
-    def resample(self, sample_rate: int) -> "AudioClip":
+    def resample(self, sample_rate: int) -> AudioClip:
         """The clip at another sample rate (soxr, high quality)."""
         sample_rate = check_sample_rate(sample_rate)
         if sample_rate == self.sample_rate:
@@ -239,14 +254,14 @@ class AudioClip:
             resample(self.samples, self.sample_rate, sample_rate), sample_rate, format=self.format, name=self.name
         )
 
-    def slice(self, start: float = 0.0, end: float | None = None) -> "AudioClip":
+    def slice(self, start: float = 0.0, end: float | None = None) -> AudioClip:
         """The part between `start` and `end` seconds."""
         a = max(0, int(round(start * self.sample_rate)))
         b = self.frames if end is None else min(self.frames, int(round(end * self.sample_rate)))
         return AudioClip.from_array(self.samples[a:b], self.sample_rate, format=self.format, name=self.name)
 
     # ---- conversion ---------------------------------------------------------------------
-    def encode(self, format: str, *, sample_rate: int | None = None) -> "AudioClip":
+    def encode(self, format: str, *, sample_rate: int | None = None) -> AudioClip:
         """The same audio in another format (and optionally another sample rate)."""
         fmt = normalise_format(format)
         if fmt not in KNOWN_FORMATS:
@@ -334,7 +349,7 @@ class AudioClip:
         return plot_waveform(self, ax=ax, **kw)
 
 
-def decode_mono(clip: AudioClip, sample_rate: int, *, max_seconds: float) -> "np.ndarray":
+def decode_mono(clip: AudioClip, sample_rate: int, *, max_seconds: float) -> np.ndarray:
     """The clip as mono float32 at `sample_rate`, decoded, mixed down and resampled block by block,
     so memory stays at the size of the result. Audio longer than `max_seconds` (by its header, or
     found while decoding, e.g. a FLAC that decompresses to gigabytes) raises AudioTooLongError."""
@@ -368,7 +383,7 @@ AudioInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[byt
                    tuple["npt.ArrayLike", int], tuple[int, "npt.ArrayLike"], HasClip, HasAudio]
 
 
-def as_audio_clip(audio: "AudioInput", *, param: str = "audio") -> AudioClip:
+def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
     """Turn any accepted audio argument into an AudioClip, or raise a clear InvalidInputError.
 
     Accepted: a path (str / PathLike), bytes, a binary file object, an AudioClip,

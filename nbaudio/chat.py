@@ -14,13 +14,23 @@ import copy
 import json
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .audio import AudioClip, AudioInput
 from .errors import InvalidInputError
-from .messages import (EXPIRY_MARGIN_SECONDS, ChatReply, ChatStreamAssembler, Usage, check_message, input_audio_part,
-                       message_text, reply_clip, user_message)
+from .messages import (
+    EXPIRY_MARGIN_SECONDS,
+    ChatReply,
+    ChatStreamAssembler,
+    Usage,
+    check_message,
+    input_audio_part,
+    message_text,
+    reply_clip,
+    user_message,
+)
 from .text import plural
 
 __all__ = ["Conversation", "build_messages", "AUDIO_NOT_SAVED", "ChatReply", "Usage", "ChatStreamAssembler",
@@ -182,7 +192,7 @@ class Conversation:
         return p
 
     @classmethod
-    def load(cls, path: str | Path) -> "Conversation":
+    def load(cls, path: str | Path) -> Conversation:
         p = Path(path).expanduser()
         data = json.loads(p.read_text())
         conv = cls()

@@ -9,7 +9,8 @@ import os
 import platform
 import sys
 import time
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .hosts import is_loopback_host
 
@@ -100,7 +101,7 @@ def print_backend() -> None:
     print("Backend: " + resolve_backend().describe())
 
 
-def _check_models(settings: "Settings", *, load: bool) -> int:
+def _check_models(settings: Settings, *, load: bool) -> int:
     from .errors import NbAudioError
     from .server.registry import ModelRegistry
     from .server.sources import llm_source, piper_source, whisper_en_source, whisper_multi_source

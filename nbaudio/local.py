@@ -58,7 +58,7 @@ class LocalServer:
         return self.url + "/v1"
 
     @property
-    def settings(self) -> "Settings":
+    def settings(self) -> Settings:
         return self.app.state.engine.settings
 
     @property
@@ -69,7 +69,7 @@ class LocalServer:
         self._server.should_exit = True
         self._thread.join(timeout)
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:

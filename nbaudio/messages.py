@@ -40,7 +40,7 @@ class Usage:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> "Usage | None":
+    def from_dict(cls, d: dict[str, Any] | None) -> Usage | None:
         if not isinstance(d, dict):
             return None
         pd = d.get("prompt_tokens_details") or {}
@@ -95,7 +95,7 @@ class ChatReply:
         return self.content if self.content else (self.transcript or self.refusal or "")
 
     @classmethod
-    def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> "ChatReply":
+    def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> ChatReply:
         """Parse a chat.completion JSON body."""
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):

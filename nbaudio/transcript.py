@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .errors import APIResponseError, InvalidInputError, MissingDependencyError
 from .spec import TRANSCRIPTION_FORMATS
@@ -89,12 +90,12 @@ class Transcript:
     logprobs: list[dict[str, Any]] | None = None
     usage: dict[str, Any] | None = None
     task: str = "transcribe"
-    audio: "AudioClip | None" = None
+    audio: AudioClip | None = None
     raw: Any = None
 
     # ---- parsing ----------------------------------------------------------------------
     @classmethod
-    def from_response(cls, body: str | bytes | dict, response_format: str = "json", *, task: str = "transcribe") -> "Transcript":
+    def from_response(cls, body: str | bytes | dict, response_format: str = "json", *, task: str = "transcribe") -> Transcript:
         """Parse a response body in any `response_format` (json, text, srt, vtt, verbose_json, diarized_json)."""
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
@@ -121,7 +122,7 @@ class Transcript:
         return cls(text=body.strip(), task=task, raw=body)
 
     @classmethod
-    def _from_json(cls, data: dict[str, Any], response_format: str, task: str) -> "Transcript":
+    def _from_json(cls, data: dict[str, Any], response_format: str, task: str) -> Transcript:
         # LiteLLM answers srt/vtt as {"text": "<the srt body>"}, and a streamed transcription as
         # {"text": "<the SSE events>"}: parse the inner body as what it is.
         events = unwrap_events(data)
@@ -135,7 +136,7 @@ class Transcript:
         return t
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> "Transcript":
+    def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> Transcript:
         if "text" not in data or not isinstance(data.get("text"), str):
             raise APIResponseError(f"transcription response has no 'text' field (keys: {', '.join(map(str, data)) or 'none'})")
         words = [_word(w) for w in data.get("words") or []]
@@ -175,18 +176,18 @@ class Transcript:
         )
 
     @classmethod
-    def from_srt(cls, text: str, *, task: str = "transcribe") -> "Transcript":
+    def from_srt(cls, text: str, *, task: str = "transcribe") -> Transcript:
         return cls._from_cues(text, task=task)
 
     @classmethod
-    def from_vtt(cls, text: str, *, task: str = "transcribe") -> "Transcript":
+    def from_vtt(cls, text: str, *, task: str = "transcribe") -> Transcript:
         body = text.replace("\r\n", "\n")
         if body.lstrip("\ufeff").startswith("WEBVTT"):
             body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
         return cls._from_cues(body, task=task, raw=text)
 
     @classmethod
-    def _from_cues(cls, text: str, *, task: str, raw: str | None = None) -> "Transcript":
+    def _from_cues(cls, text: str, *, task: str, raw: str | None = None) -> Transcript:
         segments = []
         for i, m in enumerate(_CUE_RE.finditer(text.replace("\r\n", "\n") + "\n")):
             cue = m.group("text").strip()
@@ -218,7 +219,7 @@ class Transcript:
             return list(self.words)
         return [w for s in self.segments for w in s.words]
 
-    def shifted(self, offset: float) -> "Transcript":
+    def shifted(self, offset: float) -> Transcript:
         """A copy with every time moved by `offset` seconds (for pieces of a longer file)."""
         segs = [
             replace(s, start=s.start + offset, end=s.end + offset,
@@ -229,7 +230,7 @@ class Transcript:
         return replace(self, segments=segs, words=words)
 
     @classmethod
-    def join(cls, pieces: Iterable[tuple[float, "Transcript"]], *, audio: "AudioClip | None" = None) -> "Transcript":
+    def join(cls, pieces: Iterable[tuple[float, Transcript]], *, audio: AudioClip | None = None) -> Transcript:
         """One transcript from pieces at offsets (seconds) in a longer file."""
         segments: list[Segment] = []
         words: list[Word] = []

@@ -1,4 +1,4 @@
-"""Shared fixtures. The engine ones start one real local engine per session (models load once)."""
+"""Shared fixtures and the layer markers. The engine ones start one real local engine per session (models load once)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ from typing import Any
 import pytest
 import requests
 
-# Vendored from the team's reference by tools/vendor_reference.py (sources and licence inside).
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-OPENAPI_SCHEMAS = FIXTURES / "openai_audio_schemas.json"
+from tests.support.data import GERMAN, OPENAPI_SCHEMAS, SENTENCES
 
-# Sentences for round trips: everyday words, numbers spelled out (Whisper writes digits otherwise).
-SENTENCES = (
-    "The quick brown fox jumps over the lazy dog.",
-    "Please call me back when you get home tonight.",
-    "A golden retriever is a good family dog.",
-    "We will meet at the library after lunch.",
-)
-GERMAN = "Guten Morgen. Ich habe heute keine Zeit, aber morgen komme ich gern."
+# Markers by layer (pyproject.toml lists them): `pytest -m "not engine and not browser and not relay"`
+# runs the tests that need no models, no browser and no LiteLLM proxy, in seconds.
+_DIRECTORY_MARKERS = {"engine": "engine", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = Path(str(item.fspath)).parent.name
+        if layer in _DIRECTORY_MARKERS:
+            item.add_marker(_DIRECTORY_MARKERS[layer])
+        if "engine" in getattr(item, "fixturenames", ()):  # anything that starts the real engine
+            item.add_marker("engine")
 
 
 @pytest.fixture(scope="session")

@@ -625,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--execute", action="store_true", help="run each notebook and save it with outputs")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from nbaudio._notebook_demo import execute
+    from nbaudio.demo import execute
 
     names = [n for n in NOTEBOOK_CELLS if not args.only or any(n.startswith(p) for p in args.only)]
     for name in names:

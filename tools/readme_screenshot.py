@@ -1,6 +1,6 @@
 """Make docs/quickstart.png for the README: the transcript and chat outputs of the quickstart.
 
-    python -m nbaudio._notebook_demo            # writes build/quickstart.html
+    python -m nbaudio.demo            # writes build/quickstart.html
     python tools/readme_screenshot.py           # crops two outputs of it into docs/quickstart.png
 
 Uses Debian's Chromium through Playwright (no browser download).
@@ -21,7 +21,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 def main() -> int:
     page_path = ROOT / "build" / "quickstart.html"
     if not page_path.exists():
-        print("run `python -m nbaudio._notebook_demo` first (make demo)", file=sys.stderr)
+        print("run `python -m nbaudio.demo` first (make demo)", file=sys.stderr)
         return 2
     shot = ROOT / "build" / "quickstart_page.png"
     with sync_playwright() as pw:

@@ -16,11 +16,28 @@ from __future__ import annotations
 
 from .decode import decode, decode_mono
 from .encode import encode
-from .formats import (AV_FORMATS, KNOWN_FORMATS, OPUS_RATES, SOUNDFILE_FORMATS, guess_format, looks_like_text,
-                      mime_type, normalise_format, sniff_format, unknown_format_message)
+from .formats import (
+                      AV_FORMATS,
+                      KNOWN_FORMATS,
+                      OPUS_RATES,
+                      SOUNDFILE_FORMATS,
+                      guess_format,
+                      looks_like_text,
+                      mime_type,
+                      normalise_format,
+                      sniff_format,
+                      unknown_format_message,
+)
 from .repair import flac_with_known_length, repair_streaming_wav, wav_info
-from .samples import (MAX_SAMPLE_RATE, as_float_samples, check_sample_rate, float_to_int16, resample, whole_pcm16,
-                      whole_pcm16_length)
+from .samples import (
+                      MAX_SAMPLE_RATE,
+                      as_float_samples,
+                      check_sample_rate,
+                      float_to_int16,
+                      resample,
+                      whole_pcm16,
+                      whole_pcm16_length,
+)
 
 __all__ = [
     "AV_FORMATS", "KNOWN_FORMATS", "MAX_SAMPLE_RATE", "OPUS_RATES", "SOUNDFILE_FORMATS", "as_float_samples",

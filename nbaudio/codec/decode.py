@@ -8,7 +8,8 @@ soundfile decodes WAV, FLAC, MP3 and Ogg; PyAV (FFmpeg) the rest, and what sound
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import AudioDecodeError, AudioTooLongError, MissingDependencyError
 from ..spec import PCM_SAMPLE_RATE
@@ -32,7 +33,7 @@ class Blocks(NamedTuple):
     rate: int
     channels: int
     declared: int | None
-    blocks: Iterator["np.ndarray"]
+    blocks: Iterator[np.ndarray]
 
 
 def check_header(data: bytes, fmt: str, name: str | None = None) -> None:
@@ -84,7 +85,7 @@ def open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int | 
     # filled in from the last frame is not the header's word: the decode is bounded by content.
     declared = f.frames if 0 <= f.frames < 1 << 48 and not unknown_length else None
 
-    def blocks() -> Iterator["np.ndarray"]:
+    def blocks() -> Iterator[np.ndarray]:
         with f:
             while True:
                 try:
@@ -135,7 +136,7 @@ def open_blocks_av(data: bytes, fmt: str) -> Blocks:
     if stream.duration and stream.time_base and rate:
         declared = int(stream.duration * stream.time_base * rate)
 
-    def blocks() -> Iterator["np.ndarray"]:
+    def blocks() -> Iterator[np.ndarray]:
         with container:
             try:
                 for frame in container.decode(stream):
@@ -157,7 +158,7 @@ def too_long(what: str, seconds: float, limit: str, how: str) -> AudioTooLongErr
 
 
 def bounded(opened: Blocks, max_frames: int,
-            refuse: "Callable[[int, str], AudioTooLongError]") -> Iterator["np.ndarray"]:
+            refuse: Callable[[int, str], AudioTooLongError]) -> Iterator[np.ndarray]:
     """`opened.blocks`, never past `max_frames`: raises `refuse(frames, "declares")` at once when
     the header declares more, and `refuse(frames, "holds more than")` as soon as the decoded
     content goes past it (headers can lie; a FLAC may not declare a length at all)."""
@@ -165,7 +166,7 @@ def bounded(opened: Blocks, max_frames: int,
         opened.blocks.close()
         raise refuse(opened.declared, "declares")
 
-    def blocks() -> Iterator["np.ndarray"]:
+    def blocks() -> Iterator[np.ndarray]:
         n = 0
         for block in opened.blocks:
             n += len(block)
@@ -178,7 +179,7 @@ def bounded(opened: Blocks, max_frames: int,
 
 
 def decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None, *, max_bytes: int,
-           fix: str) -> tuple["np.ndarray", int, int]:
+           fix: str) -> tuple[np.ndarray, int, int]:
     """(samples, rate, channels): all samples as float32 (frames,) or (frames, channels), stopping at
     `max_bytes` of them: a file whose header or content goes past it raises AudioTooLongError, whose
     message ends with `fix` (what the caller can do about it). `sample_rate`/`channels` are those of
@@ -216,7 +217,7 @@ def decode(data: bytes, fmt: str, sample_rate: int | None, channels: int | None,
 
 
 def decode_mono(data: bytes, fmt: str, target_rate: int, *, max_seconds: float, sample_rate: int | None = None,
-                channels: int | None = None) -> "np.ndarray":
+                channels: int | None = None) -> np.ndarray:
     """The audio as mono float32 at `target_rate`, decoded, mixed down and resampled block by block,
     so memory stays at the size of the result. Audio longer than `max_seconds` (by its header, or
     found while decoding, e.g. a FLAC that decompresses to gigabytes) raises AudioTooLongError.

@@ -26,7 +26,7 @@ _SOUNDFILE_KW: dict[str, dict[str, Any]] = {
 _AV_CONTAINERS = {"aac": "adts", "m4a": "ipod", "mp4": "mp4", "webm": "webm"}
 
 
-def encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
+def encode(samples: np.ndarray, rate: int, fmt: str) -> bytes:
     """float32 samples (frames,) or (frames, channels) at `rate` as `fmt` bytes (16-bit where the
     format has a bit depth; mono for pcm and the PyAV formats; Opus resampled to 48 kHz when `rate`
     is not one Opus runs at)."""
@@ -51,7 +51,7 @@ def encode(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _encode_av(samples: "np.ndarray", rate: int, fmt: str) -> bytes:
+def _encode_av(samples: np.ndarray, rate: int, fmt: str) -> bytes:
     try:
         import av
     except ImportError:

@@ -43,14 +43,14 @@ def whole_pcm16(data: bytes) -> bytes:
     return data if n == len(data) else bytes(data[:n])
 
 
-def float_to_int16(samples: "np.ndarray") -> "np.ndarray":
+def float_to_int16(samples: np.ndarray) -> np.ndarray:
     """float samples in [-1, 1] as little-endian int16 (clipped, rounded)."""
     import numpy as np
 
     return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
-def as_float_samples(samples: Any) -> "np.ndarray":
+def as_float_samples(samples: Any) -> np.ndarray:
     """float32 samples, shape (frames,) or (frames, channels), from any numeric array: ints are
     scaled to [-1, 1], (channels, frames) is turned around; a clear InvalidInputError otherwise."""
     import numpy as np
@@ -76,7 +76,7 @@ def as_float_samples(samples: Any) -> "np.ndarray":
     return arr
 
 
-def resample(samples: "np.ndarray", rate_in: int, rate_out: int) -> "np.ndarray":
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Resample float32 samples with soxr."""
     import numpy as np
     import soxr

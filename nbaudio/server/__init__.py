@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["create_app", "Settings"]
 
 
-def create_app(settings: Settings | None = None, **kwargs: Any) -> "FastAPI":
+def create_app(settings: Settings | None = None, **kwargs: Any) -> FastAPI:
     from .app import create_app as _create_app
 
     return _create_app(settings, **kwargs)

@@ -8,9 +8,9 @@ made, so `nbaudio serve --llm-model TYPO` exits 2 before it binds a port.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import packages as pkg
 from .packages import INSTALL_GEMMA, INSTALL_LOCAL, pinned

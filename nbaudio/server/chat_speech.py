@@ -4,7 +4,7 @@ and where a streamed reply may start speaking before its first sentence is compl
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

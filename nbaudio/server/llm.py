@@ -16,8 +16,9 @@ import logging
 import queue
 import secrets
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..error_bodies import parse_error_body
 from ..sse import SSEParser
@@ -145,7 +146,7 @@ class ChatBackend(Protocol):
 class LlamaChat:
     """A GGUF chat model through llama-cpp-python, with the chat template stored in the file."""
 
-    def __init__(self, source: "ModelSource", settings: "Settings") -> None:
+    def __init__(self, source: ModelSource, settings: Settings) -> None:
         from llama_cpp import Llama
 
         self.name = source.name
@@ -211,7 +212,7 @@ def _template_handler(llm: Any, template: str, stop_tokens: tuple[str, ...]) -> 
 class UpstreamChat:
     """Any OpenAI-compatible text chat endpoint; the engine turns audio into text before and speech after."""
 
-    def __init__(self, settings: "Settings") -> None:
+    def __init__(self, settings: Settings) -> None:
         import requests
 
         base = (settings.chat_upstream or "").rstrip("/")

@@ -16,7 +16,8 @@ resampling and encoding happen outside the locks.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
 from .sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
@@ -61,7 +62,7 @@ class ModelRegistry:
         return slot.get()
 
     # The model modules import numpy and more: imported when a model is first asked for.
-    def whisper(self, which: str) -> "WhisperEngine":
+    def whisper(self, which: str) -> WhisperEngine:
         """`en` (tiny.en by default) or `multi` (base by default)."""
         from .stt import WhisperEngine
 
@@ -69,13 +70,13 @@ class ModelRegistry:
             return self._slot("whisper-en", lambda: WhisperEngine(whisper_en_source(self.settings), self.settings))
         return self._slot("whisper-multi", lambda: WhisperEngine(whisper_multi_source(self.settings), self.settings))
 
-    def piper(self, voice: str | None = None) -> "PiperEngine":
+    def piper(self, voice: str | None = None) -> PiperEngine:
         from .tts import PiperEngine
 
         key = voice or self.settings.tts_voice or DEFAULT_PIPER_VOICE
         return self._slot(f"piper:{key}", lambda: PiperEngine(piper_source(self.settings, voice), self.settings))
 
-    def local_chat(self) -> "LlamaChat":
+    def local_chat(self) -> LlamaChat:
         """The local GGUF chat model (`Settings.llm_model`)."""
         from .llm import LlamaChat
 

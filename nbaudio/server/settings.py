@@ -97,7 +97,7 @@ class Settings:
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Settings":
+    def from_env(cls, **overrides: Any) -> Settings:
         """Settings from `overrides`, then NBAUDIO_* env vars, then defaults."""
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

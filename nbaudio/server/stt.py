@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class SttSegment:
     logprobs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def whisper_options(settings: "Settings") -> dict[str, Any]:
+def whisper_options(settings: Settings) -> dict[str, Any]:
     """`WhisperModel` arguments: int8 on CPU, the cores split between two parallel workers.
 
     CTranslate2 runs `num_workers` replicas that share one copy of the weights; each call uses
@@ -177,7 +178,7 @@ class _AlignRecorder:
 class WhisperEngine:
     """One loaded faster-whisper model with `workers` slots (see registry.py on concurrency)."""
 
-    def __init__(self, source: "ModelSource", settings: "Settings") -> None:
+    def __init__(self, source: ModelSource, settings: Settings) -> None:
         from faster_whisper import WhisperModel
 
         self.name = source.name

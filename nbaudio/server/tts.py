@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def load_piper_voice(path: str, config_path: str | None, threads: int) -> Any:
 class PiperEngine:
     """One loaded piper voice with its lock (see registry.py on why a lock per model)."""
 
-    def __init__(self, source: "ModelSource", settings: "Settings") -> None:
+    def __init__(self, source: ModelSource, settings: Settings) -> None:
         self.name = source.name
         self.origin = source.origin
         self.voice = load_piper_voice(source.path, source.config_path, settings.threads)

@@ -5,8 +5,9 @@ Shared by `/audio/speech` and the audio output of `/chat/completions` (not the s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def voice_name(voice: Any, param: str = "voice") -> str:
     return voice
 
 
-def _unknown_voice(engine: "Engine", voice: str, param: str) -> EngineError:
+def _unknown_voice(engine: Engine, voice: str, param: str) -> EngineError:
     extra = extra_piper_voices(engine.settings)
     names = ", ".join(f"'{v}'" for v in (*VOICES, DEFAULT_PIPER_VOICE, *extra))
     esp = f", or '{ESPEAK_PREFIX}<language>' (see /v1/audio/voices)" if espeak_voices() else ""
@@ -66,7 +67,7 @@ def _needs_espeak(language: str, param: str) -> EngineError:
                        param=param, code="unsupported_language")
 
 
-def plan_voice(engine: "Engine", voice: str, text: str, speed: float, *, param: str = "voice") -> VoicePlan:
+def plan_voice(engine: Engine, voice: str, text: str, speed: float, *, param: str = "voice") -> VoicePlan:
     """Resolve the voice for this text; loads the piper voice if needed. Raises EngineError."""
     if voice.startswith(ESPEAK_PREFIX):
         lang = voice[len(ESPEAK_PREFIX):]

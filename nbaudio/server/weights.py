@@ -16,9 +16,9 @@ import importlib.util
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import MissingDependencyError, NbAudioError
 from . import packages as pkg

@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from typing import Annotated, Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response

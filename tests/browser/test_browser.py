@@ -1,0 +1,250 @@
+"""The notebooks in a real browser: JupyterLab (headless, loopback, token) + Debian's Chromium via Playwright.
+
+Opens fresh copies of 01_quickstart and 03_voice_chat with their outputs cleared, runs all cells
+in the page on the embedded engine, and checks what a reader gets: players that know their
+duration and play, waveform images that loaded, transcript timestamps that seek the player, and
+the `%%voice` reply with its player. Screenshots go to build/.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, wait_for_kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+BUILD = ROOT / "build"
+RUN_ALL_S = 360  # every cell of one notebook, models loading in the page's kernel included
+CHECK_MS = 30_000  # one in-page check (an audio element loading, a seek landing)
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    pytest.mark.timeout(900),
+]
+
+
+def _fresh_copy(name: str, dest: Path) -> Path:
+    """The notebook without its saved outputs, so every output checked was made in this browser."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    out = dest / name
+    nbformat.write(nb, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a free loopback port with a token, serving scratch copies of the notebooks."""
+    root = tmp_path_factory.mktemp("lab")
+    work = root / "notebooks"
+    work.mkdir()
+    for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
+        if (NOTEBOOKS / name).exists():
+            _fresh_copy(name, work)
+    with jupyter_lab(root, work) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, timeout=60_000, args=list(CHROMIUM_ARGS),
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open_and_run(browser, lab, name: str):
+    """A page with the notebook open and every cell run; returns the page. Fails on a cell error."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(CHECK_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
+    wait_for_kernel(page, name)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    started = time.monotonic()
+    state = None
+    while time.monotonic() - started < RUN_ALL_S:
+        state = page.evaluate("""() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            const cells = w.content.widgets.filter(c => c.model.type === 'code');
+            const errs = [];
+            for (const c of cells) for (const o of c.model.outputs.toJSON())
+                if (o.output_type === 'error') errs.push(o.ename + ': ' + o.evalue);
+            const done = cells.every(c => c.model.executionCount !== null);
+            return {done: done && w.sessionContext.session.kernel.status === 'idle', errs: errs,
+                    ran: cells.filter(c => c.model.executionCount !== null).length, total: cells.length};
+        }""")
+        assert not state["errs"], f"{name}: a cell failed in the browser: {state['errs']}"
+        if state["done"]:
+            break
+        time.sleep(1)
+    else:
+        page.screenshot(path=str(BUILD / f"browser_{Path(name).stem}_timeout.png"))
+        pytest.fail(f"{name}: only {state and state['ran']} of {state and state['total']} cells ran in {RUN_ALL_S} s")
+    page.wait_for_timeout(500)  # let the last outputs' scripts run
+    assert not errors, f"{name}: JavaScript errors in the page: {errors}"
+    return page
+
+
+def _screenshot(page, stem: str) -> Path:
+    """The whole notebook: the lab scrolls inside a panel, so make the window as tall as the notebook."""
+    BUILD.mkdir(exist_ok=True)
+    page.evaluate("() => { const a = window.jupyterapp; if (!a.shell.leftCollapsed) a.shell.collapseLeft(); }")
+    page.wait_for_timeout(300)
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll("
+                           "'.jp-NotebookPanel .jp-WindowedPanel-outer, .jp-NotebookPanel .jp-Notebook')]"
+                           ".map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1280, "height": min(16000, int(height) + 200)})
+    page.evaluate("() => document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+                  ".forEach(e => { e.scrollTop = 0; })")
+    page.wait_for_timeout(500)
+    path = BUILD / f"browser_{stem}.png"
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return path
+
+
+_AUDIO_STATE = """(a) => ({duration: a.duration, ready: a.readyState, time: a.currentTime, paused: a.paused,
+                      error: a.error && a.error.message, src: a.currentSrc.slice(0, 30)})"""
+
+
+def _cell_text(page, snippet: str) -> str:
+    """The rendered output text of the one code cell whose source contains `snippet`."""
+    texts = page.evaluate("""(snippet) => {
+        const w = window.jupyterapp.shell.currentWidget;
+        return w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().includes(snippet))
+            .map(c => [...c.node.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'));
+    }""", snippet)
+    assert len(texts) == 1, f"{len(texts)} cells contain {snippet!r}"
+    return (texts[0] or "").strip()
+
+
+def _check_audio_plays(page, audio) -> dict:
+    """The element knows a positive duration, and playing it moves currentTime forward."""
+    audio.scroll_into_view_if_needed()
+    page.wait_for_function("(a) => a.readyState >= 1 || a.error", arg=audio.element_handle())
+    state = audio.evaluate(_AUDIO_STATE)
+    assert state["error"] is None and state["duration"] > 0, f"audio element without a duration: {state}"
+    audio.evaluate("(a) => { a.currentTime = 0; return a.play(); }")
+    page.wait_for_function("(a) => a.currentTime > 0.2 && !a.ended", arg=audio.element_handle())
+    audio.evaluate("(a) => a.pause()")
+    return audio.evaluate(_AUDIO_STATE)
+
+
+def _check_images(page, selector: str, at_least: int) -> int:
+    imgs = page.locator(selector)
+    n = imgs.count()
+    assert n >= at_least, f"expected at least {at_least} {selector}, found {n}"
+    for i in range(n):
+        img = imgs.nth(i)
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("(im) => im.complete", arg=img.element_handle())
+        w = img.evaluate("(im) => im.naturalWidth")
+        assert w > 0, f"image {i} of {selector} did not decode"
+    return n
+
+
+def test_quickstart_in_browser(browser, lab):
+    page = _open_and_run(browser, lab, "01_quickstart.ipynb")
+    try:
+        # Players: the spoken clip, the second voice, the transcript's, the German clip, the chat reply.
+        audios = page.locator(".jp-OutputArea-output audio")
+        assert audios.count() >= 5, f"expected 5 players, found {audios.count()}"
+        for i in range(audios.count()):
+            _check_audio_plays(page, audios.nth(i))
+        # Waveforms of the clips and the transcript (the chat reply shows none), and the matplotlib figure.
+        _check_images(page, ".jp-OutputArea-output img[alt=waveform]", 4)
+        _check_images(page, ".jp-OutputArea-output img:not([alt=waveform])", 1)
+
+        # The transcript: clicking a word's timestamp seeks its player there and highlights the segment.
+        unit = page.locator(".nbaudio-transcript.nbaudio-unit").first
+        unit.scroll_into_view_if_needed()
+        player = unit.locator("audio")
+        player.evaluate("(a) => { a.pause(); a.currentTime = 0; }")
+        unit.locator("details summary").first.click()
+        words = unit.locator("details .nbaudio-ts")
+        assert words.count() >= 6, f"expected the word timestamps, found {words.count()}"
+        target = words.nth(words.count() - 2)  # "lazy": well inside the clip
+        t = float(target.get_attribute("data-t"))
+        assert t > 0.5, f"the second-to-last word starts at {t} s"
+        target.click()
+        page.wait_for_function("([a, t]) => a.currentTime >= t - 0.01 && !a.paused", arg=[player.element_handle(), t])
+        row_bg = unit.locator("tr.nbaudio-seg").first.evaluate("(tr) => tr.style.background")
+        assert "rgba" in row_bg, f"the segment being played is not highlighted ({row_bg!r})"
+        player.evaluate("(a) => a.pause()")
+        # And a segment's own timestamp seeks back to its start.
+        unit.locator("tr.nbaudio-seg .nbaudio-ts").first.click()
+        page.wait_for_function("(a) => a.currentTime < 1.0", arg=player.element_handle())
+        player.evaluate("(a) => a.pause()")
+
+        # The round-trip check printed True, and the chat reply shows as a chat turn with text.
+        assert _cell_text(page, "words(transcript.text) ==") == "True"
+        chat = page.locator(".jp-OutputArea-output .nbaudio-chat")
+        assert chat.count() == 1 and len(chat.inner_text().strip()) > 20, chat.all_inner_texts()
+        _screenshot(page, "01_quickstart")
+        unit.screenshot(path=str(BUILD / "browser_01_transcript.png"))
+    finally:
+        page.close()
+
+
+def _cell_outputs(page, snippet: str):
+    """Locator of the output area of the one code cell whose source contains `snippet`."""
+    mark = f"cell-{abs(hash(snippet))}"
+    hits = page.evaluate("""([snippet, mark]) => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = w.content.widgets.filter(
+            c => c.model.type === 'code' && c.model.sharedModel.getSource().includes(snippet));
+        cells.forEach(c => { c.node.dataset.nbaudioTest = mark; });
+        return cells.length;
+    }""", [snippet, mark])
+    assert hits == 1, f"{hits} cells contain {snippet!r}"
+    return page.locator(f'[data-nbaudio-test="{mark}"] .jp-OutputArea').first
+
+
+def test_voice_chat_in_browser(browser, lab):
+    if not (lab["dir"] / "03_voice_chat.ipynb").exists():
+        pytest.fail("notebooks/03_voice_chat.ipynb is missing")
+    page = _open_and_run(browser, lab, "03_voice_chat.ipynb")
+    try:
+        # The first %%voice cell: the streamed reply ended as a chat turn with text, waveform and a player.
+        first = _cell_outputs(page, "Is a golden retriever a good family dog?")
+        turn = first.locator(".nbaudio-chat")
+        assert turn.count() == 1, f"no chat turn in the %%voice output: {first.inner_text()[:300]!r}"
+        assert "assistant" in turn.inner_text() and len(turn.inner_text().strip()) > 30
+        assert "streaming…" not in first.inner_text(), "the live view was not replaced by the final reply"
+        assert "audio id audio_" in turn.inner_text()
+        _check_audio_plays(page, turn.locator("audio"))
+        _check_images(page, ".jp-OutputArea-output .nbaudio-chat img[alt=waveform]", 4)
+
+        # Every turn (two typed, one spoken, one in the named conversation) shows a playable reply.
+        players = page.locator(".jp-OutputArea-output .nbaudio-chat audio")
+        assert players.count() >= 4, f"expected 4 reply players, found {players.count()}"
+        for i in range(players.count()):
+            _check_audio_plays(page, players.nth(i))
+        # The spoken question's own clip, and the replay of the last reply.
+        assert page.locator(".jp-OutputArea-output .nbaudio-clip audio").count() >= 2
+
+        # The deterministic cells printed what the notebook says they print.
+        assert _cell_text(page, "conv = %voice history") == "['system', 'user', 'assistant', 'user', 'assistant']"
+        assert _cell_text(page, "tutor = %voice history --name tutor") == "(['system', 'user', 'assistant'], 7)"
+        assert _cell_text(page, "%voice reset") == "conversation 'default' forgotten"
+        _screenshot(page, "03_voice_chat")
+        turn.screenshot(path=str(BUILD / "browser_03_voice_turn.png"))
+    finally:
+        page.close()

@@ -1,0 +1,133 @@
+"""/v1/audio/transcriptions and /translations on the real engine, through the official openai client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from nbaudio.metrics import word_error_rate
+from nbaudio.transcript import Transcript
+from tests.support.data import SENTENCES
+
+# Measured: 8 sentences x 3 voices (alloy, onyx, shimmer) spoken by piper and read back by tiny.en
+# (beam 5): mean WER 0.042, worst sentence 0.33 ("an umbrella" -> "in a brawl"); alloy alone 0.03.
+# piper samples noise, so runs differ a little. The mean bound leaves room for a slip or two,
+# not for a broken pipeline.
+WER_BOUND = 0.15
+
+
+def test_round_trip_word_error_rate(oai, speech_clips):
+    rates = {}
+    for text, wav in speech_clips.items():
+        got = oai.audio.transcriptions.create(model="whisper-1", file=("s.wav", wav), response_format="text")
+        rates[text] = (word_error_rate(text, got), got)
+    mean = sum(r for r, _ in rates.values()) / len(rates)
+    assert mean <= WER_BOUND and max(r for r, _ in rates.values()) <= 2 * WER_BOUND, rates
+
+
+def test_json_validates_and_has_usage(oai, speech_clips, validate):
+    wav = speech_clips[SENTENCES[0]]
+    raw = oai.audio.transcriptions.with_raw_response.create(model="whisper-1", file=("a.wav", wav))
+    body = json.loads(raw.http_response.text)
+    validate(body, "CreateTranscriptionResponseJson")
+    assert body["usage"]["type"] == "duration" and 1.0 < body["usage"]["seconds"] < 6.0
+
+
+def test_verbose_json_words_and_segments(oai, speech_clips, validate):
+    text = SENTENCES[1]
+    raw = oai.audio.transcriptions.with_raw_response.create(
+        model="whisper-1", file=("b.wav", speech_clips[text]), response_format="verbose_json",
+        timestamp_granularities=["word", "segment"])
+    body = json.loads(raw.http_response.text)
+    validate(body, "CreateTranscriptionResponseVerboseJson")
+    assert body["language"] == "english"
+    words = body["words"]
+    assert [w["word"].strip(".,").lower() for w in words][:3] == ["please", "call", "me"]
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts) and words[-1]["end"] <= body["duration"] + 0.05
+    assert body["segments"] and body["segments"][0]["tokens"]
+    parsed = oai.audio.transcriptions.create(model="whisper-1", file=("b.wav", speech_clips[text]),
+                                             response_format="verbose_json", timestamp_granularities=["word"])
+    assert len(parsed.words) == len(words)
+
+
+@pytest.mark.parametrize("fmt", ["text", "srt", "vtt"])
+def test_text_formats(oai, speech_clips, fmt):
+    text = SENTENCES[2]
+    got = oai.audio.transcriptions.create(model="whisper-1", file=("c.wav", speech_clips[text]), response_format=fmt)
+    assert isinstance(got, str)
+    t = Transcript.from_response(got, fmt)
+    assert word_error_rate(text, t.text) <= 2 * WER_BOUND
+    if fmt == "vtt":
+        assert got.startswith("WEBVTT")
+    if fmt == "srt":
+        assert got.startswith("1\n00:00:00,000 --> ")
+
+
+def test_logprobs_are_real_token_logprobs(oai, speech_clips, validate):
+    raw = oai.audio.transcriptions.with_raw_response.create(
+        model="gpt-4o-transcribe", file=("d.wav", speech_clips[SENTENCES[3]]), include=["logprobs"])
+    body = json.loads(raw.http_response.text)
+    validate(body, "CreateTranscriptionResponseJson")
+    lps = body["logprobs"]
+    assert "".join(lp["token"] for lp in lps).strip() == body["text"]
+    assert all(lp["logprob"] <= 0 for lp in lps) and any(lp["logprob"] < -1e-4 for lp in lps)
+    assert all(bytes(lp["bytes"]).decode() == lp["token"] for lp in lps)
+    assert body["usage"]["type"] == "tokens" and body["usage"]["output_tokens"] >= len(lps)
+
+
+def test_stream_events(oai, speech_clips, validate):
+    stream = oai.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=("e.wav", speech_clips[SENTENCES[0]]),
+                                             stream=True, include=["logprobs"])
+    events = [e.model_dump(exclude_unset=True) for e in stream]
+    assert events[-1]["type"] == "transcript.text.done"
+    for e in events:
+        validate(e, "TranscriptTextDeltaEvent" if e["type"] == "transcript.text.delta" else "TranscriptTextDoneEvent")
+    deltas = "".join(e["delta"] for e in events if e["type"] == "transcript.text.delta")
+    assert deltas.strip() == events[-1]["text"] and word_error_rate(SENTENCES[0], deltas) <= WER_BOUND
+    assert events[-1]["logprobs"]
+
+
+def test_prompt_language_temperature_accepted(oai, speech_clips):
+    got = oai.audio.transcriptions.create(model="whisper-1", file=("f.wav", speech_clips[SENTENCES[2]]),
+                                          language="en", prompt="Dogs.", temperature=0.2)
+    assert word_error_rate(SENTENCES[2], got.text) <= 2 * WER_BOUND
+
+
+def test_german_is_detected_and_routed_to_multilingual_model(oai, german_wav):
+    got = oai.audio.transcriptions.create(model="whisper-1", file=("de.wav", german_wav),
+                                          response_format="verbose_json")
+    assert got.language == "german"
+    assert {"morgen", "zeit"} <= set(got.text.lower().replace(".", " ").replace(",", " ").split()), got.text
+
+
+def test_translation_german_to_english(oai, german_wav, validate):
+    got = oai.audio.translations.create(model="whisper-1", file=("de.wav", german_wav))
+    words = set(got.text.lower().replace(".", " ").replace(",", " ").split())
+    # "Good morning. I have no time today, but tomorrow I will come gladly."
+    assert len(words & {"morning", "time", "today", "tomorrow", "i", "have", "come"}) >= 3, got.text
+    raw = oai.audio.translations.with_raw_response.create(model="whisper-1", file=("de.wav", german_wav),
+                                                          response_format="verbose_json")
+    body = json.loads(raw.http_response.text)
+    validate(body, "CreateTranslationResponseVerboseJson")
+    assert body["language"] == "english"
+
+
+def test_diarized_json_shape(engine, speech_clips, validate):
+    r = requests.post(engine.base_url + "/audio/transcriptions",
+                      files={"file": ("g.wav", speech_clips[SENTENCES[0]], "audio/wav")},
+                      data={"model": "gpt-4o-transcribe-diarize", "response_format": "diarized_json"})
+    assert r.status_code == 200, r.text
+    validate(r.json(), "CreateTranscriptionResponseDiarizedJson")
+
+
+def test_mp3_and_flac_uploads(oai, engine, speech_clips):
+    from nbaudio.audio import AudioClip
+
+    clip = AudioClip(speech_clips[SENTENCES[0]])
+    for fmt in ("mp3", "flac", "opus"):
+        data = clip.encode(fmt).data
+        got = oai.audio.transcriptions.create(model="whisper-1", file=(f"x.{'ogg' if fmt == 'opus' else fmt}", data))
+        assert word_error_rate(SENTENCES[0], got.text) <= 2 * WER_BOUND, (fmt, got.text)

@@ -1,0 +1,1 @@
+"""Helpers the tests share: data, signals, fault servers, the magic shell, the browser."""

@@ -1,0 +1,110 @@
+"""What the browser tests share: a JupyterLab server on loopback, Debian's Chromium, running cells in the page."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from nbaudio.backend import REMOTE_ENV
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless in a container: no sandbox (root), no GPU, no background traffic; audio may start without a click.
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--autoplay-policy=no-user-gesture-required", "--mute-audio")
+SERVER_START_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_settings(user_settings: Path) -> None:
+    """Lab settings for a test: every cell in the DOM (no windowing), no news or update pop-ups."""
+    files = {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                             "checkForUpdates": False},
+    }
+    for rel, value in files.items():
+        path = user_settings / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+@contextmanager
+def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
+                args: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """A JupyterLab server on a free loopback port with a token, serving `work`; state under `root`.
+
+    The kernels see none of the remote-API variables, plus `env`. Yields url, token, dir, log, port.
+    """
+    import requests
+
+    lab_settings(root / "settings")
+    port, token = free_port(), secrets.token_hex(16)
+    kernel_env = {k: v for k, v in os.environ.items() if k not in REMOTE_ENV}
+    kernel_env.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_CONFIG_DIR=str(root / "config"),
+                      PYDEVD_DISABLE_FILE_VALIDATION="1", **(env or {}))
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+           f"--LabApp.user_settings_dir={root / 'settings'}", f"--LabApp.workspaces_dir={root / 'workspaces'}",
+           "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
+           "--ServerApp.shutdown_no_activity_timeout=900", "--MappingKernelManager.cull_idle_timeout=0", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # CI containers run as root
+    log_path = root / "lab.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=work, env=kernel_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_S
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"JupyterLab exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"JupyterLab did not answer in {SERVER_START_S} s:\n"
+                                     f"{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield {"url": url, "token": token, "dir": work, "log": log_path, "port": port}
+    finally:
+        proc.send_signal(signal.SIGINT)  # the server shuts its kernels down on SIGINT/SIGTERM
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # our own session: the server and its kernels
+                proc.wait(timeout=10)
+        log.close()
+
+
+def wait_for_kernel(page: Any, name: str, timeout_ms: int = 90_000) -> None:
+    """Until the notebook `name` is the current tab and its kernel is idle."""
+    page.wait_for_function(
+        """(name) => {
+            const app = window.jupyterapp; if (!app) return false;
+            const w = app.shell.currentWidget;
+            if (!w || !w.context || w.context.path !== name || !w.sessionContext) return false;
+            const k = w.sessionContext.session && w.sessionContext.session.kernel;
+            return w.sessionContext.isReady && k && k.status === 'idle';
+        }""", arg=name, timeout=timeout_ms)
