@@ -40,8 +40,8 @@ from .errors import (
     UnsupportedMediaTypeError,
 )
 from .transcript import Segment, Transcript, Word
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",
@@ -65,7 +65,7 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext nbaudio`: registers the %%voice / %voice magics, and a check that warns when a
-    cell contains an API key (see nbaudio._keyguard)."""
+    cell contains an API key (see nbaudio.magic.keyguard)."""
     from .magic import load_ipython_extension as _load
 
     _load(ipython)

@@ -6,14 +6,23 @@ engine's Host-header guard (against DNS rebinding) answers only them when bound 
 
 from __future__ import annotations
 
-__all__ = ["is_loopback_host"]
+import ipaddress
 
-_LOOPBACK_NAMES = frozenset({"localhost", "::1"})
+__all__ = ["is_loopback_host"]
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for `localhost`, `127.x.x.x` and `::1` (also written `[::1]`), in any letter case."""
+    """True for `localhost` and loopback addresses (`127.x.x.x`, `::1`, also written `[::1]`), any case.
+
+    Addresses are parsed, not matched by prefix: `127.evil.example` is a name a DNS-rebinding page
+    can point anywhere, so it is not loopback.
+    """
     name = host.strip().lower()
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
-    return name in _LOOPBACK_NAMES or name.startswith("127.")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

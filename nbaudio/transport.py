@@ -24,6 +24,7 @@ import urllib3.exceptions
 
 from .errors import APIStatusError, InvalidInputError
 from .hosts import is_loopback_host
+from .version import __version__
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -65,7 +66,7 @@ RETRY_JITTER = 0.25  # up to 25% shorter, so clients that failed together do not
 RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 # Out of credit: waiting does not bring it back, so these are never retried whatever the status.
 NOT_RETRIED_CODES = frozenset({"insufficient_quota", "insufficient_user_quota", "pre_consume_token_quota_failed"})
-USER_AGENT = "nbaudio/0.1"
+USER_AGENT = f"nbaudio/{__version__}"
 READ_BYTES = 65536  # at most this much per read; a read returns whatever one arrival brought
 MIN_WAIT = 0.05  # seconds: a socket timeout of 0 would mean "non-blocking", not "none left"
 _REDACT_PREFIX_FROM = 12  # keys this long are also found with their last 4 characters cut off

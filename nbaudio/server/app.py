@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from .api_errors import install_error_handlers
 from .engine import Admission, Engine
 from .guard import Guard
-from .packages import nbaudio_version
+from ..version import __version__
 from .registry import ModelRegistry
 from .routes import audio, chat, meta
 from .settings import Settings
@@ -22,7 +22,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, *, models: ModelRegistry | None = None) -> FastAPI:
     """The engine as an ASGI app. `models` lets several apps share loaded models (tests)."""
     settings = settings or Settings.from_env()
-    app = FastAPI(title="nbaudio local engine", version=nbaudio_version(), docs_url=None, redoc_url=None,
+    app = FastAPI(title="nbaudio local engine", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.engine = Engine(settings=settings, models=models or ModelRegistry(settings),
                               store=AudioStore(settings.audio_ttl))

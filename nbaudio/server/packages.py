@@ -13,8 +13,7 @@ import importlib.metadata
 import re
 from dataclasses import dataclass
 
-__all__ = ["INSTALL_LOCAL", "INSTALL_GEMMA", "Package", "ENGINE_MODULES", "DOCTOR_PACKAGES", "pinned",
-           "nbaudio_version"]
+__all__ = ["INSTALL_LOCAL", "INSTALL_GEMMA", "Package", "ENGINE_MODULES", "DOCTOR_PACKAGES", "pinned"]
 
 # The one install hint for anything the embedded engine needs.
 INSTALL_LOCAL = "pip install 'nbaudio[local]'"
@@ -85,10 +84,3 @@ def pinned(distribution: str) -> str:
     """`distribution==version` as pyproject.toml pins it (read from nbaudio's metadata), else the name."""
     return _nbaudio_requirements().get(_canonical(distribution), distribution)
 
-
-def nbaudio_version() -> str:
-    """nbaudio's version as installed (pyproject.toml is its one home)."""
-    try:
-        return importlib.metadata.version("nbaudio")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"

@@ -173,8 +173,10 @@ def test_auth_and_key_never_echoed(engine, validate):
         assert key not in str(info.value)
 
 
-def test_foreign_host_header_refused(engine, validate):
-    r = requests.get(engine.base_url + "/models", headers={"Host": "evil.example.com"})
+@pytest.mark.parametrize("host", ["evil.example.com", "127.evil.example", "127.0.0.1.nip.io:8000"])
+def test_foreign_host_header_refused(engine, validate, host):
+    """A DNS-rebinding page sends its own name; names that merely start like a loopback address count too."""
+    r = requests.get(engine.base_url + "/models", headers={"Host": host})
     _assert_error(r, 403, validate)
     assert requests.get(engine.base_url + "/models", headers={"Host": "localhost:1234"}).status_code == 200
 
