@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` 
 
 from benchmarks.harness import Result, interleaved, pair_ratios, ratio, script_main, speech_wav  # noqa: E402
 from nbaudio import AudioClip, display  # noqa: E402
-from tests.display_signals import voiced_speech  # noqa: E402
+from tests.support.signals import voiced_speech  # noqa: E402
 
 FIG_SIZE = (7.2, 1.1)  # inches at 100 dpi: the display waveform's 720 x 110 px
 DPI = 100

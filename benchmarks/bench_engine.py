@@ -113,7 +113,8 @@ def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callabl
     r = ours.median / peer.median
     rtf = Stat([t / duration for t in ours.values])
     rtf_direct = Stat([t / duration for t in peer.values])
-    same = "same text" if texts["engine"] == texts["direct"] else f"texts differ: {texts['engine']!r} vs {texts['direct']!r}"
+    same = ("same text" if texts["engine"] == texts["direct"]
+            else f"texts differ: {texts['engine']!r} vs {texts['direct']!r}")
     opts = ", ".join(f"{k}={v}" for k, v in options.items())
     results = [
         Result(f"engine STT wall time, {duration:.1f} s WAV, tiny.en, beam 5 ({same})", ours.fmt("s"),
@@ -123,8 +124,9 @@ def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callabl
                      f"soundfile and soxr; against the model alone on samples decoded beforehand the engine, "
                      f"HTTP and decoding included, is {ours.median / bare.median:.2f}×"),
                detail=[f"faster-whisper on samples decoded beforehand (model only): {bare.fmt('s')}"]),
-        Result("engine STT real-time factor (whisper tiny.en)", f"RTF {rtf.fmt('')}", "—", rtf.median, f"≤ {RTF_TARGET['stt']}",
-               rtf.median <= RTF_TARGET["stt"], note=f"faster-whisper direct: RTF {rtf_direct.median:.3f}"),
+        Result("engine STT real-time factor (whisper tiny.en)", f"RTF {rtf.fmt('')}", "—", rtf.median,
+               f"≤ {RTF_TARGET['stt']}", rtf.median <= RTF_TARGET["stt"],
+               note=f"faster-whisper direct: RTF {rtf_direct.median:.3f}"),
     ]
     return results, server
 
@@ -153,7 +155,7 @@ def bench_concurrency(post, runs: int, n: int = 8) -> Result:
     errors.clear()
     latencies.clear()
     stats = interleaved({"serial": serial, "concurrent": concurrent}, runs, warmup=0)
-    speedup = Stat([s / c for s, c in zip(stats["serial"].values, stats["concurrent"].values)])
+    speedup = Stat([s / c for s, c in zip(stats["serial"].values, stats["concurrent"].values, strict=True)])
     ok = speedup.median >= 1.5 and not errors
     return Result(f"{n} concurrent transcriptions (the clip above), throughput", stats["concurrent"].fmt("s"),
                   f"the same {n} one after another: {stats['serial'].fmt('s')}", speedup.median,

@@ -62,7 +62,8 @@ class Prompt:
 PROMPTS = [
     Prompt("greet", "greeting", "Hi! How are you today?", "a friendly reply, offers help"),
     Prompt("dog", "opinion", "Is a golden retriever a good family dog?",
-           "yes: gentle, friendly, patient with children; needs exercise and grooming", r"\byes\b|good|great|excellent"),
+           "yes: gentle, friendly, patient with children; needs exercise and grooming",
+           r"\byes\b|good|great|excellent"),
     Prompt("paris", "fact", "What is the capital of France?", "Paris", r"\bParis\b"),
     Prompt("lesson", "planning", "Help me plan a science lesson about sound.",
            "sound is vibration; a hands-on activity (rubber bands, tuning fork, string telephone); pitch/volume"),
@@ -87,7 +88,8 @@ PROMPTS = [
     Prompt("climate", "explain", "What is the difference between weather and climate?",
            "weather is day-to-day conditions; climate is the average over many years", r"average|long|years"),
     Prompt("planets", "fact", "How many planets are in our solar system?", "eight", r"\b8\b|\beight\b"),
-    Prompt("goldfish", "creative", "Can you suggest a name for a pet goldfish?", "one or a few names (Goldie, Bubbles)"),
+    Prompt("goldfish", "creative", "Can you suggest a name for a pet goldfish?",
+           "one or a few names (Goldie, Bubbles)"),
     Prompt("beach", "practical", "What should I pack for a day at the beach?",
            "sunscreen, water, towel, hat, swimsuit, snacks"),
     Prompt("water", "explain", "Summarize the water cycle for a ten-year-old.",
@@ -268,6 +270,11 @@ def _fmt(value: float | None, spec: str = ".2f") -> str:
     return "–" if value is None else format(value, spec)
 
 
+def _judged_count(judged: list[dict[str, Any]], key: str) -> str:
+    """`passed/judged` for one judgement key, or "not judged"."""
+    return f"{sum(1 for j in judged if j[key])}/{len(judged)}" if judged else "not judged"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ⏎ ")
 
@@ -323,17 +330,14 @@ def render(runs: list[ModelRun], meta: dict[str, Any], judgements: dict[str, Any
             checks = [text_checks(a) for a in answers]
             js = [judgement(judgements, a) for a in answers]
             judged = [j for j in js if j is not None]
-            verdicts = [verdict(c, j) for c, j in zip(checks, js)]
+            verdicts = [verdict(c, j) for c, j in zip(checks, js, strict=True)]
             hints = [(bool(re.search(by_id[a.prompt_id].expect, a.text, re.I))) for a in answers
                      if by_id[a.prompt_id].expect]
             n = len(answers)
-
-            def judged_count(key: str) -> str:
-                return f"{sum(1 for j in judged if j[key])}/{len(judged)}" if judged else "not judged"
-
             good = f"{verdicts.count('good')}/{n}" if judged else "not judged"
             out.append(
-                f"| `{r.name}` | {good} | {judged_count('on_topic')} | {judged_count('correct')} | "
+                f"| `{r.name}` | {good} | {_judged_count(judged, 'on_topic')} | "
+                f"{_judged_count(judged, 'correct')} | "
                 f"{sum(c['brief'] for c in checks)}/{n} | {sum(c['clean'] for c in checks)}/{n} | "
                 f"{sum(hints)}/{len(hints)} | "
                 f"{_fmt(_median([a.first_token_s for a in answers if a.first_token_s is not None]))} s | "
@@ -407,7 +411,8 @@ def machine_meta(seed: int, conditions: list[str], runs: list[ModelRun]) -> dict
     s = Settings.from_env()
     return {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "llama_cpp": llama_cpp.__version__, "llm_context": s.llm_context, "llm_max_tokens": s.llm_max_tokens,
-            "seed": seed, "sampling": sampling, "conditions": conditions, "load_min": min(loads), "load_max": max(loads)}
+            "seed": seed, "sampling": sampling, "conditions": conditions,
+            "load_min": min(loads), "load_max": max(loads)}
 
 
 def main(argv: list[str] | None = None) -> int:

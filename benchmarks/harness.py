@@ -115,7 +115,7 @@ def ratio(ours: Stat, peer: Stat) -> float:
 
 def pair_ratios(ours: Stat, peer: Stat) -> Stat:
     """Per-repeat ratios (the interleaved pairs), for the spread of the ratio itself."""
-    return Stat([a / b for a, b in zip(ours.values, peer.values)])
+    return Stat([a / b for a, b in zip(ours.values, peer.values, strict=True)])
 
 
 def print_results(title: str, results: Iterable[Result]) -> None:

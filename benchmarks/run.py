@@ -52,7 +52,7 @@ def render(results: list[tuple[str, Result]], info: dict[str, str], command: str
     lines += ["", "Ratios are nbaudio ÷ peer of the medians (for RTF and memory rows, the figure itself). "
               "Spread is the interquartile range (range when n < 4). nbaudio and its peer run interleaved "
               "in the same process, so machine load hits both alike.", "", "## Details", ""]
-    for area, r in results:
+    for _area, r in results:
         lines.append(f"- **{cell(r.figure)}**" + (f": {r.note}" if r.note else ""))
         lines += [f"  - {d}" for d in r.detail]
     load_text = (f"1-minute load average sampled every 5 s during the run: median {sorted(load)[len(load) // 2]:.2f}, "
@@ -61,8 +61,9 @@ def render(results: list[tuple[str, Result]], info: dict[str, str], command: str
               f"- command: `{command}`",
               f"- date: {started:%Y-%m-%d %H:%M} UTC, {minutes:.1f} minutes",
               *[f"- {k}: {v}" for k, v in info.items()],
-              f"- machine load: {load_text} (the machine was shared with other jobs; with {info['cpu'].split(', ')[-1]} "
-              "a load above 2 means nbaudio and its peers got only part of the CPU)",
+              f"- machine load: {load_text} (the machine was shared with other jobs; "
+              f"with {info['cpu'].split(', ')[-1]} a load above 2 means nbaudio and its peers got only part "
+              "of the CPU)",
               "- packages: " + ", ".join(f"{k} {v}" for k, v in package_versions(PACKAGES).items()), ""]
     if NOTES.is_file():
         lines += [NOTES.read_text().strip(), ""]

@@ -40,8 +40,7 @@ from .errors import (
     UnsupportedMediaTypeError,
 )
 from .transcript import Segment, Transcript, Word
-from .version import __version__
-
+from .version import __version__ as __version__  # re-exported: nbaudio.__version__
 
 __all__ = [
     "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",

@@ -144,7 +144,8 @@ class AudioClip:
         fmt = normalise_format(format)
         if fmt not in KNOWN_FORMATS:
             raise InvalidInputError(f"unknown audio format {format!r}", param="format")
-        clip = cls.__new__(cls)
+        # No bytes to hand to __init__ yet: a bare instance of this class, filled in here.
+        clip: AudioClip = cls.__new__(cls)
         clip._data = None  # encoded on first use of .data
         clip.format = fmt
         clip._samples = np.ascontiguousarray(arr, dtype=np.float32)
@@ -192,6 +193,12 @@ class AudioClip:
         return base64.b64encode(self.data).decode("ascii")
 
     # ---- decoded view ---------------------------------------------------------------------
+    @property
+    def is_decoded(self) -> bool:
+        """Whether the samples are in memory already (from_array, or read once); reading
+        `samples`, `frames` or `duration` of compressed audio decodes it."""
+        return self._samples is not None
+
     def _decode(self) -> None:
         if self._samples is None:
             self._samples, rate, ch = decode(self._data or b"", self.format, self._sample_rate, self._channels,
@@ -284,10 +291,6 @@ class AudioClip:
             return self._data
         return encode_samples(self.samples, self.sample_rate, "wav")
 
-    def to_pcm16(self, sample_rate: int = PCM_SAMPLE_RATE) -> bytes:
-        """Headerless s16le mono bytes (the API's `pcm`)."""
-        return self.encode("pcm", sample_rate=sample_rate).data
-
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the clip; the format comes from `format` or the file's suffix (converted if needed)."""
         p = Path(path).expanduser()
@@ -353,14 +356,17 @@ def decode_mono(clip: AudioClip, sample_rate: int, *, max_seconds: float) -> np.
     """The clip as mono float32 at `sample_rate`, decoded, mixed down and resampled block by block,
     so memory stays at the size of the result. Audio longer than `max_seconds` (by its header, or
     found while decoding, e.g. a FLAC that decompresses to gigabytes) raises AudioTooLongError."""
-    if clip._samples is not None:  # already decoded (from_array, or displayed): only mix and resample
+    if clip.is_decoded:  # from_array, or displayed: only mix and resample
         mono = clip.mono().samples
         if len(mono) > max_seconds * clip.sample_rate:
             raise too_long("the audio is", len(mono) / clip.sample_rate, f"the limit is {max_seconds:g} s",
                            "Split it into shorter parts and send them one by one.")
         return resample(mono, clip.sample_rate, sample_rate)
-    return decode_mono_bytes(clip._data or b"", clip.format, sample_rate, max_seconds=max_seconds,
-                             sample_rate=clip._sample_rate, channels=clip._channels)
+    # Not decoded, so the bytes are there (reading .data encodes nothing). Only headerless PCM needs
+    # its rate and channels told, and a PCM clip knows them without decoding.
+    pcm = clip.format == "pcm"
+    return decode_mono_bytes(clip.data, clip.format, sample_rate, max_seconds=max_seconds,
+                             sample_rate=clip.sample_rate if pcm else None, channels=clip.channels if pcm else None)
 
 
 class HasClip(Protocol):
@@ -392,7 +398,9 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
     if isinstance(audio, AudioClip):
         return audio
     if audio is None:
-        raise InvalidInputError(f"{param} is required: pass a path, bytes, a file, an AudioClip or (samples, sample_rate)", param=param)
+        raise InvalidInputError(
+            f"{param} is required: pass a path, bytes, a file, an AudioClip or (samples, sample_rate)", param=param
+        )
     if isinstance(audio, (str, os.PathLike)):
         s = os.fspath(audio)
         if isinstance(s, str) and not s.strip():
@@ -436,6 +444,7 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
     if isinstance(audio_attr, AudioClip):
         return audio_attr
     raise InvalidInputError(
-        f"{param} must be a path, bytes, a binary file, an AudioClip or (samples, sample_rate), not {type(audio).__name__}",
+        f"{param} must be a path, bytes, a binary file, an AudioClip or (samples, sample_rate), "
+        f"not {type(audio).__name__}",
         param=param,
     )

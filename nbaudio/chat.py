@@ -183,7 +183,8 @@ class Conversation:
                                 "expires_at": reply.expires_at, "audio_bridged": reply.audio_bridged,
                                 "usage": reply.usage.raw if reply.usage else None}
                 if audio and reply.audio is not None:
-                    ext = "wav" if reply.audio.format == "pcm" else ("ogg" if reply.audio.format == "opus" else reply.audio.format)
+                    fmt = reply.audio.format
+                    ext = "wav" if fmt == "pcm" else ("ogg" if fmt == "opus" else fmt)
                     f = p.with_name(f"{p.stem}_{i:03d}.{ext}")
                     reply.audio.save(f)
                     rec["reply"]["audio_file"] = f.name
@@ -260,7 +261,9 @@ def _loaded_message(m: dict[str, Any], folder: Path) -> tuple[dict[str, Any], bo
     return {**m, "content": parts}, lost
 
 
-def build_messages(messages: Any, audio: AudioInput | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def build_messages(
+    messages: Any, audio: AudioInput | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """(history, new user message or None) from a string, a message list, or a Conversation.
 
     The new message is kept apart so a Conversation records it only when the call succeeds.
@@ -279,7 +282,8 @@ def build_messages(messages: Any, audio: AudioInput | None = None) -> tuple[list
     if isinstance(messages, dict):
         messages = [messages]
     if not isinstance(messages, (list, tuple)):
-        raise InvalidInputError(f"messages must be a string, a list of message dicts or a Conversation, not {type(messages).__name__}")
+        raise InvalidInputError("messages must be a string, a list of message dicts or a Conversation, "
+                                f"not {type(messages).__name__}")
     history = [copy.deepcopy(check_message(m, i)) for i, m in enumerate(messages)]
     if not history and audio is None:
         raise InvalidInputError("messages is empty: give at least one message")

@@ -65,7 +65,8 @@ class Usage:
             return f" (text {text or 0}, audio {audio or 0})" if text is not None or audio is not None else ""
 
         return (f"prompt {self.prompt_tokens}{split(self.prompt_text_tokens, self.prompt_audio_tokens)}, "
-                f"completion {self.completion_tokens}{split(self.completion_text_tokens, self.completion_audio_tokens)}, "
+                f"completion {self.completion_tokens}"
+                f"{split(self.completion_text_tokens, self.completion_audio_tokens)}, "
                 f"total {self.total_tokens}")
 
 
@@ -171,7 +172,8 @@ def _content_text(content: Any) -> str | None:
     if content is None or isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text"))
+        return "".join(p.get("text", "") for p in content
+                       if isinstance(p, dict) and p.get("type") in ("text", "output_text"))
     return str(content)
 
 
@@ -266,10 +268,12 @@ def input_audio_part(audio: AudioInput) -> dict[str, Any]:
 def check_message(m: Any, i: int) -> dict[str, Any]:
     """`m` (messages[i]) if it is a valid request message, else a clear InvalidInputError."""
     if not isinstance(m, dict):
-        raise InvalidInputError(f"messages[{i}] must be a dict like {{'role': 'user', 'content': '...'}}, not {type(m).__name__}")
+        raise InvalidInputError(f"messages[{i}] must be a dict like {{'role': 'user', 'content': '...'}}, "
+                                f"not {type(m).__name__}")
     role = m.get("role")
     if role not in _ROLES:
-        raise InvalidInputError(f"messages[{i}] has role {role!r}; use one of {', '.join(_ROLES)}", param=f"messages[{i}].role")
+        raise InvalidInputError(f"messages[{i}] has role {role!r}; use one of {', '.join(_ROLES)}",
+                                param=f"messages[{i}].role")
     if role == "assistant":
         if m.get("content") is None and not m.get("audio") and not m.get("tool_calls") and not m.get("function_call"):
             raise InvalidInputError(f"messages[{i}] (assistant) needs content, audio {{'id': ...}} or tool_calls")

@@ -22,8 +22,8 @@ Each client keeps a `RelayState`: what it learnt about its server, and which not
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
-import sys
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -84,7 +84,10 @@ class RelayState:
 def _outside_nbaudio() -> int:
     """The warnings stacklevel of the first frame outside nbaudio, so a notice points at the user's
     call however deep inside the client it was given (a fixed number is right for one path only)."""
-    frame, level = sys._getframe(2), 2  # the caller of note(), the frame stacklevel=2 names
+    here = inspect.currentframe()  # this function; its caller is note(), and note()'s caller is stacklevel=2
+    if here is None or here.f_back is None or here.f_back.f_back is None:  # no frame support (not CPython)
+        return 2
+    frame, level = here.f_back.f_back, 2
     while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("nbaudio."):
         frame, level = frame.f_back, level + 1
     return level

@@ -95,7 +95,9 @@ class Transcript:
 
     # ---- parsing ----------------------------------------------------------------------
     @classmethod
-    def from_response(cls, body: str | bytes | dict, response_format: str = "json", *, task: str = "transcribe") -> Transcript:
+    def from_response(
+        cls, body: str | bytes | dict, response_format: str = "json", *, task: str = "transcribe"
+    ) -> Transcript:
         """Parse a response body in any `response_format` (json, text, srt, vtt, verbose_json, diarized_json)."""
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
@@ -138,7 +140,8 @@ class Transcript:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> Transcript:
         if "text" not in data or not isinstance(data.get("text"), str):
-            raise APIResponseError(f"transcription response has no 'text' field (keys: {', '.join(map(str, data)) or 'none'})")
+            keys = ", ".join(map(str, data)) or "none"
+            raise APIResponseError(f"transcription response has no 'text' field (keys: {keys})")
         words = [_word(w) for w in data.get("words") or []]
         segments = []
         for i, s in enumerate(data.get("segments") or []):
@@ -292,7 +295,8 @@ class Transcript:
     def render(self, response_format: str) -> tuple[str, str]:
         """(body, media type) for a response in `response_format`."""
         if response_format not in TRANSCRIPTION_FORMATS:
-            raise InvalidInputError(f"unknown response_format {response_format!r}; use one of {', '.join(TRANSCRIPTION_FORMATS)}")
+            raise InvalidInputError(f"unknown response_format {response_format!r}; "
+                                    f"use one of {', '.join(TRANSCRIPTION_FORMATS)}")
         if response_format == "text":
             return self.text + "\n", "text/plain; charset=utf-8"
         if response_format == "srt":

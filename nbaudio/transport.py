@@ -112,7 +112,8 @@ def redact(text: str, key: str | None) -> str:
 def normalize_base_url(url: str) -> str:
     """`https://host`, `https://host/`, `https://host/v1/` -> `https://host/v1`."""
     if not isinstance(url, str) or not url.strip():
-        raise InvalidInputError("base_url must be a non-empty URL such as 'https://api.openai.com/v1'", param="base_url")
+        raise InvalidInputError("base_url must be a non-empty URL such as 'https://api.openai.com/v1'",
+                                param="base_url")
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -89,7 +89,8 @@ Under the display is plain data: the encoded bytes as the API sent them, and the
 on first use into a NumPy array.
 """),
         code("clip.format, clip.channels, clip.samples.dtype"),
-        ignored('print(f"{clip.duration:.2f} s at {clip.sample_rate} Hz = {len(clip.samples)} samples, {len(clip.data):,} bytes of {clip.format}")'),
+        ignored('print(f"{clip.duration:.2f} s at {clip.sample_rate} Hz = {len(clip.samples)} samples, '
+                '{len(clip.data):,} bytes of {clip.format}")'),
         md("""
 ## 2. Look at it
 

@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_S = 20
 # Steps that take minutes, with what to tell the user (measured on 2 cores).
-SLOW_BUILDS = {"llama-cpp-python": "compiles llama.cpp from source (C++; 4 minutes on 2 idle cores, up to 8 on busy ones)"}
+SLOW_BUILDS = {
+    "llama-cpp-python": "compiles llama.cpp from source (C++; 4 minutes on 2 idle cores, up to 8 on busy ones)",
+}
 _SIZE = re.compile(r"\(([\d.]+) (kB|MB|GB)\)")
 _UNIT = {"kB": 1e-3, "MB": 1.0, "GB": 1e3}
 

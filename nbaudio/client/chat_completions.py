@@ -93,7 +93,8 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
         conv = messages if isinstance(messages, Conversation) else None
         history, new_message = build_messages(messages, audio)
         if conv is not None and new_message is None and (not history or history[-1]["role"] != "user"):
-            raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, or pass audio=")
+            raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, "
+                                    "or pass audio=")
         state = self.relay_state
 
         def wire_messages() -> list[dict[str, Any]]:
@@ -141,7 +142,8 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
                 ignored_ids(reply)  # too late to ask again: the reply has been shown; later turns send text
                 finish(reply)
 
-            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=resolve_timeout(timeout, self.timeout)[1])
+            stall_after = resolve_timeout(timeout, self.timeout)[1]
+            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=stall_after)
         check_ok_body(resp, "chat", self.redact)
         reply = ChatReply.from_response(response_json(resp, self.redact), audio_format=fmt)
         if ignored_ids(reply):

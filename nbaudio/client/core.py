@@ -191,12 +191,14 @@ class BaseClient:
                     f"POST {path}: no complete answer within the {total:g}s timeout (the body was still "
                     f"arriving: {exc.received} bytes so far); pass a larger timeout= if the server is slow") from None
             except requests.exceptions.Timeout as exc:
-                last_error = APITimeoutError(self.redact(f"request to {path} timed out after {total:g}s: {type(exc).__name__}"))
+                last_error = APITimeoutError(
+                    self.redact(f"request to {path} timed out after {total:g}s: {type(exc).__name__}"))
                 if deadline.expired():
                     break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                last_error = APIConnectionError(self.redact(f"could not reach {self._where()}: {connection_reason(exc)}"))
+                last_error = APIConnectionError(
+                    self.redact(f"could not reach {self._where()}: {connection_reason(exc)}"))
                 continue
             except requests.exceptions.RequestException as exc:
                 raise APIConnectionError(self.redact(f"request to {path} failed: {exc}")) from None

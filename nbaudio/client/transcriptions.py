@@ -3,6 +3,7 @@ split at silences and the pieces joined)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -61,7 +62,7 @@ class TranscriptionEndpoints(BaseClient):
 
         The result keeps its input as `transcript.audio`.
         """
-        a = lambda name, value, fb: self.defaults.pick("transcribe", name, value, fb)
+        a = functools.partial(self.defaults.pick, "transcribe")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
         asked = a("response_format", response_format, None)
         if asked is not None:
@@ -81,8 +82,10 @@ class TranscriptionEndpoints(BaseClient):
         chunking = a("chunking_strategy", chunking_strategy, None)
         if isinstance(chunking, str):
             chunking = chunking.strip().lower()
-        if chunking is not None and chunking != "auto" and not (isinstance(chunking, dict) and chunking.get("type") == "server_vad"):
-            raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}", param="chunking_strategy")
+        server_vad = isinstance(chunking, dict) and chunking.get("type") == "server_vad"
+        if chunking is not None and chunking != "auto" and not server_vad:
+            raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}",
+                                    param="chunking_strategy")
         names = as_list(known_speaker_names, "known_speaker_names")
         refs = list(known_speaker_references or [])
         if len(names) > spec.MAX_KNOWN_SPEAKERS or len(refs) > spec.MAX_KNOWN_SPEAKERS:
@@ -99,7 +102,7 @@ class TranscriptionEndpoints(BaseClient):
         form.extend(("include[]", i) for i in include)
         if chunking is not None:
             form.append(("chunking_strategy", _form_value(chunking)))
-        for n, r in zip(names, refs):
+        for n, r in zip(names, refs, strict=True):  # same length: checked above
             form.append(("known_speaker_names[]", n))
             ref = as_audio_clip(r, param="known_speaker_references")
             form.append(("known_speaker_references[]", f"data:{ref.mime_type};base64,{ref.to_base64()}"))
@@ -140,7 +143,7 @@ class TranscriptionEndpoints(BaseClient):
         **extra: Any,
     ) -> Transcript:
         """Speech in any language to English text."""
-        a = lambda name, value, fb: self.defaults.pick("translate", name, value, fb)
+        a = functools.partial(self.defaults.pick, "translate")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
         fmt = check_choice(a("response_format", response_format, "verbose_json"), spec.TRANSLATION_FORMATS,
                            "response_format")

@@ -80,7 +80,8 @@ def open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int | 
                 return open_blocks_av(data, fmt)
             except (AudioDecodeError, MissingDependencyError):
                 pass
-        raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
+        raise AudioDecodeError(
+            f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
     # libsndfile reports an unknown length (FLAC total_samples 0) as INT64_MAX. A length nbaudio
     # filled in from the last frame is not the header's word: the decode is bounded by content.
     declared = f.frames if 0 <= f.frames < 1 << 48 and not unknown_length else None

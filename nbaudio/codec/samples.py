@@ -66,7 +66,8 @@ def as_float_samples(samples: Any) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim not in (1, 2) or arr.size == 0:
-        raise InvalidInputError(f"samples must be a non-empty 1-D (mono) or 2-D (frames, channels) array, got shape {arr.shape}")
+        raise InvalidInputError("samples must be a non-empty 1-D (mono) or 2-D (frames, channels) array, "
+                                f"got shape {arr.shape}")
     if arr.dtype.kind in "iu":
         info = np.iinfo(arr.dtype)
         arr = arr.astype(np.float32) / float(max(abs(info.min), info.max))

@@ -33,12 +33,13 @@ class VoiceState(Magics):
     model = Unicode(None, allow_none=True, help="Chat model (None: the client's default).").tag(config=True)
     voice = Unicode(None, allow_none=True, help="Voice of the replies (None: the client's default).").tag(config=True)
     audio_format = Unicode(None, allow_none=True,
-                           help="Reply audio format when not streaming (streamed audio is always pcm16).").tag(config=True)
+                           help="Reply audio format when not streaming (streamed audio is always pcm16)."
+                           ).tag(config=True)
     system = Unicode(None, allow_none=True, help="System message of new conversations.").tag(config=True)
     temperature = Float(None, allow_none=True, min=TEMPERATURE_RANGE[0], max=TEMPERATURE_RANGE[1],
                         help="Sampling temperature (None: the server's default).").tag(config=True)
-    max_tokens = Integer(None, allow_none=True, min=1, help="Longest reply in tokens (None: the server's default).").tag(
-        config=True)
+    max_tokens = Integer(None, allow_none=True, min=1,
+                         help="Longest reply in tokens (None: the server's default).").tag(config=True)
     max_history = Integer(None, allow_none=True, min=1,
                           help="Send at most this many recent messages (the system message is always kept); "
                                "None sends everything. --max-history overrides it per conversation.").tag(config=True)
@@ -47,7 +48,8 @@ class VoiceState(Magics):
     live_output = Bool(None, allow_none=True,
                        help="Redraw the reply while it streams; None: only inside a notebook kernel.").tag(config=True)
     transcribe_model = Unicode(None, allow_none=True,
-                               help="Model for %voice transcribe and for relays that take no audio input.").tag(config=True)
+                               help="Model for %voice transcribe and for relays that take no audio input."
+                               ).tag(config=True)
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)

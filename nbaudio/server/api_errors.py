@@ -92,8 +92,8 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
         elif kind == "missing":
             msgs.append(f"Missing required parameter: '{param}'.")
         elif kind == "json_invalid":
-            msgs.append("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
-                        "HTTP library correctly. The OpenAI API expects a JSON payload.)")
+            msgs.append("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                        "using your HTTP library correctly. The OpenAI API expects a JSON payload.)")
         elif kind == "extra_forbidden":
             msgs.append(f"Unrecognized request argument supplied: {param}")
         else:

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ..version import __version__
 from .api_errors import install_error_handlers
 from .engine import Admission, Engine
 from .guard import Guard
-from ..version import __version__
 from .registry import ModelRegistry
 from .routes import audio, chat, meta
 from .settings import Settings

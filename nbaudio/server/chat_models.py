@@ -26,7 +26,8 @@ __all__ = ["ChatModel", "CHAT_MODELS", "DEFAULT_CHAT_MODEL", "GEMMA_CHAT_TEMPLAT
 GEMMA_CHAT_TEMPLATE = (
     "{{ bos_token }}"
     "{% set ns = namespace(system='') %}"
-    "{% for m in messages if m['role'] == 'system' %}{% set ns.system = ns.system + m['content'] + '\n\n' %}{% endfor %}"
+    "{% for m in messages if m['role'] == 'system' %}"
+    "{% set ns.system = ns.system + m['content'] + '\n\n' %}{% endfor %}"
     "{% set ns.first = true %}"
     "{% for m in messages if m['role'] != 'system' %}"
     "{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' }}"

@@ -114,11 +114,11 @@ class Guard:
         cap = self._caps.get(path, self._default_cap)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > cap:
-            await self._too_large(int(length)).send_to(send, cors)
+            await self.too_large_reply(int(length)).send_to(send, cors)
             return
         queued = scope["method"] == "POST" and path in paths.MODEL_ROUTES
         if queued and not self.admission.try_enter():
-            await self._busy("all its places are taken").send_to(send, cors)
+            await self.busy_reply("all its places are taken").send_to(send, cors)
             return
         has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
         call = _Call(self, receive, send, cap, cors, queued, has_body)
@@ -134,13 +134,15 @@ class Guard:
         if call.reply is not None and not call.reply_sent and not call.started:
             await call.reply.send_to(send, cors)
 
-    def _too_large(self, size: int | None) -> _Reply:
+    def too_large_reply(self, size: int | None) -> _Reply:
+        """413: the body is over the upload limit (`size` when Content-Length told it in advance)."""
         got = f"{size} bytes" if size is not None else "the body went over the limit"
         return _Reply(413, f"Request too large ({got}): audio uploads are limited to "
                            f"{self.settings.max_upload_bytes // (1024 * 1024)} MB. Split the audio or compress it "
                            "(e.g. mp3) first.", code="request_too_large", close=True)
 
-    def _busy(self, why: str) -> _Reply:
+    def busy_reply(self, why: str) -> _Reply:
+        """503 `engine_busy` with Retry-After: no run slot, for the reason `why`."""
         after = self.admission.retry_after()
         return _Reply(503, f"The local engine is busy ({why}: {self.admission.running} running, "
                            f"{max(0, self.admission.inside - self.admission.running)} waiting). Retry after {after} s; "
@@ -198,20 +200,21 @@ class _Call:
             async with asyncio.timeout(settings.body_timeout):
                 message = await self._receive()
         except TimeoutError:
-            raise self._stop(_Reply(408, f"The request body stopped arriving (nothing for {settings.body_timeout:g} s); "
-                                         "send it again.", code="request_timeout", close=True)) from None
+            raise self._stop(_Reply(408, "The request body stopped arriving "
+                                         f"(nothing for {settings.body_timeout:g} s); send it again.",
+                                    code="request_timeout", close=True)) from None
         if message["type"] != "http.request":
             return message
         self.received += len(message.get("body", b""))
         if self.received > self.cap:
-            raise self._stop(self.guard._too_large(None))
+            raise self._stop(self.guard.too_large_reply(None))
         if not message.get("more_body", False):
             self.body_done = True
             if self.queued:
                 try:
                     self.slot_taken = await self.guard.admission.acquire()
                 except TimeoutError:
-                    raise self._stop(self.guard._busy(
+                    raise self._stop(self.guard.busy_reply(
                         f"no model was free for {settings.queue_timeout:g} s")) from None
         return message
 
@@ -224,7 +227,8 @@ class _Call:
         if message["type"] == "http.response.start":
             self.started = True
             extra = list(self.cors)
-            if self.has_body and not self.body_done:  # answered early (e.g. a 400): close rather than read the rest of the body
+            # Answered early (e.g. a 400): close rather than read the rest of the body.
+            if self.has_body and not self.body_done:
                 extra.append((b"connection", b"close"))
             if extra:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}

@@ -102,7 +102,8 @@ class Settings:
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:
-            raise TypeError(f"unknown engine setting(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise TypeError(f"unknown engine setting(s): {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(sorted(known))}")
         values = {k: v for k, v in overrides.items() if v is not None}
         for env, name in _ENV.items():
             if name not in values and os.environ.get(env):

@@ -253,7 +253,8 @@ class WhisperEngine:
             if req.logprobs:
                 text_tokens = [t for t in seg.tokens if t < eot]
                 mine, probs[:] = probs[: len(text_tokens)], probs[len(text_tokens):]
-                for tok, p in zip(text_tokens, mine):
+                # The recorder may have caught fewer probabilities than there are tokens: pair what there is.
+                for tok, p in zip(text_tokens, mine, strict=False):
                     piece = tokenizer.decode([tok])
                     out.logprobs.append({"token": piece, "logprob": math.log(max(p, 1e-12)),
                                          "bytes": list(piece.encode("utf-8"))})
@@ -275,8 +276,8 @@ def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:
     seg.tokens = [*specials[:1], *tokenizer.encode(seg.text), *specials[1:]]
     if seg.words:
         keep = loops.keep_pieces([w["word"] for w in seg.words])
-        seg.words = [w for w, k in zip(seg.words, keep) if k]
+        seg.words = [w for w, k in zip(seg.words, keep, strict=True) if k]
     if seg.logprobs:
         keep = loops.keep_pieces([lp["token"] for lp in seg.logprobs])
-        seg.logprobs = [lp for lp, k in zip(seg.logprobs, keep) if k]
+        seg.logprobs = [lp for lp, k in zip(seg.logprobs, keep, strict=True) if k]
 

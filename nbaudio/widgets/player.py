@@ -194,7 +194,8 @@ class Player(widgets.VBox):
         t = self.element.position
         duration = self.clip.duration if self.clip is not None else 0.0
         hours = duration >= 3600
-        self.time_label.value = f"{format_clock(t, decimals=1, hours=hours)} / {format_clock(duration, decimals=1, hours=hours)}"
+        now, total = format_clock(t, decimals=1, hours=hours), format_clock(duration, decimals=1, hours=hours)
+        self.time_label.value = f"{now} / {total}"
         i = self._segment_index(t)
         if i is not None and self.segment_list.value != i:
             self._syncing = True

@@ -128,7 +128,8 @@ def _cell_text(page, snippet: str) -> str:
     """The rendered output text of the one code cell whose source contains `snippet`."""
     texts = page.evaluate("""(snippet) => {
         const w = window.jupyterapp.shell.currentWidget;
-        return w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().includes(snippet))
+        return w.content.widgets
+            .filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().includes(snippet))
             .map(c => [...c.node.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'));
     }""", snippet)
     assert len(texts) == 1, f"{len(texts)} cells contain {snippet!r}"

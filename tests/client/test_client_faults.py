@@ -36,16 +36,12 @@ from nbaudio.errors import (
 from nbaudio.sse import format_sse
 from nbaudio.transport import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, normalize_base_url
 from tests.support.faults import RawServer, chunk, reset
+from tests.support.signals import tone, tone_pcm16, tone_wav
 
 KEY = "sk-test-CANARY-0123456789abcdef"
 
 
-def tone(seconds=0.3, rate=24000):
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
-
-
-WAV = AudioClip.from_array(tone(), 24000).data
+WAV = tone_wav(0.3, freq=300, amp=0.3)  # 24 kHz mono
 
 
 @pytest.fixture
@@ -132,7 +128,8 @@ def test_doctor_reports_the_backend_the_client_uses(monkeypatch, capsys, env, ur
 # ---- request bodies ----------------------------------------------------------------------
 
 def test_speech_request_body_and_audio(client, httpserver):
-    httpserver.expect_oneshot_request("/v1/audio/speech", method="POST").respond_with_data(WAV, content_type="audio/wav")
+    httpserver.expect_oneshot_request("/v1/audio/speech", method="POST").respond_with_data(
+        WAV, content_type="audio/wav")
     clip = client.speak("Hello there", voice={"id": "voice_1234"}, speed=1.5, instructions="calm",
                         response_format="wav", stream_format="audio", seed=7)
     req, _ = httpserver.log[0]
@@ -144,7 +141,7 @@ def test_speech_request_body_and_audio(client, httpserver):
 
 
 def test_speech_trusts_bytes_over_requested_format(client, httpserver):
-    mp3 = AudioClip.from_array(tone(), 24000).encode("mp3").data
+    mp3 = AudioClip.from_array(tone(0.3, freq=300, amp=0.3), 24000).encode("mp3").data
     httpserver.expect_oneshot_request("/v1/audio/speech").respond_with_data(mp3, content_type="audio/mpeg")
     assert client.speak("hi", response_format="wav").format == "mp3"
 
@@ -160,7 +157,7 @@ def test_transcription_multipart_field_names(client, httpserver):
                         content_type="application/json")
 
     httpserver.expect_oneshot_request("/v1/audio/transcriptions").respond_with_handler(handler)
-    clip = AudioClip.from_array(tone(), 24000)
+    clip = AudioClip.from_array(tone(0.3, freq=300, amp=0.3), 24000)
     t = client.transcribe(clip, timestamp_granularities=["word", "segment"], language="en", prompt="p",
                           temperature=0.2, chunking_strategy={"type": "server_vad", "threshold": 0.5},
                           known_speaker_names=["agent"], known_speaker_references=[clip], keywords=["nbaudio", "relay"])
@@ -220,13 +217,17 @@ def test_chat_body_input_audio_and_reply(client, httpserver):
         assert body["tools"] == [{"type": "function", "function": {"name": "f"}}]
         part = body["messages"][-1]["content"][-1]
         assert part["type"] == "input_audio" and part["input_audio"]["format"] == "wav"
-        return Response(json.dumps({"id": "c", "model": "m", "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": None, "refusal": None,
-            "audio": {"id": "audio_1", "data": wav_b64, "expires_at": int(time.time()) + 3600, "transcript": "Hi!"}}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}), content_type="application/json")
+        message = {"role": "assistant", "content": None, "refusal": None,
+                   "audio": {"id": "audio_1", "data": wav_b64, "expires_at": int(time.time()) + 3600,
+                             "transcript": "Hi!"}}
+        return Response(json.dumps({"id": "c", "model": "m",
+                                    "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                                    "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}),
+                        content_type="application/json")
 
     httpserver.expect_oneshot_request("/v1/chat/completions").respond_with_handler(handler)
-    reply = client.chat("what do you hear?", voice="coral", audio=WAV, tools=[{"type": "function", "function": {"name": "f"}}])
+    reply = client.chat("what do you hear?", voice="coral", audio=WAV,
+                        tools=[{"type": "function", "function": {"name": "f"}}])
     assert reply.text == "Hi!" and reply.audio.duration == pytest.approx(0.3, abs=1e-3)
 
 
@@ -297,7 +298,8 @@ def test_400_is_not_retried(client, httpserver):
     with pytest.raises(BadRequestError) as e:
         client.speak("hi")
     err = e.value
-    assert (err.status_code, err.message, err.param, err.code, err.request_id) == (400, "bad voice", "voice", "invalid_value", "req_1")
+    assert (err.status_code, err.message, err.param, err.code, err.request_id) == (
+        400, "bad voice", "voice", "invalid_value", "req_1")
     assert len(httpserver.log) == 1
     assert "400: bad voice" in str(err) and "req_1" in str(err)
 
@@ -378,10 +380,12 @@ def test_status_classes(httpserver, status, cls):
     ('{"detail": "Not authenticated"}', "application/json", "Not authenticated", None, None),
     ('{"detail": [{"loc": ["body", "voice"], "msg": "field required", "type": "missing"}]}', "application/json",
      "voice: field required", "voice", None),
-    ('{"message": "model not found", "code": 20012, "type": "not_found"}', "application/json", "model not found", None, 20012),
+    ('{"message": "model not found", "code": 20012, "type": "not_found"}', "application/json",
+     "model not found", None, 20012),
     ('{"error": "upstream quota"}', "application/json", "upstream quota", None, None),
     ('{"error": {"message": "bad", "code": 1003}}', "application/json", "bad", None, 1003),
-    ("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html", "502 Bad Gateway", None, None),
+    ("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html",
+     "502 Bad Gateway", None, None),
     ("", "text/plain", "HTTP 418 with an empty body", None, None),
 ])
 def test_non_openai_error_shapes(httpserver, body, ctype, message, param, code):
@@ -427,7 +431,7 @@ def test_key_never_in_repr_errors_or_logs(httpserver, caplog):
 # ---- streams -----------------------------------------------------------------------------
 
 def test_speech_sse_stream(client, httpserver):
-    pcm = (tone() * 32767).astype("<i2").tobytes()
+    pcm = tone_pcm16(0.3, freq=300, amp=0.3)
     events = [{"type": "speech.audio.delta", "audio": base64.b64encode(pcm[i:i + 3001]).decode()}
               for i in range(0, len(pcm), 3001)]
     events.append({"type": "speech.audio.done", "usage": {"input_tokens": 2, "output_tokens": 9, "total_tokens": 11}})
@@ -466,11 +470,12 @@ def chat_chunks(pcm: bytes, transcript: str):
         piece = pcm[i * step:(i + 1) * step] if i < len(words) - 1 else pcm[i * step:]
         yield {"id": "c1", "choices": [{"index": 0, "delta": {"audio": {
             "transcript": (" " if i else "") + w, "data": base64.b64encode(piece).decode()}}}]}
-    yield {"id": "c1", "choices": [{"index": 0, "delta": {"audio": {"expires_at": 1999999999}}, "finish_reason": "stop"}]}
+    yield {"id": "c1",
+           "choices": [{"index": 0, "delta": {"audio": {"expires_at": 1999999999}}, "finish_reason": "stop"}]}
 
 
 def test_chat_stream_assembles(client, httpserver):
-    pcm = (tone(0.4) * 32767).astype("<i2").tobytes()
+    pcm = tone_pcm16(0.4, freq=300, amp=0.3)
     body = b"".join(format_sse(c) for c in chat_chunks(pcm, "one two three")) + b"data: [DONE]\n\n"
     httpserver.expect_request("/v1/chat/completions").respond_with_data(body, content_type="text/event-stream")
     conv = Conversation()
@@ -486,7 +491,7 @@ def test_chat_stream_assembles(client, httpserver):
 
 
 def test_chat_stream_dropped_midway_gives_partial_and_records_nothing():
-    pcm = (tone(0.4) * 32767).astype("<i2").tobytes()
+    pcm = tone_pcm16(0.4, freq=300, amp=0.3)
     chunks = list(chat_chunks(pcm, "one two three"))
 
     def drop(conn):
@@ -611,11 +616,12 @@ def test_long_upload_split_and_times_shifted(client, httpserver, monkeypatch):
         data = request.files["file"].read()
         uploads.append(len(data))
         clip = AudioClip(data)
-        return Response(json.dumps({"text": f"piece{len(uploads)}", "language": "english", "duration": clip.duration,
-                                    "segments": [{"id": 0, "seek": 0, "start": 1.0, "end": 2.0, "text": f"piece{len(uploads)}",
-                                                  "tokens": [], "temperature": 0, "avg_logprob": 0,
-                                                  "compression_ratio": 1, "no_speech_prob": 0}],
-                                    "words": [{"word": "w", "start": 1.0, "end": 1.5}]}), content_type="application/json")
+        text = f"piece{len(uploads)}"
+        segment = {"id": 0, "seek": 0, "start": 1.0, "end": 2.0, "text": text, "tokens": [], "temperature": 0,
+                   "avg_logprob": 0, "compression_ratio": 1, "no_speech_prob": 0}
+        return Response(json.dumps({"text": text, "language": "english", "duration": clip.duration,
+                                    "segments": [segment], "words": [{"word": "w", "start": 1.0, "end": 1.5}]}),
+                        content_type="application/json")
 
     httpserver.expect_request("/v1/audio/transcriptions").respond_with_handler(handler)
     rate = 48000

@@ -57,10 +57,10 @@ def guarded(engine):
 
 # ---- notebooks ----------------------------------------------------------------------------------
 
-LOGGING_CELL = """import logging, sys
+LOGGING_CELL = f"""import logging, sys
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
-for name in %r:
-    logging.getLogger(name).setLevel(logging.DEBUG)""" % (DEBUG_LOGGERS,)
+for name in {DEBUG_LOGGERS!r}:
+    logging.getLogger(name).setLevel(logging.DEBUG)"""
 
 
 # The kernel's IPython history (nbclient keeps it in memory): every input and output repr, as JSON.
@@ -256,23 +256,24 @@ def test_key_typed_into_a_cell_is_warned_about_once_and_refused_by_config(shell,
         shell.user_ns.pop(name, None)
 
 
-def test_loading_the_extension_twice_keeps_one_check(shell):
+def _key_guards(shell) -> list:
+    """The key checks registered to run before each cell."""
     from nbaudio.magic.keyguard import KeyGuard
 
+    return [cb for cb in shell.events.callbacks["pre_run_cell"]
+            if isinstance(getattr(cb, "__self__", None), KeyGuard)]
+
+
+def test_loading_the_extension_twice_keeps_one_check(shell):
     shell.run_line_magic("reload_ext", "nbaudio")
     shell.run_line_magic("reload_ext", "nbaudio")
-    guards = [cb for cb in shell.events.callbacks["pre_run_cell"] if isinstance(getattr(cb, "__self__", None), KeyGuard)]
-    assert len(guards) == 1
+    assert len(_key_guards(shell)) == 1
 
 
 @pytest.mark.parametrize("extension", ["nbaudio", "nbaudio.magic"])
 def test_either_extension_name_installs_the_key_check(shell, extension):
-    from nbaudio.magic.keyguard import KeyGuard
-
-    for callback in list(shell.events.callbacks["pre_run_cell"]):
-        if isinstance(getattr(callback, "__self__", None), KeyGuard):
-            shell.events.unregister("pre_run_cell", callback)
+    for callback in _key_guards(shell):
+        shell.events.unregister("pre_run_cell", callback)
     shell.run_line_magic("reload_ext", extension)
-    guards = [cb for cb in shell.events.callbacks["pre_run_cell"] if isinstance(getattr(cb, "__self__", None), KeyGuard)]
-    assert len(guards) == 1
+    assert len(_key_guards(shell)) == 1
     assert "voice" in shell.magics_manager.magics["cell"]

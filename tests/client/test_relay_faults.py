@@ -13,7 +13,6 @@ import socket
 import time
 import warnings
 
-import numpy as np
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -33,18 +32,14 @@ from nbaudio.errors import (
 )
 from nbaudio.sse import format_sse
 from tests.support.faults import RawServer, chunk
+from tests.support.signals import tone, tone_wav
 
 KEY = "sk-relay-CANARY-0123456789abcdefXYZ"
 SSE = "text/event-stream"
 
 
-def tone(seconds=0.3, rate=24000):
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
-
-
-WAV = AudioClip.from_array(tone(), 24000).data
-PCM = AudioClip.from_array(tone(), 24000).to_pcm16()
+WAV = tone_wav(0.3, freq=300, amp=0.3)  # 24 kHz mono
+PCM = AudioClip.from_array(tone(0.3, freq=300, amp=0.3), 24000).encode("pcm").data  # the same tone, as pcm
 
 
 @pytest.fixture
@@ -271,7 +266,8 @@ def test_speech_sse_ending_in_done_marker_is_whole(client, httpserver):
                            "code": "bad_voice"}}}, "Invalid voice 'x'", "invalid_request_error", "voice", "bad_voice"),
     ({"detail": {"error": "/audio/speech: Invalid model name passed in model=nope"}},
      "/audio/speech: Invalid model name passed in model=nope", None, None, None),
-    ({"error": {"message": "bad input", "type": "None", "param": "None", "code": "null"}}, "bad input", None, None, None),
+    ({"error": {"message": "bad input", "type": "None", "param": "None", "code": "null"}},
+     "bad input", None, None, None),
     ({"error": {"message": "{'error': '/audio/transcriptions: Invalid model name'}", "type": "None", "param": "None",
                 "code": "400"}}, "/audio/transcriptions: Invalid model name", None, None, "400"),
 ])
@@ -354,7 +350,7 @@ def test_a_servers_own_500_stays_a_500(client, httpserver):
 # ---- uploads: the name and content type relays bill by ------------------------------------------------
 
 def upload_cases(tmp_path):
-    clip = AudioClip.from_array(tone(), 24000)
+    clip = AudioClip.from_array(tone(0.3, freq=300, amp=0.3), 24000)
     (tmp_path / "Talk.WAV").write_bytes(clip.data)
     (tmp_path / "noext").write_bytes(clip.data)
     (tmp_path / "wrong.mp3").write_bytes(clip.data)  # a WAV named .mp3
@@ -366,7 +362,7 @@ def upload_cases(tmp_path):
         (tmp_path / "wrong.mp3", "audio.wav", "audio/wav"),
         (clip.data, "audio.wav", "audio/wav"),
         (clip, "audio.wav", "audio/wav"),
-        ((tone(), 24000), "audio.wav", "audio/wav"),
+        ((tone(0.3, freq=300, amp=0.3), 24000), "audio.wav", "audio/wav"),
         (AudioClip(clip.data, "wav", name="Meeting.Wav"), "audio.wav", "audio/wav"),
         (tmp_path / "Song.FLAC", "audio.flac", "audio/flac"),
         (flac, "audio.flac", "audio/flac"),

@@ -19,7 +19,8 @@ from werkzeug import Request, Response
 
 from nbaudio import AudioClip, BadRequestError, ChatReply, Client, Conversation, InvalidInputError, Transcript
 from nbaudio.chat import ChatStreamAssembler
-from tests.support.magic_fakes import FakeChatServer, error, sent_input_audio, tone, wav_bytes
+from tests.support.magic_fakes import FakeChatServer, error, sent_input_audio, wav_bytes
+from tests.support.signals import tone_pcm16
 
 KEY = "sk-test-relay-0123456789SECRET"
 SHORT = {"max_tokens": 24, "temperature": 0.2, "seed": 7}
@@ -49,7 +50,7 @@ def assistant_texts(body: dict) -> list[Any]:
 
 def two_turns(fake) -> Conversation:
     conv = Conversation()
-    fake.client.chat(conv, audio=AudioClip(wav_bytes(tone(0.5)), "wav"))
+    fake.client.chat(conv, audio=AudioClip(wav_bytes(tone_pcm16(0.5, amp=0.3)), "wav"))
     conv.add_user("and then?")
     fake.client.chat(conv)
     return conv
@@ -129,7 +130,7 @@ def test_audio_input_errors_do_not_reject_ids(fake, message):
     conv = two_turns(fake)
     fake.reject = lambda body: error(400, message, param="messages[4].content[0].input_audio")
     with pytest.raises(BadRequestError):
-        fake.client.chat(conv, audio=AudioClip(wav_bytes(tone(0.2)), "wav"), audio_bridge=False)
+        fake.client.chat(conv, audio=AudioClip(wav_bytes(tone_pcm16(0.2, amp=0.3)), "wav"), audio_bridge=False)
     assert conv.rejected_ids == set() and len(conv) == 4
 
 
@@ -193,7 +194,8 @@ def test_magic_uses_the_relay_rules():
     import nbaudio.magic as magic
     import nbaudio.relay as relay
 
-    modules = [magic, *(importlib.import_module(f"{magic.__name__}.{m.name}") for m in pkgutil.iter_modules(magic.__path__))]
+    modules = [magic, *(importlib.import_module(f"{magic.__name__}.{m.name}")
+                        for m in pkgutil.iter_modules(magic.__path__))]
     for module in modules:
         assert not {"_REFUSAL", "_MENTIONS_AUDIO_INPUT"} & set(vars(module)), module.__name__
         assert getattr(module, "refuses_input_audio", relay.refuses_input_audio) is relay.refuses_input_audio
@@ -216,7 +218,7 @@ def test_mp3_where_wav_was_asked_stays_mp3(httpserver, tmp_path):
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(chat)
     conv = Conversation()
     with Client(httpserver.url_for("/v1"), max_retries=0) as client:
-        reply = client.chat(conv, audio_format="wav", audio=AudioClip(wav_bytes(tone(0.2)), "wav"))
+        reply = client.chat(conv, audio_format="wav", audio=AudioClip(wav_bytes(tone_pcm16(0.2, amp=0.3)), "wav"))
     assert reply.audio.format == "mp3" and reply.audio.data == mp3  # bytes 4-7 untouched
     conv.save(tmp_path / "c.json")
     saved = sorted(p.name for p in tmp_path.iterdir() if "_001" in p.name)
@@ -224,7 +226,7 @@ def test_mp3_where_wav_was_asked_stays_mp3(httpserver, tmp_path):
 
 
 def test_requested_format_is_a_hint_only():
-    pcm = tone(0.2)
+    pcm = tone_pcm16(0.2, amp=0.3)
     assert ChatReply.from_response(_reply_with(pcm), audio_format="pcm16").audio.format == "pcm"
     assert ChatReply.from_response(_reply_with(wav_bytes(pcm)), audio_format="pcm16").audio.format == "wav"
     asm = ChatStreamAssembler("pcm16")
@@ -247,22 +249,25 @@ VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n\n00:00:01.500 -->
 def test_srt_and_vtt_wrapped_in_json_are_parsed(httpserver, fmt, inner, stream):
     httpserver.expect_request("/v1/audio/transcriptions").respond_with_json({"text": inner})
     with Client(httpserver.url_for("/v1"), max_retries=0) as client:
-        t = client.transcribe(AudioClip(wav_bytes(tone(0.2)), "wav"), response_format=fmt, stream=stream)
+        t = client.transcribe(AudioClip(wav_bytes(tone_pcm16(0.2, amp=0.3)), "wav"), response_format=fmt, stream=stream)
         if stream:
             t = t.collect()
-    assert [(s.start, s.end, s.text) for s in t.segments] == [(0.0, 1.5, "Hello there."), (1.5, 3.25, "General Kenobi.")]
+    assert [(s.start, s.end, s.text) for s in t.segments] == [(0.0, 1.5, "Hello there."),
+                                                               (1.5, 3.25, "General Kenobi.")]
     assert t.text == "Hello there. General Kenobi."
     assert t.to_srt() == SRT
 
 
 def test_a_streamed_transcription_wrapped_in_json_gives_the_words(httpserver):
     """LiteLLM buffers the SSE of a streamed transcription and answers {"text": "<the events>"}."""
-    events = [{"type": "transcript.text.delta", "delta": "Hello "}, {"type": "transcript.text.delta", "delta": "there."},
+    events = [{"type": "transcript.text.delta", "delta": "Hello "},
+              {"type": "transcript.text.delta", "delta": "there."},
               {"type": "transcript.text.done", "text": "Hello there.", "usage": {"type": "tokens", "total_tokens": 9}}]
     wrapped = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
     httpserver.expect_request("/v1/audio/transcriptions").respond_with_json({"text": wrapped})
     with Client(httpserver.url_for("/v1"), max_retries=0) as client:
-        stream = client.transcribe(AudioClip(wav_bytes(tone(0.2)), "wav"), stream=True, response_format="json")
+        clip = AudioClip(wav_bytes(tone_pcm16(0.2, amp=0.3)), "wav")
+        stream = client.transcribe(clip, stream=True, response_format="json")
         assert list(stream) == ["Hello there."]
     assert stream.result.text == "Hello there." and stream.result.usage["total_tokens"] == 9
 
@@ -293,7 +298,7 @@ def new_api_relay(fake, backend: str = "openai") -> None:
 
 def test_new_api_dropping_audio_ids_falls_back_to_transcripts_once(fake):
     conv = Conversation()
-    fake.client.chat(conv, audio=AudioClip(wav_bytes(tone(0.2)), "wav"))
+    fake.client.chat(conv, audio=AudioClip(wav_bytes(tone_pcm16(0.2, amp=0.3)), "wav"))
     new_api_relay(fake)
     conv.add_user("second")
     with warnings.catch_warnings(record=True) as record:
@@ -320,7 +325,7 @@ def test_reply_that_ignored_the_earlier_ids_is_asked_again_with_transcripts(http
         seen = sum(len(json.dumps(m.get("content") or "")) for m in body["messages"]) // 4  # audio dropped
         n = len(bodies)
         msg = {"role": "assistant", "content": None, "audio": {
-            "id": f"audio_{n}", "data": base64.b64encode(wav_bytes(tone(0.2))).decode(),
+            "id": f"audio_{n}", "data": base64.b64encode(wav_bytes(tone_pcm16(0.2, amp=0.3))).decode(),
             "transcript": "A long and careful answer about golden retrievers and their temperament " * 2,
             "expires_at": int(time.time()) + 3600}}
         usage = {"prompt_tokens": 10 + seen, "completion_tokens": 300, "total_tokens": 310 + seen,
@@ -365,7 +370,7 @@ class TextOnlyRelay:
 
     def speech(self, request: Request) -> Response:
         self.speech_bodies.append(request.get_json())
-        return Response(wav_bytes(tone(0.4)), content_type="audio/wav")
+        return Response(wav_bytes(tone_pcm16(0.4, amp=0.3)), content_type="audio/wav")
 
 
 @pytest.fixture
@@ -406,7 +411,7 @@ def test_bridge_on_a_stream(httpserver):
                         content_type="text/event-stream")
 
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(chat)
-    httpserver.expect_request("/v1/audio/speech").respond_with_data(tone(0.3), content_type="audio/L16")
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(tone_pcm16(0.3, amp=0.3), content_type="audio/L16")
     with Client(httpserver.url_for("/v1"), max_retries=0) as client, pytest.warns(UserWarning):
         reply = client.chat("hello", stream=True).collect()
     assert reply.audio_bridged and reply.audio.format == "pcm" and reply.audio.duration == pytest.approx(0.3)
@@ -416,7 +421,7 @@ def test_bridge_transcribes_audio_for_a_server_that_refuses_it(fake):
     fake.reject = lambda body: error(
         400, "Invalid content type. input_audio is only supported by certain models.", param="messages") \
         if sent_input_audio(body) else None
-    clip = AudioClip(wav_bytes(tone(0.3)), "wav")
+    clip = AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav")
     conv = Conversation()
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -436,7 +441,7 @@ def test_without_the_bridge_a_refusal_is_raised_and_nothing_is_kept(fake):
         if sent_input_audio(body) else None
     conv = Conversation()
     with pytest.raises(BadRequestError):
-        fake.client.chat(conv, audio=AudioClip(wav_bytes(tone(0.3)), "wav"), audio_bridge=False)
+        fake.client.chat(conv, audio=AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav"), audio_bridge=False)
     assert len(conv) == 0 and fake.transcriptions == 0
 
 
@@ -462,7 +467,7 @@ def stt(httpserver):
 @pytest.mark.parametrize("model", ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15"])
 def test_json_only_models_get_json_and_a_note(stt, model):
     client, forms = stt
-    clip = AudioClip(wav_bytes(tone(0.3)), "wav")
+    clip = AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav")
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         assert client.transcribe(clip, model=model).text == "words"
@@ -481,25 +486,25 @@ def test_json_only_models_get_json_and_a_note(stt, model):
 def test_explicit_formats_a_model_does_not_take_are_refused_before_sending(stt, kwargs, expect):
     client, forms = stt
     with pytest.raises(InvalidInputError, match=expect):
-        client.transcribe(AudioClip(wav_bytes(tone(0.3)), "wav"), model="gpt-4o-transcribe", **kwargs)
+        client.transcribe(AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav"), model="gpt-4o-transcribe", **kwargs)
     assert forms == []
 
 
 def test_timestamp_granularities_need_verbose_json(stt):
     client, forms = stt
     with pytest.raises(InvalidInputError, match="verbose_json"):
-        client.transcribe(AudioClip(wav_bytes(tone(0.3)), "wav"), response_format="json",
+        client.transcribe(AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav"), response_format="json",
                           timestamp_granularities=["segment"])
     assert forms == []
 
 
 def test_diarize_gets_chunking_for_long_input(stt):
     client, forms = stt
-    long_clip = AudioClip(wav_bytes(tone(31.0)), "wav")
+    long_clip = AudioClip(wav_bytes(tone_pcm16(31.0, amp=0.3)), "wav")
     with pytest.warns(UserWarning, match="chunking_strategy"):
         client.transcribe(long_clip, model="gpt-4o-transcribe-diarize", response_format="diarized_json")
     with pytest.warns(UserWarning, match="asking for json"):  # verbose_json, the default, is not one it takes
-        client.transcribe(AudioClip(wav_bytes(tone(2.0)), "wav"), model="gpt-4o-transcribe-diarize")
+        client.transcribe(AudioClip(wav_bytes(tone_pcm16(2.0, amp=0.3)), "wav"), model="gpt-4o-transcribe-diarize")
     assert forms[0]["chunking_strategy"] == ["auto"] and "chunking_strategy" not in forms[1]
     assert forms[1]["response_format"] == ["json"]
     with pytest.raises(InvalidInputError, match="diarized_json"):
@@ -510,7 +515,7 @@ def test_a_relay_refusing_a_format_falls_back_to_json_once(stt):
     client, forms = stt
     # a model nbaudio has no rule for (a relay's alias), refused by the server for verbose_json
     with pytest.warns(UserWarning, match="response_format"):
-        t = client.transcribe(AudioClip(wav_bytes(tone(0.3)), "wav"), model="gpt-4o-relay-alias")
+        t = client.transcribe(AudioClip(wav_bytes(tone_pcm16(0.3, amp=0.3)), "wav"), model="gpt-4o-relay-alias")
     assert t.text == "words" and [f["response_format"] for f in forms] == [["verbose_json"], ["json"]]
 
 

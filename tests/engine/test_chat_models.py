@@ -117,9 +117,11 @@ def test_gemma_template_puts_the_system_prompt_in_the_first_user_turn():
 
     fmt = Jinja2ChatFormatter(models.GEMMA_CHAT_TEMPLATE, eos_token="<end_of_turn>", bos_token="<bos>")
     prompt = fmt(messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
-                           {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Capital of France?"},
+                           {"role": "assistant", "content": "Hello."},
+                           {"role": "user", "content": "Capital of France?"},
                            {"role": "user", "content": "(tool result) 42"}]).prompt
-    assert prompt == ("<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n"
+    assert prompt == ("<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n"
+                      "<start_of_turn>model\nHello.<end_of_turn>\n"
                       "<start_of_turn>user\nCapital of France?<end_of_turn>\n<start_of_turn>user\n(tool result) 42"
                       "<end_of_turn>\n<start_of_turn>model\n")
 

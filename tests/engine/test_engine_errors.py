@@ -54,7 +54,8 @@ def test_speech_unknown_model_404(engine, validate):
 
 
 def test_invalid_json_body(engine, validate):
-    r = requests.post(engine.base_url + "/audio/speech", data=b"{not json", headers={"content-type": "application/json"})
+    r = requests.post(engine.base_url + "/audio/speech", data=b"{not json",
+                      headers={"content-type": "application/json"})
     _assert_error(r, 400, validate)
 
 
@@ -67,7 +68,8 @@ def test_openai_client_raises_typed_errors(oai):
 
 
 def _upload(engine, data, name="a.wav", **fields):
-    return requests.post(engine.base_url + "/audio/transcriptions", files={"file": (name, data, "application/octet-stream")},
+    return requests.post(engine.base_url + "/audio/transcriptions",
+                         files={"file": (name, data, "application/octet-stream")},
                          data={"model": "whisper-1", **fields}, timeout=120)
 
 
@@ -127,18 +129,20 @@ def test_transcription_unknown_model_404(engine, validate, speech_clips):
     ({"model": "gpt-4o-audio-preview", "messages": []}, "messages"),
     ({"model": "gpt-4o-audio-preview", "messages": "hi"}, "messages"),
     ({"model": "gpt-4o-audio-preview", "messages": [{"role": "wizard", "content": "hi"}]}, "messages[0].role"),
-    ({"model": "gpt-4o-audio-preview", "modalities": ["text", "audio"], "messages": [{"role": "user", "content": "hi"}]},
-     "audio"),
+    ({"model": "gpt-4o-audio-preview", "modalities": ["text", "audio"],
+      "messages": [{"role": "user", "content": "hi"}]}, "audio"),
     ({"model": "gpt-4o-audio-preview", "modalities": ["text", "audio"], "audio": {"voice": "robot", "format": "wav"},
       "messages": [{"role": "user", "content": "hi"}]}, "audio.voice"),
     ({"model": "gpt-4o-audio-preview", "modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "ogg"},
       "messages": [{"role": "user", "content": "hi"}]}, "audio.format"),
-    ({"model": "gpt-4o-audio-preview", "temperature": 9, "messages": [{"role": "user", "content": "hi"}]}, "temperature"),
+    ({"model": "gpt-4o-audio-preview", "temperature": 9, "messages": [{"role": "user", "content": "hi"}]},
+     "temperature"),
     ({"model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": [
         {"type": "input_audio", "input_audio": {"data": "!!notbase64!!", "format": "wav"}}]}]},
      "messages[0].content[0].input_audio.data"),
     ({"model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": [
-        {"type": "input_audio", "input_audio": {"data": base64.b64encode(b"garbage" * 50).decode(), "format": "wav"}}]}]},
+        {"type": "input_audio",
+         "input_audio": {"data": base64.b64encode(b"garbage" * 50).decode(), "format": "wav"}}]}]},
      "messages[0].content[0].input_audio.data"),
     ({"model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": [
         {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "flac"}}]}]},

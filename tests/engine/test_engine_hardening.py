@@ -269,7 +269,8 @@ def test_foreign_origin_gets_no_cors_and_cannot_write(engine):
     assert pre.status_code == 403
     assert "access-control-allow-origin" not in pre.headers
     # A "simple" cross-site POST (no preflight in a browser) is refused before it does anything.
-    r = requests.post(engine.base_url + "/audio/speech", timeout=10, headers={"Origin": FOREIGN, "Content-Type": "text/plain"},
+    r = requests.post(engine.base_url + "/audio/speech", timeout=10,
+                      headers={"Origin": FOREIGN, "Content-Type": "text/plain"},
                       data=json.dumps({"model": "tts-1", "voice": "alloy", "input": "pwned"}))
     assert r.status_code == 403 and _error(r.content)["code"] == "origin_not_allowed"
     assert "access-control-allow-origin" not in r.headers

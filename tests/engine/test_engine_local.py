@@ -121,7 +121,8 @@ def test_cli_serve_refuses_public_host_without_key():
 def test_cli_serve_runs_and_checks_key():
     port, key = _free_port(), "cli-secret-123"
     env = {**os.environ, "NBAUDIO_SERVE_API_KEY": key}
-    proc = subprocess.Popen([sys.executable, "-m", "nbaudio.cli", "serve", "--port", str(port), "--log-level", "warning"],
+    proc = subprocess.Popen([sys.executable, "-m", "nbaudio.cli", "serve", "--port", str(port),
+                             "--log-level", "warning"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 60

@@ -115,7 +115,8 @@ def test_tool_calls_pass_through_without_audio_then_the_answer_is_spoken(bridge)
     assert reply.raw["choices"][0]["message"]["content"] is None
 
     # The follow-up turn: the assistant's calls and the tool results go back to the upstream.
-    messages += [{"role": "assistant", "content": None, "tool_calls": reply.tool_calls}, *_tool_results(reply.tool_calls)]
+    messages += [{"role": "assistant", "content": None, "tool_calls": reply.tool_calls},
+                 *_tool_results(reply.tool_calls)]
     final = client.chat(messages, voice="coral", tools=[WEATHER_TOOL, TIME_TOOL])
     sent = upstream.bodies[1]["messages"]
     assert sent[1] == {"role": "assistant", "content": None, "tool_calls": EXPECTED_CALLS}

@@ -32,7 +32,7 @@ def test_pieces_of_a_loop_are_marked():
     pieces = [" I", " will", " not", " let", " you", " go,"] * 2 + [" I", " will", " not", " let", " you", " go."]
     keep = loops.keep_pieces(pieces)
     assert keep == [False] * 12 + [True] * 6
-    assert "".join(p for p, k in zip(pieces, keep) if k) == " I will not let you go."
+    assert "".join(p for p, k in zip(pieces, keep, strict=True) if k) == " I will not let you go."
 
 
 def test_same_segment_again_is_a_loop_only_with_enough_words():

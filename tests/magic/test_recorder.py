@@ -124,7 +124,7 @@ def test_record_again_replaces_and_clear_forgets(mic_pcm):
     assert not rec.has_clip and rec.duration == 0 and rec.status == ""
     assert front.received[-1] == {"type": "clear"}  # the widget drops its preview
     with pytest.raises(InvalidInputError, match="nothing recorded yet: press ● Record"):
-        rec.clip
+        _ = rec.clip  # raises: nothing to give
     front.record(mic_pcm[: DEVICE_RATE // 2])
     front.message({"type": "rec:clear"})  # the widget's Clear button
     assert not rec.has_clip and front.received[-1] == {"type": "clear"}
@@ -166,7 +166,7 @@ def _rejected(rec: Recorder, match: str) -> None:
     assert match in rec.error, rec.error
     assert not rec.has_clip and not rec.recording and rec.recordings == 0
     with pytest.raises(InvalidInputError, match="no recording: .*press ● Record"):
-        rec.clip
+        _ = rec.clip  # raises: the recording was rejected
     assert rec.error in repr(rec)
 
 
@@ -213,7 +213,7 @@ def test_microphone_problem_reported_by_the_browser():
     FrontEnd(rec).set_state(error=denied)
     assert rec.error == denied and denied in repr(rec)
     with pytest.raises(InvalidInputError, match="no recording: Microphone permission was denied"):
-        rec.clip
+        _ = rec.clip  # raises: the browser reported the problem
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -20,7 +20,6 @@ import wave
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pytest
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
@@ -28,6 +27,7 @@ from werkzeug import Request, Response
 
 from nbaudio import Client
 from nbaudio.magic import VoiceMagics
+from tests.support.signals import tone_pcm16
 
 RATE = 24000
 MAX_TOKENS = "--max-tokens 24"  # keeps the local model's replies (and the tests) short
@@ -90,11 +90,6 @@ def cell(shell, line: str, body: str = "") -> None:
 # ---- the scripted chat server ----------------------------------------------------------------------
 
 
-def tone(seconds: float = 0.3, freq: float = 440.0) -> bytes:
-    t = np.arange(int(RATE * seconds)) / RATE
-    return (0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes()
-
-
 def wav_bytes(pcm: bytes) -> bytes:
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -141,7 +136,7 @@ class FakeChatServer:
         text = self.reply_text.format(n=n)
         audio_id = f"audio_fake_{n}"
         expires = int(time.time()) + 3600
-        pcm = tone()
+        pcm = tone_pcm16(0.3, RATE, amp=0.3)
         wants_audio = "audio" in body.get("modalities", ["text"])
         usage = {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
                  "completion_tokens_details": {"text_tokens": 5, "audio_tokens": 15}}

@@ -1,13 +1,31 @@
-"""Synthetic signals for the display tests and benchmark (no TTS engine needed)."""
+"""Synthetic signals for the tests and the display benchmark (no TTS engine needed): one home for
+tones (float32 samples, PCM16 bytes, WAV bytes) and speech-like audio."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def tone(seconds: float = 1.0, rate: int = 24000, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
+def _sine(seconds: float, rate: int, freq: float, amp: float) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return amp * np.sin(2 * np.pi * freq * t)  # float64
+
+
+def tone(seconds: float = 1.0, rate: int = 24000, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
+    """A sine of `freq` Hz and peak `amp`: float32 samples, shape (frames,)."""
+    return _sine(seconds, rate, freq, amp).astype(np.float32)
+
+
+def tone_pcm16(seconds: float = 1.0, rate: int = 24000, freq: float = 440.0, amp: float = 0.5) -> bytes:
+    """The same sine as headerless s16le mono (the API's `pcm`): scaled by 32767, truncated."""
+    return (_sine(seconds, rate, freq, amp) * 32767).astype("<i2").tobytes()
+
+
+def tone_wav(seconds: float = 1.0, rate: int = 24000, freq: float = 440.0, amp: float = 0.5) -> bytes:
+    """The same sine as a 16-bit WAV, as nbaudio encodes it (`AudioClip.from_array(...).data`)."""
+    from nbaudio import AudioClip
+
+    return AudioClip.from_array(tone(seconds, rate, freq, amp), rate, format="wav").data
 
 
 def _formant_gain(freq: np.ndarray, formants: np.ndarray, bandwidths: tuple[float, ...]) -> np.ndarray:

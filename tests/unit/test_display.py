@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nbaudio import AudioClip, ChatReply, Conversation, Segment, Transcript, Word, display
-from nbaudio.chat import Usage, user_message
+from nbaudio.chat import Usage
 from nbaudio.errors import InvalidInputError, MissingDependencyError
 from tests.support.signals import tone, voiced_speech
 
@@ -29,7 +29,8 @@ def speech() -> AudioClip:
 @pytest.fixture
 def transcript(speech: AudioClip) -> Transcript:
     segments = [
-        Segment(0, 0.0, 1.5, " Hello there.", speaker="A", words=[Word(" Hello", 0.0, 0.6, 0.9), Word(" there.", 0.6, 1.4)]),
+        Segment(0, 0.0, 1.5, " Hello there.", speaker="A",
+                words=[Word(" Hello", 0.0, 0.6, 0.9), Word(" there.", 0.6, 1.4)]),
         Segment(1, 1.5, 2.8, " General Kenobi.", speaker="B"),
         Segment(2, 2.8, 4.0, " You are a bold one.", speaker="A"),
     ]
@@ -289,7 +290,7 @@ def test_conversation_shows_every_turn_in_order(speech):
     conv = Conversation(system="Be brief.")
     conv.add_user("Is a golden retriever a good family dog?")
     conv.add_reply(ChatReply(transcript="Yes, very.", audio=speech, audio_id="audio_1", usage=usage()))
-    conv._messages.append(user_message("And this sound?", audio=speech.slice(0, 1)))
+    conv.add_user("And this sound?", audio=speech.slice(0, 1))
     page = display.mimebundle(conv)["text/html"]
     text = "".join(parse(page).text)
     order = [text.index(s) for s in ("Be brief.", "golden retriever", "Yes, very.", "And this sound?")]

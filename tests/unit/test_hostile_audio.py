@@ -22,6 +22,7 @@ import nbaudio.audio
 from nbaudio import local
 from nbaudio.audio import AudioClip, decode_mono
 from nbaudio.errors import AudioDecodeError, AudioTooLongError, BadRequestError
+from tests.support.signals import tone_wav
 
 MB = 1024 * 1024
 HOUR = 3600
@@ -72,26 +73,22 @@ def silent_flac(seconds: float, rate: int = 16000, channels: int = 1, declared: 
     return b"".join(out)
 
 
-def tone_wav(seconds: float, rate: int = 16000) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    return AudioClip.from_array(0.3 * np.sin(2 * np.pi * 440 * t), rate, format="wav").data
-
-
 def lying_wav(seconds: float = 0.5) -> bytes:
     """RIFF and data sizes claiming ~4 GB in front of half a second of samples."""
-    wav = bytearray(tone_wav(seconds))
+    wav = bytearray(tone_wav(seconds, 16000, amp=0.3))
     struct.pack_into("<I", wav, 4, 0xFFFFFFF0)
     struct.pack_into("<I", wav, 40, 0xFFFFFF00)
     return bytes(wav)
 
 
+SHORT_WAV = tone_wav(0.1, 16000, amp=0.3)
 TRUNCATED = {
     "riff-only": b"RIFF\x24\x00\x00\x00WAVE",
-    "wav-fmt-cut": tone_wav(0.1)[:30],
+    "wav-fmt-cut": SHORT_WAV[:30],
     "flac-streaminfo-cut": silent_flac(1)[:20],
     "ogg-page-cut": b"OggS\x00\x02" + b"\x00" * 20,
     "mp3-id3-only": b"ID3\x04\x00\x00\x00\x00\x00\x00",
-    "wav-zero-rate": tone_wav(0.1)[:24] + b"\x00\x00\x00\x00" + tone_wav(0.1)[28:],
+    "wav-zero-rate": SHORT_WAV[:24] + b"\x00\x00\x00\x00" + SHORT_WAV[28:],
 }
 
 
@@ -125,7 +122,7 @@ def traced() -> Iterator[dict[str, int]]:
 def test_truncated_headers_are_clear_decode_errors(name):
     data = TRUNCATED[name]
     with pytest.raises(AudioDecodeError, match="corrupt|truncated|no audio|no samples|empty") as info:
-        AudioClip(data).samples
+        _ = AudioClip(data).samples  # decoding raises
     assert "Traceback" not in str(info.value)
 
 
@@ -141,7 +138,7 @@ def test_lying_wav_sizes_decode_what_is_there():
 
 def test_ten_hour_flac_is_refused_from_its_header(ten_hours):
     with traced() as mem, pytest.raises(AudioTooLongError) as info:
-        AudioClip(ten_hours).samples
+        _ = AudioClip(ten_hours).samples  # refused from its header, before decoding
     assert "10.0 h" in info.value.message and "MAX_DECODED_BYTES" in info.value.message
     assert mem["peak"] < 5 * MB  # nothing was decoded
 
@@ -149,7 +146,7 @@ def test_ten_hour_flac_is_refused_from_its_header(ten_hours):
 def test_flac_bomb_stops_at_the_decode_limit(bomb, monkeypatch):
     monkeypatch.setattr(nbaudio.audio, "MAX_DECODED_BYTES", 32 * MB)
     with traced() as mem, pytest.raises(AudioTooLongError, match="holds more than"):
-        AudioClip(bomb).samples
+        _ = AudioClip(bomb).samples  # decoding raises
     assert 16 * MB < mem["peak"] < 2 * 32 * MB + 4 * MB  # decoded up to the limit (traced), not 2.3 GB
 
 
@@ -229,7 +226,8 @@ def test_engine_lying_sizes_give_a_bounded_result(engine):
 def test_engine_empty_and_wrongly_named_files(engine):
     assert _error(_upload(engine, b"", "empty.wav"), 400)["code"] == "empty_file"
     assert _error(_upload(engine, b"just some notes\n" * 50, "notes.wav"), 415)["code"] == "unsupported_file_format"
-    r = _upload(engine, tone_wav(0.5), "tone.mp3", response_format="verbose_json")  # a WAV called .mp3
+    wav = tone_wav(0.5, 16000, amp=0.3)
+    r = _upload(engine, wav, "tone.mp3", response_format="verbose_json")  # a WAV called .mp3
     assert r.status_code == 200 and r.json()["duration"] == pytest.approx(0.5, abs=0.05)
 
 
@@ -241,7 +239,8 @@ def test_client_gets_a_clear_error_for_ten_hours(engine, ten_hours):
 
 def test_chat_input_audio_is_bounded_too(engine):
     with local.start(models=engine.app.state.engine.models, max_audio_seconds=2) as server:
-        part = {"type": "input_audio", "input_audio": {"data": base64.b64encode(tone_wav(3)).decode(), "format": "wav"}}
+        wav = tone_wav(3, 16000, amp=0.3)
+        part = {"type": "input_audio", "input_audio": {"data": base64.b64encode(wav).decode(), "format": "wav"}}
         r = requests.post(server.base_url + "/chat/completions", timeout=60, json={
             "model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": [part]}]})
         err = _error(r, 400)

@@ -18,14 +18,10 @@ from nbaudio.chat import ChatStreamAssembler, build_messages
 from nbaudio.errors import APIResponseError, AudioDecodeError, InvalidInputError
 from nbaudio.sse import SSEParser, format_sse
 from tests.support.data import FIXTURES
+from tests.support.signals import tone, tone_pcm16
 
 # A relay's documented example response (vendored by tools/vendor_reference.py, source inside).
 RELAY_EXAMPLE = FIXTURES / "relay_chat_audio_example.json"
-
-
-def tone(seconds=0.5, rate=24000, freq=440.0):
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.4 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
 def streaming_wav(samples: np.ndarray, rate: int) -> bytes:
@@ -47,7 +43,7 @@ def relay_example() -> dict:
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "opus", "pcm", "aac"])
 def test_encode_decode_round_trip(fmt):
-    clip = AudioClip.from_array(tone(1.0), 24000)
+    clip = AudioClip.from_array(tone(1.0, amp=0.4), 24000)
     enc = clip.encode(fmt)
     assert enc.format == fmt
     again = AudioClip(enc.data, None if fmt != "pcm" else "pcm")
@@ -61,7 +57,7 @@ def test_encode_decode_round_trip(fmt):
 
 
 def test_streaming_wav_header_like_the_relay_example():
-    data = streaming_wav(tone(0.3), 24000)
+    data = streaming_wav(tone(0.3, amp=0.4), 24000)
     assert base64.b64encode(data[:12]) == b"UklGRv////9XQVZF"
     clip = AudioClip(data)
     assert clip.format == "wav"
@@ -71,7 +67,7 @@ def test_streaming_wav_header_like_the_relay_example():
 
 
 def test_pcm16_defaults_to_24k_mono_and_drops_odd_byte():
-    pcm = (tone(0.25) * 32767).astype("<i2").tobytes() + b"\x01"
+    pcm = tone_pcm16(0.25, amp=0.4) + b"\x01"
     clip = AudioClip(pcm, "pcm")
     assert clip.sample_rate == 24000 and clip.channels == 1
     assert clip.frames == 6000
@@ -79,39 +75,39 @@ def test_pcm16_defaults_to_24k_mono_and_drops_odd_byte():
 
 
 def test_sniffing():
-    wav = AudioClip.from_array(tone(), 16000).data
+    wav = AudioClip.from_array(tone(0.5, amp=0.4), 16000).data
     assert sniff_format(wav) == "wav"
-    assert sniff_format(AudioClip.from_array(tone(), 16000).encode("flac").data) == "flac"
-    assert sniff_format(AudioClip.from_array(tone(), 16000).encode("mp3").data) == "mp3"
-    assert sniff_format(AudioClip.from_array(tone(), 16000).encode("opus").data) == "opus"
+    assert sniff_format(AudioClip.from_array(tone(0.5, amp=0.4), 16000).encode("flac").data) == "flac"
+    assert sniff_format(AudioClip.from_array(tone(0.5, amp=0.4), 16000).encode("mp3").data) == "mp3"
+    assert sniff_format(AudioClip.from_array(tone(0.5, amp=0.4), 16000).encode("opus").data) == "opus"
     assert sniff_format(b"hello world") is None
 
 
 def test_from_array_shapes_and_ints():
-    stereo = np.stack([tone(), tone(freq=220)], axis=1)
+    stereo = np.stack([tone(0.5, amp=0.4), tone(0.5, freq=220, amp=0.4)], axis=1)
     assert AudioClip.from_array(stereo, 24000).channels == 2
     assert AudioClip.from_array(stereo.T, 24000).channels == 2  # (channels, frames) accepted
-    ints = (tone() * 32767).astype(np.int16)
+    ints = (tone(0.5, amp=0.4) * 32767).astype(np.int16)
     clip = AudioClip.from_array(ints, 24000)
     assert np.max(np.abs(clip.samples)) == pytest.approx(0.4, abs=1e-3)
     assert clip.mono() is clip
 
 
 def test_as_audio_clip_accepts_every_input_kind(tmp_path):
-    clip = AudioClip.from_array(tone(), 24000)
+    clip = AudioClip.from_array(tone(0.5, amp=0.4), 24000)
     path = clip.save(tmp_path / "a.wav")
     assert as_audio_clip(str(path)).duration == pytest.approx(0.5)
     assert as_audio_clip(path).name == "a.wav"
     assert as_audio_clip(path.read_bytes()).format == "wav"
     with open(path, "rb") as f:
         assert as_audio_clip(f).name == "a.wav"
-    assert as_audio_clip((tone(), 24000)).sample_rate == 24000
-    assert as_audio_clip((24000, tone())).sample_rate == 24000  # scipy.io.wavfile order
+    assert as_audio_clip((tone(0.5, amp=0.4), 24000)).sample_rate == 24000
+    assert as_audio_clip((24000, tone(0.5, amp=0.4))).sample_rate == 24000  # scipy.io.wavfile order
     assert as_audio_clip(clip) is clip
 
 
 def test_save_converts_by_suffix(tmp_path):
-    clip = AudioClip.from_array(tone(), 24000)
+    clip = AudioClip.from_array(tone(0.5, amp=0.4), 24000)
     p = clip.save(tmp_path / "x.flac")
     assert sniff_format(p.read_bytes()) == "flac"
     p = clip.save(tmp_path / "y.ogg", format="opus")
@@ -119,8 +115,8 @@ def test_save_converts_by_suffix(tmp_path):
 
 
 def test_concatenate_and_slice():
-    a = AudioClip.from_array(tone(0.5), 24000)
-    b = AudioClip.from_array(tone(0.25, rate=16000), 16000)
+    a = AudioClip.from_array(tone(0.5, amp=0.4), 24000)
+    b = AudioClip.from_array(tone(0.25, rate=16000, amp=0.4), 16000)
     joined = AudioClip.concatenate([a, b])
     assert joined.sample_rate == 24000
     assert joined.duration == pytest.approx(0.75, abs=2e-3)
@@ -132,16 +128,16 @@ def test_corrupt_and_non_audio_are_clear_errors(tmp_path):
         AudioClip(b"just some words, clearly not audio\n" * 3)
     bad = AudioClip(b"RIFF\x24\x00\x00\x00WAVEfmt garbage", "wav")
     with pytest.raises(AudioDecodeError, match="corrupt"):
-        bad.samples
+        _ = bad.samples  # decoding raises
     assert "wav" in repr(bad)  # repr stays cheap and never raises
 
 
 def test_repr_is_short_and_cheap():
-    clip = AudioClip.from_array(tone(), 24000)
+    clip = AudioClip.from_array(tone(0.5, amp=0.4), 24000)
     assert repr(clip).startswith("<AudioClip wav 0.50 s 24000 Hz mono")
     mp3 = AudioClip(clip.encode("mp3").data)
     r = repr(mp3)
-    assert mp3._samples is None and "mp3" in r  # not decoded by repr
+    assert not mp3.is_decoded and "mp3" in r  # not decoded by repr
 
 
 # ---- Transcript --------------------------------------------------------------------------
@@ -178,7 +174,8 @@ def test_srt_and_vtt_round_trip():
     srt = t.to_srt()
     assert "1\n00:00:00,000 --> 00:00:03,320\nHello there.\n" in srt
     back = Transcript.from_response(srt, "srt")
-    assert [(s.start, s.end, s.text) for s in back.segments] == [(0.0, 3.32, "Hello there."), (3.5, 8.4, "General Kenobi.")]
+    assert [(s.start, s.end, s.text) for s in back.segments] == [(0.0, 3.32, "Hello there."),
+                                                                  (3.5, 8.4, "General Kenobi.")]
     vtt = t.to_vtt()
     assert vtt.startswith("WEBVTT")
     back = Transcript.from_response(vtt, "vtt")
@@ -186,7 +183,8 @@ def test_srt_and_vtt_round_trip():
 
 
 def test_json_text_and_diarized():
-    assert Transcript.from_response('{"text": "hi", "logprobs": [{"token": "hi", "logprob": -0.1}]}', "json").logprobs[0]["token"] == "hi"
+    with_logprobs = Transcript.from_response('{"text": "hi", "logprobs": [{"token": "hi", "logprob": -0.1}]}', "json")
+    assert with_logprobs.logprobs[0]["token"] == "hi"
     assert Transcript.from_response("plain words\n", "text").text == "plain words"
     diar = {"task": "transcribe", "duration": 4.0, "text": "A. B.", "segments": [
         {"type": "transcript.text.segment", "id": "seg_0", "start": 0, "end": 2, "text": "A.", "speaker": "agent"},
@@ -216,7 +214,7 @@ def test_join_shifts_times():
 
 def test_relay_example_response_every_field():
     body = relay_example()
-    wav = streaming_wav(tone(0.4), 24000)
+    wav = streaming_wav(tone(0.4, amp=0.4), 24000)
     assert body["choices"][0]["message"]["audio"]["data"].startswith("UklGRv////9XQVZF")
     body["choices"][0]["message"]["audio"]["data"] = base64.b64encode(wav).decode()
     reply = ChatReply.from_response(body, audio_format="wav")
@@ -251,9 +249,9 @@ def test_conversation_uses_ids_until_expiry_then_transcripts():
 
 def test_conversation_save_and_load(tmp_path):
     conv = Conversation()
-    conv.add_user("hi", audio=AudioClip.from_array(tone(), 24000))
+    conv.add_user("hi", audio=AudioClip.from_array(tone(0.5, amp=0.4), 24000))
     conv.add_reply(ChatReply(transcript="hello", audio_id="audio_9", expires_at=2_000_000_000,
-                             audio=AudioClip((tone() * 32767).astype("<i2").tobytes(), "pcm")))
+                             audio=AudioClip(tone_pcm16(0.5, amp=0.4), "pcm")))
     path = conv.save(tmp_path / "c")
     data = json.loads(path.read_text())
     saved = data["turns"][0]["message"]["content"][1]["input_audio"]
@@ -268,20 +266,22 @@ def test_conversation_save_and_load(tmp_path):
 def test_build_messages_from_each_kind():
     hist, new = build_messages("hello")
     assert hist == [] and new == {"role": "user", "content": "hello"}
-    hist, new = build_messages("what is this?", AudioClip.from_array(tone(), 24000))
+    hist, new = build_messages("what is this?", AudioClip.from_array(tone(0.5, amp=0.4), 24000))
     assert new["content"][1]["type"] == "input_audio" and new["content"][1]["input_audio"]["format"] == "wav"
     # flac input is converted: the API takes only wav/mp3
-    _, new = build_messages(None, AudioClip.from_array(tone(), 24000).encode("flac"))
+    _, new = build_messages(None, AudioClip.from_array(tone(0.5, amp=0.4), 24000).encode("flac"))
     assert new["content"][0]["input_audio"]["format"] == "wav"
     with pytest.raises(InvalidInputError, match="role"):
         build_messages([{"role": "robot", "content": "x"}])
 
 
 def test_stream_assembler_with_expires_only_final_chunk():
-    pcm = (tone(0.2) * 32767).astype("<i2").tobytes()
+    pcm = tone_pcm16(0.2, amp=0.4)
     asm = ChatStreamAssembler("pcm16")
-    asm.feed({"id": "c1", "choices": [{"index": 0, "delta": {"role": "assistant", "audio": {"id": "audio_x", "transcript": "Hel"}}}]})
-    asm.feed({"choices": [{"index": 0, "delta": {"audio": {"transcript": "lo", "data": base64.b64encode(pcm[:1001]).decode()}}}]})
+    asm.feed({"id": "c1", "choices": [{"index": 0, "delta": {"role": "assistant",
+                                                             "audio": {"id": "audio_x", "transcript": "Hel"}}}]})
+    asm.feed({"choices": [{"index": 0,
+                           "delta": {"audio": {"transcript": "lo", "data": base64.b64encode(pcm[:1001]).decode()}}}]})
     asm.feed({"choices": [{"index": 0, "delta": {"audio": {"data": base64.b64encode(pcm[1001:]).decode()}}}]})
     asm.feed({"choices": [{"index": 0, "delta": {"audio": {"expires_at": 1234}}, "finish_reason": "stop"}]})
     asm.feed({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8,
@@ -295,7 +295,8 @@ def test_stream_assembler_with_expires_only_final_chunk():
 # ---- SSE ---------------------------------------------------------------------------------
 
 def test_sse_split_at_every_byte_boundary():
-    events = [{"type": "speech.audio.delta", "audio": "AAEC"}, {"type": "speech.audio.done", "usage": {"input_tokens": 1}}]
+    events = [{"type": "speech.audio.delta", "audio": "AAEC"},
+              {"type": "speech.audio.done", "usage": {"input_tokens": 1}}]
     raw = b"".join(format_sse(e) for e in events) + b": comment\r\n\r\ndata: [DONE]\r\n\r\n"
     raw = raw.replace(b"\n\n", b"\r\n\r\n", 1)  # mixed line endings, as proxies produce
     for cut in range(1, len(raw)):
@@ -315,7 +316,7 @@ def test_sse_split_at_every_byte_boundary():
 @pytest.mark.parametrize("fmt", ["m4a", "webm"])
 def test_pyav_formats_decode(fmt):
     pytest.importorskip("av")
-    clip = AudioClip.from_array(tone(1.0), 24000).encode(fmt)
+    clip = AudioClip.from_array(tone(1.0, amp=0.4), 24000).encode(fmt)
     again = AudioClip(clip.data)
     assert again.format == fmt
     assert abs(again.duration - 1.0) < 0.1
@@ -324,12 +325,12 @@ def test_pyav_formats_decode(fmt):
 def test_pyav_missing_names_the_install(monkeypatch):
     import sys
 
-    data = AudioClip.from_array(tone(0.5), 24000).encode("aac").data
+    data = AudioClip.from_array(tone(0.5, amp=0.4), 24000).encode("aac").data
     monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
     from nbaudio.errors import MissingDependencyError
 
     with pytest.raises(MissingDependencyError, match="pip install av"):
-        AudioClip(data).samples
+        _ = AudioClip(data).samples  # decoding raises
 
 
 def test_split_text_sentences_words_then_hard_cuts():
