@@ -34,12 +34,19 @@ system-deps:
 	  else echo "note: install $(SYSTEM_PACKAGES) with apt-get for the browser tests"; fi; \
 	fi
 
-# The layers (import-linter contracts in pyproject.toml) and the style (ruff), in seconds.
-lint: $(STAMP)
-	$(BIN)/ruff check nbaudio tests tools benchmarks
-	$(BIN)/lint-imports
+# The layers (import-linter contracts in pyproject.toml) and the style (ruff), in seconds, from
+# their own small venv (tools/lint-requirements.txt says why).
+LINT_VENV := $(VENV)-lint
+$(LINT_VENV)/.installed: tools/lint-requirements.txt
+	@$(PYTHON) -m venv $(LINT_VENV)
+	@$(LINT_VENV)/bin/python -m pip install -q -r tools/lint-requirements.txt
+	@touch $@
 
-test: lint system-deps
+lint: $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/ruff check nbaudio tests tools benchmarks
+	$(LINT_VENV)/bin/lint-imports
+
+test: lint $(STAMP) system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 # The tests that need no engine, browser or relay: a few seconds (see the markers in pyproject.toml).
@@ -64,4 +71,4 @@ lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.root_dir=notebooks
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache
