@@ -13,9 +13,9 @@ import base64
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, Union
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
 from .codec import (
     KNOWN_FORMATS,
@@ -33,6 +33,7 @@ from .codec import (
     sniff_format,
     unknown_format_message,
     wav_info,
+    write_file,
 )
 from .codec import decode_mono as decode_mono_bytes
 from .codec import encode as encode_samples
@@ -56,6 +57,9 @@ __all__ = ["AudioClip", "as_audio_clip", "sniff_format", "guess_format", "float_
 MAX_DECODED_BYTES = 2 * 1024**3
 _DECODE_LIMIT_FIX = ("Cut it into parts first (e.g. `sox in.flac part.flac trim 0 3600`), or raise "
                      "nbaudio.audio.MAX_DECODED_BYTES if this machine has the memory.")
+# Values derived from a clip and kept on it (`AudioClip.cached`): display copies, waveform images.
+_MEMO_KEYS = 8
+_T = TypeVar("_T")
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.IGNORECASE)  # also "https:/x" (a URL through Path)
 
 
@@ -66,7 +70,7 @@ class AudioClip:
     `AudioClip.from_bytes(data)` or `AudioClip.from_base64(text)`.
     """
 
-    __slots__ = ("_data", "format", "_samples", "_sample_rate", "_channels", "name", "__weakref__")
+    __slots__ = ("_data", "format", "_samples", "_sample_rate", "_channels", "name", "_memo", "__weakref__")
 
     def __init__(
         self,
@@ -98,6 +102,7 @@ class AudioClip:
         self._sample_rate = sample_rate if sample_rate else (PCM_SAMPLE_RATE if fmt == "pcm" else None)
         self._channels = channels if channels else (1 if fmt == "pcm" else None)
         self.name = name
+        self._memo: dict[Hashable, Any] | None = None
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -152,6 +157,7 @@ class AudioClip:
         clip._sample_rate = rate
         clip._channels = 1 if arr.ndim == 1 else arr.shape[1]
         clip.name = name
+        clip._memo = None
         return clip
 
     @classmethod
@@ -182,6 +188,11 @@ class AudioClip:
         return self._data
 
     @property
+    def is_encoded(self) -> bool:
+        """Whether the encoded bytes exist (a clip made from samples encodes them on first use of `data`)."""
+        return self._data is not None
+
+    @property
     def mime_type(self) -> str:
         return mime_type(self.format)
 
@@ -191,6 +202,37 @@ class AudioClip:
 
     def to_base64(self) -> str:
         return base64.b64encode(self.data).decode("ascii")
+
+    def cached(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """`make()` once per `key` for this clip, kept on the clip (the display's player copy and
+        waveform image): showing the same clip again reuses it. The newest 8 keys are kept."""
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        if key in memo:
+            memo[key] = value = memo.pop(key)  # most recently used last
+            return value
+        value = make()
+        memo[key] = value
+        while len(memo) > _MEMO_KEYS:
+            del memo[next(iter(memo))]
+        return value
+
+    def digest(self) -> str:
+        """SHA-1 (hex) of the audio: of the encoded bytes when there are any, else of the samples,
+        sample rate and channels. Computed once per clip; equal audio gives equal digests."""
+        return self.cached(("digest", self.format), self._digest)
+
+    def _digest(self) -> str:
+        import hashlib
+
+        if self._data is not None:
+            return hashlib.sha1(self._data).hexdigest()
+        h = hashlib.sha1(f"{self.sample_rate}:{self.channels}:".encode())
+        import numpy as np
+
+        h.update(memoryview(np.ascontiguousarray(self.samples)).cast("B"))
+        return h.hexdigest()
 
     # ---- decoded view ---------------------------------------------------------------------
     @property
@@ -300,6 +342,9 @@ class AudioClip:
         if not p.suffix:
             p = p.with_suffix("." + ("ogg" if fmt == "opus" else fmt))
         p.parent.mkdir(parents=True, exist_ok=True)
+        if fmt in ("wav", "flac") and (self._data is None or fmt != self.format):
+            write_file(self.samples, self.sample_rate, fmt, p)  # block by block: no bytes in memory
+            return p
         p.write_bytes(self.data if fmt == self.format else self.encode(fmt).data)
         return p
 

@@ -15,7 +15,7 @@ numpy, soundfile, soxr and av are imported inside functions: importing this pack
 from __future__ import annotations
 
 from .decode import decode, decode_mono
-from .encode import encode
+from .encode import encode, fast_opus, write_file
 from .formats import (
                       AV_FORMATS,
                       KNOWN_FORMATS,
@@ -42,7 +42,7 @@ from .samples import (
 __all__ = [
     "AV_FORMATS", "KNOWN_FORMATS", "MAX_SAMPLE_RATE", "OPUS_RATES", "SOUNDFILE_FORMATS", "as_float_samples",
     "check_sample_rate", "decode", "decode_mono",
-    "encode", "flac_with_known_length", "float_to_int16", "guess_format", "looks_like_text", "mime_type",
+    "encode", "fast_opus", "flac_with_known_length", "float_to_int16", "guess_format", "looks_like_text", "mime_type",
     "normalise_format", "repair_streaming_wav", "resample", "sniff_format", "unknown_format_message", "wav_info",
-    "whole_pcm16", "whole_pcm16_length",
+    "whole_pcm16", "whole_pcm16_length", "write_file",
 ]

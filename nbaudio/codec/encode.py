@@ -1,18 +1,28 @@
-"""Samples to encoded bytes: soundfile for WAV/FLAC/MP3/Ogg, PyAV (FFmpeg) for AAC/M4A/MP4/WebM."""
+"""Samples to encoded bytes: soundfile for WAV/FLAC/MP3/Ogg, PyAV (FFmpeg) for AAC/M4A/MP4/WebM.
+
+Ogg Opus goes through PyAV's libopus when PyAV is installed (the `[local]` extra): measured on
+60 s of 24 kHz speech it encodes in 0.14 s of CPU against libsndfile's 0.66 s, at the same size
+(~36 kbit/s). Without PyAV, libsndfile's encoder writes it.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingDependencyError
 from .formats import AV_FORMATS, OPUS_RATES
+from .ogg import stable_ogg
 from .samples import float_to_int16, resample
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["encode"]
+__all__ = ["encode", "fast_opus", "write_file"]
 
 # Speech-friendly MP3 bitrate for soundfile (0 = best .. 1 = smallest).
 _MP3_COMPRESSION = 0.5
@@ -23,6 +33,12 @@ _SOUNDFILE_KW: dict[str, dict[str, Any]] = {
     "opus": {"format": "OGG", "subtype": "OPUS"},
     "ogg": {"format": "OGG", "subtype": "VORBIS"},
 }
+# libopus through PyAV: "audio" mode with complexity 5 is 4-5x faster than libsndfile's encoder
+# (complexity 10) at the same bitrate; "voip" (SILK) is slower at these bitrates.
+_OPUS_BITRATE = 32000  # per channel; what libsndfile's default gives within 15 %
+_OPUS_OPTIONS = {"application": "audio", "compression_level": "5"}
+# Frames per block fed to an encoder or written to a file (bounded extra memory).
+_BLOCK = 1 << 18
 _AV_CONTAINERS = {"aac": "adts", "m4a": "ipod", "mp4": "mp4", "webm": "webm"}
 
 
@@ -42,6 +58,8 @@ def encode(samples: np.ndarray, rate: int, fmt: str) -> bytes:
     kw = _SOUNDFILE_KW.get(fmt, {})
     if fmt == "opus" and rate not in OPUS_RATES:
         samples, rate = resample(samples, rate, 48000), 48000
+    if fmt == "opus" and fast_opus() and (samples.ndim == 1 or samples.shape[1] <= 2):
+        return _encode_opus_av(samples, rate)
     try:
         sf.write(buf, np.clip(samples, -1.0, 1.0), rate, **kw)
     except (sf.LibsndfileError, TypeError, ValueError) as exc:
@@ -73,3 +91,48 @@ def _encode_av(samples: np.ndarray, rate: int, fmt: str) -> bytes:
         for packet in stream.encode(None):
             out.mux(packet)
     return buf.getvalue()
+
+
+@functools.cache
+def fast_opus() -> bool:
+    """Whether Ogg Opus is encoded by PyAV's libopus (installed) rather than libsndfile."""
+    return importlib.util.find_spec("av") is not None
+
+
+def _encode_opus_av(samples: np.ndarray, rate: int) -> bytes:
+    """Ogg Opus through libopus, fed block by block (int16), with a fixed Ogg serial number."""
+    import av
+    import numpy as np
+
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    layout = "mono" if channels == 1 else "stereo"
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="ogg") as out:
+        stream = out.add_stream("libopus", rate=rate)
+        stream.layout = layout
+        stream.bit_rate = _OPUS_BITRATE * channels
+        stream.codec_context.options = dict(_OPUS_OPTIONS)
+        for start in range(0, samples.shape[0], _BLOCK):
+            block = float_to_int16(samples[start:start + _BLOCK])
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.reshape(1, -1)), format="s16",
+                                               layout=layout)
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return stable_ogg(buf.getvalue())
+
+
+def write_file(samples: np.ndarray, rate: int, fmt: str, path: str | os.PathLike) -> None:
+    """Write float samples to `path` as 16-bit WAV or FLAC block by block, never holding the whole
+    encoded file (or a clipped copy of the samples) in memory."""
+    import numpy as np
+    import soundfile as sf
+
+    kw = _SOUNDFILE_KW[fmt]
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    with sf.SoundFile(Path(path), "w", samplerate=rate, channels=channels, **kw) as f:
+        for start in range(0, samples.shape[0], _BLOCK):
+            f.write(np.clip(samples[start:start + _BLOCK], -1.0, 1.0))

@@ -3,9 +3,11 @@
 Everything renders to static HTML (a player, a waveform PNG, tables) so saved notebooks still
 read on GitHub and nbviewer; a small script (player.js) adds seek-on-click, a moving cursor and
 the highlighted segment where the frontend runs scripts, and nothing breaks where it does not.
-Notebooks stay small: the player gets a compact copy of the audio (Opus at a speech sample rate
-unless `options.player_format` says otherwise), each output stores its bytes once, and a player
-larger than `options.max_inline_bytes` is written beside the notebook and linked.
+Notebooks stay small: the player gets a compact copy of the audio (the clip's own bytes when they
+are compact already, else Opus or MP3 at a speech sample rate, see `options.player_format`), each
+output stores its bytes once, and a player larger than `options.max_inline_bytes` is written
+beside the notebook and linked (the clip's own file, not encoded). Copies and waveform images are
+made once per clip and kept on it; `clear_cache()` drops the copies shared between clips.
 
     import nbaudio.display
     nbaudio.display.options.player_format = "mp3"          # e.g. for old Safari
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from ..text import format_clock
 from .bundle import mimebundle
-from .player import codec_label, player_clip
+from .player import clear_cache, codec_label, player_clip
 from .settings import DisplayOptions, options
 from .waveform import WAVE_LEFT, WAVE_RIGHT, envelope, plot_waveform, waveform_png
 
@@ -30,6 +32,7 @@ __all__ = [
     "WAVE_LEFT",
     "WAVE_RIGHT",
     "DisplayOptions",
+    "clear_cache",
     "codec_label",
     "envelope",
     "format_clock",

@@ -29,6 +29,16 @@ def _waveform_html(clip: AudioClip, segments: Any = None) -> str:
             '</div>')
 
 
+def _known_size(clip: AudioClip) -> int | None:
+    """The clip's encoded size without encoding it: a clip made from samples has no bytes yet, and
+    16-bit WAV/PCM sizes follow from the frames; other formats are not encoded just for a caption."""
+    if clip.is_encoded:
+        return clip.nbytes
+    if clip.format in ("wav", "pcm"):
+        return clip.frames * clip.channels * 2 + (44 if clip.format == "wav" else 0)
+    return None
+
+
 def _caption(clip: AudioClip, media: PlayerMedia) -> str:
     bits = []
     if clip.name:
@@ -36,7 +46,8 @@ def _caption(clip: AudioClip, media: PlayerMedia) -> str:
     bits.append(escape(f"{clip.duration:.2f} s" if clip.duration < 60 else format_clock(clip.duration, decimals=1)))
     bits.append(escape(f"{clip.sample_rate:,} Hz"))
     bits.append("mono" if clip.channels == 1 else escape(f"{clip.channels} channels"))
-    bits.append(escape(f"{codec_label(clip.format)} {human_bytes(clip.nbytes)}"))
+    size = _known_size(clip)
+    bits.append(escape(codec_label(clip.format) + (f" {human_bytes(size)}" if size is not None else "")))
     if media.saved_to is not None:
         bits.append(f'player: <a href="{escape(media.src)}" target="_blank">{escape(media.saved_to.as_posix())}</a> '
                     f"({escape(media.label)})")

@@ -1,23 +1,39 @@
 // nbaudio display: seek-on-click and a playback cursor for static notebook outputs.
 // Lines starting with // are dropped before the script is embedded (every output carries a copy).
-// Wires every .nbaudio-unit under the output: a click on the waveform seeks, a cursor follows
-// playback, .nbaudio-ts[data-t] elements seek, the .nbaudio-seg being played is highlighted.
+// Removes the .nbaudio-noscript hints (they show only where scripts do not run), then wires every
+// .nbaudio-unit under the output: a click on the waveform seeks, a cursor follows playback,
+// .nbaudio-ts[data-t] elements seek (their links are for where scripts do not run), the .nbaudio-seg
+// being played is highlighted and, while playing, kept in view inside its .nbaudio-rows box (that box
+// scrolls, never the page); a .nbaudio-rows[data-search] box gets a search box that filters its rows.
 // NBAUDIO_ROOT_ID is replaced with the output's id: the fallback where document.currentScript is unset.
 (function(){var s=document.currentScript,r=s&&s.parentElement;
 if(!r||!r.querySelectorAll)r=document.getElementById("NBAUDIO_ROOT_ID");if(!r)return;
+[].forEach.call(r.querySelectorAll(".nbaudio-noscript"),function(h){h.parentNode.removeChild(h);});
 var us=r.querySelectorAll(".nbaudio-unit");if(r.classList.contains("nbaudio-unit"))us=[r].concat([].slice.call(us));
 [].forEach.call(us,function(u){var a=u.querySelector("audio");if(!a||a.dataset.nbw)return;a.dataset.nbw=1;
-var w=u.querySelector(".nbaudio-wave"),c=null,segs=u.querySelectorAll(".nbaudio-seg"),cur=null;
+var w=u.querySelector(".nbaudio-wave"),c=null,segs=u.querySelectorAll(".nbaudio-seg"),cur=null,
+box=u.querySelector(".nbaudio-rows");
 function go(t){a.currentTime=t;a.play();}
 if(w){var x0=+w.dataset.x0,x1=+w.dataset.x1,d=+w.dataset.dur;c=document.createElement("div");
 c.style.cssText="position:absolute;top:0;bottom:18%;width:1px;background:#e45756;pointer-events:none;display:none";
 w.appendChild(c);w.style.cursor="pointer";w.addEventListener("click",function(e){var b=w.getBoundingClientRect();
 var f=((e.clientX-b.left)/b.width-x0)/(x1-x0);go(Math.max(0,Math.min(1,f))*d);});}
-[].forEach.call(u.querySelectorAll(".nbaudio-ts"),function(el){el.style.cursor="pointer";
+[].forEach.call(u.querySelectorAll(".nbaudio-ts"),function(el){el.style.cursor="pointer";el.style.color="inherit";
 el.style.textDecoration="underline dotted";el.addEventListener("click",function(e){e.preventDefault();go(+el.dataset.t);});});
+if(box&&box.dataset.search){var q=document.createElement("input"),n=document.createElement("span");
+q.type="search";q.className="nbaudio-search";q.placeholder="search "+segs.length+" segments";
+q.setAttribute("aria-label","search the transcript");q.style.cssText="margin:4px 8px 2px 0;padding:2px 6px;width:18em;max-width:60%;font:inherit";
+n.className="nbaudio-search-count";n.style.cssText="color:#888;font-size:0.85em";
+q.addEventListener("input",function(){var v=q.value.trim().toLowerCase(),k=0;
+[].forEach.call(segs,function(g){var m=!v||g.textContent.toLowerCase().indexOf(v)>=0;g.style.display=m?"":"none";if(m)k++;});
+n.textContent=v?k+" of "+segs.length+" segments":"";});
+var bar=document.createElement("div");bar.appendChild(q);bar.appendChild(n);box.parentNode.insertBefore(bar,box);}
+function keep(row){if(!box||a.paused)return;var rb=row.getBoundingClientRect(),bb=box.getBoundingClientRect();
+if(!rb.height||!bb.height)return;var hd=box.querySelector("thead"),top=bb.top+(hd?hd.offsetHeight:0);
+if(rb.top<top||rb.bottom>bb.bottom)box.scrollTop+=rb.top-top-(bb.bottom-top-rb.height)/3;}
 function tick(){var t=a.currentTime;if(c){c.style.display="block";
 c.style.left=((x0+(x1-x0)*Math.min(1,t/d))*100)+"%";}
 var hit=null;for(var i=0;i<segs.length;i++){if(t>=+segs[i].dataset.start&&t<+segs[i].dataset.end){hit=segs[i];break;}}
-if(hit!==cur){if(cur)cur.style.background="";if(hit)hit.style.background="rgba(76,120,168,0.18)";cur=hit;}
+if(hit!==cur){if(cur)cur.style.background="";if(hit){hit.style.background="rgba(76,120,168,0.18)";keep(hit);}cur=hit;}
 if(!a.paused)requestAnimationFrame(tick);}
 a.addEventListener("play",tick);a.addEventListener("seeked",tick);a.addEventListener("timeupdate",tick);});})();

@@ -14,16 +14,19 @@ from ..errors import InvalidInputError
 
 __all__ = ["PLAYER_FORMATS", "DisplayOptions", "check_option", "options"]
 
-PLAYER_FORMATS = ("opus", "mp3", "wav", "original")
+PLAYER_FORMATS = ("auto", "opus", "mp3", "wav", "original")
 
 
 @dataclass
 class DisplayOptions:
     """Settings for notebook output; change the module-level `options` instance."""
 
-    #: Codec of the embedded player: "opus" (smallest), "mp3" (plays everywhere), "wav", or
-    #: "original" (the clip's own bytes). Unavailable codecs fall back opus -> mp3 -> wav.
-    player_format: str = "opus"
+    #: Codec of the embedded player. "auto": the clip's own bytes when they are compact already
+    #: (MP3, Opus, Ogg, AAC/M4A, WebM), else Opus when PyAV is installed (its libopus is fast),
+    #: else MP3. "opus" (smallest), "mp3" (plays everywhere, old Safari too), "wav": that codec
+    #: (a clip already in it is kept as it is); "original": the clip's own bytes, whatever they are.
+    #: Unavailable codecs fall back opus -> mp3 -> wav.
+    player_format: str = "auto"
     #: Highest sample rate of the player copy (speech needs no more); None keeps the clip's rate.
     player_sample_rate: int | None = 24000
     #: A player larger than this many bytes is saved under `media_dir` and linked instead of

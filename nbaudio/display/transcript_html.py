@@ -1,7 +1,15 @@
-"""A transcript's view: its audio with segment bands, a summary line, and a table of timed segments."""
+"""A transcript's view: its audio with segment bands, a summary line, and a table of timed segments.
+
+Where scripts run (a trusted notebook) player.js makes the times seek the player, highlights the
+segment being played and keeps it in view inside the table's scrolled box, and adds a search box
+over the rows. Where they do not (an untrusted notebook, GitHub, nbviewer) the output says so in
+one line (an element the script removes), and when the player's audio is a file beside the
+notebook, each segment's time is a link to that file at a media fragment (`#t=start,end`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +21,32 @@ from .settings import options
 
 __all__ = ["transcript_html"]
 
+# The table scrolls inside a box this tall (a long transcript does not flood the page).
+ROWS_MAX_HEIGHT = "24em"
+# From this many rows on, the script adds a search box over them.
+SEARCH_FROM_ROWS = 8
+# The player's source when it is a file (not a data: URI): the target of the times' links.
+_AUDIO_SRC = re.compile(r'<audio\b[^>]*\bsrc="(?!data:)([^"]+)"')
+_NOSCRIPT = "Scripts are off (untrusted notebook, GitHub, nbviewer): {what}; trust the notebook or re-run the cell."
 
-def _ts(t: float, hours: bool, text: str | None = None) -> str:
-    """A time the player script makes seek its unit's player (`.nbaudio-ts[data-t]`)."""
-    label = text if text is not None else format_clock(t, hours=hours)
-    return f'<span class="nbaudio-ts" data-t="{t:.3f}">{escape(label)}</span>'
+
+def _ts(t: float, hours: bool, text: str | None = None, *, href: str | None = None) -> str:
+    """A time the player script makes seek its unit's player (`.nbaudio-ts[data-t]`).
+
+    With `href` (already escaped) it is a link there too, for where scripts do not run.
+    """
+    label = escape(text if text is not None else format_clock(t, hours=hours))
+    if href is not None:
+        return (f'<a class="nbaudio-ts" data-t="{t:.3f}" href="{href}" target="_blank" '
+                f'title="opens the audio file at this time">{label}</a>')
+    return f'<span class="nbaudio-ts" data-t="{t:.3f}">{label}</span>'
+
+
+def _fragment(src: str | None, start: float, end: float) -> str | None:
+    """`src` (an escaped URL) at the media fragment start–end, or None without a file to link."""
+    if src is None:
+        return None
+    return f"{src.split('#', 1)[0]}#t={max(0.0, start):.2f},{max(start, end):.2f}"
 
 
 def _words_html(words: Sequence[Any], hours: bool) -> str:
@@ -32,11 +61,16 @@ def _words_html(words: Sequence[Any], hours: bool) -> str:
             f'<div style="line-height:1.8">{" ".join(items)}</div></details>')
 
 
-def _table(t: Transcript) -> str:
+# Table headers stay visible while the rows scroll under them (where CSS is kept).
+_TH = 'style="text-align:left;position:sticky;top:0;background:var(--jp-layout-color0,#fff)"'
+
+
+def _table(t: Transcript, src: str | None = None) -> str:
+    """The segment table in its scrolled box; `src` is the player's file URL (escaped), if it has one."""
     segs = t.segments
     hours = bool(segs) and max(s.end for s in segs) >= 3600
     speakers = t.speakers
-    head_speaker = "<th style=\"text-align:left\">speaker</th>" if speakers else ""
+    head_speaker = f"<th {_TH}>speaker</th>" if speakers else ""
     rows = []
     for s in segs[: options.max_rows]:
         who = ""
@@ -49,17 +83,26 @@ def _table(t: Transcript) -> str:
         rows.append(
             f'<tr class="nbaudio-seg" data-start="{s.start:.3f}" data-end="{s.end:.3f}">'
             f'<td style="white-space:nowrap;font-variant-numeric:tabular-nums;text-align:left;vertical-align:top">'
-            f"{_ts(s.start, hours, stamp)}</td>{who}"
+            f"{_ts(s.start, hours, stamp, href=_fragment(src, s.start, s.end))}</td>{who}"
             f'<td style="text-align:left;vertical-align:top">{escape(s.text.strip())}{words}</td></tr>'
         )
     if len(segs) > options.max_rows:
         span = 3 if speakers else 2
         rows.append(f'<tr><td colspan="{span}" style="{MUTED};text-align:left">… {len(segs) - options.max_rows} more '
                     "segments (nbaudio.display.options.max_rows); see transcript.to_dataframe() or to_srt()</td></tr>")
-    return ('<table style="border-collapse:collapse;margin-top:4px;width:100%">'
-            f'<thead><tr><th style="text-align:left">time</th>{head_speaker}'
-            '<th style="text-align:left">text</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    search = ' data-search="1"' if min(len(segs), options.max_rows) >= SEARCH_FROM_ROWS else ""
+    return (f'<div class="nbaudio-rows"{search} style="max-height:{ROWS_MAX_HEIGHT};overflow-y:auto;'
+            'position:relative;margin-top:4px">'
+            '<table style="border-collapse:collapse;width:100%">'
+            f'<thead><tr><th {_TH}>time</th>{head_speaker}<th {_TH}>text</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _noscript_hint(linked: bool) -> str:
+    """The line shown only where scripts do not run: player.js removes every `.nbaudio-noscript`."""
+    what = "a time opens the audio file at that moment" if linked else "clicking a time does not seek the player"
+    text = escape(_NOSCRIPT.format(what=what))
+    return f'<div class="nbaudio-noscript" style="{MUTED};font-style:italic">{text}</div>'
 
 
 def _meta(t: Transcript) -> str:
@@ -81,11 +124,17 @@ def _meta(t: Transcript) -> str:
 def transcript_html(t: Transcript, notes: list[str]) -> str:
     """The whole output of a Transcript; notes for the plain-text output go to `notes`."""
     parts = []
+    src = None
     if t.audio is not None:
-        parts.append(clip_block(t.audio, segments=t.segments or None, notes=notes))
+        block = clip_block(t.audio, segments=t.segments or None, notes=notes)
+        parts.append(block)
+        found = _AUDIO_SRC.search(block)
+        src = found.group(1) if found else None
+        if "<audio" in block and (t.segments or t.all_words()):
+            parts.append(_noscript_hint(src is not None and bool(t.segments)))
     parts.append(_meta(t))
     if t.segments:
-        parts.append(_table(t))
+        parts.append(_table(t, src))
     else:
         parts.append(f'<div style="white-space:pre-wrap">{escape(t.text)}</div>')
         words = t.all_words()

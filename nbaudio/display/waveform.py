@@ -179,18 +179,28 @@ def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]
 
 
 def waveform_png(clip: AudioClip, *, segments: Any = None, size_px: tuple[int, int] | None = None) -> bytes:
-    """The display waveform as PNG bytes (transparent, no figure left open)."""
+    """The display waveform as PNG bytes (transparent, no figure left open); drawn once per clip,
+    segments, size and colour, and kept on the clip (`AudioClip.cached`)."""
+    size = size_px or options.waveform_px
+    spans = tuple(_segment_spans(segments)) if segments is not None else None
+    key = ("waveform", spans, tuple(size), options.color)
+    return clip.cached(key, lambda: _draw_png(clip, spans, size))
+
+
+def _draw_png(clip: AudioClip, spans: Sequence[tuple[float, float, str | None]] | None,
+              size: tuple[int, int]) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    width, height = size_px or options.waveform_px
+    width, height = size
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="none")
     canvas = FigureCanvasAgg(fig)
     bottom = min(0.45, 20 / height)  # room for the tick labels
     ax = fig.add_axes((WAVE_LEFT, bottom, WAVE_RIGHT - WAVE_LEFT, 0.98 - bottom))
     ax.set_facecolor("none")
-    plot_waveform(clip, ax, segments=segments, columns=width, amplitude_ticks=False)
+    plot_waveform(clip, ax, segments=list(spans) if spans is not None else None, columns=width,
+                  amplitude_ticks=False)
     ax.set_xlabel("")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -249,3 +249,96 @@ def test_voice_chat_in_browser(browser, lab):
         turn.screenshot(path=str(BUILD / "browser_03_voice_turn.png"))
     finally:
         page.close()
+
+
+# A transcript long enough to scroll: 40 segments over 60 s, every tenth about apples.
+LONG_TRANSCRIPT = '''
+import numpy as np
+from nbaudio import AudioClip, Segment, Transcript
+
+rate = 16000
+t = np.arange(60 * rate) / rate
+wave = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+clip = AudioClip.from_array(wave.astype(np.float32), rate, name="long.wav")
+segs = [Segment(i, 1.5 * i, 1.5 * i + 1.5, f" line {i} about {'apples' if i % 10 == 3 else 'pears'}")
+        for i in range(40)]
+Transcript(text="", duration=60.0, segments=segs, audio=clip)
+'''.strip()
+
+
+def _saved_untrusted(dest: Path) -> Path:
+    """A notebook with the long transcript's output saved in it and no signature: JupyterLab does not trust it."""
+    import nbformat
+
+    from nbaudio.display import mimebundle
+
+    ns: dict = {}
+    head, last = LONG_TRANSCRIPT.rsplit("\n", 1)
+    exec(head, ns)
+    bundle = mimebundle(eval(last, ns))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(LONG_TRANSCRIPT, execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("execute_result", data=bundle, execution_count=1)]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    path = dest / "long_transcript.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_transcript_untrusted_then_run(browser, lab):
+    name = _saved_untrusted(lab["dir"]).name
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(CHECK_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
+        wait_for_kernel(page, name)
+        out = page.locator(".jp-OutputArea-output .nbaudio-transcript")
+        out.wait_for()
+        # Untrusted: the script did not run, so the hint shows and no search box was added; the rows scroll.
+        hint = out.locator(".nbaudio-noscript")
+        assert hint.count() == 1 and hint.is_visible() and "Scripts are off" in hint.inner_text()
+        assert out.locator("input.nbaudio-search").count() == 0
+        box = out.locator(".nbaudio-rows")
+        sizes = box.evaluate("(b) => [b.clientHeight, b.scrollHeight]")
+        assert 0 < sizes[0] < sizes[1], f"the rows do not scroll in a limited box when untrusted: {sizes}"
+        BUILD.mkdir(exist_ok=True)
+        out.screenshot(path=str(BUILD / "browser_transcript_untrusted.png"))
+
+        # Run the cell: its new output is trusted, the script runs.
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function("""() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            const c = w.content.widgets[0];
+            return c.model.executionCount === 1 && w.sessionContext.session.kernel.status === 'idle'
+                && c.node.querySelector('input.nbaudio-search') !== null; }""", timeout=120_000)
+        assert out.locator(".nbaudio-noscript").count() == 0, "the hint shows where scripts run"
+        cells_before = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+        search = out.locator("input.nbaudio-search")
+        search.click()
+        search.press_sequentially("apples")  # letters that are notebook shortcuts in command mode
+        rows = out.locator("tr.nbaudio-seg")
+        shown = rows.evaluate_all("(rs) => rs.filter(r => r.style.display !== 'none').length")
+        assert shown == 4 and "4 of 40 segments" in out.locator(".nbaudio-search-count").inner_text()
+        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length") == cells_before
+        search.fill("")
+        assert rows.evaluate_all("(rs) => rs.filter(r => r.style.display !== 'none').length") == 40
+
+        # Playing a late segment scrolls the rows' box to it, and not the notebook.
+        box.evaluate("(b) => { b.scrollTop = 0; }")
+        scroller = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
+        page_top = scroller.evaluate("(s) => s.scrollTop")
+        player = out.locator("audio")
+        player.evaluate("(a) => { a.currentTime = 51; return a.play(); }")
+        page.wait_for_function("""([b, r]) => { const bb = b.getBoundingClientRect(), rb = r.getBoundingClientRect();
+                                   return r.style.background !== '' && rb.top >= bb.top && rb.bottom <= bb.bottom; }""",
+                               arg=[box.element_handle(), rows.nth(34).element_handle()])
+        player.evaluate("(a) => a.pause()")
+        assert box.evaluate("(b) => b.scrollTop") > 0
+        assert scroller.evaluate("(s) => s.scrollTop") == page_top, "playing scrolled the notebook"
+        out.screenshot(path=str(BUILD / "browser_transcript_trusted.png"))
+        assert not errors, f"JavaScript errors in the page: {errors}"
+    finally:
+        page.close()

@@ -21,6 +21,14 @@ EVIL = '<script>alert("x")</script>'
 EVIL_ATTR = '"><img src=x onerror=alert(1)>'
 
 
+@pytest.fixture(autouse=True)
+def _fresh_player_cache():
+    """Each test makes its own player copies (the shared cache would carry them across tests)."""
+    display.clear_cache()
+    yield
+    display.clear_cache()
+
+
 @pytest.fixture
 def speech() -> AudioClip:
     return AudioClip.from_array(voiced_speech(4.0, RATE), RATE, name="speech.wav")
@@ -148,7 +156,9 @@ def test_player_falls_back_when_codecs_are_missing(speech, monkeypatch):
     monkeypatch.setattr(AudioClip, "encode", encode)
     assert display.player_clip(speech).format == "mp3"
     missing.add("mp3")
-    fallback = display.player_clip(speech)
+    display.clear_cache()  # a copy is made once per audio; a new clip of new audio tries again
+    fresh = AudioClip.from_array(speech.samples * 0.5, RATE)
+    fallback = display.player_clip(fresh)
     assert fallback.format == "wav"
     assert fallback.sample_rate == RATE
 
@@ -162,7 +172,9 @@ def test_size_cap_saves_beside_notebook_and_links(speech, tmp_path, monkeypatch)
     page = bundle["text/html"]
     assert "data:audio" not in page
     saved = list((tmp_path / "nbaudio_media").iterdir())
-    assert len(saved) == 1 and saved[0].name.startswith("speech-") and saved[0].suffix == ".ogg"
+    # over the cap nothing is encoded: the clip's own WAV is the player file
+    assert len(saved) == 1 and saved[0].name.startswith("speech-") and saved[0].suffix == ".wav"
+    assert saved[0].read_bytes() == speech.data
     assert again == bundle  # same name, written once
     audio_tags = [attrs for tag, attrs in parse(page).tags if tag == "audio"]
     assert audio_tags[0]["src"] == f"nbaudio_media/{saved[0].name}"
@@ -378,3 +390,67 @@ def test_clips_from_encoded_bytes_display(speech, fmt):
 def test_stereo_caption():
     stereo = AudioClip.from_array(np.stack([tone(1.0), tone(1.0, freq=330)], axis=1), RATE)
     assert "2 channels" in display.mimebundle(stereo)["text/html"]
+
+
+# ---- speed: encode once, keep compact originals, no encode over the cap (issue 16) -------------
+@pytest.fixture
+def count_encodes(monkeypatch):
+    calls: list[str] = []
+    real_encode = AudioClip.encode
+
+    def encode(self, fmt, *, sample_rate=None):
+        calls.append(fmt)
+        return real_encode(self, fmt, sample_rate=sample_rate)
+
+    monkeypatch.setattr(AudioClip, "encode", encode)
+    return calls
+
+
+def test_showing_a_clip_again_reuses_its_player_and_waveform(speech, transcript, count_encodes, monkeypatch):
+    first = display.mimebundle(speech)
+    shown = display.mimebundle(transcript)  # its clip is `speech`: the player comes from the clip's cache
+    assert count_encodes == ["opus"]
+    import matplotlib.figure
+
+    def no_drawing(*a, **k):
+        raise AssertionError("the waveform was drawn again")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", no_drawing)
+    assert display.mimebundle(speech) == first
+    page = display.mimebundle(ChatReply(content="hi", audio=speech))["text/html"]
+    assert player_bytes(page) == player_bytes(first["text/html"])
+    assert display.mimebundle(transcript) == shown
+    assert count_encodes == ["opus"]
+
+
+def test_clips_with_the_same_audio_share_one_player_copy(speech, count_encodes):
+    wav = speech.data
+    a, b = AudioClip(wav, name="a.wav"), AudioClip(wav, name="b.wav")
+    assert display.player_clip(a).data == display.player_clip(b).data
+    assert count_encodes == ["opus"]
+
+
+def test_compact_audio_is_kept_by_default_and_converted_when_asked(speech):
+    mp3 = speech.encode("mp3")
+    assert display.player_clip(mp3) is mp3
+    with display.options.override(player_format="opus"):
+        assert display.player_clip(mp3).format == "opus"
+    with display.options.override(player_format="mp3"):
+        assert display.player_clip(mp3) is mp3
+
+
+def test_over_the_cap_nothing_is_encoded(speech, tmp_path, monkeypatch, count_encodes):
+    monkeypatch.chdir(tmp_path)
+    clip = AudioClip.from_array(speech.samples, RATE, name="from-samples")  # no bytes yet
+    with display.options.override(max_inline_bytes=1000):
+        bundle = display.mimebundle(clip)
+    assert count_encodes == [] and not clip.is_encoded  # written block by block, never held as bytes
+    (saved,) = (tmp_path / "nbaudio_media").iterdir()
+    assert saved.suffix == ".wav" and saved.name in bundle["text/html"]
+    np.testing.assert_allclose(AudioClip.from_file(saved).samples, speech.samples, atol=1 / 32767)
+
+
+def test_opus_encoding_is_deterministic_and_exact_in_length(speech):
+    a, b = speech.encode("opus"), AudioClip.from_array(speech.samples, RATE).encode("opus")
+    assert a.data == b.data  # a fixed Ogg serial number: re-run notebooks keep their outputs
+    assert AudioClip(a.data).duration == pytest.approx(speech.duration, abs=0.01)
