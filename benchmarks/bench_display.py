@@ -216,6 +216,42 @@ def bench_build(seconds: int, repeats: int) -> Result:
              f"nbaudio ÷ IPython {ratio(o, p):.1f}×")
 
 
+def bench_transcript(repeats: int) -> Result:
+    """First display of a 300-segment, 10-minute transcript with word times and its clip (empty caches)."""
+    from nbaudio import Segment, Transcript, Word
+
+    seconds = 600
+    data = speech_wav_of(seconds).read_bytes()
+    step = seconds / 300
+    segments = [Segment(i, i * step, (i + 1) * step, f" Sentence number {i} of the reading.",
+                        words=[Word(f" w{j}", i * step + 0.18 * j, i * step + 0.18 * j + 0.15) for j in range(10)])
+                for i in range(300)]
+    times: list[float] = []
+    work = Path(tempfile.mkdtemp(prefix="nbaudio-bench-"))
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        display.mimebundle(AudioClip(data[: 44 + 48000], "wav"))  # warm-up: imports, fonts
+        html = ""
+        for _ in range(repeats):
+            display.clear_cache()
+            shutil.rmtree(work / "nbaudio_media", ignore_errors=True)
+            t = Transcript(text=" ".join(s.text for s in segments), language="en", duration=float(seconds),
+                           segments=segments, audio=AudioClip(data, "wav", name="speech.wav"))
+            t0 = time.perf_counter()
+            html = display.mimebundle(t)["text/html"]
+            times.append(time.perf_counter() - t0)
+    finally:
+        os.chdir(cwd)
+        shutil.rmtree(work, ignore_errors=True)
+    o = Stat(times)
+    share = o.median / seconds
+    return Result(
+        "first display of a 300-segment transcript of 10 min (10 word times per segment) with its clip",
+        o.fmt("s"), "—", share, "≤ 0.01 of duration", share <= 0.01,
+        note=f"ratio = seconds ÷ duration ({share * 100:.2f} %); HTML {len(html) / 1e3:.0f} kB")
+
+
 def bench_repeat(repeats: int) -> Result:
     """Displaying again what was shown once: the clip, a 300-segment transcript and a chat reply."""
     from nbaudio import ChatReply, Segment, Transcript
@@ -329,6 +365,7 @@ def collect(quick: bool = False) -> list[Result]:
     results = [bench_waveform(repeats), bench_notebook_size(repeats)]
     results += [bench_build(60, 3 if quick else 7), bench_build(600, 2 if quick else 5),
                 bench_build(3600, 1 if quick else 3)]
+    results.append(bench_transcript(3 if quick else 5))
     results.append(bench_repeat(repeats))
     results.append(bench_memory_hour())
     results[1].detail += encoder_choices()

@@ -18,8 +18,13 @@ if(w){var x0=+w.dataset.x0,x1=+w.dataset.x1,d=+w.dataset.dur;c=document.createEl
 c.style.cssText="position:absolute;top:0;bottom:18%;width:1px;background:#e45756;pointer-events:none;display:none";
 w.appendChild(c);w.style.cursor="pointer";w.addEventListener("click",function(e){var b=w.getBoundingClientRect();
 var f=((e.clientX-b.left)/b.width-x0)/(x1-x0);go(Math.max(0,Math.min(1,f))*d);});}
-[].forEach.call(u.querySelectorAll(".nbaudio-ts"),function(el){el.style.cursor="pointer";el.style.color="inherit";
-el.style.textDecoration="underline dotted";el.addEventListener("click",function(e){e.preventDefault();go(+el.dataset.t);});});
+// One listener for every time in the unit, in the capture phase: it runs before the handler JupyterLab
+// puts on each link to a local file (which would open the file in a new tab), and costs nothing per row.
+u.classList.add("nbaudio-js");if(!document.getElementById("nbaudio-js-style")){var st=document.createElement("style");
+st.id="nbaudio-js-style";st.textContent=".nbaudio-js .nbaudio-ts{cursor:pointer;color:inherit;text-decoration:underline dotted}";
+document.head.appendChild(st);}
+u.addEventListener("click",function(e){var el=e.target.closest&&e.target.closest(".nbaudio-ts");
+if(!el||!u.contains(el))return;e.preventDefault();e.stopPropagation();go(+el.dataset.t);},true);
 if(box&&box.dataset.search){var q=document.createElement("input"),n=document.createElement("span");
 q.type="search";q.className="nbaudio-search";q.placeholder="search "+segs.length+" segments";
 q.setAttribute("aria-label","search the transcript");q.style.cssText="margin:4px 8px 2px 0;padding:2px 6px;width:18em;max-width:60%;font:inherit";

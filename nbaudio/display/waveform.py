@@ -157,6 +157,10 @@ def plot_waveform(
     return ax
 
 
+# Segment edges are drawn only when they are at least this far apart on average.
+MIN_EDGE_SPACING_PX = 4
+
+
 def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]) -> None:
     from matplotlib.collections import PolyCollection
 
@@ -174,6 +178,9 @@ def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]
                            zorder=0)
     ax.add_collection(bands, autolim=False)
     edges = sorted({t for start, end, _ in spans for t in (start, end)})
+    width_px = ax.figure.get_figwidth() * ax.figure.dpi * ax.get_position().width
+    if len(edges) > width_px / MIN_EDGE_SPACING_PX:  # an hour of segments: lines would grey out the wave
+        return
     ax.vlines(edges, 0.0, 1.0, transform=ax.get_xaxis_transform(), colors="#888888", linewidths=0.5, alpha=0.7,
               zorder=1)
 

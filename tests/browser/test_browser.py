@@ -8,6 +8,7 @@ the `%%voice` reply with its player. Screenshots go to build/.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -254,8 +255,10 @@ def test_voice_chat_in_browser(browser, lab):
 # A transcript long enough to scroll: 40 segments over 60 s, every tenth about apples.
 LONG_TRANSCRIPT = '''
 import numpy as np
+import nbaudio.display
 from nbaudio import AudioClip, Segment, Transcript
 
+nbaudio.display.options.max_inline_bytes = 100_000  # the player goes beside the notebook: times become links
 rate = 16000
 t = np.arange(60 * rate) / rate
 wave = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
@@ -270,12 +273,19 @@ def _saved_untrusted(dest: Path) -> Path:
     """A notebook with the long transcript's output saved in it and no signature: JupyterLab does not trust it."""
     import nbformat
 
+    import nbaudio
     from nbaudio.display import mimebundle
 
     ns: dict = {}
     head, last = LONG_TRANSCRIPT.rsplit("\n", 1)
-    exec(head, ns)
-    bundle = mimebundle(eval(last, ns))
+    cwd, limit = os.getcwd(), nbaudio.display.options.max_inline_bytes
+    os.chdir(dest)  # the player file is written beside the notebook, as the kernel would
+    try:
+        exec(head, ns)
+        bundle = mimebundle(eval(last, ns))
+    finally:
+        os.chdir(cwd)
+        nbaudio.display.options.max_inline_bytes = limit
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(LONG_TRANSCRIPT, execution_count=1)
     cell.outputs = [nbformat.v4.new_output("execute_result", data=bundle, execution_count=1)]
@@ -301,6 +311,7 @@ def test_transcript_untrusted_then_run(browser, lab):
         hint = out.locator(".nbaudio-noscript")
         assert hint.count() == 1 and hint.is_visible() and "Scripts are off" in hint.inner_text()
         assert out.locator("input.nbaudio-search").count() == 0
+        assert "#t=" in (out.locator("tr.nbaudio-seg a.nbaudio-ts").first.get_attribute("href") or "")
         box = out.locator(".nbaudio-rows")
         sizes = box.evaluate("(b) => [b.clientHeight, b.scrollHeight]")
         assert 0 < sizes[0] < sizes[1], f"the rows do not scroll in a limited box when untrusted: {sizes}"
@@ -338,6 +349,17 @@ def test_transcript_untrusted_then_run(browser, lab):
         player.evaluate("(a) => a.pause()")
         assert box.evaluate("(b) => b.scrollTop") > 0
         assert scroller.evaluate("(s) => s.scrollTop") == page_top, "playing scrolled the notebook"
+
+        # A time that is a link to the player file seeks in place; JupyterLab does not open the file too.
+        tabs = "() => Array.from(window.jupyterapp.shell.widgets('main')).length"
+        open_tabs = page.evaluate(tabs)
+        link = rows.nth(10).locator("a.nbaudio-ts")
+        link.scroll_into_view_if_needed()
+        link.click()
+        page.wait_for_function("(a) => Math.abs(a.currentTime - 15) < 0.5", arg=player.element_handle())
+        player.evaluate("(a) => a.pause()")
+        page.wait_for_timeout(1000)  # JupyterLab opens a clicked file asynchronously
+        assert page.evaluate(tabs) == open_tabs, "clicking a time opened the audio file in a new tab"
         out.screenshot(path=str(BUILD / "browser_transcript_trusted.png"))
         assert not errors, f"JavaScript errors in the page: {errors}"
     finally:

@@ -168,3 +168,17 @@ def test_plot_accepts_samples_and_rate_and_rejects_others():
     with pytest.raises(InvalidInputError):
         display.plot_waveform("not audio", Figure().add_subplot())
 
+
+
+def test_an_hour_of_segments_does_not_grey_out_the_wave():
+    """1800 segment edges across ~700 px would be a solid grey block: the edge lines are left out then."""
+    clip = AudioClip.from_array(tone(60.0, rate=8000), 8000)
+
+    def edge_lines(n: int) -> int:
+        ax = Figure(figsize=(7.2, 1.1), dpi=100).add_subplot()
+        segs = [Segment(i, 60.0 * i / n, 60.0 * (i + 1) / n, " x") for i in range(n)]
+        display.plot_waveform(clip, ax, segments=segs)
+        return sum(isinstance(c, LineCollection) for c in ax.collections)
+
+    assert edge_lines(10) == 1  # a few segments: their edges are drawn
+    assert edge_lines(1800) == 0
