@@ -158,7 +158,8 @@ def responsiveness(page, results: dict) -> None:
                                ".length <= 3", arg=unit.element_handle(), timeout=10_000)
         results["search_ms"] = round((time.perf_counter() - t) * 1000, 1)
         results["search_visible_rows"] = unit.evaluate(
-            "(u) => [...u.querySelectorAll('tr.nbaudio-seg')].filter(r => r.offsetParent).map(r => r.innerText.slice(0, 60))")
+            "(u) => [...u.querySelectorAll('tr.nbaudio-seg')].filter(r => r.offsetParent)"
+            ".map(r => r.innerText.slice(0, 60))")
         results["search_count_text"] = unit.evaluate(
             "(u) => (u.querySelector('.nbaudio-search-count') || {}).textContent")
         page.screenshot(path=str(OUT / "4_search.png"))
@@ -250,7 +251,8 @@ def main() -> int:
             browser.close()
             media = work / "nbaudio_media"
             results["ipynb_bytes"] = (work / NB).stat().st_size
-            results["media_files"] = {p.name: p.stat().st_size for p in sorted(media.glob("*.*"))} if media.exists() else {}
+            files = sorted(media.glob("*.*")) if media.exists() else []
+            results["media_files"] = {p.name: p.stat().st_size for p in files}
             results["media_bytes"] = sum(results["media_files"].values())
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
