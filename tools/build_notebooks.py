@@ -292,11 +292,13 @@ no more than 16 kHz, which makes that copy a quarter smaller:
 """),
         code("nbaudio.display.options.player_sample_rate = 16000"),
         ignored("""
-from tqdm import tqdm   # a text bar: it also reads well in the saved notebook
+from nbaudio.progress import progress   # a bar while it runs; the saved notebook keeps one final line
 
 done = []
-for offset, piece in tqdm(pieces, desc="transcribing"):
-    done.append((offset, nbaudio.transcribe(piece)))
+with progress(len(pieces), "transcribing") as bar:
+    for offset, piece in pieces:
+        done.append((offset, nbaudio.transcribe(piece)))
+        bar.update()
 
 whole = Transcript.join(done, audio=long_clip)
 whole
@@ -529,11 +531,14 @@ def round_trip(text, voice, speed):
             "speak_s": t1 - t0, "transcribe_s": t2 - t1}
 """),
         ignored("""
-from tqdm import tqdm   # a text bar: it also reads well in the saved notebook
+from nbaudio.progress import progress   # a bar while it runs; the saved notebook keeps one final line
 
 conditions = [(v, 1.0) for v in VOICES] + [("alloy", s) for s in SPEEDS if s != 1.0]
-runs = [round_trip(text, v, s)
-        for v, s in tqdm(conditions, desc="round trips") for text in SENTENCES]
+runs = []
+with progress(len(conditions), "round trips") as bar:
+    for v, s in conditions:
+        runs += [round_trip(text, v, s) for text in SENTENCES]
+        bar.update()
 len(runs)
 """),
         md("Every mistake the recogniser made, so we can see what *kind* of errors they are:"),
