@@ -234,14 +234,25 @@ class Transcript:
 
     @classmethod
     def join(cls, pieces: Iterable[tuple[float, Transcript]], *, audio: AudioClip | None = None) -> Transcript:
-        """One transcript from pieces at offsets (seconds) in a longer file."""
+        """One transcript from pieces at offsets (seconds) in a longer file.
+
+        Each piece's times are kept within the piece (its duration, when known, and the next
+        piece's offset): a server's segments can run past the end of the audio it was sent, and
+        joined as they are they would overlap the next piece's.
+        """
+        ordered = sorted(pieces, key=lambda p: p[0])
         segments: list[Segment] = []
         words: list[Word] = []
         texts, langs, logprobs = [], [], []
         duration = 0.0
         task = "transcribe"
-        for offset, t in pieces:
-            s = t.shifted(offset)
+        for i, (offset, t) in enumerate(ordered):
+            limits = [offset + t.duration] if t.duration else []
+            if i + 1 < len(ordered):
+                limits.append(ordered[i + 1][0])
+            elif audio is not None:
+                limits.append(audio.duration)
+            s = _clamped(t.shifted(offset), offset, min(limits) if limits else None)
             for seg in s.segments:
                 seg.id = len(segments)
                 segments.append(seg)
@@ -362,6 +373,21 @@ class Transcript:
         from .display import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
+
+
+def _clamped(t: Transcript, lo: float, hi: float | None) -> Transcript:
+    """`t` with every start and end moved into [lo, hi] (start <= end); changed in place."""
+    def clamp(x: Segment | Word) -> None:
+        x.start = max(lo, x.start) if hi is None else min(max(lo, x.start), hi)
+        x.end = max(x.start, x.end) if hi is None else min(max(x.start, x.end), hi)
+
+    for seg in t.segments:
+        clamp(seg)
+        for w in seg.words:
+            clamp(w)
+    for w in t.words:
+        clamp(w)
+    return t
 
 
 def _word(w: dict[str, Any]) -> Word:

@@ -303,9 +303,11 @@ with progress(len(pieces), "transcribing") as bar:
 whole = Transcript.join(done, audio=long_clip)
 whole
 """),
-        md("The joined segments cover the whole recording, in order:"),
+        md("The joined segments cover the whole recording, in order, each ending before the next starts:"),
         code("""
 ends = [s.end for s in whole.segments]
+overlaps = [(a, b) for a, b in zip(whole.segments, whole.segments[1:]) if a.end > b.start]
+assert not overlaps and whole.segments[-1].end <= long_clip.duration, overlaps
 ends == sorted(ends), whole.segments[-1].end > pieces[-1][0], whole.duration == long_clip.duration
 """),
         md("""

@@ -55,9 +55,13 @@ _SAMPLING = ("temperature", "top_p", "stop", "seed", "presence_penalty", "freque
 
 class Generation:
     """Text deltas as they are produced; `prompt_tokens`, `completion_tokens`, `finish_reason` and
-    `tool_calls` (the assembled calls, OpenAI `ChatCompletionMessageToolCall` dicts) at the end."""
+    `tool_calls` (the assembled calls, OpenAI `ChatCompletionMessageToolCall` dicts) at the end.
+    `model` is the model that answers, for the reply's `model` field (never the requested name: a
+    reply from the local model must not claim to come from GPT-4o); an upstream's own name for
+    itself replaces it once the first chunk arrives, before any delta is queued."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str) -> None:
+        self.model = model
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.finish_reason = "stop"
@@ -162,7 +166,7 @@ class LlamaChat:
         self.lock = threading.Lock()
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
-        gen = Generation()
+        gen = Generation(f"{self.name} (local)")
         kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **params.sampling()}
         threading.Thread(target=self._run, args=(messages, kwargs, gen), daemon=True, name="nbaudio-llm").start()
         return gen
@@ -240,7 +244,7 @@ class UpstreamChat:
             resp.close()
             raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {info['message']}",
                               code="upstream_error")
-        gen = Generation()
+        gen = Generation(body["model"])
         threading.Thread(target=self._pump, args=(resp, gen), daemon=True, name="nbaudio-upstream").start()
         return gen
 
@@ -254,6 +258,7 @@ class UpstreamChat:
             if "text/event-stream" not in resp.headers.get("content-type", ""):
                 # An upstream that ignores stream=true: one JSON body.
                 data = resp.json()
+                _model(gen, data.get("model"))
                 choice = (data.get("choices") or [{}])[0]
                 message = choice.get("message") or {}
                 if message.get("content"):
@@ -267,6 +272,7 @@ class UpstreamChat:
                     if event.data.strip() == "[DONE]":
                         continue
                     chunk = event.json()
+                    _model(gen, chunk.get("model"))
                     _usage(gen, chunk.get("usage"))
                     for choice in chunk.get("choices") or []:
                         delta = choice.get("delta") or {}
@@ -288,3 +294,9 @@ def _usage(gen: Generation, usage: Any) -> None:
     if isinstance(usage, dict):
         gen.prompt_tokens = int(usage.get("prompt_tokens") or 0)
         gen.completion_tokens = int(usage.get("completion_tokens") or 0)
+
+
+def _model(gen: Generation, model: Any) -> None:
+    """The upstream's own name for the model that answered, passed through as it gives it."""
+    if isinstance(model, str) and model:
+        gen.model = model

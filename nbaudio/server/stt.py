@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .weights import ModelSource
 
 __all__ = ["WhisperEngine", "SttRequest", "SttSegment", "BlockFeatures", "LANGUAGES", "language_code",
-           "SAMPLE_RATE", "whisper_options"]
+           "SAMPLE_RATE", "whisper_options", "clamp_times"]
 
 SAMPLE_RATE = 16000  # what Whisper listens at
 
@@ -227,9 +227,10 @@ class WhisperEngine:
         eot = tokenizer.eot
         meta = {"language": info.language if self.multilingual else "en", "duration": float(info.duration),
                 "language_probability": float(info.language_probability)}
-        return self._iterate(gen, req, tokenizer, eot), meta
+        return self._iterate(gen, req, tokenizer, eot, round(meta["duration"], 3)), meta
 
-    def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int) -> Iterator[SttSegment]:
+    def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int,
+                 duration: float) -> Iterator[SttSegment]:
         probs: list[float] = []
         previous_text, next_id = "", 0
         while True:
@@ -261,9 +262,25 @@ class WhisperEngine:
             if loops.same_words(previous_text, out.text):
                 continue  # the previous segment again: a loop (loops.py)
             _cut_loops(out, tokenizer, eot)
+            clamp_times(out, duration)
             previous_text, out.id = out.text, next_id
             next_id += 1
             yield out
+
+
+def clamp_times(seg: SttSegment, duration: float) -> None:
+    """Keep the segment's and its words' times within [0, duration], start <= end.
+
+    Whisper's timestamps run past the audio when speech stops at a cut (an 8.18 s clip can get a
+    segment ending at 10.0 s): the times are the decoder's guesses, the audio ends where it ends.
+    """
+    def clamp(start: float, end: float) -> tuple[float, float]:
+        start = min(max(0.0, start), duration)
+        return start, min(max(start, end), duration)
+
+    seg.start, seg.end = clamp(seg.start, seg.end)
+    for w in seg.words:
+        w["start"], w["end"] = clamp(w["start"], w["end"])
 
 
 def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:

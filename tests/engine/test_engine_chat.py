@@ -125,6 +125,13 @@ def test_upstream_bridge_adds_speech_to_a_text_endpoint(engine):
         assert r.status_code == 200, r.text
         audio = r.json()["choices"][0]["message"]["audio"]
         assert audio["transcript"] and AudioClip.from_base64(audio["data"]).format == "mp3"
+        # the upstream's own name for the model that answered passes through (here the local model)
+        assert r.json()["model"] == LOCAL_MODEL
+        r = requests.post(bridge.base_url + "/chat/completions", json={
+            "model": "any-upstream-model", "stream": True, "messages": [{"role": "user", "content": "Hi!"}],
+            "max_tokens": 5}, timeout=120)
+        chunks = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: {")]
+        assert chunks and {c["model"] for c in chunks} == {LOCAL_MODEL}
         with local.start(chat_upstream=upstream.base_url, chat_upstream_key="wrong") as bad:
             r = requests.post(bad.base_url + "/chat/completions",
                               json={"model": "x", "messages": [{"role": "user", "content": "hi"}]})
@@ -169,6 +176,30 @@ def test_stream_text_only(oai):
                                          stream=True, max_tokens=20)
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert text.strip()
+
+
+LOCAL_MODEL = "smollm2-135m-instruct (local)"  # the engine's default chat model, as replies name it
+
+
+def test_reply_names_the_local_model_not_the_requested_one(oai):
+    """Issue 17: a request may name any OpenAI model, but the reply says which model answered."""
+    kw = {"model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": "Hi!"}], "max_tokens": 5}
+    assert _raw(oai, **kw)["model"] == LOCAL_MODEL
+    chunks = list(oai.chat.completions.create(**kw, stream=True, stream_options={"include_usage": True}))
+    assert chunks and {c.model for c in chunks} == {LOCAL_MODEL}
+
+
+def test_chat_heading_shows_the_local_model(engine):
+    """What a student sees: the reply's heading names the local model, not GPT-4o."""
+    import nbaudio
+    from nbaudio.display.chat_html import reply_html
+
+    client = nbaudio.Client(engine.base_url, max_retries=0)
+    for stream in (False, True):
+        reply = client.chat("Hi!", model="gpt-4o-audio-preview", modalities=["text"], max_tokens=5, stream=stream)
+        reply = reply.collect() if stream else reply
+        html = reply_html(reply, [])
+        assert reply.model == LOCAL_MODEL and LOCAL_MODEL in html and "gpt-4o" not in html
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "aac", "flac"])

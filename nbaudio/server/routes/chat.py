@@ -10,6 +10,7 @@ each sentence is sent as pcm16 as soon as it is spoken, while the transcript str
 from __future__ import annotations
 
 import base64
+import itertools
 import secrets
 import time
 from collections.abc import Iterator
@@ -118,12 +119,15 @@ async def create_chat_completion(body: ChatRequest, engine: EngineDep) -> Respon
                if v is not None},
     )
     gen = await run_in_threadpool(backend.generate, messages, params)
-    meta = {"id": "chatcmpl-" + secrets.token_hex(12), "created": int(time.time()), "model": body.model,
+    # "model" is the model that answered (gen.model: the local one, or the upstream's own name),
+    # not body.model: a local reply must not be headed "gpt-4o-audio-preview".
+    meta = {"id": "chatcmpl-" + secrets.token_hex(12), "created": int(time.time()), "model": gen.model,
             "system_fingerprint": "nbaudio-local"}
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         return streaming(_stream(engine, gen, meta, voice if want_audio else None, audio_seconds, include_usage))
     text = await run_in_threadpool(gen.text)
+    meta["model"] = gen.model  # an upstream names itself in its reply
     tool_calls = gen.tool_calls
     # A reply that only calls tools has content null and no audio, as from the OpenAI API: there is
     # nothing to say until the tool results come back in the next turn.
@@ -179,8 +183,21 @@ def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice:
                    include_usage: bool) -> Iterator[bytes]:
     """Chat chunks: transcript/content deltas per token, pcm16 audio per spoken sentence."""
     audio_id = engine.store.new_id() if voice else None
+    # Wait for the first event before the first chunk: an upstream names the model that answers in
+    # its first chunk, and every chunk must carry that name (clients take it from the first).
+    events = gen.events()
+    failure: EngineError | None = None
+    try:
+        head = [next(events)]
+    except StopIteration:
+        head = []
+    except EngineError as exc:
+        head, failure = [], exc
+    meta = {**meta, "model": gen.model}
     yield _chunk(meta, {"role": "assistant", "content": None if voice else "", "refusal": None},
                  include_usage=include_usage)
+    if failure is not None:
+        raise failure
     text: list[str] = []
     pending = ""
     started_speaking = False
@@ -195,7 +212,7 @@ def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice:
                 data = base64.b64encode(pcm[k:k + _PCM_CHUNK_BYTES]).decode("ascii")
                 yield _chunk(meta, {"audio": {"id": audio_id, "data": data}}, include_usage=include_usage)
 
-    for kind, delta in gen.events():
+    for kind, delta in itertools.chain(head, events):
         if kind == "tool_calls":
             yield _chunk(meta, {"tool_calls": delta}, include_usage=include_usage)
             continue
