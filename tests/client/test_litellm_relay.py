@@ -245,7 +245,7 @@ def test_speech_streamed_sse_that_the_relay_turns_into_raw_audio(client):
 def test_transcription_json(client, fox_wav):
     t = client.transcribe(fox_wav, response_format="json")
     assert_fox(t.text)
-    assert t.text.strip().startswith("The")  # the words, not a JSON body
+    assert t.text.strip().lower().startswith("the")  # the words, not a JSON body (Whisper may not capitalise)
 
 
 def test_transcription_text(client, fox_wav):
