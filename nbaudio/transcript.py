@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .audio import AudioClip
 
 # format_timestamp and parse_timestamp live in nbaudio.text; they stay importable from here.
-__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events"]
+__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events",
+           "clamp_span"]
 
 _CUE_RE = re.compile(
     r"(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[^\n]*\n(?P<text>.*?)(?:\n\s*\n|\Z)",
@@ -375,11 +376,19 @@ class Transcript:
         return mimebundle(self, include=include, exclude=exclude)
 
 
+def clamp_span(start: float, end: float, lo: float = 0.0, hi: float | None = None) -> tuple[float, float]:
+    """(start, end) moved into [lo, hi] (no upper bound when hi is None), with start <= end.
+
+    One rule for the engine (times within the audio) and `Transcript.join` (within each piece)."""
+    start = max(lo, start) if hi is None else min(max(lo, start), hi)
+    end = max(start, end) if hi is None else min(max(start, end), hi)
+    return start, end
+
+
 def _clamped(t: Transcript, lo: float, hi: float | None) -> Transcript:
     """`t` with every start and end moved into [lo, hi] (start <= end); changed in place."""
     def clamp(x: Segment | Word) -> None:
-        x.start = max(lo, x.start) if hi is None else min(max(lo, x.start), hi)
-        x.end = max(x.start, x.end) if hi is None else min(max(x.start, x.end), hi)
+        x.start, x.end = clamp_span(x.start, x.end, lo, hi)
 
     for seg in t.segments:
         clamp(seg)

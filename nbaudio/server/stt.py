@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..transcript import clamp_span
 from . import loops
 
 if TYPE_CHECKING:
@@ -274,13 +275,9 @@ def clamp_times(seg: SttSegment, duration: float) -> None:
     Whisper's timestamps run past the audio when speech stops at a cut (an 8.18 s clip can get a
     segment ending at 10.0 s): the times are the decoder's guesses, the audio ends where it ends.
     """
-    def clamp(start: float, end: float) -> tuple[float, float]:
-        start = min(max(0.0, start), duration)
-        return start, min(max(start, end), duration)
-
-    seg.start, seg.end = clamp(seg.start, seg.end)
+    seg.start, seg.end = clamp_span(seg.start, seg.end, 0.0, duration)
     for w in seg.words:
-        w["start"], w["end"] = clamp(w["start"], w["end"])
+        w["start"], w["end"] = clamp_span(w["start"], w["end"], 0.0, duration)
 
 
 def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:
