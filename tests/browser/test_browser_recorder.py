@@ -58,8 +58,17 @@ def spoken_wav(engine, tmp_path_factory) -> Path:
     r = requests.post(engine.base_url + "/audio/speech", timeout=120,
                       json={"model": "tts-1", "voice": "alloy", "input": SPOKEN, "response_format": "wav"})
     r.raise_for_status()
+    import numpy as np
+
+    from nbaudio import AudioClip
+
+    # Silence around the sentence: Chromium loops the file, and without a pause its last word ran into the
+    # next loop's first ("garden seven" heard as "guard seven" in one CI run).
+    said = AudioClip(r.content)
+    pause = np.zeros((int(0.6 * said.sample_rate),) + said.samples.shape[1:], dtype=np.float32)
+    padded = AudioClip.from_array(np.concatenate([pause, said.samples, pause]), said.sample_rate)
     path = tmp_path_factory.mktemp("mic") / "spoken.wav"
-    path.write_bytes(r.content)
+    path.write_bytes(padded.to_wav())
     return path
 
 
