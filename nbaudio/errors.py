@@ -2,8 +2,9 @@
 
     NbAudioError
     ├── InvalidInputError (also ValueError)      bad arguments, caught before any request
-    │   └── AudioDecodeError                     bytes that are not (decodable) audio
-    │       └── AudioTooLongError                decodes to more than the limit allows
+    │   ├── AudioDecodeError                     bytes that are not (decodable) audio
+    │   │   └── AudioTooLongError                decodes to more than the limit allows
+    │   └── RealtimeEventError                   a Realtime event or session setting the protocol refuses
     ├── MissingDependencyError (also ImportError) an optional package is needed
     └── APIError                                 anything that went wrong talking to a server
         ├── APIStatusError                       the server answered with 4xx/5xx
@@ -12,9 +13,11 @@
         │   │   UnsupportedMediaTypeError 415, UnprocessableEntityError 422,
         │   │   RateLimitError 429, InternalServerError 5xx
         ├── APIResponseError                     a 2xx whose body is not what the API promises
+        ├── RealtimeServerError                  a Realtime session's `error` event
         └── APIConnectionError                   no answer (refused, reset, DNS, TLS)
             ├── APITimeoutError
-            └── StreamInterruptedError           a stream broke after data arrived (.partial)
+            ├── StreamInterruptedError           a stream broke after data arrived (.partial)
+            └── RealtimeClosedError              a Realtime WebSocket closed (.close_code, .meaning)
 
     ParameterNameWarning (a UserWarning)         an unknown argument that looks like a typo
 
@@ -25,7 +28,9 @@ as error bodies is read in `nbaudio.error_bodies`.
 
 from __future__ import annotations
 
-from typing import Any
+import linecache
+import os
+from typing import Any, Self
 
 __all__ = [
     "ERROR_TYPES",
@@ -47,17 +52,39 @@ __all__ = [
     "ParameterNameWarning",
     "PermissionDeniedError",
     "RateLimitError",
+    "RealtimeClosedError",
+    "RealtimeEventError",
+    "RealtimeServerError",
     "RequestTooLargeError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
     "connection_reason",
+    "short_traceback",
     "status_error_class",
 ]
 
 
 class NbAudioError(Exception):
-    """Base class of every error nbaudio raises."""
+    """Base class of every error nbaudio raises.
+
+    `hint`, when set, is the next step for a person ("check NBAUDIO_BASE_URL, or unset it to use the
+    embedded engine"); it follows the message in `str(error)`. In IPython the error shows as that one
+    line and the line of the user's code that raised it, not nbaudio's own frames (`_render_traceback_`);
+    `%xmode Verbose` brings the full traceback back."""
+
+    hint: str | None = None
+
+    def with_hint(self, hint: str | None) -> Self:
+        self.hint = hint
+        return self
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} — {self.hint}" if self.hint else text
+
+    def _render_traceback_(self) -> list[str]:
+        return short_traceback(self)
 
 
 class InvalidInputError(NbAudioError, ValueError):
@@ -122,6 +149,8 @@ class APIStatusError(APIError):
             extra.append(f"request_id={self.request_id}")
         if extra:
             parts.append(f"({', '.join(extra)})")
+        if self.hint:
+            parts.append(f"— {self.hint}")
         return " ".join(parts)
 
     def __reduce__(self):  # keep pickling (multiprocessing, IPython) working with keyword-only args
@@ -195,6 +224,40 @@ class StreamInterruptedError(APIConnectionError):
         self.partial = partial
 
 
+class RealtimeEventError(InvalidInputError):
+    """A Realtime client event or session setting the protocol (or this server) does not take.
+    `code` is the error event's code (e.g. `unknown_parameter`), `param` the field it names."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value") -> None:
+        super().__init__(message, param=param)
+        self.code = code
+
+
+class RealtimeServerError(APIError):
+    """The Realtime server sent an `error` event (`type`, `code`, `param`, `event_id` of the
+    client event it answers)."""
+
+    def __init__(self, message: str, *, type: str | None = None, code: str | None = None,
+                 param: str | None = None, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.type = type
+        self.code = code
+        self.param = param
+        self.event_id = event_id
+
+
+class RealtimeClosedError(APIConnectionError):
+    """A Realtime WebSocket closed before the session was done. `close_code` is the WebSocket
+    close code (None when the connection dropped without one), `meaning` what it stands for."""
+
+    def __init__(self, message: str, *, close_code: int | None = None, reason: str = "",
+                 meaning: str = "") -> None:
+        super().__init__(message)
+        self.close_code = close_code
+        self.reason = reason
+        self.meaning = meaning
+
+
 class ParameterNameWarning(UserWarning):
     """An unknown keyword argument that looks like a misspelt known one (`voise=` for `voice=`).
 
@@ -260,3 +323,40 @@ def connection_reason(exc: BaseException) -> str:
         if marker in text:
             return reason
     return type(exc).__name__
+
+
+# ---- how an error shows in IPython -------------------------------------------------------------
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_RED, _RESET = "\x1b[31m", "\x1b[0m"
+
+
+def short_traceback(error: BaseException) -> list[str]:
+    """What IPython shows for an nbaudio error: the message (with its next step) and the user's own
+    line that led to it — nbaudio's frames say nothing a person can act on. Under `%xmode Verbose`
+    the full traceback, as IPython would print it."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # called by hand outside IPython
+        get_ipython = None  # type: ignore[assignment]
+    shell = get_ipython() if get_ipython else None
+    if shell is not None and getattr(shell.InteractiveTB, "mode", "") == "Verbose":
+        return shell.InteractiveTB.structured_traceback(type(error), error, error.__traceback__)
+    lines = [f"{_RED}{type(error).__name__}{_RESET}: {error}"]
+    caller = _users_line(error)
+    if caller:
+        lines.append(f"  raised by: {caller}")
+    lines.append("  (the full traceback: %xmode Verbose, then run the cell again)")
+    return lines
+
+
+def _users_line(error: BaseException) -> str | None:
+    """The source of the innermost frame outside the nbaudio package (the user's cell line)."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR + os.sep):
+            found = linecache.getline(code.co_filename, tb.tb_lineno).strip() or None
+        tb = tb.tb_next
+    return found

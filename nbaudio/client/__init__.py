@@ -12,16 +12,22 @@ chat_completions.py (/chat/completions and the audio bridge).
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import threading
 from typing import Any
 
 from ..audio import AudioClip, AudioInput
+from ..backend import REMOTE_ENV, resolve_backend
 from ..chat import ChatReply
 from ..errors import InvalidInputError
 from ..streams import ChatStream, SpeechStream, TranscriptionStream
 from ..transcript import Transcript
 from ..transport import Secret
 from .chat_completions import ChatEndpoint
+
+log = logging.getLogger("nbaudio")
 
 __all__ = [
     "Client",
@@ -68,15 +74,33 @@ class Client(ChatEndpoint):
 
 _default: Client | None = None
 _default_lock = threading.Lock()
+# What NBAUDIO_* / OPENAI_* held when the default client was built from them (None: it was set by
+# set_default_client, which wins over the environment). A digest: the key is not kept twice.
+_default_env: str | None = None
+
+
+def _remote_env_digest() -> str:
+    values = "\0".join(os.environ.get(name, "") for name in REMOTE_ENV)
+    return hashlib.sha256(values.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def default_client() -> Client:
-    """The process-wide client the module-level functions use (created on first use)."""
-    global _default
-    if _default is None:
+    """The process-wide client the module-level functions use (created on first use).
+
+    Built from the environment; when NBAUDIO_* / OPENAI_* change afterwards (a notebook sets
+    os.environ after a first call), the next call builds it anew from them and logs which
+    variable changed, instead of going on talking to the old server."""
+    global _default, _default_env
+    digest = _remote_env_digest()
+    if _default is None or (_default_env is not None and _default_env != digest):
         with _default_lock:
+            if _default is not None and _default_env is not None and _default_env != digest:
+                log.info("NBAUDIO_* / OPENAI_* changed since the default client was made; making a new one "
+                         "(%s)", resolve_backend().describe())
+                # Not closed: a conversation may still hold it; its session goes with the last reference.
+                _default = None
             if _default is None:
-                _default = Client()
+                _default, _default_env = Client(), digest
     return _default
 
 
@@ -90,9 +114,10 @@ def peek_default_client() -> Client | None:
 def set_default_client(client: Client | None) -> None:
     """Replace the client used by nbaudio.speak/transcribe/translate/chat (None: build anew)."""
     global _default
+    global _default_env
     if client is not None and not isinstance(client, Client):
         raise InvalidInputError("set_default_client takes an nbaudio.Client or None")
-    _default = client
+    _default, _default_env = client, None
 
 
 def speak(text: str, *, client: Client | None = None, **kwargs: Any) -> AudioClip | SpeechStream:

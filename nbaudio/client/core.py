@@ -21,6 +21,7 @@ from ..errors import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
+    AuthenticationError,
     InvalidInputError,
     NotFoundError,
     connection_reason,
@@ -88,6 +89,7 @@ class BaseClient:
         self._api_key = Secret(check_api_key(backend.api_key))
         # None means: the embedded engine, started on the first request (or open()).
         self._base_url: str | None = normalize_base_url(backend.base_url) if backend.base_url is not None else None
+        self._url_source, self._key_source = backend.url_source, backend.key_source  # for the errors' next steps
         self.defaults = CallDefaults(defaults or {}, METHOD_PARAMS)
         self.near_misses = NearMisses()  # unknown arguments that look like typos, each warned about once
         self.relay_state = relay.RelayState()  # what this client learnt about its server (nbaudio.relay)
@@ -197,8 +199,10 @@ class BaseClient:
                     break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                last_error = APIConnectionError(
-                    self.redact(f"could not reach {self._where()}: {connection_reason(exc)}"))
+                reason = connection_reason(exc)
+                text = (f"nothing listens at {self._where()}" if reason.startswith("connection refused")
+                        else f"could not reach {self._where()}: {reason}")
+                last_error = APIConnectionError(self.redact(text)).with_hint(self._url_hint())
                 continue
             except requests.exceptions.RequestException as exc:
                 raise APIConnectionError(self.redact(f"request to {path} failed: {exc}")) from None
@@ -213,6 +217,8 @@ class BaseClient:
                 headers={k.lower(): self.redact(v) for k, v in resp.headers.items()},
             )
             resp.close()
+            if isinstance(err, AuthenticationError):
+                err.with_hint(self._key_hint())
             if isinstance(err, NotFoundError):
                 relay.explain_not_found(err, f"POST {path} at {self.redact(self._base_url or '')}", path)
             if not should_retry(err, resp.headers):
@@ -220,6 +226,25 @@ class BaseClient:
             last_error = err
         assert last_error is not None
         raise last_error
+
+    def _url_hint(self) -> str | None:
+        """The next step when nothing answers: the setting that chose this address."""
+        if self._url_source in ("NBAUDIO_BASE_URL", "OPENAI_BASE_URL"):
+            return f"check {self._url_source}, or unset it to use the embedded engine"
+        if self._url_source == "argument":
+            return "check the base_url given to the Client"
+        if self._url_source.startswith("default"):  # a key but no URL: api.openai.com
+            return (f"{self._key_source} is set, so requests go to api.openai.com; unset it to use the "
+                    "embedded engine")
+        return None
+
+    def _key_hint(self) -> str:
+        """The next step when the server rejects the key (or wanted one)."""
+        if self._key_source in ("NBAUDIO_API_KEY", "OPENAI_API_KEY"):
+            return f"check {self._key_source}, or run `%voice login` in a notebook"
+        if self._key_source == "argument":
+            return "check the api_key given to the Client (in a notebook: `%voice login`)"
+        return "this server needs a key: run `%voice login` in a notebook, or set NBAUDIO_API_KEY"
 
     def _where(self) -> str:
         parts = urlsplit(self._base_url or "")

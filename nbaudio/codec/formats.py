@@ -80,11 +80,12 @@ def looks_like_text(data: bytes) -> bool:
 
 def unknown_format_message(data: bytes, name: str | None) -> str:
     """Why bytes whose format nothing tells cannot be taken for audio, and what to do."""
-    what = f"{name!r}" if name else "these bytes"
+    what = f"{name!r}" if name else "the data"
     if not data:
         return f"{what}: audio is empty (0 bytes)"
     if looks_like_text(data):
-        return (f"{what} looks like text, not audio; pass an audio file (wav, mp3, flac, ogg, m4a, webm) "
-                "or give the format of raw PCM with format='pcm'")
+        # Raw PCM is never printable text: no format= hint here, it would send the user the wrong way.
+        return (f"{what} is text, not audio; pass an audio file (wav, mp3, flac, ogg, m4a, webm) — "
+                "to turn text into speech, use nbaudio.speak(text)")
     return (f"cannot tell the audio format of {what} (no WAV/FLAC/MP3/OGG/M4A/WebM header); "
             "pass format='...' if it is raw PCM, or convert it to WAV")

@@ -64,8 +64,8 @@ def test_transcribe_bad_files(client, files):
     cases = [
         (files / "missing.wav", "not found"),
         (files / "empty.wav", "empty"),
-        (files / "notes.txt", "looks like text"),
-        (files / "notes.wav", "looks like text"),
+        (files / "notes.txt", "is text, not audio"),
+        (files / "notes.wav", "is text, not audio"),
         (files / "random.bin", "cannot tell the audio format"),
         (files / "corrupt.wav", "corrupt"),
         (files / "dir", "folder"),

@@ -164,7 +164,10 @@ def test_voice_magics_never_show_the_key(shell, guarded, httpserver, monkeypatch
                 call()
             errors.append(e.value)
         run(shell, "magics_client = get_ipython().magics_manager.registry['VoiceMagics'].client\n"
-                   "magics_client.chat('hi')")  # an uncaught error: IPython prints the traceback
+                   "magics_client.chat('hi')")  # an uncaught error: IPython prints its short form
+        run(shell, "%xmode Verbose")  # ... and the full traceback, local variables included
+        run(shell, "magics_client.chat('hi')")
+        run(shell, "%xmode Context")
         run(shell, "magics_client")
     finally:
         run(shell, f"%voice login {guarded.base_url}")  # back to the guarded engine before the checks
@@ -172,6 +175,7 @@ def test_voice_magics_never_show_the_key(shell, guarded, httpserver, monkeypatch
 
     out = capsys.readouterr()
     assert "Traceback" in out.out + out.err and "AuthenticationError" in out.out + out.err
+    assert "%xmode Verbose, then run the cell again" in out.out + out.err  # the short form was shown too
     assert_clean("printed output and tracebacks", out.out + out.err)
     assert_clean("displayed outputs (HTML included)", json.dumps(shell.display_pub.outputs, default=repr))
     assert_clean("DEBUG logs", debug_logs.text)

@@ -124,8 +124,9 @@ def test_concatenate_and_slice():
 
 
 def test_corrupt_and_non_audio_are_clear_errors(tmp_path):
-    with pytest.raises(AudioDecodeError, match="looks like text"):
+    with pytest.raises(AudioDecodeError, match="the data is text, not audio") as text_error:
         AudioClip(b"just some words, clearly not audio\n" * 3)
+    assert "pcm" not in str(text_error.value)  # raw PCM is never printable text: no format='pcm' hint
     bad = AudioClip(b"RIFF\x24\x00\x00\x00WAVEfmt garbage", "wav")
     with pytest.raises(AudioDecodeError, match="corrupt"):
         _ = bad.samples  # decoding raises
