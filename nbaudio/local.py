@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .errors import MissingDependencyError
 from .server.packages import ENGINE_MODULES, INSTALL_LOCAL
@@ -131,8 +132,10 @@ class DefaultEngine:
                 if missing_local_parts():
                     raise MissingDependencyError(_NOT_INSTALLED)
                 self.server = start()
-                print(f"nbaudio: no remote API configured, so using the embedded local engine at "
-                      f"{self.server.base_url} (set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
+                # host:port, not the URL: a notebook makes a URL a link, and the API root is no page.
+                where = urlsplit(self.server.base_url).netloc
+                print(f"nbaudio: no remote API configured, so using the embedded local engine on {where} "
+                      "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
             return self.server.base_url
 
     def stop(self) -> None:

@@ -180,6 +180,9 @@ class VoiceMagics(ConfigCommands, ConversationCommands):
         What a relay needs (audio transcribed first, replies spoken, transcripts for ids it drops)
         the client does itself (nbaudio.relay), saying so once per client.
         """
+        # Start the embedded engine (if this client uses it) before the reply's display exists, so
+        # its one-line notice prints above the reply instead of below it.
+        client.open()
         live = self._live_view(options, name)
         pending = False
         try:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -163,11 +164,17 @@ class LlamaChat:
                          n_threads_batch=threads, verbose=False)
         if source.chat_template:
             self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
+        # What a request does not set (docs/chat_models.md measures them): a fixed seed, so the same
+        # conversation gets the same answer (a teacher rehearses a demo), and a repetition penalty,
+        # without which the 135M model loops a sentence until max_tokens.
+        self.defaults: dict[str, Any] = {"temperature": settings.llm_temperature, "seed": settings.llm_seed,
+                                         "repeat_penalty": settings.llm_repeat_penalty}
         self.lock = threading.Lock()
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
         gen = Generation(f"{self.name} (local)")
-        kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **params.sampling()}
+        kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **self.defaults,
+                                  **params.sampling()}
         threading.Thread(target=self._run, args=(messages, kwargs, gen), daemon=True, name="nbaudio-llm").start()
         return gen
 
@@ -176,14 +183,16 @@ class LlamaChat:
         try:
             with self.lock:
                 count = 0
+                tail = TailCut(gen.put, kwargs["max_tokens"] - TAIL_CUT_TOKENS)
                 for chunk in self.llm.create_chat_completion(messages=messages, **kwargs):
                     choice = chunk["choices"][0]
                     text = choice.get("delta", {}).get("content")
                     if text:
                         count += 1  # llama-cpp-python streams one token per chunk
-                        gen.put(text)
+                        tail.put(text, count)
                     if choice.get("finish_reason"):
                         gen.finish_reason = choice["finish_reason"]
+                tail.finish(cut=gen.finish_reason == "length")
                 gen.completion_tokens = count
                 # The context now holds the prompt and what was generated.
                 gen.prompt_tokens = max(0, int(self.llm.n_tokens) - count)
@@ -193,6 +202,44 @@ class LlamaChat:
                                 f"The local model could not answer: {exc}")
         finally:
             gen.finish(error)
+
+
+# Within this many tokens of max_tokens, text waits for its sentence to end before it is sent.
+TAIL_CUT_TOKENS = 48
+# A full sentence's end (not a clause's ; or :), before the space that follows it; "3.5" is none.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+
+
+class TailCut:
+    """A reply that runs into max_tokens ends at its last full sentence, not mid-word ("...and it's
+    a wave that"). Only text near the cap waits for its sentence to end (from token `hold_from`),
+    so a streamed reply's first words are not delayed; what is cut is counted in the usage all the
+    same (the model did generate it) and the finish reason stays "length"."""
+
+    def __init__(self, put: Callable[[str], None], hold_from: int) -> None:
+        self._put, self._hold_from = put, hold_from
+        self._held = ""
+        self._sent = False
+
+    def put(self, text: str, count: int) -> None:
+        if count < self._hold_from and not self._held:
+            self._send(text)
+            return
+        self._held += text
+        ends = [m.end() for m in _SENTENCE_END.finditer(self._held)]
+        if ends:  # the space after a sentence waits with the next one: a cut reply ends clean
+            self._send(self._held[:ends[-1]])
+            self._held = self._held[ends[-1]:]
+
+    def finish(self, *, cut: bool) -> None:
+        """At the end: drop the unfinished sentence when the cap cut it (and something was said)."""
+        if self._held and not (cut and self._sent):
+            self._send(self._held)
+        self._held = ""
+
+    def _send(self, text: str) -> None:
+        self._sent = self._sent or bool(text.strip())
+        self._put(text)
 
 
 def _template_handler(llm: Any, template: str, stop_tokens: tuple[str, ...]) -> Any:

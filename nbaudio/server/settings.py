@@ -75,7 +75,11 @@ class Settings:
     # or a .gguf path; None is the default model.
     llm_model: str | None = None
     llm_context: int = 4096
-    llm_max_tokens: int = 256
+    # The local model's defaults for what a request does not set (nbaudio.server.llm.LlamaChat says why).
+    llm_max_tokens: int = 200
+    llm_temperature: float = 0.0
+    llm_seed: int = 0
+    llm_repeat_penalty: float = 1.1
     # OpenAI-compatible text chat endpoint used instead of the local LLM (an audio bridge).
     chat_upstream: str | None = None
     chat_upstream_key: str | None = field(default=None, repr=False)

@@ -202,6 +202,23 @@ def test_chat_heading_shows_the_local_model(engine):
         assert reply.model == LOCAL_MODEL and LOCAL_MODEL in html and "gpt-4o" not in html
 
 
+def test_the_same_question_gets_the_same_answer(oai):
+    """A teacher rehearses a demo: the local model's defaults (temperature 0, seed 0) make it repeatable."""
+    ask = [{"role": "user", "content": "Tell me a very short story about a brave little turtle."}]
+    first, second = (oai.chat.completions.create(model="gpt-4o-mini", messages=ask, max_tokens=60) for _ in range(2))
+    assert first.choices[0].message.content == second.choices[0].message.content
+
+
+def test_a_reply_cut_by_max_tokens_ends_at_a_full_sentence(oai):
+    """Before: "...Sound can be a sound, and it's a" (cut mid-sentence at max_tokens). Now the cut
+    falls at the last full sentence, and the finish reason still says the cap was reached."""
+    r = oai.chat.completions.create(model="gpt-4o-mini", max_tokens=40, messages=[
+        {"role": "user", "content": "Help me plan a science lesson about sound, step by step, in detail."}])
+    text = r.choices[0].message.content
+    assert r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 40
+    assert text.rstrip()[-1] in ".!?", text
+
+
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "aac", "flac"])
 def test_stream_with_non_pcm16_is_400(engine, fmt):
     r = requests.post(engine.base_url + "/chat/completions", json={

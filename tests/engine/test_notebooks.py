@@ -100,7 +100,7 @@ def _sanitize(text: str) -> str:
 
 def test_sanitize_file_masks_what_varies():
     pytest.importorskip("nbval", reason="nbval comes with the test extra")
-    line = ("nbaudio: no remote API configured, so using the embedded local engine at http://127.0.0.1:41235/v1 "
+    line = ("nbaudio: no remote API configured, so using the embedded local engine on 127.0.0.1:41235 "
             "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
     assert _sanitize(line) == _sanitize(line.replace("41235", "38001"))
     assert "PORT" in _sanitize(line)

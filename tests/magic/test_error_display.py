@@ -109,3 +109,17 @@ def test_the_default_client_follows_a_changed_environment(monkeypatch):
         assert default_client() is explicit
     finally:
         set_default_client(None)
+
+
+def test_reload_ext_starts_the_magic_afresh_without_a_message(shell, capsys):
+    """Notebook 03 begins with `%reload_ext nbaudio`: run again in the same kernel, it gives the same
+    result (no "already loaded" line, no conversation carried over from the first run)."""
+    shell.run_line_magic("reload_ext", "nbaudio")
+    first = shell.magics_manager.registry["VoiceMagics"]
+    first.conversations["tutor"] = nbaudio.Conversation(system="old")
+    capsys.readouterr()
+    shell.run_line_magic("reload_ext", "nbaudio")
+    out = capsys.readouterr()
+    again = shell.magics_manager.registry["VoiceMagics"]
+    assert "already loaded" not in out.out + out.err
+    assert again is not first and "tutor" not in again.conversations
