@@ -182,11 +182,9 @@ subtitles, and transcribes a recording too long for one request.
         code(SETUP),
         md("Some speech to work with, three sentences spoken by the `fable` voice:"),
         code("""
-speech = nbaudio.speak(
-    "Speech recognition cuts audio into segments. Every segment has a start and an end. "
-    "Word timestamps go further, and time every single word.",
-    voice="fable",
-)
+said = ("A transcript splits speech into segments. Each segment has a start and an end time. "
+        "With word times, you also know when every word was said.")
+speech = nbaudio.speak(said, voice="fable")
 """),
         md("""
 ## Segments and words
@@ -199,6 +197,11 @@ the segments.
         ignored("""
 transcript = nbaudio.transcribe(speech, timestamp_granularities=["segment", "word"])
 transcript
+"""),
+        md("""
+Compare the text with `said`: where the two differ, the recogniser slipped (a lost plural *s*,
+a homophone). These sentences were chosen because the small local model gets them nearly right;
+try your own and look for the words it mishears.
 """),
         md("The same data, as plain Python objects:"),
         ignored("""

@@ -32,6 +32,7 @@ from ..transcript import Segment, Transcript
 __all__ = ["AudioElement", "Player"]
 
 _SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+SEGMENT_ROWS = 6  # the segment list shows at most this many rows, then scrolls
 
 
 class AudioElement(anywidget.AnyWidget):
@@ -83,7 +84,9 @@ class Player(widgets.VBox):
                                       layout=widgets.Layout(width="160px"),
                                       style={"description_width": "initial"})
         self.time_label = widgets.Label(value="")
-        self.segment_list = widgets.Select(options=[], rows=6, layout=widgets.Layout(width="100%"))
+        # width "auto", not "100%": the select's own border made a 100% one 2 px wider than the box.
+        self.segment_list = widgets.Select(options=[], rows=SEGMENT_ROWS,
+                                           layout=widgets.Layout(width="auto", max_width="100%"))
         self.clip: AudioClip | None = None
         self.transcript: Transcript | None = None
         self._segments: list[Segment] = []
@@ -134,6 +137,8 @@ class Player(widgets.VBox):
         finally:
             self._syncing = False
         self.segment_list.layout.display = "" if self._segments else "none"
+        # As many rows as segments (up to SEGMENT_ROWS): three segments leave no empty box below them.
+        self.segment_list.rows = max(2, min(SEGMENT_ROWS, len(self._segments)))
         self._on_position()
 
     # ---- control ----------------------------------------------------------------------

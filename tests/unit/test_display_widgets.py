@@ -37,6 +37,8 @@ def test_player_builds_with_compact_audio_and_waveform(clip, transcript):
     assert [label for label, _ in p.segment_list.options] == ["0:00.0  A: one", "0:02.0  B: two", "0:04.0  three"]
     assert p.time_label.value == "0:00.0 / 0:06.0"
     assert p.segment_list.value == 0  # the first segment is under the cursor
+    # Three segments, three rows (no empty box under them), and no width past the output area.
+    assert p.segment_list.rows == 3 and p.segment_list.layout.width == "auto"
     bundle = p._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "text/plain" in bundle
 
