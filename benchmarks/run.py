@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md.
 
-    python -m benchmarks [--quick] [--only client,display,engine,stream,memory] [--out docs/benchmarks.md]
+    python -m benchmarks [--quick] [--only client,display,engine,stream,memory,diarize,...] [--out docs/benchmarks.md]
 
 Each area is also a script of its own (`python -m benchmarks.bench_engine`) that prints its
 figures side by side with the peer. The doc holds one table (figure, nbaudio, peer, ratio,
@@ -28,6 +28,9 @@ AREAS = {
     "engine": ("benchmarks.bench_engine", "Embedded engine"),
     "stream": ("benchmarks.bench_stream", "Streamed chat"),
     "memory": ("benchmarks.bench_memory", "Peak memory"),
+    "batch": ("benchmarks.bench_batch", "Batch transcription"),
+    "realtime": ("benchmarks.bench_realtime", "Realtime API"),
+    "diarize": ("benchmarks.bench_diarize", "Who spoke when"),
 }
 PACKAGES = ("nbaudio", "numpy", "matplotlib", "requests", "openai", "librosa", "faster-whisper", "ctranslate2",
             "piper-tts", "onnxruntime", "llama_cpp_python")

@@ -50,6 +50,7 @@ __all__ = [
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
     "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "Recorder",
+    "transcribe_many", "speak_many",
 ]
 
 
@@ -59,6 +60,16 @@ def __getattr__(name: str) -> Any:
         from .widgets import Recorder
 
         return Recorder
+    # Batches (nbaudio.batch) load on first use too: pandas and Dask stay out of `import nbaudio`.
+    if name in ("transcribe_many", "speak_many"):
+        from . import batch
+
+        return getattr(batch, name)
+    # `nbaudio.realtime.connect(...)` after a plain `import nbaudio` (websockets loads when a session opens).
+    if name == "realtime":
+        import importlib
+
+        return importlib.import_module(".realtime", __name__)  # `from . import` would ask __getattr__ again
     raise AttributeError(f"module 'nbaudio' has no attribute {name!r}")
 
 

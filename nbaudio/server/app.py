@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from ..version import __version__
+from .activity import Activity, ActivityMiddleware
 from .api_errors import install_error_handlers
 from .engine import Admission, Engine
 from .guard import Guard
+from .realtime import RealtimeHub
+from .realtime import router as realtime_router
 from .registry import ModelRegistry
 from .routes import audio, chat, meta
 from .settings import Settings
@@ -31,7 +34,11 @@ def create_app(settings: Settings | None = None, *, models: ModelRegistry | None
     app.include_router(meta.router)
     app.include_router(audio.router)
     app.include_router(chat.router)
+    app.state.realtime = RealtimeHub()  # WS /v1/realtime: its sessions and their limits
+    app.include_router(realtime_router)
     app.add_middleware(Guard, settings=settings, admission=app.state.admission)
+    app.state.activity = Activity()  # idle time, for `nbaudio serve --idle-exit`
+    app.add_middleware(ActivityMiddleware, activity=app.state.activity)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -7,6 +7,8 @@ Guards, in order, before any route runs; each refusal is OpenAI's error JSON:
   `cors_origins`; only listed origins get CORS headers (never `*`, never credentials). Without
   this a web page could POST a "simple" form to a keyless engine on this machine.
 - API key: when one is set, `Authorization: Bearer <key>` is compared in constant time (401).
+- WebSocket upgrades (WS /v1/realtime) get the Host, Origin and key checks too (`_websocket`);
+  their limits are the Realtime route's own (server/realtime/route.py).
 - Body size: a declared Content-Length over the cap is answered 413 at once; a chunked or
   lying body is counted while it arrives and cut off at the cap (413). Either way the
   connection is closed instead of reading the rest, and nothing is buffered beyond the cap.
@@ -32,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..error_bodies import error_payload
 from ..hosts import is_loopback_host
+from ..realtime_events import KEY_SUBPROTOCOL_PREFIX
 from . import paths
 from .api_errors import ClientStalled
 from .engine import Admission
@@ -80,6 +83,9 @@ class Guard:
         self._default_cap = settings.max_upload_bytes * 4 // 3 + _MULTIPART_SLACK  # base64 input_audio in chat
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -133,6 +139,49 @@ class Guard:
             call.done()
         if call.reply is not None and not call.reply_sent and not call.started:
             await call.reply.send_to(send, cors)
+
+    async def _websocket(self, scope: dict, receive: Any, send: Any) -> None:
+        """A WebSocket upgrade (WS /v1/realtime) passes the checks a request does: Host; Origin, since
+        CORS does not cover WebSockets and a page from another origin could otherwise open a session
+        to a keyless engine (cross-site WebSocket hijacking); and the key, from the Authorization
+        header or the `openai-insecure-api-key.<key>` subprotocol browsers send (they cannot set
+        headers). A refusal is the HTTP answer to the upgrade (403 / 401 with OpenAI's error JSON)."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        reply = None
+        origin = headers.get("origin")
+        if self.settings.is_loopback and not self._host_ok(headers.get("host", "")):
+            reply = _Reply(403, "Host header not allowed: the local engine only answers requests addressed to "
+                                "localhost / 127.0.0.1 (start it with allowed_hosts=... to add names).")
+        elif (origin is not None and not self._same_origin(origin, headers.get("host", ""))
+              and origin.rstrip("/").lower() not in self.settings.cors_origins):
+            reply = _Reply(403, f"WebSocket from origin {origin[:100]!r} refused: the engine only opens sessions "
+                                "for web pages from origins listed in its cors_origins setting "
+                                "(nbaudio serve --cors-origin URL).", code="origin_not_allowed")
+        elif self._key is not None:
+            given = headers.get("authorization", "")
+            token = given[7:].strip() if given[:7].lower() == "bearer " else ""
+            for protocol in scope.get("subprotocols") or []:
+                if not token and protocol.startswith(KEY_SUBPROTOCOL_PREFIX):
+                    token = protocol[len(KEY_SUBPROTOCOL_PREFIX):]
+            if not hmac.compare_digest(token.encode("utf-8"), self._key):
+                reply = _Reply(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."
+                               if not token else "Incorrect API key provided.", code="invalid_api_key",
+                               headers=[(b"www-authenticate", b"Bearer")])
+        if reply is None:
+            await self.app(scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403 itself
+            return
+        sent: list[dict] = []
+
+        async def collect(message: dict) -> None:
+            sent.append(message)
+
+        await reply.send_to(collect)
+        for message in sent:  # the same answer, as the upgrade's HTTP response
+            await send({**message, "type": message["type"].replace("http.", "websocket.http.", 1)})
 
     def too_large_reply(self, size: int | None) -> _Reply:
         """413: the body is over the upload limit (`size` when Content-Length told it in advance)."""

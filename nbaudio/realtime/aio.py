@@ -1,0 +1,156 @@
+"""The asyncio form of a Realtime session, for code that already runs an event loop:
+
+    async with nbaudio.realtime.aconnect(model="gpt-realtime") as rt:
+        await rt.send_text("Hello!")
+        async for event in rt.events():
+            if event.type == "response.done":
+                break
+
+Same events, record and errors as the sync `RealtimeSession` (events.py holds what they share).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..chat import Conversation
+from ..errors import InvalidInputError
+from ..realtime_events import SAMPLE_RATE
+from .connection import connect_options, handshake_error, require_websockets
+from .events import CHUNK_MS, DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, PING_INTERVAL, RealtimeEvent, Wire, appends, pcm16
+from .record import Turn
+
+__all__ = ["AsyncRealtimeSession"]
+
+
+class AsyncRealtimeSession:
+    """One open session on asyncio; made by `nbaudio.realtime.aconnect(...)`."""
+
+    def __init__(self, wire: Wire, websocket: Any, session: dict[str, Any], timeout: float) -> None:
+        self._wire = wire
+        self._ws = websocket
+        self.url = wire.url
+        self.session = session
+        self.timeout = timeout
+
+    @classmethod
+    async def open(cls, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
+                   first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
+                   redact: Any = None) -> AsyncRealtimeSession:
+        wire = Wire(base_url, model, api_key, websocket_base_url, redact)
+        require_websockets()
+        from websockets.asyncio.client import connect
+
+        try:
+            ws = await connect(wire.url, **connect_options(wire.url, api_key, timeout=first_event_timeout,
+                                                           ping_interval=PING_INTERVAL, redact=wire.redact))
+        except Exception as exc:
+            err = handshake_error(exc, wire.url, first_event_timeout, wire.redact)
+            if err is None:
+                raise
+            raise err from None
+        rt = cls(wire, ws, {}, timeout)
+        try:
+            rt.session = wire.first(await rt._recv(first_event_timeout, "session.created"))
+        except BaseException:
+            await ws.close()
+            raise
+        return rt
+
+    async def send(self, event: dict[str, Any]) -> None:
+        """Send a client event as is (its `type` must be a Realtime client event)."""
+        from websockets.exceptions import ConnectionClosed
+
+        text = self._wire.encode(event)
+        try:
+            await self._ws.send(text)
+        except ConnectionClosed as exc:
+            raise self._wire.closed_error(exc) from None
+
+    async def update_session(self, **session: Any) -> RealtimeEvent:
+        await self.send({"type": "session.update", "session": {"type": "realtime", **session}})
+        event = await self.wait_for("session.updated")
+        self.session = event.get("session") or {}
+        return event
+
+    async def send_audio(self, audio: Any, *, sample_rate: int | None = None, chunk_ms: int = CHUNK_MS,
+                         pace: bool = False, commit: bool = False) -> float:
+        """As RealtimeSession.send_audio; pacing waits with asyncio.sleep."""
+        pcm = pcm16(audio, sample_rate)
+        start, sent = time.monotonic(), 0
+        for piece, event in appends(pcm, chunk_ms):
+            await self.send(event)
+            self._wire.record.sent_audio(piece)
+            sent += len(piece)
+            if pace and (ahead := start + sent / (2 * SAMPLE_RATE) - time.monotonic()) > 0:
+                await asyncio.sleep(ahead)
+        if commit:
+            await self.send({"type": "input_audio_buffer.commit"})
+        return len(pcm) / (2 * SAMPLE_RATE)
+
+    async def send_text(self, text: str, *, respond: bool = True) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError("send_text needs some text.", param="text")
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        await self.send({"type": "conversation.item.create", "item": item})
+        if respond:
+            await self.create_response()
+
+    async def create_response(self, **response: Any) -> None:
+        await self.send({"type": "response.create", **({"response": response} if response else {})})
+
+    async def cancel(self) -> None:
+        await self.send({"type": "response.cancel"})
+
+    async def _recv(self, timeout: float, waiting_for: str) -> RealtimeEvent:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            async with asyncio.timeout(timeout):
+                raw = await self._ws.recv()
+        except TimeoutError:
+            raise self._wire.timed_out(timeout, waiting_for) from None
+        except ConnectionClosed as exc:
+            raise self._wire.closed_error(exc) from None
+        return self._wire.decode(raw)
+
+    async def events(self, *, timeout: float | None = None, errors: str = "raise") -> AsyncIterator[RealtimeEvent]:
+        while True:
+            event = await self._recv(self.timeout if timeout is None else timeout, "the next event")
+            if event.type == "error" and errors == "raise":
+                raise self._wire.server_error(event)
+            yield event
+
+    async def wait_for(self, *types: str, timeout: float | None = None) -> RealtimeEvent:
+        while True:
+            event = await self._recv(self.timeout if timeout is None else timeout, " or ".join(types))
+            if event.type == "error":
+                raise self._wire.server_error(event)
+            if event.type in types:
+                return event
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self._wire.record.turns
+
+    @property
+    def conversation(self) -> Conversation:
+        return self._wire.record.conversation()
+
+    async def close(self) -> None:
+        if not self._wire.closed:
+            self._wire.closed = True
+            await self._ws.close()
+
+    async def __aenter__(self) -> AsyncRealtimeSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return (f"<nbaudio.realtime.AsyncRealtimeSession {self.url} {'closed' if self._wire.closed else 'open'}, "
+                f"{len(self._wire.record.turns)} items>")

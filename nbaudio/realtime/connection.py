@@ -1,0 +1,133 @@
+"""Where a Realtime session connects and how a failed connection is told: the WebSocket URL from
+the client's base URL (http -> ws, https -> wss, or an explicit `websocket_base_url`), the key in
+the Authorization header only, and handshake failures as the exception tree's classes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ..error_bodies import make_status_error
+from ..errors import (
+    APIConnectionError,
+    APITimeoutError,
+    InvalidInputError,
+    MissingDependencyError,
+    RealtimeClosedError,
+    connection_reason,
+)
+from ..hosts import is_loopback_host
+from ..realtime_events import close_meaning
+from ..version import __version__
+
+__all__ = ["websocket_url", "open_websocket", "connect_options", "handshake_error", "require_websockets",
+           "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
+
+# Server events can carry seconds of base64 audio; OpenAI's own are well under this.
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+_INSTALL = "the Realtime client needs the `websockets` package: pip install 'websockets>=13'"
+
+
+def websocket_url(base_url: str, model: str, websocket_base_url: str | None = None) -> str:
+    """`<ws(s) base>/realtime?model=...` for an API root such as https://api.openai.com/v1."""
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidInputError("model= is required for a Realtime session (e.g. 'gpt-realtime').", param="model")
+    root = websocket_base_url or base_url
+    parts = urlsplit(root.strip())
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme.lower())
+    if scheme is None or not parts.netloc:
+        raise InvalidInputError(f"Cannot make a WebSocket URL from {_safe(root)!r}: expected http(s):// or ws(s):// "
+                                "with a host.", param="websocket_base_url" if websocket_base_url else "base_url")
+    path = parts.path.rstrip("/") + "/realtime"
+    return urlunsplit((scheme, parts.netloc, path, f"model={quote(model.strip(), safe='')}", ""))
+
+
+def _safe(url: str) -> str:
+    """A URL without credentials or query (for messages)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+class _RedactingLogger(logging.LoggerAdapter):
+    """websockets' logger with the key taken out: at DEBUG it logs every handshake header,
+    Authorization included."""
+
+    def __init__(self, redact: Any) -> None:
+        super().__init__(logging.getLogger("websockets.client"), {})
+        self._redact = redact
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            kwargs.pop("stacklevel", None)
+            self.logger.log(level, "%s", self._redact(text), **kwargs)
+
+
+def connect_options(url: str, api_key: str | None, *, timeout: float, ping_interval: float | None,
+                    redact: Any) -> dict[str, Any]:
+    """Keyword arguments for websockets' `connect` (sync or asyncio): the key in the header, a
+    redacting logger, pings, no proxy for loopback hosts."""
+    host = urlsplit(url).hostname or ""
+    return {"additional_headers": {"Authorization": f"Bearer {api_key}"} if api_key else {},
+            "open_timeout": timeout, "ping_interval": ping_interval, "ping_timeout": ping_interval,
+            "max_size": DEFAULT_MAX_MESSAGE_BYTES, "close_timeout": 5, "user_agent_header": f"nbaudio/{__version__}",
+            "logger": _RedactingLogger(redact), **({"proxy": None} if is_loopback_host(host) else {})}
+
+
+def handshake_error(exc: BaseException, url: str, timeout: float, redact: Any) -> Exception | None:
+    """The nbaudio error for a failed WebSocket opening (None: not an opening failure)."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+    if isinstance(exc, InvalidStatus):
+        response = exc.response
+        body = redact(bytes(response.body or b"").decode("utf-8", "replace"))
+        first = {name: (response.headers.get_all(name) or [None])[0] for name in ("Content-Type", "x-request-id")}
+        err = make_status_error(response.status_code, body, content_type=first["Content-Type"] or "",
+                                request_id=first["x-request-id"])
+        err.message = f"the Realtime WebSocket upgrade at {_safe(url)} was refused: {err.message}"
+        return err
+    if isinstance(exc, TimeoutError):
+        return APITimeoutError(f"the Realtime WebSocket at {_safe(url)} did not open within {timeout:g} s")
+    if isinstance(exc, InvalidHandshake):
+        return APIConnectionError(f"the Realtime WebSocket handshake with {_safe(url)} failed: "
+                                  f"{redact(str(exc))[:200]}")
+    if isinstance(exc, OSError):
+        return APIConnectionError(f"could not connect to {_safe(url)}: {connection_reason(exc)}")
+    return None
+
+
+def require_websockets() -> None:
+    try:
+        import websockets  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(_INSTALL) from None
+
+
+def open_websocket(url: str, api_key: str | None, *, timeout: float, ping_interval: float | None,
+                   redact: Any = str) -> Any:
+    """A connected `websockets.sync.client.ClientConnection`, or the exception saying why not."""
+    require_websockets()
+    from websockets.sync.client import connect
+
+    try:
+        return connect(url, **connect_options(url, api_key, timeout=timeout, ping_interval=ping_interval,
+                                              redact=redact))
+    except Exception as exc:
+        err = handshake_error(exc, url, timeout, redact)
+        if err is None:
+            raise
+        raise err from None
+
+
+def closed_error(exc: Any, where: str, redact: Any = str) -> RealtimeClosedError:
+    """The RealtimeClosedError for a websockets ConnectionClosed: its close code and what it means."""
+    frame = getattr(exc, "rcvd", None) or getattr(exc, "sent", None)
+    code = frame.code if frame is not None else None
+    reason = redact(frame.reason) if frame is not None else ""
+    meaning = close_meaning(code)
+    said = f" ({reason})" if reason else ""
+    return RealtimeClosedError(f"the Realtime session at {where} closed with code {code if code else 'none'}"
+                               f"{said}: {meaning}", close_code=code, reason=reason, meaning=meaning)

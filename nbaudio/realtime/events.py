@@ -1,0 +1,162 @@
+"""What the sync and async sessions share: the event type, audio to pcm16, and `Wire`, which
+encodes client events (checked before sending), decodes server events into the turn record and
+turns error events into exceptions, the key redacted from anything a server sends back."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..audio import AudioClip
+from ..codec import resample
+from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError
+from ..realtime_events import CLIENT_EVENTS, SAMPLE_RATE, new_id
+from ..transport import redact as redact_key
+from .connection import closed_error, websocket_url
+from .record import TurnRecord
+
+__all__ = ["RealtimeEvent", "pcm16", "Wire", "FIRST_EVENT_TIMEOUT", "DEFAULT_TIMEOUT", "PING_INTERVAL",
+           "CHUNK_MS"]
+
+FIRST_EVENT_TIMEOUT = 15.0  # session.created must come this soon after the upgrade
+DEFAULT_TIMEOUT = 120.0  # the longest wait for any one event while you iterate
+PING_INTERVAL = 20.0
+CHUNK_MS = 100
+
+
+@dataclass(frozen=True)
+class RealtimeEvent:
+    """A server event: `type`, `data` (the whole JSON object) and shortcuts for common fields."""
+
+    type: str
+    data: dict[str, Any] = field(repr=False)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    @property
+    def event_id(self) -> str | None:
+        return self.data.get("event_id")
+
+    @property
+    def item_id(self) -> str | None:
+        return self.data.get("item_id")
+
+    @property
+    def response_id(self) -> str | None:
+        return self.data.get("response_id") or (self.data.get("response") or {}).get("id")
+
+    @property
+    def delta(self) -> str | None:
+        return self.data.get("delta")
+
+    @property
+    def transcript(self) -> str | None:
+        return self.data.get("transcript")
+
+    @property
+    def audio(self) -> bytes:
+        """The pcm16 (24 kHz) of a `response.output_audio.delta`; b"" for other events."""
+        if self.type != "response.output_audio.delta":
+            return b""
+        return base64.b64decode(self.data.get("delta") or "")
+
+    def __repr__(self) -> str:
+        keys = ", ".join(k for k in self.data if k not in ("type", "event_id"))
+        return f"<RealtimeEvent {self.type} ({keys})>"
+
+
+def pcm16(audio: Any, sample_rate: int | None = None) -> bytes:
+    """pcm16 at 24 kHz from an AudioClip, a float/int16 array (with `sample_rate`) or raw pcm16 bytes."""
+    if isinstance(audio, AudioClip):
+        samples, rate = audio.samples, audio.sample_rate
+    elif isinstance(audio, (bytes, bytearray, memoryview)):
+        if sample_rate not in (None, SAMPLE_RATE):
+            raise InvalidInputError(f"raw bytes are taken as pcm16 at {SAMPLE_RATE} Hz; give an AudioClip or an "
+                                    "array with sample_rate= for other rates.", param="sample_rate")
+        if len(audio) % 2:
+            raise InvalidInputError("pcm16 audio has an even number of bytes.", param="audio")
+        return bytes(audio)
+    elif isinstance(audio, np.ndarray):
+        if sample_rate is None:
+            raise InvalidInputError("an array needs sample_rate= (e.g. 16000).", param="sample_rate")
+        samples, rate = audio, sample_rate
+        if samples.dtype == np.int16:
+            samples = samples.astype(np.float32) / 32768.0
+    else:
+        raise InvalidInputError(f"send_audio takes an AudioClip, a numpy array or pcm16 bytes, not "
+                                f"{type(audio).__name__}.", param="audio")
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim > 1:
+        samples = samples.mean(axis=1)
+    samples = resample(samples, int(rate), SAMPLE_RATE)
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def appends(pcm: bytes, chunk_ms: int) -> list[tuple[bytes, dict[str, Any]]]:
+    """(piece, `input_audio_buffer.append` event) for `pcm` cut in `chunk_ms` pieces."""
+    step = 2 * SAMPLE_RATE * max(10, int(chunk_ms)) // 1000
+    return [(pcm[k:k + step], {"type": "input_audio_buffer.append",
+                               "audio": base64.b64encode(pcm[k:k + step]).decode("ascii")})
+            for k in range(0, len(pcm), step)]
+
+
+class Wire:
+    """One session's URL, turn record and key redaction, and its events to and from JSON."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, websocket_base_url: str | None,
+                 redact: Any = None) -> None:
+        self.url = websocket_url(base_url, model, websocket_base_url)
+        self.redact = redact or functools.partial(redact_key, key=api_key)
+        self.record = TurnRecord()
+        self.closed = False
+
+    def encode(self, event: Any) -> str:
+        if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS:
+            kind = event.get("type") if isinstance(event, dict) else type(event).__name__
+            raise InvalidInputError(f"{kind!r} is not a Realtime client event; known: "
+                                    f"{', '.join(sorted(CLIENT_EVENTS))}.", param="type")
+        if self.closed:
+            raise InvalidInputError("this Realtime session is closed; connect again.")
+        return json.dumps({"event_id": new_id("event"), **event})
+
+    def decode(self, raw: str | bytes) -> RealtimeEvent:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise APIResponseError(f"the Realtime server sent a message that is not JSON: "
+                                   f"{self.redact(str(raw)[:80])!r}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            raise APIResponseError("the Realtime server sent an event without a type")
+        self.record.feed(data)
+        return RealtimeEvent(data["type"], data)
+
+    def server_error(self, event: RealtimeEvent) -> RealtimeServerError:
+        err = event.get("error") or {}
+        return RealtimeServerError(self.redact(str(err.get("message") or "the server sent an error event")),
+                                   type=err.get("type"), code=err.get("code"), param=err.get("param"),
+                                   event_id=err.get("event_id"))
+
+    def first(self, event: RealtimeEvent) -> dict[str, Any]:
+        """The session of the first event, which must be session.created."""
+        if event.type == "error":
+            raise self.server_error(event)
+        if event.type != "session.created":
+            raise APIResponseError(f"the Realtime server's first event was {event.type!r}, not session.created; "
+                                   "it may not speak the GA Realtime protocol")
+        return event.get("session") or {}
+
+    def timed_out(self, timeout: float, waiting_for: str) -> APITimeoutError:
+        return APITimeoutError(f"no Realtime event from {self.url} within {timeout:g} s (waiting for {waiting_for})")
+
+    def closed_error(self, exc: BaseException) -> Exception:
+        self.closed = True
+        return closed_error(exc, self.url, self.redact)

@@ -1,0 +1,128 @@
+"""What a Realtime session said, turn by turn, assembled from its events: the user's items (their
+transcripts, and the audio this client sent for them) and the assistant's (transcript or text,
+audio as an AudioClip, usage), as an `nbaudio.chat.Conversation` that displays like `%%voice` turns."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..audio import AudioClip
+from ..chat import Conversation
+from ..messages import ChatReply, Usage
+from ..realtime_events import SAMPLE_RATE
+
+__all__ = ["TurnRecord", "Turn", "pcm_clip"]
+
+
+def pcm_clip(pcm: bytes, name: str | None = None) -> AudioClip:
+    """pcm16 mono at 24 kHz (the Realtime audio format) as a WAV AudioClip."""
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
+    return AudioClip.from_array(samples, SAMPLE_RATE, name=name)
+
+
+@dataclass
+class Turn:
+    """One item of the conversation as this client saw it."""
+
+    item_id: str
+    role: str
+    text: str = ""  # typed text, or what the server transcribed / the assistant said
+    audio: bytearray = field(default_factory=bytearray)  # pcm16 at 24 kHz
+    usage: dict[str, Any] | None = None
+    status: str = "in_progress"
+    response_id: str | None = None
+
+    @property
+    def clip(self) -> AudioClip | None:
+        return pcm_clip(bytes(self.audio), name=f"{self.role}-{self.item_id}") if self.audio else None
+
+
+def _usage(usage: dict[str, Any] | None) -> Usage | None:
+    """A Realtime `response.done` usage in the chat-completions shape Usage reads."""
+    if not usage:
+        return None
+    inp, out = usage.get("input_token_details") or {}, usage.get("output_token_details") or {}
+    return Usage.from_dict({
+        "prompt_tokens": usage.get("input_tokens") or 0, "completion_tokens": usage.get("output_tokens") or 0,
+        "total_tokens": usage.get("total_tokens") or 0,
+        "prompt_tokens_details": {"text_tokens": inp.get("text_tokens"), "audio_tokens": inp.get("audio_tokens")},
+        "completion_tokens_details": {"text_tokens": out.get("text_tokens"), "audio_tokens": out.get("audio_tokens")},
+    })
+
+
+class TurnRecord:
+    """Feed it every event (and the audio sent); `turns` in conversation order, `conversation()`."""
+
+    def __init__(self) -> None:
+        self._turns: dict[str, Turn] = {}
+        self._unsent_audio = bytearray()  # appended since the last commit
+
+    @property
+    def turns(self) -> list[Turn]:
+        return list(self._turns.values())
+
+    def sent_audio(self, pcm: bytes) -> None:
+        self._unsent_audio += pcm
+
+    def cleared(self) -> None:
+        self._unsent_audio.clear()
+
+    def _turn(self, item: dict[str, Any]) -> Turn:
+        turn = self._turns.get(item.get("id", ""))
+        if turn is None:
+            turn = self._turns[item.get("id", "")] = Turn(item.get("id", ""), item.get("role", ""))
+            for part in item.get("content") or []:
+                if part.get("type") in ("input_text", "output_text", "text"):
+                    turn.text += part.get("text") or ""
+        return turn
+
+    def feed(self, event: dict[str, Any]) -> None:
+        kind = event.get("type", "")
+        if kind in ("conversation.item.added", "conversation.item.done", "response.output_item.added"):
+            turn = self._turn(event.get("item") or {})
+            turn.status = (event.get("item") or {}).get("status", turn.status)
+            if kind == "response.output_item.added":
+                turn.response_id = event.get("response_id")
+        elif kind == "input_audio_buffer.committed":
+            turn = self._turns.setdefault(event["item_id"], Turn(event["item_id"], "user"))
+            turn.audio += self._unsent_audio
+            self._unsent_audio.clear()
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            if event.get("item_id") in self._turns:
+                self._turns[event["item_id"]].text = event.get("transcript") or ""
+        elif kind == "response.output_audio.delta" and event.get("item_id") in self._turns:
+            self._turns[event["item_id"]].audio += base64.b64decode(event.get("delta") or "")
+        elif kind in ("response.output_audio_transcript.done", "response.output_text.done"):
+            if event.get("item_id") in self._turns:
+                self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
+        elif kind == "conversation.item.truncated" and event.get("item_id") in self._turns:
+            turn = self._turns[event["item_id"]]
+            del turn.audio[event.get("audio_end_ms", 0) * 2 * SAMPLE_RATE // 1000:]
+        elif kind == "conversation.item.deleted":
+            self._turns.pop(event.get("item_id"), None)
+        elif kind == "response.done":
+            response = event.get("response") or {}
+            for item in response.get("output") or []:
+                turn = self._turns.get(item.get("id"))
+                if turn is not None:
+                    turn.usage, turn.status = response.get("usage"), item.get("status", turn.status)
+
+    def conversation(self) -> Conversation:
+        """The turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
+        conv = Conversation()
+        for turn in self._turns.values():
+            if turn.role == "user":
+                if turn.text.strip() or turn.audio:
+                    conv.add_user(turn.text if turn.text.strip() else None, turn.clip)
+            elif turn.role == "assistant":
+                conv.add_reply(ChatReply(transcript=turn.text if turn.audio else None,
+                                         content=None if turn.audio else turn.text, audio=turn.clip,
+                                         usage=_usage(turn.usage), id=turn.response_id,
+                                         finish_reason="stop" if turn.status == "completed" else turn.status))
+            elif turn.text.strip():
+                conv.add({"role": turn.role, "content": turn.text})
+        return conv
