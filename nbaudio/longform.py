@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Collection, Sequence
 
 from .audio import AudioClip
+from .spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS
+from .transcript import Transcript
 
 __all__ = ["split_sentences", "complete_sentences", "split_text", "split_audio", "MAX_PIECE_SECONDS",
-           "UPLOAD_PIECE_RATE"]
+           "UPLOAD_PIECE_RATE", "speaker_references", "carried_speaker_label"]
 
 # Sentence (and clause: ; :) ends in Latin and CJK punctuation, keeping the punctuation with its
 # sentence, and paragraph breaks. Shared by client-side splitting and the engine's TTS.
@@ -93,3 +97,47 @@ def split_audio(clip: AudioClip, max_seconds: float | None = None) -> list[tuple
         pieces.append((start / rate, AudioClip.from_array(piece, rate, format="wav")))
         start = end
     return pieces
+
+
+# ---- speakers across the pieces of a long upload ------------------------------------------------
+# A diarizing server labels speakers per request, so piece 2's "A" need not be piece 1's. The client
+# sends each speaker heard so far with the next pieces as a known speaker (a stretch of that speaker
+# alone, cut from the piece it was heard in), and maps the labels that come back. What this can and
+# cannot guarantee: it is the server that matches voices to references, so consistency is as good
+# as its matching; the API takes 4 known speakers, so a fifth speaker (or one who never speaks 2 s
+# without a pause in a piece) gets a new label in each piece it is heard in.
+
+
+def speaker_references(piece: AudioClip, t: Transcript, *, exclude: Collection[str] = (),
+                       limit: int = 4) -> dict[str, AudioClip]:
+    """{label: a 2-10 s clip of that speaker} for up to `limit` speakers of `t` not in `exclude`:
+    each speaker's longest segment in `piece` (times relative to the piece), cut to at most 10 s.
+    Speakers whose every segment is under 2 s are left out (the API refuses shorter references)."""
+    out: dict[str, AudioClip] = {}
+    for label in t.speakers:
+        if len(out) >= limit:
+            break
+        if label in exclude:
+            continue
+        longest = max(t.segments_for(label), key=lambda s: s.end - s.start)
+        if longest.end - longest.start < KNOWN_SPEAKER_MIN_SECONDS:
+            continue
+        end = min(longest.end, longest.start + KNOWN_SPEAKER_MAX_SECONDS)
+        out[label] = piece.slice(longest.start, end).encode("wav")
+    return out
+
+
+def carried_speaker_label(label: str, given: Sequence[str], prefix: str, used: Collection[str]) -> str:
+    """The label in the joined transcript for `label` as one piece's server answered it.
+
+    A name the caller gave stays; `prefix + X` (a speaker carried from an earlier piece as a
+    reference) is X again; anything else is a speaker new to this piece: its own label when no
+    earlier piece used it, else the first capital letter (then "S27", ...) not yet used."""
+    if label in given:
+        return label
+    if label.startswith(prefix) and label[len(prefix):]:
+        return label[len(prefix):]
+    if label not in used:
+        return label
+    letters = list(string.ascii_uppercase) + [f"S{i}" for i in range(27, 1000)]
+    return next(x for x in letters if x not in used)

@@ -39,11 +39,19 @@ TRANSCRIPTION_MODEL_FORMATS: dict[str, tuple[str, ...]] = {
 DIARIZE_UNCHUNKED_MAX_SECONDS = 30.0
 TranslationFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 TRANSLATION_FORMATS: tuple[str, ...] = get_args(TranslationFormat)
+# The local engine's warning about a result (a language it translates poorly): a `warning` field in
+# a JSON body, this header for every format. Not part of OpenAI's API; clients that ignore it lose nothing.
+WARNING_HEADER = "X-NbAudio-Warning"
 TimestampGranularity = Literal["word", "segment"]
 TIMESTAMP_GRANULARITIES: tuple[str, ...] = get_args(TimestampGranularity)
 TranscriptionInclude = Literal["logprobs"]
 TRANSCRIPTION_INCLUDE: tuple[str, ...] = get_args(TranscriptionInclude)
 MAX_KNOWN_SPEAKERS = 4
+# Each known_speaker_references[] sample must be this long (seconds).
+KNOWN_SPEAKER_MIN_SECONDS, KNOWN_SPEAKER_MAX_SECONDS = 2.0, 10.0
+# The model that labels speakers, and the request fields it does not take (CreateTranscriptionRequest).
+DIARIZE_MODEL = "gpt-4o-transcribe-diarize"
+DIARIZE_UNSUPPORTED = ("prompt", "include", "timestamp_granularities")
 # Upload formats the API accepts (by file extension).
 UPLOAD_FORMATS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -88,7 +96,7 @@ SPEECH_PARAMS = ("input", "text", "model", "voice", "response_format", "speed", 
 TRANSLATION_PARAMS = ("file", "audio", "model", "response_format", "prompt", "temperature", "timeout")
 TRANSCRIPTION_PARAMS = TRANSLATION_PARAMS + (
     "language", "timestamp_granularities", "include", "chunking_strategy", "known_speaker_names",
-    "known_speaker_references", "stream")
+    "known_speaker_references", "known_speakers", "stream")
 CHAT_PARAMS = (
     "messages", "model", "voice", "audio", "audio_format", "modalities", "stream", "stream_options", "timeout",
     "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "stop", "seed", "tools", "tool_choice",

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIResponseError, InvalidInputError, MissingDependencyError
+from .speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from .spec import TRANSCRIPTION_FORMATS
 from .text import format_timestamp, parse_timestamp, plural, shorten
+from .transcript_wrapped import unwrap_events, unwrap_text_body
 
 if TYPE_CHECKING:
     from .audio import AudioClip
@@ -64,12 +66,16 @@ class Segment:
         return self.end - self.start
 
     def to_dict(self) -> dict[str, Any]:
-        """The verbose_json TranscriptionSegment shape."""
-        return {
-            "id": self.id, "seek": self.seek, "start": self.start, "end": self.end, "text": self.text,
+        """The verbose_json TranscriptionSegment shape (plus `speaker` when the segment has one)."""
+        d: dict[str, Any] = {
+            "id": self.id if isinstance(self.id, int) else _index(self.id), "seek": self.seek,
+            "start": self.start, "end": self.end, "text": self.text,
             "tokens": list(self.tokens), "temperature": self.temperature, "avg_logprob": self.avg_logprob,
             "compression_ratio": self.compression_ratio, "no_speech_prob": self.no_speech_prob,
         }
+        if self.speaker is not None:
+            d["speaker"] = self.speaker
+        return d
 
     def __repr__(self) -> str:
         who = f" {self.speaker}:" if self.speaker else ""
@@ -93,6 +99,8 @@ class Transcript:
     task: str = "transcribe"
     audio: AudioClip | None = None
     raw: Any = None
+    # A server's warning about this result (the local engine's: "translates French poorly"), shown beside it.
+    warning: str | None = None
 
     # ---- parsing ----------------------------------------------------------------------
     @classmethod
@@ -177,6 +185,7 @@ class Transcript:
             usage=usage,
             task=data.get("task", task) or task,
             raw=data,
+            warning=data["warning"] if isinstance(data.get("warning"), str) else None,
         )
 
     @classmethod
@@ -198,7 +207,7 @@ class Transcript:
             speaker = None
             v = _VTT_VOICE_RE.match(cue)
             if v:
-                speaker, cue = v.group(1).strip(), v.group(2).strip()
+                speaker, cue = _vtt_unescape(v.group(1).strip()), v.group(2).strip()
             segments.append(
                 Segment(id=i, start=parse_timestamp(m.group("start")), end=parse_timestamp(m.group("end")),
                         text=cue, speaker=speaker)
@@ -211,11 +220,26 @@ class Transcript:
     @property
     def speakers(self) -> list[str]:
         """Speaker labels in order of first appearance (diarized output)."""
-        seen: dict[str, None] = {}
-        for s in self.segments:
-            if s.speaker:
-                seen.setdefault(s.speaker)
-        return list(seen)
+        return speaker_order(self.segments)
+
+    def by_speaker(self) -> dict[str, SpeakerStats]:
+        """{speaker: SpeakerStats(talk_time, turns, segments, words, share)}, in order of first appearance."""
+        return speaker_stats(self.segments)
+
+    def segments_for(self, speaker: str) -> list[Segment]:
+        """The segments `speaker` said, in order (an unknown name raises, listing the speakers)."""
+        if speaker not in self.speakers:
+            listed = ", ".join(map(repr, self.speakers)) or "none: not a diarized transcript"
+            raise InvalidInputError(f"{speaker!r} is not a speaker of this transcript (its speakers: {listed})",
+                                    param="speaker")
+        return [s for s in self.segments if s.speaker == speaker]
+
+    def rename_speakers(self, mapping: dict[str, str]) -> Transcript:
+        """A copy with speaker labels renamed, e.g. `{"A": "Alice", "B": "Bob"}`; two labels given
+        the same name become one speaker. The audio is shared, not copied."""
+        names = check_speaker_names(mapping, self.speakers)
+        segs = [replace(s, speaker=renamed_label(s.speaker, names), words=list(s.words)) for s in self.segments]
+        return replace(self, segments=segs, words=list(self.words))
 
     def all_words(self) -> list[Word]:
         """Word timestamps, from the top level or gathered from the segments."""
@@ -286,7 +310,7 @@ class Transcript:
             d = {
                 "task": "transcribe", "duration": self.duration or 0.0, "text": self.text,
                 "segments": [
-                    {"type": "transcript.text.segment", "id": f"seg_{s.id}", "start": s.start, "end": s.end,
+                    {"type": "transcript.text.segment", "id": _segment_id(s.id), "start": s.start, "end": s.end,
                      "text": s.text, "speaker": s.speaker or "A"}
                     for s in self.segments
                 ],
@@ -340,18 +364,21 @@ class Transcript:
         for s in self._cues():
             text = s.text.strip()
             if s.speaker:
-                text = f"<v {s.speaker}>{text}</v>"
+                text = f"<v {_vtt_escape(s.speaker)}>{text}</v>"
             out.append(f"{format_timestamp(s.start, sep='.')} --> {format_timestamp(s.end, sep='.')}\n{text}\n")
         return "\n".join(out)
 
     def to_dataframe(self):
-        """Segments as a pandas DataFrame (start, end, speaker, text)."""
+        """Segments as a pandas DataFrame (start, end, duration, speaker, text); pandas is optional."""
         try:
             import pandas as pd
         except ImportError:
-            raise MissingDependencyError("to_dataframe() needs pandas: pip install pandas") from None
+            raise MissingDependencyError("to_dataframe() needs pandas, which nbaudio does not install: "
+                                         "pip install pandas") from None
         return pd.DataFrame(
-            [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text.strip()} for s in self._cues()]
+            [{"start": s.start, "end": s.end, "duration": s.end - s.start, "speaker": s.speaker,
+              "text": s.text.strip()} for s in self._cues()],
+            columns=["start", "end", "duration", "speaker", "text"],
         )
 
     # ---- display ----------------------------------------------------------------------
@@ -368,6 +395,8 @@ class Transcript:
             bits.append(plural(len(self.segments), "segment"))
         if self.words:
             bits.append(plural(len(self.words), "word"))
+        if self.warning:
+            bits.append("(with a warning: see .warning)")
         return f"<Transcript {' '.join(bits)}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -399,6 +428,26 @@ def _clamped(t: Transcript, lo: float, hi: float | None) -> Transcript:
     return t
 
 
+def _index(segment_id: str) -> int:
+    """verbose_json's integer id for a diarized one ("seg_3" -> 3)."""
+    digits = "".join(c for c in str(segment_id) if c.isdigit())
+    return int(digits) if digits else 0
+
+
+def _segment_id(segment_id: int | str) -> str:
+    """diarized_json's string id ("seg_3") for any segment id."""
+    return segment_id if isinstance(segment_id, str) and segment_id.startswith("seg_") else f"seg_{segment_id}"
+
+
+def _vtt_escape(name: str) -> str:
+    """A speaker name inside `<v ...>`: WebVTT ends the tag at `>` and reads `&` as an entity."""
+    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _vtt_unescape(name: str) -> str:
+    return name.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _word(w: dict[str, Any]) -> Word:
     return Word(word=str(w.get("word", "")), start=float(w.get("start", 0.0)), end=float(w.get("end", 0.0)),
                 probability=w.get("probability"))
@@ -412,46 +461,3 @@ def _attach_words(segments: list[Segment], words: list[Word]) -> None:
             if words[i].start >= seg.start - 0.05:
                 seg.words.append(words[i])
             i += 1
-
-
-# ---- bodies relays wrap in JSON ---------------------------------------------------------------
-# Here, not in nbaudio.relay, because `Transcript.from_response` reads them (relay re-exports them).
-
-def unwrap_text_body(data: dict[str, Any], response_format: str) -> str | None:
-    """The raw srt/vtt body a relay wrapped as `{"text": "<body>"}` (LiteLLM does), else None."""
-    if response_format not in ("srt", "vtt") or "segments" in data or "words" in data:
-        return None
-    inner = data.get("text")
-    if isinstance(inner, str) and "-->" in inner:
-        return inner
-    return None
-
-
-_EVENT_LINE = re.compile(r"^data:[ \t]?(.*)$", re.MULTILINE)
-
-
-def unwrap_events(data: dict[str, Any]) -> dict[str, Any] | None:
-    """A streamed transcription a relay buffered and wrapped as `{"text": "data: {...}\\n\\n..."}`
-    (LiteLLM does), as the JSON body it stands for ({"text", "usage", ...}); else None."""
-    inner = data.get("text")
-    if not (isinstance(inner, str) and inner.lstrip().startswith("data:")) or "segments" in data:
-        return None
-    deltas, done = [], None
-    for line in _EVENT_LINE.findall(inner):
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue  # `[DONE]` and the like
-        if not isinstance(event, dict):
-            continue
-        if event.get("type") == "transcript.text.delta":
-            deltas.append(str(event.get("delta", "")))
-        elif event.get("type") == "transcript.text.done":
-            done = event
-    if done is None and not deltas:
-        return None
-    body: dict[str, Any] = {"text": str(done.get("text", "".join(deltas))) if done else "".join(deltas)}
-    for key in ("usage", "logprobs", "language"):
-        if done is not None and done.get(key) is not None:
-            body[key] = done[key]
-    return body

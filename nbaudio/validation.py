@@ -30,6 +30,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_default_headers",
+    "check_diarize_arguments",
     "check_language",
     "check_max_retries",
     "check_model",
@@ -37,6 +38,7 @@ __all__ = [
     "check_text",
     "check_timeout",
     "check_voice",
+    "is_diarize_model",
     "is_real",
 ]
 
@@ -196,6 +198,24 @@ def check_language(language: Any) -> str:
             f"language={language!r} is not an ISO-639-1 code; use a code like 'en', 'de' or 'es'", param="language"
         )
     return language.strip().lower()
+
+
+_SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def is_diarize_model(model: str) -> bool:
+    """gpt-4o-transcribe-diarize, a dated snapshot of it, or it behind a relay prefix (`openai/...`)."""
+    return _SNAPSHOT_SUFFIX.sub("", model.strip().rsplit("/", 1)[-1].lower()) == spec.DIARIZE_MODEL
+
+
+def check_diarize_arguments(model: str, given: Mapping[str, Any]) -> None:
+    """Refuse, before sending, the fields gpt-4o-transcribe-diarize does not take (`given`: name -> value or None)."""
+    if not is_diarize_model(model):
+        return
+    for name in spec.DIARIZE_UNSUPPORTED:
+        if given.get(name) not in (None, [], ()):
+            raise InvalidInputError(f"{model} does not take {name}= (nor logprobs or word timestamps); leave it out, "
+                                    "or use gpt-4o-transcribe / whisper-1 for it", param=name)
 
 
 def as_list(value: Any, param: str) -> list[str]:

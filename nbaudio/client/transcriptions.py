@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import requests
@@ -18,8 +18,9 @@ from ..errors import (
     AudioDecodeError,
     InvalidInputError,
 )
-from ..longform import split_audio
+from ..longform import carried_speaker_label, speaker_references, split_audio
 from ..progress import progress
+from ..spec import WARNING_HEADER
 from ..streams import TranscriptionStream
 from ..transcript import Transcript
 from ..validation import (
@@ -27,14 +28,20 @@ from ..validation import (
     as_list,
     check_bool,
     check_choice,
+    check_diarize_arguments,
     check_language,
     check_model,
     check_number,
     check_text,
+    is_diarize_model,
 )
 from .core import BaseClient, check_ok_body, resolve_timeout
 
-__all__ = ["TranscriptionEndpoints"]
+__all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form"]
+
+# Names under which speakers heard in one piece of a long upload are sent as references with the next
+# pieces: not single capital letters, which the API gives speakers it does not recognise.
+CARRIED_SPEAKER_PREFIX = "speaker "
 
 
 class TranscriptionEndpoints(BaseClient):
@@ -54,17 +61,24 @@ class TranscriptionEndpoints(BaseClient):
         chunking_strategy: str | dict | None = UNSET,
         known_speaker_names: Iterable[str] | None = None,
         known_speaker_references: Iterable[AudioInput] | None = None,
+        known_speakers: Mapping[str, AudioInput] | None = None,
         stream: bool = False,
         timeout: Any = None,
         **extra: Any,
     ) -> Transcript | TranscriptionStream:
         """Speech to text. Uploads over 25 MB are split at silences and the pieces joined.
 
-        The result keeps its input as `transcript.audio`.
+        The result keeps its input as `transcript.audio`. `known_speakers={"Alice": clip_or_path}`
+        (up to 4; each reference 2-10 s, longer ones are cut) names the speakers
+        gpt-4o-transcribe-diarize labels (ask it for response_format="diarized_json").
         """
         a = functools.partial(self.defaults.pick, "transcribe")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
         asked = a("response_format", response_format, None)
+        diarize = is_diarize_model(model)
+        check_diarize_arguments(model, {"prompt": a("prompt", prompt, None), "include": a("include", include, None),
+                                        "timestamp_granularities": a("timestamp_granularities",
+                                                                     timestamp_granularities, None)})
         if asked is not None:
             asked = check_choice(asked, spec.TRANSCRIPTION_FORMATS, "response_format")
         grans_asked = a("timestamp_granularities", timestamp_granularities, None)
@@ -86,13 +100,9 @@ class TranscriptionEndpoints(BaseClient):
         if chunking is not None and chunking != "auto" and not server_vad:
             raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}",
                                     param="chunking_strategy")
-        names = as_list(known_speaker_names, "known_speaker_names")
-        refs = list(known_speaker_references or [])
-        if len(names) > spec.MAX_KNOWN_SPEAKERS or len(refs) > spec.MAX_KNOWN_SPEAKERS:
-            raise InvalidInputError(f"at most {spec.MAX_KNOWN_SPEAKERS} known speakers", param="known_speaker_names")
-        if len(names) != len(refs):
-            raise InvalidInputError("known_speaker_names and known_speaker_references must have the same length",
-                                    param="known_speaker_references")
+        # The 2-10 s rule is the diarizing model's (other models ignore references): checked where it applies.
+        speakers = known_speaker_clips(known_speakers, known_speaker_names, known_speaker_references,
+                                       self.relay_state.note, check_length=diarize or fmt == "diarized_json")
         form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
         lang = a("language", language, None)
         if lang is not None:
@@ -102,10 +112,7 @@ class TranscriptionEndpoints(BaseClient):
         form.extend(("include[]", i) for i in include)
         if chunking is not None:
             form.append(("chunking_strategy", _form_value(chunking)))
-        for n, r in zip(names, refs, strict=True):  # same length: checked above
-            form.append(("known_speaker_names[]", n))
-            ref = as_audio_clip(r, param="known_speaker_references")
-            form.append(("known_speaker_references[]", f"data:{ref.mime_type};base64,{ref.to_base64()}"))
+        form.extend(speaker_form(speakers))
         check_bool(stream, "stream")
         self.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
         clip = as_audio_clip(audio)
@@ -172,7 +179,10 @@ class TranscriptionEndpoints(BaseClient):
         """The Transcript in a 2xx body; a body that is an error instead (see check_ok_body) raises."""
         check_ok_body(resp, fmt, self.redact)
         try:
-            return Transcript.from_response(resp.content, fmt, task=task)
+            t = Transcript.from_response(resp.content, fmt, task=task)
+            # The engine's header carries its warning for the formats with no JSON field (text, srt, vtt).
+            t.warning = t.warning or resp.headers.get(WARNING_HEADER) or None
+            return t
         except APIResponseError as err:  # its message may quote the server (e.g. the keys it sent)
             raise APIResponseError(self.redact(err.message), request_id=resp.headers.get("x-request-id")) from None
 
@@ -185,14 +195,98 @@ class TranscriptionEndpoints(BaseClient):
         if allowed is not None and piece_fmt not in allowed:
             piece_fmt = fmt
         piece_form = [(k, piece_fmt if k == "response_format" else v) for k, v in form]
+        # Speaker labels are per request: piece 2's "A" need not be piece 1's. Each speaker heard is
+        # sent with the following pieces as a known speaker (its longest 2-10 s stretch), while there
+        # is room among the API's 4, so the server can match it by voice (see carried_speaker_label).
+        carry = piece_fmt == "diarized_json"
+        given = [v for k, v in form if k == "known_speaker_names[]"]
+        carried: dict[str, AudioClip] = {}
         done = []
         with progress(len(pieces), task) as bar:
             for offset, piece in pieces:
                 name, data, mime = _upload_file(piece)
-                resp = self.post(path, form=piece_form, files={"file": (name, data, mime)}, timeout=timeout)
-                done.append((offset, self._transcript(resp, piece_fmt, task)))
+                extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
+                resp = self.post(path, form=piece_form + extra, files={"file": (name, data, mime)}, timeout=timeout)
+                t = self._transcript(resp, piece_fmt, task)
+                if carry:
+                    t = _relabel_piece(t, given, carried)
+                    room = spec.MAX_KNOWN_SPEAKERS - len(given) - len(carried)
+                    carried.update(speaker_references(piece, t, exclude=set(given) | set(carried), limit=room))
+                done.append((offset, t))
                 bar.update(1)
         return Transcript.join(done, audio=clip)
+
+
+def _relabel_piece(t: Transcript, given: list[str], carried: dict[str, AudioClip]) -> Transcript:
+    """Labels of one piece made consistent with the pieces before it (see carried_speaker_label)."""
+    used = set(given) | set(carried)
+    mapping: dict[str, str] = {}
+    for label in t.speakers:
+        mapping[label] = carried_speaker_label(label, given, CARRIED_SPEAKER_PREFIX, used)
+        used.add(mapping[label])
+    if all(k == v for k, v in mapping.items()):
+        return t
+    return t.rename_speakers(mapping)
+
+
+def known_speaker_clips(known_speakers: Mapping[str, AudioInput] | None, names: Iterable[str] | None,
+                        references: Iterable[AudioInput] | None, note: Callable[[str, str], None], *,
+                        check_length: bool = True) -> list[tuple[str, AudioClip]]:
+    """(name, reference clip) pairs from `known_speakers={name: audio}` or the two parallel lists,
+    checked: at most 4, names unique and non-empty, each reference 2-10 s (a longer one is cut to
+    its first 10 s, with a note saying so; a shorter one is refused)."""
+    if known_speakers is not None and (names is not None or references is not None):
+        raise InvalidInputError("give known_speakers={name: audio} or known_speaker_names= with "
+                                "known_speaker_references=, not both", param="known_speakers")
+    if known_speakers is not None:
+        if not isinstance(known_speakers, Mapping):
+            raise InvalidInputError("known_speakers must be a dict of name -> reference audio, such as "
+                                    "{'Alice': 'alice.wav'}", param="known_speakers")
+        pairs = list(known_speakers.items())
+    else:
+        listed, refs = as_list(names, "known_speaker_names"), list(references or [])
+        if len(listed) != len(refs):
+            raise InvalidInputError("known_speaker_names and known_speaker_references must have the same length",
+                                    param="known_speaker_references")
+        pairs = list(zip(listed, refs, strict=True))
+    if len(pairs) > spec.MAX_KNOWN_SPEAKERS:
+        raise InvalidInputError(f"{len(pairs)} known speakers: the API takes at most {spec.MAX_KNOWN_SPEAKERS}",
+                                param="known_speaker_names")
+    out: list[tuple[str, AudioClip]] = []
+    for name, ref in pairs:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError(f"a known speaker's name must be a non-empty string, not {name!r}",
+                                    param="known_speaker_names")
+        name = name.strip()
+        if any(name == n for n, _ in out):
+            raise InvalidInputError(f"the known speaker {name!r} is given twice", param="known_speaker_names")
+        clip = as_audio_clip(ref, param="known_speaker_references")
+        out.append((name, _reference_clip(name, clip, note) if check_length else clip))
+    return out
+
+
+def _reference_clip(name: str, clip: AudioClip, note: Callable[[str, str], None]) -> AudioClip:
+    lo, hi = spec.KNOWN_SPEAKER_MIN_SECONDS, spec.KNOWN_SPEAKER_MAX_SECONDS
+    seconds = clip.duration
+    if seconds < lo:
+        raise InvalidInputError(f"the reference for known speaker {name!r} is {seconds:.1f} s; the API takes "
+                                f"{lo:g}-{hi:g} s of that speaker alone: give a longer clip", param="known_speakers")
+    if seconds > hi:
+        note(f"reference-cut:{name}:{seconds:.3f}", f"the reference for known speaker {name!r} is {seconds:.1f} s, "
+             f"over the API's {hi:g} s: sending its first {hi:g} s")
+        return clip.slice(0.0, hi).encode("wav")
+    if clip.format in ("pcm", "aac"):  # headerless PCM and raw AAC are not files the API decodes
+        return clip.encode("wav")
+    return clip
+
+
+def speaker_form(speakers: Iterable[tuple[str, AudioClip]]) -> list[tuple[str, str]]:
+    """The known_speaker_names[] / known_speaker_references[] (data URLs) form fields."""
+    form: list[tuple[str, str]] = []
+    for name, clip in speakers:
+        form.append(("known_speaker_names[]", name))
+        form.append(("known_speaker_references[]", f"data:{clip.mime_type};base64,{clip.to_base64()}"))
+    return form
 
 
 def _upload_file(clip: AudioClip) -> tuple[str, bytes, str]:

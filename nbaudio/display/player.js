@@ -4,7 +4,8 @@
 // .nbaudio-unit under the output: a click on the waveform seeks, a cursor follows playback,
 // .nbaudio-ts[data-t] elements seek (their links are for where scripts do not run), the .nbaudio-seg
 // being played is highlighted and, while playing, kept in view inside its .nbaudio-rows box (that box
-// scrolls, never the page); a .nbaudio-rows[data-search] box gets a search box that filters its rows.
+// scrolls, never the page); a .nbaudio-rows[data-search] box gets a search box that filters its rows
+// (rows a speaker filter hid, speakers.js, stay hidden and are not counted).
 // NBAUDIO_ROOT_ID is replaced with the output's id: the fallback where document.currentScript is unset.
 (function(){var s=document.currentScript,r=s&&s.parentElement;
 if(!r||!r.querySelectorAll)r=document.getElementById("NBAUDIO_ROOT_ID");if(!r)return;
@@ -30,7 +31,7 @@ q.type="search";q.className="nbaudio-search";q.placeholder="search "+segs.length
 q.setAttribute("aria-label","search the transcript");q.style.cssText="margin:4px 8px 2px 0;padding:2px 6px;width:18em;max-width:60%;font:inherit";
 n.className="nbaudio-search-count";n.style.cssText="color:#888;font-size:0.85em";
 q.addEventListener("input",function(){var v=q.value.trim().toLowerCase(),k=0;
-[].forEach.call(segs,function(g){var m=!v||g.textContent.toLowerCase().indexOf(v)>=0;g.style.display=m?"":"none";if(m)k++;});
+[].forEach.call(segs,function(g){var m=!v||g.textContent.toLowerCase().indexOf(v)>=0;g.style.display=m?"":"none";if(m&&!g.hidden)k++;});
 n.textContent=v?k+" of "+segs.length+" segments":"";});
 var bar=document.createElement("div");bar.appendChild(q);bar.appendChild(n);box.parentNode.insertBefore(bar,box);}
 function keep(row){if(!box||a.paused)return;var rb=row.getBoundingClientRect(),bb=box.getBoundingClientRect();

@@ -16,8 +16,17 @@ from typing import Any
 from ..text import format_clock, plural
 from ..transcript import Transcript
 from .clip_html import clip_block
-from .markup import MUTED, escape, speaker_color, wrap
+from .markup import MUTED, escape, wrap
 from .settings import options
+from .speakers_html import (
+    UNLABELLED_COLOR,
+    legend_html,
+    legend_id,
+    speaker_colors,
+    speakers_script,
+    swatch,
+    talk_time_bar,
+)
 
 __all__ = ["transcript_html"]
 
@@ -63,6 +72,10 @@ def _words_html(words: Sequence[Any], hours: bool) -> str:
 
 # Table headers stay visible while the rows scroll under them (where CSS is kept).
 _TH = 'style="text-align:left;position:sticky;top:0;background:var(--jp-layout-color0,#fff)"'
+# The time and speaker columns take the width of their content (width:1% with nowrap), the text the rest.
+_TH_NARROW = ('style="text-align:left;position:sticky;top:0;background:var(--jp-layout-color0,#fff);'
+              'width:1%;white-space:nowrap"')
+_TD_NARROW = "width:1%;white-space:nowrap;text-align:left;vertical-align:top;padding-right:0.8em"
 
 
 def _table(t: Transcript, src: str | None = None) -> str:
@@ -70,19 +83,22 @@ def _table(t: Transcript, src: str | None = None) -> str:
     segs = t.segments
     hours = bool(segs) and max(s.end for s in segs) >= 3600
     speakers = t.speakers
-    head_speaker = f"<th {_TH}>speaker</th>" if speakers else ""
+    colours = speaker_colors(speakers)
+    head_speaker = f"<th {_TH_NARROW}>speaker</th>" if speakers else ""
     rows = []
     for s in segs[: options.max_rows]:
-        who = ""
+        who = attrs = ""
         if speakers:
-            colour = speaker_color(speakers, s.speaker) if s.speaker else "#888"
-            who = (f'<td style="white-space:nowrap;color:{colour};font-weight:600;text-align:left;vertical-align:top">'
-                   f'{escape(s.speaker or "")}</td>')
+            colour = colours.get(s.speaker or "", UNLABELLED_COLOR)
+            # the speaker is said in words too (the label), never by colour alone
+            who = (f'<td style="{_TD_NARROW};font-weight:600">{swatch(colour)}{escape(s.speaker or "")}</td>')
+            attrs = (f' data-speaker="{escape(s.speaker or "")}" '
+                     f'style="box-shadow:inset 4px 0 0 {colour}"')
         words = _words_html(s.words, hours) if s.words else ""
         stamp = f"{format_clock(s.start, hours=hours)}–{format_clock(s.end, hours=hours)}"
         rows.append(
-            f'<tr class="nbaudio-seg" data-start="{s.start:.3f}" data-end="{s.end:.3f}">'
-            f'<td style="white-space:nowrap;font-variant-numeric:tabular-nums;text-align:left;vertical-align:top">'
+            f'<tr class="nbaudio-seg" data-start="{s.start:.3f}" data-end="{s.end:.3f}"{attrs}>'
+            f'<td style="{_TD_NARROW};font-variant-numeric:tabular-nums;padding-left:8px">'
             f"{_ts(s.start, hours, stamp, href=_fragment(src, s.start, s.end))}</td>{who}"
             f'<td style="text-align:left;vertical-align:top">{escape(s.text.strip())}{words}</td></tr>'
         )
@@ -94,7 +110,7 @@ def _table(t: Transcript, src: str | None = None) -> str:
     return (f'<div class="nbaudio-rows"{search} style="max-height:{ROWS_MAX_HEIGHT};overflow-y:auto;'
             'position:relative;margin-top:4px">'
             '<table style="border-collapse:collapse;width:100%">'
-            f'<thead><tr><th {_TH}>time</th>{head_speaker}<th {_TH}>text</th></tr></thead>'
+            f'<thead><tr><th {_TH_NARROW}>time</th>{head_speaker}<th {_TH}>text</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -121,6 +137,16 @@ def _meta(t: Transcript) -> str:
     return f'<div style="{MUTED}">{escape(" · ".join(bits))}</div>'
 
 
+def _speakers(t: Transcript, table: str) -> tuple[str, str]:
+    """(the legend with the talk-time bar, the legend's filter script) of a diarized transcript, else ("", "")."""
+    stats = t.by_speaker()
+    if not stats:
+        return "", ""
+    colours = speaker_colors(list(stats))
+    lid = legend_id(stats, table)
+    return legend_html(stats, colours, lid) + talk_time_bar(stats, colours), speakers_script(lid)
+
+
 def transcript_html(t: Transcript, notes: list[str]) -> str:
     """The whole output of a Transcript; notes for the plain-text output go to `notes`."""
     parts = []
@@ -133,8 +159,13 @@ def transcript_html(t: Transcript, notes: list[str]) -> str:
         if "<audio" in block and (t.segments or t.all_words()):
             parts.append(_noscript_hint(src is not None and bool(t.segments)))
     parts.append(_meta(t))
+    if t.warning:
+        notes.append(f"warning: {t.warning}")
+        parts.append(f'<div style="color:#b45309">⚠ {escape(t.warning)}</div>')
     if t.segments:
-        parts.append(_table(t, src))
+        table = _table(t, src)
+        legend, script = _speakers(t, table)
+        parts.extend((legend, table, script))  # the script after the rows it wires (a page runs it as parsed)
     else:
         parts.append(f'<div style="white-space:pre-wrap">{escape(t.text)}</div>')
         words = t.all_words()

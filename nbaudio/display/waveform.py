@@ -11,8 +11,8 @@ from ..audio import AudioClip, as_audio_clip
 from ..errors import InvalidInputError
 from ..text import format_clock
 from ..transcript import Transcript
-from .markup import speaker_color
 from .settings import options
+from .speakers_html import speaker_colors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -151,7 +151,10 @@ def plot_waveform(
     if not amplitude_ticks:
         ax.set_yticks([])
     if segments is not None:
-        _overlay_segments(ax, _segment_spans(segments))
+        spans = _segment_spans(segments)
+        if any(who for _, _, who in spans):  # room under the envelope for the speaker lane
+            ax.set_ylim(-peak * 1.08 / (1 - 2 * LANE_HEIGHT), peak * 1.08)
+        _overlay_segments(ax, spans)
     if ax.get_xlabel() == "":
         ax.set_xlabel("time (s)" if duration < 60 else "time")
     return ax
@@ -159,6 +162,8 @@ def plot_waveform(
 
 # Segment edges are drawn only when they are at least this far apart on average.
 MIN_EDGE_SPACING_PX = 4
+# The speaker lane: a strip of solid speaker colours along the bottom of the axes (fraction of its height).
+LANE_HEIGHT = 0.12
 
 
 def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]) -> None:
@@ -166,17 +171,21 @@ def _overlay_segments(ax: Axes, spans: Sequence[tuple[float, float, str | None]]
 
     if not spans:
         return
-    speakers = list(dict.fromkeys(who for _, _, who in spans if who))
+    colours = speaker_colors(list(dict.fromkeys(who for _, _, who in spans if who)))
     verts, faces = [], []
     for i, (start, end, who) in enumerate(spans):
         verts.append([(start, 0.0), (start, 1.0), (end, 1.0), (end, 0.0)])
         if who:
-            faces.append(speaker_color(speakers, who))
+            faces.append(colours[who])
         else:
             faces.append("#888888" if i % 2 == 0 else "#bbbbbb")
+    if colours:  # who spoke when, in solid colour under the envelope (the faint bands alone are hard to tell apart)
+        lane = [[(s, 0.0), (s, LANE_HEIGHT), (e, LANE_HEIGHT), (e, 0.0)] for s, e, who in spans if who]
+        ax.add_collection(PolyCollection(lane, facecolors=[colours[who] for _, _, who in spans if who], alpha=0.9,
+                                         linewidths=0, transform=ax.get_xaxis_transform(), zorder=2), autolim=False)
     bands = PolyCollection(verts, facecolors=faces, alpha=0.15, linewidths=0, transform=ax.get_xaxis_transform(),
                            zorder=0)
-    ax.add_collection(bands, autolim=False)
+    ax.add_collection(bands, autolim=False)  # added last: the segment bands are the Axes' last collection
     edges = sorted({t for start, end, _ in spans for t in (start, end)})
     width_px = ax.figure.get_figwidth() * ax.figure.dpi * ax.get_position().width
     if len(edges) > width_px / MIN_EDGE_SPACING_PX:  # an hour of segments: lines would grey out the wave

@@ -36,8 +36,8 @@ def list_models(engine: EngineDep) -> dict[str, Any]:
     for mid in (*SPEECH_MODELS, LOCAL_TTS_MODEL):
         data.append(_model(mid, "piper", **tts_notes))
     stt_notes = {"english": s.stt_en_model or WHISPER_EN, "other_languages": s.stt_multi_model or WHISPER_MULTI,
-                 "ignored": ["known_speaker_names", "known_speaker_references"],
-                 "diarization": "not available: every segment is speaker A"}
+                 "diarization": "diarized_json (and verbose_json with diarize=true or known speakers): speakers "
+                                "from Resemblyzer's encoder; known_speaker_references matched by voice"}
     for mid in (*TRANSCRIPTION_MODELS, *LOCAL_STT_MODELS):
         data.append(_model(mid, "faster-whisper", **stt_notes))
     if s.chat_upstream:

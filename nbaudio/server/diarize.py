@@ -1,0 +1,303 @@
+"""Who spoke when, offline: speech found by Silero VAD, voices embedded by Resemblyzer's encoder (numpy),
+clustered by average-linkage agglomeration on cosine distance, and named from known speakers' references.
+
+1. Speech regions: faster-whisper's Silero VAD (its ONNX model ships in the faster-whisper wheel).
+2. Windows of 1.6 s (the encoder's training length) every WINDOW_HOP_S over each region; a region
+   shorter than a window is repeated to fill one, so a short reply still gets a voice.
+3. Clusters: average linkage, merged while the closest pair is nearer than CLUSTER_DISTANCE (cosine
+   distance), or down to the number of speakers when it is given; clusters with under MIN_CLUSTER_SHARE
+   of the windows are folded into the nearest big one (a cough is not a speaker).
+4. Each 10 ms frame of speech goes to the cluster its windows resemble most; turns shorter than
+   MIN_TURN_S are merged into a neighbour.
+5. Known speakers: each reference is embedded the same way; a cluster whose centroid is at least
+   KNOWN_MATCH_SIMILARITY like a reference takes that name (best pairs first, one to one); the other
+   clusters are A, B, C... in order of first appearance (skipping names taken), as the API labels them.
+"""
+
+from __future__ import annotations
+
+import string
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .diarize_encoder import HOP_SAMPLES, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, mel_frames, normalize_volume
+from .diarize_weights import EncoderWeights, encoder_weights
+
+__all__ = ["Turn", "Diarizer", "load_diarizer", "speaker_at", "CLUSTER_DISTANCE", "KNOWN_MATCH_SIMILARITY"]
+
+WINDOW_SAMPLES = PARTIAL_FRAMES * HOP_SAMPLES  # 1.6 s
+WINDOW_HOP_S = 0.4
+# Cosine distance under which two clusters are one voice (average linkage). Resemblyzer puts one voice's
+# windows at cosine similarity ~0.8-0.95 and different voices at ~0.4-0.75.
+CLUSTER_DISTANCE = 0.30
+MIN_CLUSTER_SHARE = 0.04
+MIN_TURN_S = 0.5
+KNOWN_MATCH_SIMILARITY = 0.70
+# Average linkage is quadratic in memory: beyond this many windows, neighbours are averaged first.
+MAX_CLUSTER_POINTS = 1200
+# Embedding batch: bounded so an hour of audio does not hold every window's LSTM state at once.
+BATCH = 256
+# Silero VAD settings: a pause this long separates two regions (and often two speakers).
+VAD_MIN_SILENCE_MS = 250
+VAD_SPEECH_PAD_MS = 60
+VAD_MIN_SPEECH_MS = 200
+FRAME_S = HOP_SAMPLES / SAMPLE_RATE  # 10 ms
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    start: float
+    end: float
+    speaker: str
+
+
+class Diarizer:
+    """The speaker encoder, loaded once; `diarize()` and `embed_reference()` are safe to call from threads."""
+
+    def __init__(self, weights: EncoderWeights) -> None:
+        self.encoder = VoiceEncoder.from_file(weights.path)
+        self.origin = weights.origin
+
+    # ---- embeddings ------------------------------------------------------------------------
+    def _embed_windows(self, samples: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
+        out = np.empty((len(windows), self.encoder.linear_w.shape[1]), np.float32)
+        for a in range(0, len(windows), BATCH):
+            mels = []
+            for s, e in windows[a:a + BATCH]:
+                piece = samples[s:e]
+                if len(piece) < WINDOW_SAMPLES:  # a short region, repeated to fill the window
+                    piece = np.resize(piece, WINDOW_SAMPLES)
+                mels.append(mel_frames(piece[:WINDOW_SAMPLES])[:PARTIAL_FRAMES])
+            out[a:a + len(mels)] = self.encoder.embed(np.stack(mels))
+        return out
+
+    def embed_reference(self, samples: np.ndarray) -> np.ndarray:
+        """One unit vector for a clip of one speaker (16 kHz): the mean of its windows' embeddings."""
+        x = normalize_volume(samples)
+        regions = speech_regions(x) or [(0, len(x))]
+        speech = np.concatenate([x[s:e] for s, e in regions])
+        windows = _windows([(0, len(speech))], hop=WINDOW_SAMPLES // 2)
+        mean = self._embed_windows(speech, windows).mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+    # ---- diarization -----------------------------------------------------------------------
+    def diarize(self, samples: np.ndarray, *, num_speakers: int | None = None,
+                known: dict[str, np.ndarray] | None = None) -> list[Turn]:
+        """Turns of 16 kHz mono `samples`; `known` maps names to `embed_reference` vectors."""
+        x = normalize_volume(samples)
+        regions = speech_regions(x)
+        if not regions:
+            return []
+        windows = _windows(regions, hop=int(WINDOW_HOP_S * SAMPLE_RATE))
+        emb = self._embed_windows(x, windows)
+        labels = _cluster(emb, num_speakers)
+        centroids = _centroids(emb, labels)
+        frames = _frame_labels(len(x), windows, emb, centroids, regions)
+        turns = _turns(frames, regions)
+        names = _names(centroids, turns, known or {})
+        return [Turn(round(s, 3), round(e, 3), names[k]) for s, e, k in turns]
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[Path, Diarizer] = {}
+
+
+def load_diarizer(cache_dir: Path) -> Diarizer:
+    """The process's Diarizer (weights found, verified and read once)."""
+    with _LOCK:
+        key = Path(cache_dir)
+        if key not in _LOADED:
+            _LOADED[key] = Diarizer(encoder_weights(key))
+        return _LOADED[key]
+
+
+def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of speech, by faster-whisper's Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS,
+                      min_speech_duration_ms=VAD_MIN_SPEECH_MS)
+    return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(samples, opts, sampling_rate=SAMPLE_RATE)]
+
+
+def _windows(regions: list[tuple[int, int]], hop: int) -> list[tuple[int, int]]:
+    """1.6 s windows every `hop` samples over each region (the last one flush with its end)."""
+    out = []
+    for s, e in regions:
+        if e - s <= WINDOW_SAMPLES:
+            out.append((s, e))
+            continue
+        starts = list(range(s, e - WINDOW_SAMPLES + 1, hop))
+        if starts[-1] != e - WINDOW_SAMPLES:
+            starts.append(e - WINDOW_SAMPLES)
+        out.extend((a, a + WINDOW_SAMPLES) for a in starts)
+    return out
+
+
+def _cluster(emb: np.ndarray, num_speakers: int | None) -> np.ndarray:
+    """A cluster index per window: average-linkage agglomeration on cosine distance."""
+    n = len(emb)
+    if n == 1:
+        return np.zeros(1, np.int64)
+    # Too many windows: average runs of neighbours (one voice, mostly) and cluster those.
+    group = max(1, -(-n // MAX_CLUSTER_POINTS))
+    owner = np.arange(n) // group
+    points = np.stack([emb[owner == g].mean(axis=0) for g in range(owner[-1] + 1)])
+    points /= np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
+    m = len(points)
+    dist = (1.0 - points @ points.T).astype(np.float64)
+    np.fill_diagonal(dist, np.inf)
+    size = np.ones(m)
+    members = np.arange(m)  # which cluster each point is in (cluster ids are point ids of survivors)
+    alive = np.ones(m, bool)
+    clusters = m
+    target = num_speakers if num_speakers else 1
+    while clusters > target:
+        flat = int(np.argmin(dist))
+        i, j = divmod(flat, m)
+        if num_speakers is None and dist[i, j] > CLUSTER_DISTANCE:
+            break
+        # Lance-Williams for average linkage: j joins i.
+        merged = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
+        dist[i], dist[:, i] = merged, merged
+        dist[i, i] = np.inf
+        dist[j], dist[:, j] = np.inf, np.inf
+        size[i] += size[j]
+        alive[j] = False
+        members[members == j] = i
+        clusters -= 1
+    labels = members[owner]
+    if num_speakers is None:
+        labels = _fold_small(emb, labels)
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense
+
+
+def _fold_small(emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Clusters with under MIN_CLUSTER_SHARE of the windows join the big cluster nearest to them."""
+    ids, counts = np.unique(labels, return_counts=True)
+    big = ids[counts >= MIN_CLUSTER_SHARE * len(labels)]
+    if len(big) == 0 or len(big) == len(ids):
+        return labels
+    cents = _centroids(emb, labels, ids=big)
+    out = labels.copy()
+    for k in ids:
+        if k not in big:
+            mask = labels == k
+            out[mask] = big[int(np.argmax(cents @ emb[mask].mean(axis=0)))]
+    return out
+
+
+def _centroids(emb: np.ndarray, labels: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    ids = np.unique(labels) if ids is None else ids
+    c = np.stack([emb[labels == k].mean(axis=0) for k in ids])
+    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+
+
+def _frame_labels(n_samples: int, windows: list[tuple[int, int]], emb: np.ndarray, centroids: np.ndarray,
+                  regions: list[tuple[int, int]]) -> np.ndarray:
+    """A cluster per 10 ms frame (-1 outside speech): the one its covering windows are most like on average."""
+    n = n_samples // HOP_SAMPLES + 1
+    sims = emb @ centroids.T
+    acc = np.zeros((n + 1, centroids.shape[0]))
+    cnt = np.zeros(n + 1)
+    for (s, e), row in zip(windows, sims, strict=True):
+        a, b = s // HOP_SAMPLES, min(n, -(-e // HOP_SAMPLES))
+        acc[a] += row
+        acc[b] -= row
+        cnt[a] += 1
+        cnt[b] -= 1
+    score = np.cumsum(acc, axis=0)[:n]
+    covered = np.cumsum(cnt)[:n] > 0.5
+    labels = np.full(n, -1, np.int64)
+    speech = np.zeros(n, bool)
+    for s, e in regions:
+        speech[s // HOP_SAMPLES:min(n, -(-e // HOP_SAMPLES))] = True
+    pick = speech & covered
+    labels[pick] = np.argmax(score[pick], axis=1)
+    return labels
+
+
+def _turns(frames: np.ndarray, regions: list[tuple[int, int]]) -> list[tuple[float, float, int]]:
+    """(start s, end s, cluster) runs inside each region, runs under MIN_TURN_S merged into a neighbour."""
+    out: list[tuple[float, float, int]] = []
+    min_frames = int(MIN_TURN_S / FRAME_S)
+    for s, e in regions:
+        a, b = s // HOP_SAMPLES, min(len(frames), -(-e // HOP_SAMPLES))
+        lab = frames[a:b]
+        runs = _runs(lab[lab >= 0]) if (lab >= 0).any() else []
+        while len(runs) > 1:
+            k = min(range(len(runs)), key=lambda i: runs[i][1])
+            if runs[k][1] >= min_frames:
+                break
+            # the short run joins the longer of its neighbours
+            left, right = (runs[k - 1] if k > 0 else None), (runs[k + 1] if k + 1 < len(runs) else None)
+            into = k - 1 if right is None or (left is not None and left[1] >= right[1]) else k + 1
+            runs[into] = (runs[into][0], runs[into][1] + runs[k][1])
+            del runs[k]
+            runs = _merge_equal(runs)
+        t = a
+        for label, length in runs:
+            out.append((t * FRAME_S, min(e / SAMPLE_RATE, (t + length) * FRAME_S), label))
+            t += length
+    return out
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
+    """(label, length) of each run of equal labels."""
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate(([0], edges))
+    ends = np.concatenate((edges, [len(labels)]))
+    return [(int(labels[a]), int(b - a)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _merge_equal(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for label, length in runs:
+        if out and out[-1][0] == label:
+            out[-1] = (label, out[-1][1] + length)
+        else:
+            out.append((label, length))
+    return out
+
+
+def _names(centroids: np.ndarray, turns: list[tuple[float, float, int]],
+           known: dict[str, np.ndarray]) -> dict[int, str]:
+    """A name per cluster: a known speaker's when its reference matches, else the next free letter."""
+    names: dict[int, str] = {}
+    if known:
+        refs = np.stack(list(known.values()))
+        sims = centroids @ refs.T
+        for flat in np.argsort(sims, axis=None)[::-1]:
+            k, r = divmod(int(flat), len(known))
+            if sims[k, r] < KNOWN_MATCH_SIMILARITY:
+                break
+            name = list(known)[r]
+            if k not in names and name not in names.values():
+                names[k] = name
+    taken = set(names.values())
+    letters = iter(x for x in list(string.ascii_uppercase) + [f"S{i}" for i in range(27, 10000)] if x not in taken)
+    for _, _, k in sorted(turns):
+        if k not in names:
+            names[k] = next(letters)
+    for k in range(len(centroids)):
+        names.setdefault(k, next(letters))
+    return names
+
+
+def speaker_at(turns: list[Turn], start: float, end: float) -> str | None:
+    """The speaker who talks most between `start` and `end` (the nearest turn's when none overlaps)."""
+    if not turns:
+        return None
+    talk: dict[str, float] = {}
+    for t in turns:
+        overlap = min(end, t.end) - max(start, t.start)
+        if overlap > 0:
+            talk[t.speaker] = talk.get(t.speaker, 0.0) + overlap
+    if talk:
+        return max(talk, key=talk.__getitem__)
+    mid = (start + end) / 2
+    return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
