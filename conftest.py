@@ -1,7 +1,8 @@
 """Loaded by pytest for both tests/ and notebooks/: keeps every test run inside the checkout.
 
 The engine joins the multilingual Whisper model into its cache dir (~/.cache/nbaudio by default);
-tests use build/test-cache instead, so a run reads and writes nothing outside the clone.
+tests use build/test-cache instead, so a run reads and writes nothing outside the clone. The
+notebooks' kernels share one engine there (nbaudio.shared_engine), stopped when the run ends.
 """
 
 import os
@@ -11,3 +12,15 @@ os.environ.setdefault("NBAUDIO_CACHE_DIR", str(Path(__file__).resolve().parent /
 
 # The %voice shell fixtures (shell, voice, on_engine) for every test directory that needs them.
 pytest_plugins = ["tests.support.magic_fakes"]
+
+
+def pytest_configure(config):
+    from nbaudio import shared_engine
+
+    shared_engine.stop()  # one a killed run left behind
+
+
+def pytest_unconfigure(config):
+    from nbaudio import shared_engine
+
+    shared_engine.stop()

@@ -7,10 +7,13 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .hosts import is_loopback_host
 
@@ -53,13 +56,43 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"nbaudio serve: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
+    # Bound here, so --port 0 (a free port) can be reported before the server runs.
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"nbaudio engine: http://{shown}:{args.port}/v1  (auth {'on' if api_key else 'off'}; "
+    print(f"nbaudio engine: http://{shown}:{port}/v1  (auth {'on' if api_key else 'off'}; "
           f"chat from {'the upstream endpoint' if settings.chat_upstream else 'the local model'}; Ctrl-C stops)",
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level == "debug",
-                timeout_keep_alive=5)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
+                                           timeout_keep_alive=5))
+    threading.Thread(target=_watch, args=(server, app, port, args), daemon=True, name="nbaudio-serve-watch").start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if args.state_file:
+            from .shared_engine import remove_state
+
+            remove_state(Path(args.state_file))
     return 0
+
+
+def _watch(server: Any, app: Any, port: int, args: argparse.Namespace) -> None:
+    """Once the engine listens: write --state-file; then stop it after --idle-exit seconds idle."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    if args.state_file:
+        from .shared_engine import write_state
+
+        write_state(Path(args.state_file), port)
+    while args.idle_exit and not server.should_exit:
+        if app.state.activity.idle_seconds() > args.idle_exit:
+            print(f"nbaudio engine: idle for {args.idle_exit:g} s, stopping", flush=True)
+            server.should_exit = True
+        time.sleep(min(5.0, args.idle_exit / 4))
 
 
 def _version(dist: str) -> str | None:
@@ -162,6 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--max-audio-seconds", type=float, metavar="S",
                    help="longest audio one request may send (default 3600)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.add_argument("--idle-exit", type=float, metavar="S", help="stop after S seconds with no request open")
+    s.add_argument("--state-file", metavar="PATH",
+                   help="once listening, write pid and port here as JSON (nbaudio.shared_engine uses it)")
     s.set_defaults(func=_serve)
     d = sub.add_parser("doctor", help="show what is installed, which models load, and what is missing")
     d.add_argument("--no-load", action="store_true", help="check files and hashes only, do not load models")

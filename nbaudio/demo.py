@@ -33,6 +33,8 @@ def engine_env(keep_remote: bool = False) -> dict[str, str]:
         for name in REMOTE_ENV:
             env.pop(name, None)
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # An engine in the kernel, not the machine's shared one: a one-off run leaves no process behind.
+    env.setdefault("NBAUDIO_ENGINE", "kernel")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # quiets a debugger warning on kernel start
     return env
 

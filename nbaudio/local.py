@@ -9,20 +9,22 @@ Importing this module starts nothing and imports nothing heavy.
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .errors import MissingDependencyError
+from .errors import InvalidInputError, MissingDependencyError
 from .server.packages import ENGINE_MODULES, INSTALL_LOCAL
 
 if TYPE_CHECKING:
     from .server.settings import Settings
 
-__all__ = ["LocalServer", "start", "default_base_url", "missing_local_parts", "missing_parts_message", "DefaultEngine",
-           "default_engine"]
+__all__ = ["LocalServer", "start", "default_base_url", "default_connection", "missing_local_parts",
+           "missing_parts_message", "DefaultEngine", "default_engine", "ENGINE_MODE_ENV"]
 
 _NOT_INSTALLED = ("No remote API is configured and the embedded local engine is not installed. "
                   "Either set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote OpenAI-compatible API, "
@@ -118,35 +120,71 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     return LocalServer(server, thread, host, real_port, app)
 
 
+ENGINE_MODE_ENV = "NBAUDIO_ENGINE"  # "shared" (default): one engine per machine; "kernel": one per process
+
+
 class DefaultEngine:
-    """This process's embedded engine for clients that name no API: started on first use, once."""
+    """The engine for clients that name no API: by default the machine's shared engine
+    (nbaudio.shared_engine: started by the first kernel that needs it, found by the others), or
+    with NBAUDIO_ENGINE=kernel an engine in this process. Started on first use."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.server: LocalServer | None = None
+        self._shared: Any = None  # shared_engine.Endpoint in use
+        self._told = False
+
+    def connection(self) -> tuple[str, str | None]:
+        """(base URL, API key or None) of a running engine, started now if none runs (thread-safe)."""
+        with self._lock:
+            if missing_local_parts():
+                raise MissingDependencyError(_NOT_INSTALLED)
+            if _shared_mode():
+                from . import shared_engine
+
+                if self._shared is None or shared_engine.running() != self._shared:
+                    self._shared = shared_engine.connect()
+                    self._tell(self._shared.base_url, "the shared local engine (one for all kernels; "
+                               f"{ENGINE_MODE_ENV}=kernel for one of this kernel's own)")
+                return self._shared.base_url, self._shared.api_key
+            if self.server is None or not self.server.running:
+                self.server = start()
+                self._tell(self.server.base_url, "the embedded local engine")
+            return self.server.base_url, None
 
     def base_url(self) -> str:
-        """The running engine's base URL, started now if it is not running (thread-safe)."""
-        with self._lock:
-            if self.server is None or not self.server.running:
-                if missing_local_parts():
-                    raise MissingDependencyError(_NOT_INSTALLED)
-                self.server = start()
-                # host:port, not the URL: a notebook makes a URL a link, and the API root is no page.
-                where = urlsplit(self.server.base_url).netloc
-                print(f"nbaudio: no remote API configured, so using the embedded local engine on {where} "
-                      "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
-            return self.server.base_url
+        return self.connection()[0]
+
+    def _tell(self, base_url: str, what: str) -> None:
+        if self._told:
+            return
+        self._told = True
+        # host:port, not the URL: a notebook makes a URL a link, and the API root is no page.
+        print(f"nbaudio: no remote API configured, so using {what} on {urlsplit(base_url).netloc} "
+              "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
 
     def stop(self) -> None:
-        """Stop the engine if it runs; the next `base_url()` starts a new one."""
+        """Stop this process's own engine if it runs (a shared one is left to the other kernels)."""
         with self._lock:
             if self.server is not None:
                 self.server.stop()
                 self.server = None
+            self._shared = None
+
+
+def _shared_mode() -> bool:
+    mode = os.environ.get(ENGINE_MODE_ENV, "shared").strip().lower() or "shared"
+    if mode not in ("shared", "kernel"):
+        raise InvalidInputError(f"{ENGINE_MODE_ENV}={mode!r}: use 'shared' (one engine per machine) or 'kernel'")
+    return mode == "shared" and sys.platform != "win32"  # the shared engine's lock is POSIX flock
 
 
 default_engine = DefaultEngine()
+
+
+def default_connection() -> tuple[str, str | None]:
+    """(base URL, API key or None) of the engine for clients that name no API (`default_engine`)."""
+    return default_engine.connection()
 
 
 def default_base_url() -> str:

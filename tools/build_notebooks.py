@@ -28,9 +28,9 @@ IGNORE = "nbval-ignore-output"
 SETUP = '''import os, getpass
 import nbaudio
 
-# With nothing set, nbaudio runs the embedded local engine: no key, no internet.
-# To use OpenAI or a relay instead, set these two before the first call (the key is read
-# without echo and never shown):
+# Nothing set: the local engine (no key, no internet).
+# For OpenAI or a relay, set these two (the key is
+# read without echo and never shown):
 # os.environ["NBAUDIO_BASE_URL"] = "https://api.openai.com/v1"
 # os.environ["NBAUDIO_API_KEY"] = getpass.getpass("API key: ")
 

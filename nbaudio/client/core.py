@@ -127,7 +127,10 @@ class BaseClient:
         if self._base_url is None:
             with self._lock:
                 if self._base_url is None:
-                    self._base_url = local.default_base_url()
+                    url, key = local.default_connection()
+                    if key is not None:  # the shared engine's per-user key (redacted like any other)
+                        self._api_key = Secret(key)
+                    self._base_url = url
         if not self._transport_ready:
             self._session.proxies = environment_proxies(self._base_url)
             bundle = ca_bundle()
@@ -169,7 +172,10 @@ class BaseClient:
         connect, total = resolve_timeout(timeout, self.timeout)
         deadline = Deadline(total)
         last_error: Exception | None = None
-        for attempt in range(self.max_retries + 1):
+        revived = False
+        attempt = -1
+        while attempt < self.max_retries:
+            attempt += 1
             if attempt:
                 headers = getattr(last_error, "headers", None)
                 delay = retry_delay(attempt - 1, headers)
@@ -203,6 +209,13 @@ class BaseClient:
                 text = (f"nothing listens at {self._where()}" if reason.startswith("connection refused")
                         else f"could not reach {self._where()}: {reason}")
                 last_error = APIConnectionError(self.redact(text)).with_hint(self._url_hint())
+                if self._url_source == "none" and reason.startswith("connection refused") and not revived:
+                    # The embedded engine stopped (a shared one stops when idle): start it again and
+                    # send this request there, once, without spending a retry on it.
+                    revived = True
+                    self._base_url = None
+                    url = self.open() + path
+                    attempt -= 1
                 continue
             except requests.exceptions.RequestException as exc:
                 raise APIConnectionError(self.redact(f"request to {path} failed: {exc}")) from None

@@ -30,7 +30,7 @@ from ..spec import MAX_UPLOAD_BYTES
 from .chat_models import check_llm_model
 from .weights import WeightError
 
-__all__ = ["Settings"]
+__all__ = ["ENGINE_ENV", "Settings", "default_cache_dir"]
 
 # env var -> settings field, read when the field is not given explicitly.
 _ENV = {
@@ -47,11 +47,17 @@ _ENV = {
     "NBAUDIO_MAX_CONCURRENT": "max_concurrent",
     "NBAUDIO_MAX_QUEUE": "max_queue",
 }
+# The environment variables that change what an engine does (nbaudio.shared_engine compares them
+# before a kernel uses an engine another kernel started).
+ENGINE_ENV = tuple(_ENV)
 _NUMERIC = {"max_upload_bytes": int, "max_audio_seconds": float, "max_concurrent": int, "max_queue": int,
             "queue_timeout": float, "body_timeout": float, "send_timeout": float}
 
 
-def _default_cache_dir() -> Path:
+def default_cache_dir() -> Path:
+    """$NBAUDIO_CACHE_DIR, else $XDG_CACHE_HOME/nbaudio, else ~/.cache/nbaudio."""
+    if os.environ.get("NBAUDIO_CACHE_DIR"):
+        return Path(os.environ["NBAUDIO_CACHE_DIR"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "nbaudio"
 
@@ -65,7 +71,7 @@ class Settings:
     port: int = 8000
     # Clients must send `Authorization: Bearer <api_key>` when set. Never logged or echoed.
     api_key: str | None = field(default=None, repr=False)
-    cache_dir: Path = field(default_factory=_default_cache_dir)
+    cache_dir: Path = field(default_factory=default_cache_dir)
     # Extra piper voices (*.onnx + .onnx.json), GGUF files and faster-whisper model folders.
     model_dir: Path | None = None
     stt_en_model: str | None = None

@@ -90,9 +90,9 @@ def test_base_url_and_repr_start_no_engine_the_first_request_does(monkeypatch, h
 
     def start_engine():
         started.append(1)
-        return httpserver.url_for("/v1")
+        return httpserver.url_for("/v1"), None
 
-    monkeypatch.setattr("nbaudio.local.default_base_url", start_engine)
+    monkeypatch.setattr("nbaudio.local.default_connection", start_engine)
     httpserver.expect_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")
     with nbaudio.Client() as c:
         assert c.base_url is None and "embedded engine" in repr(c)

@@ -115,6 +115,38 @@ def test_translation_german_to_english(oai, german_wav, validate):
     assert body["language"] == "english"
 
 
+def test_a_translation_from_a_poorly_translated_language_says_so(engine, german_wav, speech_clips, validate):
+    """Whisper base translates German poorly (docs/translation.md): the text comes with a warning in
+    the JSON (schema-valid: an extra field) and in a header for the text formats."""
+    def translate(audio: bytes, fmt: str, path: str = "/audio/translations") -> requests.Response:
+        r = requests.post(engine.base_url + path, files={"file": ("a.wav", audio, "audio/wav")},
+                          data={"model": "whisper-1", "response_format": fmt}, timeout=120)
+        r.raise_for_status()
+        return r
+
+    body = translate(german_wav, "json").json()
+    validate(body, "CreateTranslationResponseJson")
+    assert "translates German poorly" in body["warning"] and "docs/translation.md" in body["warning"]
+    text = translate(german_wav, "text")
+    assert "translates German poorly" in text.headers["x-nbaudio-warning"] and "warning" not in text.text
+    english = translate(speech_clips[SENTENCES[0]], "json").json()  # English in, English out: nothing to warn
+    assert "warning" not in english
+    said = translate(german_wav, "json", "/audio/transcriptions").json()  # a transcription is no translation
+    assert "warning" not in said
+
+    # nbaudio's client keeps it (from the JSON, or the header for text) and the display shows it.
+    from nbaudio import Client
+
+    with Client(engine.base_url) as client:
+        for fmt in ("json", "text"):
+            t = client.translate(german_wav, response_format=fmt)
+            assert t.warning and "translates German poorly" in t.warning, fmt
+        bundle = t._repr_mimebundle_()
+        assert "translates German poorly" in bundle["text/html"] and "warning:" in bundle["text/plain"]
+        assert "with a warning" in repr(t)
+        assert client.transcribe(speech_clips[SENTENCES[0]]).warning is None
+
+
 def test_diarized_json_shape(engine, speech_clips, validate):
     r = requests.post(engine.base_url + "/audio/transcriptions",
                       files={"file": ("g.wav", speech_clips[SENTENCES[0]], "audio/wav")},

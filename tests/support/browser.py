@@ -45,8 +45,9 @@ def lab_settings(user_settings: Path) -> None:
 
 @contextmanager
 def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
-                args: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+                args: Sequence[str] = (), app: str = "jupyterlab") -> Iterator[dict[str, Any]]:
     """A JupyterLab server on a free loopback port with a token, serving `work`; state under `root`.
+    `app="notebook"` runs Notebook 7 instead (the same server, the classic-looking front end).
 
     The kernels see none of the remote-API variables, plus `env`. Yields url, token, dir, log, port.
     """
@@ -57,10 +58,11 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
     kernel_env = {k: v for k, v in os.environ.items() if k not in REMOTE_ENV}
     kernel_env.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_CONFIG_DIR=str(root / "config"),
                       PYDEVD_DISABLE_FILE_VALIDATION="1", **(env or {}))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    front = "LabApp" if app == "jupyterlab" else "JupyterNotebookApp"
+    cmd = [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-           f"--LabApp.user_settings_dir={root / 'settings'}", f"--LabApp.workspaces_dir={root / 'workspaces'}",
-           "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False",
+           f"--{front}.user_settings_dir={root / 'settings'}", f"--{front}.workspaces_dir={root / 'workspaces'}",
+           f"--{front}.expose_app_in_browser=True", "--ServerApp.open_browser=False",
            "--ServerApp.shutdown_no_activity_timeout=900", "--MappingKernelManager.cull_idle_timeout=0", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI containers run as root

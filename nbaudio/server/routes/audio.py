@@ -30,12 +30,15 @@ from ...sse import format_sse
 from ...transcript import Segment, Transcript, Word
 from .. import paths
 from ..api_errors import bad_request, model_not_found
+from ..diarize import Turn, speaker_at
+from ..diarize_request import diarize, label_segments, read_speaker_request, split_by_speaker
 from ..engine import EngineDep
 from ..forms import bool_field, float_field, list_field, read_form, text_field, upload_clip
 from ..model_names import speech_model_ok, stt_model_ok
 from ..route_helpers import SSE_SCHEMA, samples_16k, streaming, whisper_for
 from ..stt import LANGUAGES, SttRequest, SttSegment, language_code
 from ..tokens import audio_tokens, text_tokens_estimate
+from ..translation_quality import WARNING_HEADER, translation_warning
 from ..voices import plan_voice, voice_name
 
 router = APIRouter()
@@ -157,20 +160,35 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
     prompt = text_field(form, "prompt")
     temperature = float_field(form, "temperature", 0.0, 1.0)
     vad = _chunking_vad(text_field(form, "chunking_strategy"))
+    speakers = read_speaker_request(form, fmt) if task == "transcribe" else None
     clip = await upload_clip(form, engine.settings.max_upload_bytes)
     samples = await run_in_threadpool(samples_16k, clip, "file", engine.settings.max_audio_seconds)
+    turns = None
+    if speakers is not None and speakers.wanted:  # before decoding: a stream's segments carry speakers too
+        turns = await run_in_threadpool(diarize, engine.settings.cache_dir, samples, speakers,
+                                        engine.settings.max_audio_seconds)
     whisper, lang = await run_in_threadpool(whisper_for, engine, samples, language, task)
+    split = turns is not None and fmt == "diarized_json" and not stream  # cut at speaker changes, by word times
     req = SttRequest(samples=samples, task=task, language=lang, prompt=prompt, temperature=temperature,
-                     words="word" in grans and fmt == "verbose_json", logprobs=bool(include), vad=vad)
+                     words=("word" in grans and fmt == "verbose_json") or split, logprobs=bool(include), vad=vad)
     segments, meta = await run_in_threadpool(whisper.segments, req)
     if stream:
-        return streaming(_stt_sse(segments, meta, req, fmt))
+        return streaming(_stt_sse(segments, meta, req, fmt, turns))
     segs = await run_in_threadpool(list, segments)
     transcript = _transcript(segs, meta, req, "tokens" if model.startswith("gpt-") else "duration")
+    if turns is not None:
+        transcript = split_by_speaker(transcript, turns) if split else label_segments(transcript, turns)
+    headers = {}
     if task == "translate":
         transcript.language = "english"
+        # Whisper base invents fluent English for some languages (docs/translation.md): say so.
+        warning = translation_warning(meta["language"], LANGUAGES.get(meta["language"], "").title() or None)
+        if warning:
+            headers[WARNING_HEADER] = warning
     body, media_type = transcript.render(fmt)
-    return Response(body, media_type=media_type)
+    if headers and media_type == "application/json":
+        body = json.dumps({**json.loads(body), "warning": headers[WARNING_HEADER]}, ensure_ascii=False)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _text(segs: list[SttSegment]) -> str:
@@ -203,7 +221,8 @@ def _transcript(segs: list[SttSegment], meta: dict[str, Any], req: SttRequest, u
                       usage=_usage(usage_kind, segs, meta, req.prompt), task=req.task)
 
 
-def _stt_sse(segments: Iterator[SttSegment], meta: dict[str, Any], req: SttRequest, fmt: str) -> Iterator[bytes]:
+def _stt_sse(segments: Iterator[SttSegment], meta: dict[str, Any], req: SttRequest, fmt: str,
+             turns: list[Turn] | None = None) -> Iterator[bytes]:
     done: list[SttSegment] = []
     for seg in segments:
         done.append(seg)
@@ -214,7 +233,8 @@ def _stt_sse(segments: Iterator[SttSegment], meta: dict[str, Any], req: SttReque
         if fmt == "diarized_json":
             delta["segment_id"] = f"seg_{seg.id}"
             yield format_sse({"type": "transcript.text.segment", "id": f"seg_{seg.id}", "start": seg.start,
-                              "end": seg.end, "text": seg.text.strip(), "speaker": "A"})
+                              "end": seg.end, "text": seg.text.strip(),
+                              "speaker": speaker_at(turns or [], seg.start, seg.end) or "A"})
         yield format_sse(delta)
     final: dict[str, Any] = {"type": "transcript.text.done", "text": _text(done),
                              "usage": _usage("tokens", done, meta, req.prompt)}
