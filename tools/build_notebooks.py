@@ -146,6 +146,12 @@ print(english.text)
 assert "morning" in english.text.lower(), english.text
 """),
         md("""
+This short sentence comes back right, but the local engine's Whisper base is a weak translator
+(docs/translation.md scores it per language), so its translations carry a warning; a remote API
+gives none:
+"""),
+        code("print(english.warning)"),
+        md("""
 ## 5. Talk
 
 `chat` is a chat completion that answers with audio as well as text: the reply shows its

@@ -72,10 +72,14 @@ def _words_html(words: Sequence[Any], hours: bool) -> str:
 
 # Table headers stay visible while the rows scroll under them (where CSS is kept).
 _TH = 'style="text-align:left;position:sticky;top:0;background:var(--jp-layout-color0,#fff)"'
-# The time and speaker columns take the width of their content (width:1% with nowrap), the text the rest.
+# The time and speaker columns are as wide as their content, the text takes the rest. JupyterLab lays
+# out output tables with `table-layout: fixed`, where a column is as wide as its first row says (a
+# `width:1%` column shrank to nothing there and the times ran over the text), so the header cells
+# give their width, in em (its sanitizer drops `ch` in untrusted notebooks); a digit is ~0.6 em.
 _TH_NARROW = ('style="text-align:left;position:sticky;top:0;background:var(--jp-layout-color0,#fff);'
-              'width:1%;white-space:nowrap"')
-_TD_NARROW = "width:1%;white-space:nowrap;text-align:left;vertical-align:top;padding-right:0.8em"
+              'width:{width:.1f}em;white-space:nowrap"')
+_EM_PER_CHAR = 0.6
+_TD_NARROW = "white-space:nowrap;text-align:left;vertical-align:top;padding-right:0.8em"
 
 
 def _table(t: Transcript, src: str | None = None) -> str:
@@ -84,7 +88,10 @@ def _table(t: Transcript, src: str | None = None) -> str:
     hours = bool(segs) and max(s.end for s in segs) >= 3600
     speakers = t.speakers
     colours = speaker_colors(speakers)
-    head_speaker = f"<th {_TH_NARROW}>speaker</th>" if speakers else ""
+    # "0:00.00–0:02.40" plus the row's padding; a speaker's name plus its swatch.
+    time_width = (len(format_clock(max((s.end for s in segs), default=0.0), hours=hours)) * 2 + 3) * _EM_PER_CHAR
+    speaker_width = (max(8, max((len(name) for name in speakers), default=0) + 4)) * _EM_PER_CHAR
+    head_speaker = f"<th {_TH_NARROW.format(width=speaker_width)}>speaker</th>" if speakers else ""
     rows = []
     for s in segs[: options.max_rows]:
         who = attrs = ""
@@ -109,8 +116,9 @@ def _table(t: Transcript, src: str | None = None) -> str:
     search = ' data-search="1"' if min(len(segs), options.max_rows) >= SEARCH_FROM_ROWS else ""
     return (f'<div class="nbaudio-rows"{search} style="max-height:{ROWS_MAX_HEIGHT};overflow-y:auto;'
             'position:relative;margin-top:4px">'
-            '<table style="border-collapse:collapse;width:100%">'
-            f'<thead><tr><th {_TH_NARROW}>time</th>{head_speaker}<th {_TH}>text</th></tr></thead>'
+            '<table style="border-collapse:collapse;width:100%;table-layout:auto">'
+            f'<thead><tr><th {_TH_NARROW.format(width=time_width)}>time</th>{head_speaker}<th {_TH}>text</th></tr>'
+            '</thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 

@@ -312,6 +312,13 @@ def test_transcript_untrusted_then_run(browser, lab):
         assert hint.count() == 1 and hint.is_visible() and "Scripts are off" in hint.inner_text()
         assert out.locator("input.nbaudio-search").count() == 0
         assert "#t=" in (out.locator("tr.nbaudio-seg a.nbaudio-ts").first.get_attribute("href") or "")
+        # The time column is as wide as its times and no wider than a third (JupyterLab lays output
+        # tables out fixed: a width:1% column once let the times run over the text).
+        first = out.locator("tr.nbaudio-seg").first
+        fit = first.evaluate("""(tr) => { const [t, x] = tr.querySelectorAll('td');
+            return [t.scrollWidth <= t.clientWidth, t.getBoundingClientRect().right <= x.getBoundingClientRect().left + 1,
+                    t.getBoundingClientRect().width / tr.getBoundingClientRect().width]; }""")
+        assert fit[0] and fit[1] and fit[2] < 0.34, f"the time column overflows or is too wide: {fit}"
         box = out.locator(".nbaudio-rows")
         sizes = box.evaluate("(b) => [b.clientHeight, b.scrollHeight]")
         assert 0 < sizes[0] < sizes[1], f"the rows do not scroll in a limited box when untrusted: {sizes}"
