@@ -316,8 +316,9 @@ def test_transcript_untrusted_then_run(browser, lab):
         # tables out fixed: a width:1% column once let the times run over the text).
         first = out.locator("tr.nbaudio-seg").first
         fit = first.evaluate("""(tr) => { const [t, x] = tr.querySelectorAll('td');
-            return [t.scrollWidth <= t.clientWidth, t.getBoundingClientRect().right <= x.getBoundingClientRect().left + 1,
-                    t.getBoundingClientRect().width / tr.getBoundingClientRect().width]; }""")
+            const tb = t.getBoundingClientRect(), xb = x.getBoundingClientRect();
+            return [t.scrollWidth <= t.clientWidth, tb.right <= xb.left + 1,
+                    tb.width / tr.getBoundingClientRect().width]; }""")
         assert fit[0] and fit[1] and fit[2] < 0.34, f"the time column overflows or is too wide: {fit}"
         box = out.locator(".nbaudio-rows")
         sizes = box.evaluate("(b) => [b.clientHeight, b.scrollHeight]")
