@@ -70,6 +70,7 @@ class Generation:
         self._calls: list[dict[str, Any]] = []
         self._index: dict[Any, int] = {}  # upstream's index -> position in _calls of its latest call
         self._upstream_ids: list[str | None] = []  # the id the upstream gave each call, if any
+        self._cancelled = threading.Event()
 
     @property
     def tool_calls(self) -> list[dict[str, Any]]:
@@ -120,6 +121,15 @@ class Generation:
 
     def finish(self, error: BaseException | None = None) -> None:
         self._queue.put(("end", error))
+
+    def cancel(self) -> None:
+        """Nobody wants the rest (a client left, a Realtime response was cancelled): the producer
+        stops at its next token and frees the model, instead of generating on to max_tokens."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
     def events(self) -> Iterator[tuple[str, Any]]:
         """("text", delta) and ("tool_calls", [fragment, ...]) in the order they were produced."""
@@ -185,6 +195,8 @@ class LlamaChat:
                 count = 0
                 tail = TailCut(gen.put, kwargs["max_tokens"] - TAIL_CUT_TOKENS)
                 for chunk in self.llm.create_chat_completion(messages=messages, **kwargs):
+                    if gen.cancelled:
+                        break  # closes llama-cpp-python's generator: the model is free for the next one
                     choice = chunk["choices"][0]
                     text = choice.get("delta", {}).get("content")
                     if text:
@@ -315,6 +327,8 @@ class UpstreamChat:
                 _usage(gen, data.get("usage"))
                 return
             for raw in resp.iter_content(chunk_size=None):
+                if gen.cancelled:
+                    break  # the finally closes the upstream's stream
                 for event in parser.feed(raw):
                     if event.data.strip() == "[DONE]":
                         continue

@@ -219,6 +219,25 @@ def test_a_reply_cut_by_max_tokens_ends_at_a_full_sentence(oai):
     assert text.rstrip()[-1] in ".!?", text
 
 
+def test_a_cancelled_generation_frees_the_model_at_once(engine):
+    """A client that leaves (or a cancelled Realtime response) stops the local model at its next
+    token, instead of letting it generate on to max_tokens while the next request waits."""
+    from nbaudio.server.llm import GenParams
+
+    backend = engine.app.state.engine.chat_backend()
+    ask = [{"role": "user", "content": "Write a long story about a brave little turtle who travels the world."}]
+    uncancelled = backend.generate(ask, GenParams(model="m", max_tokens=80))
+    uncancelled.text()
+    assert uncancelled.completion_tokens == 80  # nobody cancels: this question runs to the cap
+    gen = backend.generate(ask, GenParams(model="m", max_tokens=80))
+    events = gen.events()
+    for _ in range(3):
+        next(events)
+    gen.cancel()
+    list(events)  # the producer finishes
+    assert 3 <= gen.completion_tokens < 20, gen.completion_tokens
+
+
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "aac", "flac"])
 def test_stream_with_non_pcm16_is_400(engine, fmt):
     r = requests.post(engine.base_url + "/chat/completions", json={

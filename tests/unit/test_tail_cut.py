@@ -36,3 +36,4 @@ def test_a_cut_reply_with_no_full_sentence_keeps_what_there_is():
 def test_numbers_and_abbreviations_without_a_space_do_not_end_a_sentence():
     _, text = _run(["It", " is", " 3.", "5", " metres", " long", " and"], hold_from=0, cut=True)
     assert text == "It is 3.5 metres long and"  # no sentence end at "3." (no space follows): nothing to cut at
+

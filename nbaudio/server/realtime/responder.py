@@ -6,8 +6,8 @@ sent as pcm16 deltas at 24 kHz.
 Every model call runs in a worker thread (`asyncio.to_thread`), so the event loop keeps serving
 this and other sessions. A cancel (response.cancel, or speech that starts while the reply plays)
 cancels the task at its next await: nothing more is sent for the response, and `response.done`
-says `cancelled` with what had been produced. A local generation already running finishes in its
-own thread (bounded by max_tokens) and frees the model for the next response.
+says `cancelled` with what had been produced. The generation is cancelled too: the model stops at
+its next token and is free for the next response.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Response:
     _audio_in_seconds: float = 0.0
     _error: dict[str, Any] | None = None
     _reason: str | None = None
+    _gen: Any = None  # the chat backend's Generation, once it started (cancelled with the response)
 
     @property
     def modalities(self) -> list[str]:
@@ -175,7 +176,7 @@ class Response:
             except TimeoutError:
                 raise EngineError(503, "The local engine is busy (no model was free in time); send "
                                        "response.create again.", code="engine_busy") from None
-            gen = await asyncio.to_thread(backend.generate, messages, params)
+            gen = self._gen = await asyncio.to_thread(backend.generate, messages, params)
             await self._stream(gen)
             self._prompt_tokens, self._completion_tokens = gen.prompt_tokens, gen.completion_tokens
             if gen.finish_reason == "length":
@@ -245,6 +246,8 @@ class Response:
         """Stop now (`turn_detected` or `client_cancelled`) and send response.done `cancelled`."""
         if self.task is None or self.task.done():
             return
+        if self._gen is not None:
+            self._gen.cancel()  # the model stops now, free for the next response
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
         self._reason = reason

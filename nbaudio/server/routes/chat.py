@@ -177,6 +177,8 @@ def _stream(engine: Engine, gen: Generation, meta: dict[str, Any], voice: str | 
         yield from _stream_chunks(engine, gen, meta, voice, audio_in, include_usage)
     except EngineError as exc:
         yield format_sse(error_payload(exc.message, status_code=exc.status_code, param=exc.param, code=exc.code))
+    finally:  # the client went away mid-stream (or it ended): the model stops generating for nobody
+        gen.cancel()
 
 
 def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice: str | None, audio_in: float,
