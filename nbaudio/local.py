@@ -144,23 +144,23 @@ class DefaultEngine:
 
                 if self._shared is None or shared_engine.running() != self._shared:
                     self._shared = shared_engine.connect()
-                    self._tell(self._shared.base_url, "the shared local engine (one for all kernels; "
-                               f"{ENGINE_MODE_ENV}=kernel for one of this kernel's own)")
+                    self._tell(self._shared.base_url)
                 return self._shared.base_url, self._shared.api_key
             if self.server is None or not self.server.running:
                 self.server = start()
-                self._tell(self.server.base_url, "the embedded local engine")
+                self._tell(self.server.base_url)
             return self.server.base_url, None
 
     def base_url(self) -> str:
         return self.connection()[0]
 
-    def _tell(self, base_url: str, what: str) -> None:
+    def _tell(self, base_url: str) -> None:
         if self._told:
             return
         self._told = True
-        # host:port, not the URL: a notebook makes a URL a link, and the API root is no page.
-        print(f"nbaudio: no remote API configured, so using {what} on {urlsplit(base_url).netloc} "
+        # host:port, not the URL: a notebook makes a URL a link, and the API root is no page. The same
+        # words whether the engine is shared or the kernel's own (a saved notebook reads the same).
+        print(f"nbaudio: no remote API configured, so using the embedded local engine on {urlsplit(base_url).netloc} "
               "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
 
     def stop(self) -> None:

@@ -3,7 +3,6 @@ the display, resuming after a killed run, and Ctrl-C."""
 
 from __future__ import annotations
 
-import _thread
 import json
 import os
 import signal
@@ -132,16 +131,22 @@ def test_interrupt_returns_the_rows_done(corpus, engine_client, tmp_path):
     def interrupt_when_some_are_done() -> None:
         while not stop.is_set():
             if len(_lines(results)) >= 3:
-                _thread.interrupt_main()  # what Kernel -> Interrupt does: KeyboardInterrupt in the main thread
+                # What Kernel -> Interrupt does: a real SIGINT to the process (interrupt_main only
+                # schedules the handler, which a main thread blocked in a wait may not run until the end).
+                os.kill(os.getpid(), signal.SIGINT)
                 return
             time.sleep(0.02)
 
+    # A kernel turns SIGINT into KeyboardInterrupt; an earlier test (Dask's cluster) may have left
+    # another handler, under which the signal would be ignored (or kill pytest).
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
     watcher = threading.Thread(target=interrupt_when_some_are_done, daemon=True)
     watcher.start()
     try:
         df = nbaudio.transcribe_many(folder, client=engine_client, results=results, concurrency=2, language="en")
     finally:
         stop.set()
+        signal.signal(signal.SIGINT, saved)
     assert df.summary.stats.interrupted
     assert 3 <= len(df) < N_FILES and df["error"].isna().all()
     assert "interrupted" in df._repr_mimebundle_()["text/plain"]

@@ -141,10 +141,15 @@ def test_long_upload_keeps_speakers_across_pieces(engine, meeting, monkeypatch):
     assert score.der <= DER_BOUND and score.confusion <= CONFUSION_BOUND * score.total, score
 
 
-def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path):
-    """A cache whose weights file was damaged gets the pinned wheel again (pip download, SHA-256 checked)."""
+def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path, monkeypatch):
+    """A cache whose weights file was damaged gets the pinned wheel again (pip download, SHA-256 checked).
+
+    `make install` puts the wheel in the venv (found first); here it is hidden, as on an install without it."""
+    from nbaudio.server import diarize_weights
     from nbaudio.server.diarize_weights import WEIGHTS_SHA256, WEIGHTS_SIZE, encoder_weights
     from nbaudio.server.weights import sha256_file
+
+    monkeypatch.setattr(diarize_weights, "package_dir", lambda name: None)
 
     folder = tmp_path / "resemblyzer-0.1.4"
     folder.mkdir()
@@ -152,3 +157,11 @@ def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path):
     (folder / "Resemblyzer-0.1.4-py3-none-any.whl").write_bytes(b"not the wheel")
     found = encoder_weights(tmp_path)
     assert sha256_file(found.path) == WEIGHTS_SHA256 and "SHA-256 checked" in found.origin
+
+
+def test_make_install_puts_the_encoder_weights_in_the_venv(tmp_path):
+    """tools/install.py installs resemblyzer --no-deps: the weights are there offline, nothing is fetched."""
+    from nbaudio.server.diarize_weights import encoder_weights
+
+    found = encoder_weights(tmp_path)
+    assert found.origin == "package resemblyzer==0.1.4" and not any(tmp_path.iterdir())

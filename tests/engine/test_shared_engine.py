@@ -60,7 +60,7 @@ def test_two_kernels_starting_at_once_share_one_engine(machine):
 def test_a_client_whose_engine_stopped_gets_a_new_one(machine, capsys):
     with Client(max_retries=0) as client:
         first = client.open()
-        assert "shared local engine" in capsys.readouterr().out
+        assert "using the embedded local engine on 127.0.0.1:" in capsys.readouterr().out
         assert shared_engine.stop(machine)
         clip = client.speak("Back again.")  # no retries allowed: the engine is started again, not retried
         assert clip.duration > 0.3 and client.base_url != first
