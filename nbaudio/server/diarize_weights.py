@@ -10,18 +10,15 @@ weights file's SHA-256 and size are pinned here: anything else is refused.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from .weights import WeightError, package_dir, sha256_file, verify_file
+from .weights import WeightError, folder_lock, package_dir, sha256_file, verify_file
 
 __all__ = ["RESEMBLYZER", "encoder_weights", "EncoderWeights"]
 
@@ -48,18 +45,6 @@ class EncoderWeights:
         return f"<EncoderWeights {self.path} ({self.origin})>"
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One process at a time fetches and unpacks (two engines starting together do it once)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lockf:
-        fcntl.flock(lockf, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lockf, fcntl.LOCK_UN)
-
-
 def _good(path: Path) -> bool:
     return path.is_file() and path.stat().st_size == WEIGHTS_SIZE and sha256_file(path) == WEIGHTS_SHA256
 
@@ -73,7 +58,7 @@ def encoder_weights(cache_dir: Path) -> EncoderWeights:
         return EncoderWeights(path, f"package {RESEMBLYZER}")
     folder = Path(cache_dir) / "resemblyzer-0.1.4"
     target = folder / "pretrained.pt"
-    with _locked(folder):
+    with folder_lock(folder):  # two engines starting together fetch and unpack once
         if not _good(target):
             wheel = folder / WHEEL_NAME
             if not (wheel.is_file() and sha256_file(wheel) == WHEEL_SHA256):

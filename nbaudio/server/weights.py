@@ -27,7 +27,7 @@ from .packages import INSTALL_LOCAL, pinned
 __all__ = [
     "WeightError", "ModelNotInstalledError", "PinnedFile", "ModelSource", "PINNED", "DEFAULT_PIPER_VOICE",
     "WHISPER_EN", "WHISPER_MULTI",
-    "sha256_file", "package_dir", "pinned_path", "verify_file", "verified_pinned", "join_parts",
+    "sha256_file", "package_dir", "pinned_path", "verify_file", "verified_pinned", "join_parts", "folder_lock",
     "assemble_whisper_base", "assemble_gemma", "BASE_MODEL_BIN_SHA256", "BASE_MODEL_BIN_SIZE",
     "GEMMA_GGUF_SHA256", "GEMMA_GGUF_SIZE",
 ]
@@ -200,7 +200,7 @@ def join_parts(parts: list[PinnedFile], out_file: Path, sha256: str, size: int, 
 
 
 @contextlib.contextmanager
-def _folder_lock(target: Path) -> Iterator[None]:
+def folder_lock(target: Path) -> Iterator[None]:
     """An exclusive lock on `target` (created): two processes starting at once join a model only once."""
     target.mkdir(parents=True, exist_ok=True)
     with open(target / ".lock", "w") as lockf:
@@ -214,7 +214,7 @@ def _folder_lock(target: Path) -> Iterator[None]:
 def assemble_whisper_base(target: Path) -> None:
     """Join model.bin.part1 + part2 (verified) into target/model.bin once and copy its other files."""
     files = {f.relpath: f for f in PINNED[WHISPER_MULTI]}
-    with _folder_lock(target):
+    with folder_lock(target):
         parts = [files["data/model.bin.part1"], files["data/model.bin.part2"]]
         if join_parts(parts, target / "model.bin", BASE_MODEL_BIN_SHA256, BASE_MODEL_BIN_SIZE, WHISPER_MULTI):
             log.info("joined the multilingual Whisper base model into %s", target)
@@ -230,7 +230,7 @@ def assemble_gemma(target: Path) -> Path:
     """Join the four Gemma 3 270M chunks (each verified) into target/gemma-3-270m-q4_k_m.gguf once
     and verify the result; the path of the GGUF."""
     gguf = target / "gemma-3-270m-q4_k_m.gguf"
-    with _folder_lock(target):
+    with folder_lock(target):
         if join_parts(PINNED["gemma3-270m"], gguf, GEMMA_GGUF_SHA256, GEMMA_GGUF_SIZE, "gemma3-270m"):
             log.info("joined the Gemma 3 270M chat model into %s", target)
     return gguf
