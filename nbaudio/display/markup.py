@@ -61,15 +61,16 @@ def role_heading(role: str, details: Iterable[str] = ()) -> str:
 
 
 @functools.cache
-def _script_text() -> str:
-    text = resources.files(__package__).joinpath("player.js").read_text(encoding="utf-8")
+def script_text(name: str) -> str:
+    """A JS file of this package as embedded in outputs (player.js, speakers.js)."""
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     # the file's comment lines stay out of every output that embeds the script
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("//")).rstrip("\n")
 
 
 def player_script(root_id: str) -> str:
     """The `<script>` that wires the players under the output with id `root_id` (see player.js)."""
-    return f"<script>{_script_text().replace(_ROOT_ID_PLACEHOLDER, root_id)}</script>"
+    return f"<script>{script_text('player.js').replace(_ROOT_ID_PLACEHOLDER, root_id)}</script>"
 
 
 def wrap(body: str, kind: str, *, unit: bool) -> str:

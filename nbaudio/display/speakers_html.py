@@ -8,14 +8,12 @@ entry show only that speaker's rows (several can be chosen; a second click lets 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
-from importlib import resources
 
 from ..speakers import SpeakerStats
 from ..text import format_clock
-from .markup import MUTED, escape
+from .markup import MUTED, escape, script_text
 
 __all__ = ["SPEAKER_PALETTE", "speaker_colors", "legend_html", "talk_time_bar", "speakers_script"]
 
@@ -73,13 +71,6 @@ def legend_id(stats: dict[str, SpeakerStats], rows_html: str) -> str:
     return f"nbaudio-legend-{digest}"
 
 
-@functools.cache
-def _script_text() -> str:
-    text = resources.files(__package__).joinpath("speakers.js").read_text(encoding="utf-8")
-    # the file's comment lines stay out of every output that embeds the script
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("//")).rstrip("\n")
-
-
 def speakers_script(legend: str) -> str:
     """The `<script>` that makes the legend with id `legend` filter its transcript's rows."""
-    return f"<script>{_script_text().replace(_ROOT_PLACEHOLDER, legend)}</script>"
+    return f"<script>{script_text('speakers.js').replace(_ROOT_PLACEHOLDER, legend)}</script>"
