@@ -7,7 +7,9 @@ Chromium through Playwright and runs its cells one by one: build a 1 h speech-li
 engine), display it, build and display a Transcript of 1800 segments with the clip attached, display
 the clip again. Reports each cell's time as the kernel measured it and as the page saw it (until the
 output is visible), checks the page stays responsive (frames, typing, scrolling, transcript search,
-click-to-seek) and the saved .ipynb / nbaudio_media sizes.
+click-to-seek) and the saved .ipynb / nbaudio_media sizes. Then, where scripts do not run: the saved
+notebook as an unsigned copy (JupyterLab opens it untrusted) and as nbconvert's static HTML (what
+nbviewer serves) in a Chromium context with JavaScript off; what a click on a time does in each.
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ def responsiveness(page, results: dict) -> None:
             ".map(r => r.innerText.slice(0, 60))")
         results["search_count_text"] = unit.evaluate(
             "(u) => (u.querySelector('.nbaudio-search-count') || {}).textContent")
+        results["search_keystroke_ms"] = unit.evaluate(KEYSTROKE)
         page.screenshot(path=str(OUT / "4_search.png"))
         q.fill("")
         page.wait_for_timeout(300)
@@ -203,6 +206,99 @@ def responsiveness(page, results: dict) -> None:
     page.screenshot(path=str(OUT / "5_transcript_scrolled.png"))
 
 
+# One keystroke in the search box: the script's input handler alone, then until the next frame is painted.
+KEYSTROKE = """async (u) => { const q = u.querySelector('input.nbaudio-search'); const out = [];
+    for (const v of ['s', 'se', 'seg', 'segment 1', '']) {
+        const t = performance.now(); q.value = v; q.dispatchEvent(new Event('input'));
+        const handler = performance.now() - t;
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        out.push({value: v, handler_ms: Math.round(handler), painted_ms: Math.round(performance.now() - t)}); }
+    return out; }"""
+
+# What the transcript output offers where its script did not run.
+STATIC_STATE = """(o) => { const ts = [...o.querySelectorAll('tr.nbaudio-seg > td:first-child .nbaudio-ts')];
+    const hint = o.querySelector('.nbaudio-noscript'); const a = o.querySelector('audio');
+    return {hint: hint ? hint.innerText : null, hint_visible: !!(hint && hint.offsetParent),
+            scripts: o.querySelectorAll('script').length, search_boxes: o.querySelectorAll('input.nbaudio-search').length,
+            audio_src: a ? a.getAttribute('src') : null, waveform_imgs: o.querySelectorAll('.nbaudio-wave img').length,
+            rows: o.querySelectorAll('tr.nbaudio-seg').length, time_links: ts.filter(e => e.tagName === 'A').length,
+            first_href: ts.length ? ts[0].getAttribute('href') : null,
+            rows_box: (b => b && [b.clientHeight, b.scrollHeight])(o.querySelector('.nbaudio-rows'))}; }"""
+
+
+def untrusted_view(browser, lab: dict, work: Path, results: dict) -> None:
+    """The saved notebook as a copy JupyterLab never signed: untrusted, so its outputs' scripts do not run."""
+    import nbformat
+
+    nb = nbformat.read(work / NB, as_version=4)
+    nb.metadata["nbaudio_check"] = "an unsigned copy: JupyterLab opens it untrusted"
+    name = "long_audio_untrusted.ipynb"
+    nbformat.write(nb, work / name)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    t = time.perf_counter()
+    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
+    wait_for_kernel(page, name)
+    # the workspace also reopens the first notebook in a hidden tab: look only inside this one
+    panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    out = page.locator(f"[id='{panel}'] .jp-OutputArea-output .nbaudio-transcript").first
+    out.wait_for()
+    r: dict = {"open_s": round(time.perf_counter() - t, 2)}
+    r["trusted"] = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets[2].model.trusted")
+    r.update(out.evaluate(STATIC_STATE))
+    out.locator(".nbaudio-noscript").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / "6_untrusted.png"))
+    # A click on a time (a link to the player file at #t=start,end when the player is a file).
+    tabs = "() => Array.from(window.jupyterapp.shell.widgets('main')).map(w => w.title.label)"
+    r["tabs_before"] = page.evaluate(tabs)
+    link = out.locator("tr.nbaudio-seg").nth(600).locator(".nbaudio-ts").first  # the row's time
+    link.scroll_into_view_if_needed()
+    pages = len(page.context.pages)
+    link.click()
+    page.wait_for_timeout(3000)  # JupyterLab opens a clicked file asynchronously
+    r["click"] = {"tabs_after": page.evaluate(tabs), "new_browser_pages": len(page.context.pages) - pages,
+                  "current_tab": page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label"),
+                  "player_time": out.locator("audio").first.evaluate("(a) => a.currentTime")}
+    page.screenshot(path=str(OUT / "7_untrusted_after_click.png"))
+    r["page_errors"] = errors
+    results["untrusted"] = r
+    page.close()
+
+
+def static_view(browser, work: Path, results: dict) -> None:
+    """nbconvert's HTML of the saved notebook (what nbviewer serves) with JavaScript off, as GitHub shows outputs."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(work / NB, as_version=4))
+    path = work / "long_audio.html"
+    path.write_text(html, encoding="utf-8")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="load", timeout=90_000)
+    out = page.locator(".nbaudio-transcript").first
+    r: dict = {"html_bytes": len(html.encode())}
+    r.update(out.evaluate(STATIC_STATE))
+    out.locator(".nbaudio-noscript").scroll_into_view_if_needed()
+    page.screenshot(path=str(OUT / "8_static_no_js.png"))
+    link = out.locator("tr.nbaudio-seg").nth(600).locator(".nbaudio-ts").first  # the row's time
+    if link.evaluate("(e) => e.tagName") == "A":
+        with context.expect_page(timeout=20_000) as opened:
+            link.click()
+        tab = opened.value
+        tab.wait_for_load_state("load", timeout=60_000)
+        tab.wait_for_timeout(1500)
+        r["click"] = {"opened": tab.url.rsplit("/", 2)[-1],
+                      "media": tab.evaluate("() => { const m = document.querySelector('video,audio');"
+                                            " return m && {time: m.currentTime, duration: m.duration}; }")}
+        tab.screenshot(path=str(OUT / "9_static_link_opened.png"))
+    results["static_no_js"] = r
+    context.close()
+
+
 def main() -> int:
     import nbformat
     from playwright.sync_api import sync_playwright
@@ -236,7 +332,10 @@ def main() -> int:
             page.locator(".jp-Cell").nth(1).screenshot(path=str(OUT / "1_clip.png"))
             results["transcript"] = run_cell(page, 2, "KERNEL transcript", 1, want_rows=1)
             print("transcript", results["transcript"], flush=True)
+            page.set_viewport_size({"width": 1280, "height": 1800})  # the whole cell, not cut at 900 px
+            page.wait_for_timeout(300)
             page.locator(".jp-Cell").nth(2).screenshot(path=str(OUT / "2_transcript.png"))
+            page.set_viewport_size({"width": 1280, "height": 900})
             results["clip2"] = run_cell(page, 3, "KERNEL clip2", 1)
             print("clip2", results["clip2"], flush=True)
             page.locator(".jp-Cell").nth(3).screenshot(path=str(OUT / "3_clip_again.png"))
@@ -248,6 +347,9 @@ def main() -> int:
             page.evaluate("() => window.__nb.context.save()")
             page.wait_for_function("() => !window.__nb.context.model.dirty", timeout=60_000)
             results["page_errors"] = errors
+            (OUT / "results.json").write_text(json.dumps(results, indent=2))
+            untrusted_view(browser, lab, work, results)
+            static_view(browser, work, results)
             browser.close()
             media = work / "nbaudio_media"
             results["ipynb_bytes"] = (work / NB).stat().st_size

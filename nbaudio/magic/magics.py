@@ -21,6 +21,7 @@ from ..errors import NbAudioError
 from .config import ConfigCommands, config_args, login_args
 from .interpolate import interpolate, resolve_audio
 from .live import LiveReply
+from .live_command import LiveCommands, live_args
 from .parsing import (
     DEFAULT_CONVERSATION,
     TEMPERATURE_RANGE,
@@ -55,16 +56,16 @@ def listen_args() -> None:
 SUBCOMMANDS: dict[str, Callable[..., None]] = {
     "config": config_args, "history": history_args, "reset": reset_args, "replay": replay_args,
     "export": export_args, "speak": speak_args, "transcribe": transcribe_args, "listen": listen_args,
-    "login": login_args,
+    "login": login_args, "live": live_args,
 }
 # These take the rest of the line as typed (speak keeps its text; listen passes %%voice options on).
 _RAW_LINE = ("speak", "listen")
 
 
 @magics_class
-class VoiceMagics(ConfigCommands, ConversationCommands):
+class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
     """`%%voice` (a chat turn per cell) and `%voice` (config, history, reset, replay, export, speak,
-    transcribe, listen, login). Conversations live here, by name; the defaults are configurable
+    transcribe, listen, live, login). Conversations live here, by name; the defaults are configurable
     traitlets (see nbaudio.magic.state)."""
 
     # ---- %%voice ------------------------------------------------------------------------------
@@ -272,6 +273,8 @@ class VoiceMagics(ConfigCommands, ConversationCommands):
         transcribe SRC           speech to text; returns the Transcript
         listen [--max-seconds S] [%%voice options]  a microphone recorder: each recording is sent
                                  as a turn when you press Stop, and the reply shows below it
+        live [--voice V] [--vad server|manual] [--instructions TEXT]  a spoken conversation in
+                                 real time with a Realtime model; its record stays when you stop
         login [BASE_URL]         ask for the API key without echo (never type a key into a cell)
 
         `{name}` is replaced by a variable's value (e.g. `api_key={my_key}` keeps the key out

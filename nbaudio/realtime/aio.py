@@ -17,10 +17,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..chat import Conversation
-from ..errors import InvalidInputError
 from ..realtime_events import SAMPLE_RATE
 from .connection import connect_options, handshake_error, require_websockets
-from .events import CHUNK_MS, DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, PING_INTERVAL, RealtimeEvent, Wire, appends, pcm16
+from .events import (
+    CHUNK_MS,
+    DEFAULT_TIMEOUT,
+    FIRST_EVENT_TIMEOUT,
+    PING_INTERVAL,
+    RealtimeEvent,
+    Wire,
+    appends,
+    pcm16,
+    text_item,
+    truncate_event,
+)
 from .record import Turn
 
 __all__ = ["AsyncRealtimeSession"]
@@ -91,11 +101,16 @@ class AsyncRealtimeSession:
             await self.send({"type": "input_audio_buffer.commit"})
         return len(pcm) / (2 * SAMPLE_RATE)
 
-    async def send_text(self, text: str, *, respond: bool = True) -> None:
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInputError("send_text needs some text.", param="text")
-        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-        await self.send({"type": "conversation.item.create", "item": item})
+    async def commit(self) -> None:
+        await self.send({"type": "input_audio_buffer.commit"})
+
+    async def clear_audio(self) -> None:
+        await self.send({"type": "input_audio_buffer.clear"})
+        self._wire.record.cleared()
+
+    async def send_text(self, text: str, *, respond: bool = True, role: str = "user") -> None:
+        """As RealtimeSession.send_text."""
+        await self.send(text_item(text, role))
         if respond:
             await self.create_response()
 
@@ -104,6 +119,10 @@ class AsyncRealtimeSession:
 
     async def cancel(self) -> None:
         await self.send({"type": "response.cancel"})
+
+    async def truncate(self, item_id: str, audio_end_ms: int, content_index: int = 0) -> None:
+        """As RealtimeSession.truncate: cut an assistant item to what was played."""
+        await self.send(truncate_event(item_id, audio_end_ms, content_index))
 
     async def _recv(self, timeout: float, waiting_for: str) -> RealtimeEvent:
         from websockets.exceptions import ConnectionClosed

@@ -20,8 +20,8 @@ from ..transport import redact as redact_key
 from .connection import closed_error, websocket_url
 from .record import TurnRecord
 
-__all__ = ["RealtimeEvent", "pcm16", "Wire", "FIRST_EVENT_TIMEOUT", "DEFAULT_TIMEOUT", "PING_INTERVAL",
-           "CHUNK_MS"]
+__all__ = ["RealtimeEvent", "pcm16", "Wire", "text_item", "truncate_event", "FIRST_EVENT_TIMEOUT", "DEFAULT_TIMEOUT",
+           "PING_INTERVAL", "CHUNK_MS"]
 
 FIRST_EVENT_TIMEOUT = 15.0  # session.created must come this soon after the upgrade
 DEFAULT_TIMEOUT = 120.0  # the longest wait for any one event while you iterate
@@ -107,6 +107,28 @@ def appends(pcm: bytes, chunk_ms: int) -> list[tuple[bytes, dict[str, Any]]]:
     return [(pcm[k:k + step], {"type": "input_audio_buffer.append",
                                "audio": base64.b64encode(pcm[k:k + step]).decode("ascii")})
             for k in range(0, len(pcm), step)]
+
+
+def text_item(text: str, role: str = "user", item_id: str | None = None) -> dict[str, Any]:
+    """The `conversation.item.create` of a text message (assistant text is output_text)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError("send_text needs some text.", param="text")
+    if role not in ("user", "assistant", "system"):
+        raise InvalidInputError(f"role must be user, assistant or system, not {role!r}.", param="role")
+    kind = "output_text" if role == "assistant" else "input_text"
+    item = {"type": "message", "role": role, "content": [{"type": kind, "text": text}]}
+    return {"type": "conversation.item.create", "item": {**({"id": item_id} if item_id else {}), **item}}
+
+
+def truncate_event(item_id: str, audio_end_ms: int, content_index: int = 0) -> dict[str, Any]:
+    """`conversation.item.truncate`: an assistant item cut to what the listener heard."""
+    if not isinstance(item_id, str) or not item_id:
+        raise InvalidInputError("truncate needs the item_id of an assistant item.", param="item_id")
+    if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, (int, float)) or audio_end_ms < 0:
+        raise InvalidInputError(f"audio_end_ms must be 0 or more milliseconds, not {audio_end_ms!r}.",
+                                param="audio_end_ms")
+    return {"type": "conversation.item.truncate", "item_id": item_id, "content_index": int(content_index),
+            "audio_end_ms": int(audio_end_ms)}
 
 
 class Wire:

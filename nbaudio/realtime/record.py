@@ -5,6 +5,7 @@ audio as an AudioClip, usage), as an `nbaudio.chat.Conversation` that displays l
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..chat import Conversation
 from ..messages import ChatReply, Usage
 from ..realtime_events import SAMPLE_RATE
 
-__all__ = ["TurnRecord", "Turn", "pcm_clip"]
+__all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 
 
 def pcm_clip(pcm: bytes, name: str | None = None) -> AudioClip:
@@ -35,6 +36,7 @@ class Turn:
     usage: dict[str, Any] | None = None
     status: str = "in_progress"
     response_id: str | None = None
+    heard: float = 1.0  # the share of an assistant reply's audio the listener heard (truncate)
 
     @property
     def clip(self) -> AudioClip | None:
@@ -60,6 +62,10 @@ class TurnRecord:
     def __init__(self) -> None:
         self._turns: dict[str, Turn] = {}
         self._unsent_audio = bytearray()  # appended since the last commit
+        self._unsent_at = 0  # where _unsent_audio begins in all the audio appended this session (bytes)
+        # Server VAD says where each turn's speech starts and stops (ms into the appended audio):
+        # the user's clip is that span, not the silence before it or what was said after.
+        self._spans: dict[str, list[int | None]] = {}
 
     @property
     def turns(self) -> list[Turn]:
@@ -69,7 +75,21 @@ class TurnRecord:
         self._unsent_audio += pcm
 
     def cleared(self) -> None:
+        self._unsent_at += len(self._unsent_audio)
         self._unsent_audio.clear()
+
+    def _committed_audio(self, item_id: str) -> bytes:
+        """The audio of a committed turn: its VAD span when the server gave one, else all not yet
+        committed. What follows the span stays for the next turn."""
+        start_ms, end_ms = self._spans.pop(item_id, (None, None))
+        per_ms = 2 * SAMPLE_RATE // 1000
+        size = len(self._unsent_audio)
+        first = 0 if start_ms is None else min(size, max(0, start_ms * per_ms - self._unsent_at))
+        last = size if end_ms is None else min(size, max(first, end_ms * per_ms - self._unsent_at))
+        pcm = bytes(self._unsent_audio[first:last])
+        del self._unsent_audio[:last]
+        self._unsent_at += last
+        return pcm
 
     def _turn(self, item: dict[str, Any]) -> Turn:
         turn = self._turns.get(item.get("id", ""))
@@ -87,10 +107,13 @@ class TurnRecord:
             turn.status = (event.get("item") or {}).get("status", turn.status)
             if kind == "response.output_item.added":
                 turn.response_id = event.get("response_id")
+        elif kind == "input_audio_buffer.speech_started" and event.get("item_id"):
+            self._spans[event["item_id"]] = [event.get("audio_start_ms"), None]
+        elif kind == "input_audio_buffer.speech_stopped" and event.get("item_id") in self._spans:
+            self._spans[event["item_id"]][1] = event.get("audio_end_ms")
         elif kind == "input_audio_buffer.committed":
             turn = self._turns.setdefault(event["item_id"], Turn(event["item_id"], "user"))
-            turn.audio += self._unsent_audio
-            self._unsent_audio.clear()
+            turn.audio += self._committed_audio(event["item_id"])
         elif kind == "conversation.item.input_audio_transcription.completed":
             if event.get("item_id") in self._turns:
                 self._turns[event["item_id"]].text = event.get("transcript") or ""
@@ -101,7 +124,10 @@ class TurnRecord:
                 self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
         elif kind == "conversation.item.truncated" and event.get("item_id") in self._turns:
             turn = self._turns[event["item_id"]]
-            del turn.audio[event.get("audio_end_ms", 0) * 2 * SAMPLE_RATE // 1000:]
+            end = event.get("audio_end_ms", 0) * 2 * SAMPLE_RATE // 1000
+            if turn.audio and end < len(turn.audio):
+                turn.heard = min(turn.heard, end / len(turn.audio))
+            del turn.audio[end:]
         elif kind == "conversation.item.deleted":
             self._turns.pop(event.get("item_id"), None)
         elif kind == "response.done":
@@ -113,16 +139,31 @@ class TurnRecord:
 
     def conversation(self) -> Conversation:
         """The turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
-        conv = Conversation()
-        for turn in self._turns.values():
-            if turn.role == "user":
-                if turn.text.strip() or turn.audio:
-                    conv.add_user(turn.text if turn.text.strip() else None, turn.clip)
-            elif turn.role == "assistant":
-                conv.add_reply(ChatReply(transcript=turn.text if turn.audio else None,
-                                         content=None if turn.audio else turn.text, audio=turn.clip,
-                                         usage=_usage(turn.usage), id=turn.response_id,
-                                         finish_reason="stop" if turn.status == "completed" else turn.status))
-            elif turn.text.strip():
-                conv.add({"role": turn.role, "content": turn.text})
-        return conv
+        return conversation_of(self._turns.values())
+
+
+def _heard_text(turn: Turn) -> str:
+    """What the listener heard of a reply: of one cut short (truncated), its words in the share of
+    its audio that was played, then "…" (the server keeps its own transcript; the events don't say)."""
+    if turn.heard >= 1.0:
+        return turn.text
+    words = turn.text.split()
+    return " ".join(words[:round(len(words) * turn.heard)]) + " …"
+
+
+def conversation_of(turns: Iterable[Turn]) -> Conversation:
+    """Turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
+    conv = Conversation()
+    for turn in turns:
+        if turn.role == "user":
+            if turn.text.strip() or turn.audio:
+                conv.add_user(turn.text if turn.text.strip() else None, turn.clip)
+        elif turn.role == "assistant":
+            text = _heard_text(turn)
+            conv.add_reply(ChatReply(transcript=text if turn.audio else None,
+                                     content=None if turn.audio else text, audio=turn.clip,
+                                     usage=_usage(turn.usage), id=turn.response_id,
+                                     finish_reason="stop" if turn.status == "completed" else turn.status))
+        elif turn.text.strip():
+            conv.add({"role": turn.role, "content": turn.text})
+    return conv

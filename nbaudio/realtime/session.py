@@ -24,10 +24,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..chat import Conversation
-from ..errors import InvalidInputError
 from ..realtime_events import SAMPLE_RATE
 from .connection import open_websocket
-from .events import CHUNK_MS, DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, PING_INTERVAL, RealtimeEvent, Wire, appends, pcm16
+from .events import (
+    CHUNK_MS,
+    DEFAULT_TIMEOUT,
+    FIRST_EVENT_TIMEOUT,
+    PING_INTERVAL,
+    RealtimeEvent,
+    Wire,
+    appends,
+    pcm16,
+    text_item,
+    truncate_event,
+)
 from .record import Turn
 
 __all__ = ["RealtimeSession", "RealtimeEvent"]
@@ -94,11 +104,7 @@ class RealtimeSession:
 
     def send_text(self, text: str, *, respond: bool = True, role: str = "user") -> None:
         """Add a text message (and ask for a response, unless `respond=False`)."""
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidInputError("send_text needs some text.", param="text")
-        kind = "output_text" if role == "assistant" else "input_text"
-        self.send({"type": "conversation.item.create",
-                   "item": {"type": "message", "role": role, "content": [{"type": kind, "text": text}]}})
+        self.send(text_item(text, role))
         if respond:
             self.create_response()
 
@@ -111,8 +117,7 @@ class RealtimeSession:
 
     def truncate(self, item_id: str, audio_end_ms: int, content_index: int = 0) -> None:
         """Cut an assistant item to what was played (`conversation.item.truncate`)."""
-        self.send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": content_index,
-                   "audio_end_ms": int(audio_end_ms)})
+        self.send(truncate_event(item_id, audio_end_ms, content_index))
 
     # ---- receiving --------------------------------------------------------------------------
     def _recv(self, timeout: float, waiting_for: str) -> RealtimeEvent:

@@ -9,7 +9,12 @@ modules the .js files beside these modules).
     rec = Recorder()                      # the browser's microphone into the kernel
     rec.clip, rec.transcribe(), rec.on_recorded(callback)
 
-Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js).
+    live = LiveSession(voice="alloy")     # a spoken conversation with a Realtime model, live
+    live.conversation                     # after Stop: its turns, as a Conversation
+
+Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js),
+`live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread); `mic.js` is
+what the microphone widgets' modules share (esm.py joins them).
 Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
 need a live kernel.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 from ..errors import MissingDependencyError
 
 try:
+    from .live import LiveRecord, LiveSession
     from .player import AudioElement, Player
     from .recorder import Recorder
 except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
@@ -28,4 +34,4 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
     ) from None
 
-__all__ = ["AudioElement", "Player", "Recorder"]
+__all__ = ["AudioElement", "LiveRecord", "LiveSession", "Player", "Recorder"]

@@ -1,4 +1,4 @@
-// The browser half of nbaudio.widgets.Recorder (an anywidget ES module).
+// The browser half of nbaudio.widgets.Recorder (an anywidget ES module; mic.js comes first).
 //
 // The microphone goes through an AudioWorklet that mixes it to mono and hands back 50 ms blocks of
 // float samples at the device rate. They are sent to the kernel as 16-bit PCM in binary buffers
@@ -7,58 +7,7 @@
 // can tell a complete recording from a damaged one. The kernel resamples and builds the WAV; the
 // preview here is a WAV made from the same samples.
 
-const WORKLET = `
-class NbaudioCapture extends AudioWorkletProcessor {
-  constructor() {
-    super();
-    this.block = new Float32Array(Math.max(128, Math.round(sampleRate / 20)));
-    this.n = 0; this.peak = 0; this.live = true;
-    this.port.onmessage = (e) => {
-      if (e.data === "stop") { this.flush(); this.live = false; this.port.postMessage({ done: true }); }
-    };
-  }
-  flush() {
-    if (!this.n) return;
-    const pcm = this.block.slice(0, this.n);
-    this.port.postMessage({ pcm, peak: this.peak }, [pcm.buffer]);
-    this.n = 0; this.peak = 0;
-  }
-  process(inputs) {
-    if (!this.live) return false;
-    const chans = inputs[0];
-    if (chans && chans.length) {
-      const frames = chans[0].length, k = chans.length;
-      for (let i = 0; i < frames; i++) {
-        let v = 0;
-        for (let c = 0; c < k; c++) v += chans[c][i];
-        v /= k;
-        this.block[this.n++] = v;
-        const a = v < 0 ? -v : v;
-        if (a > this.peak) this.peak = a;
-        if (this.n === this.block.length) this.flush();
-      }
-    }
-    return true;
-  }
-}
-registerProcessor("nbaudio-capture", NbaudioCapture);
-`;
-
 const SEND_EVERY_S = 0.5;
-
-function clock(t) {
-  const m = Math.floor(t / 60), s = t - 60 * m;
-  return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
-}
-
-function toInt16(f) {
-  const out = new Int16Array(f.length);
-  for (let i = 0; i < f.length; i++) {
-    const v = f[i] > 1 ? 1 : f[i] < -1 ? -1 : f[i];
-    out[i] = v < 0 ? v * 32768 : v * 32767;
-  }
-  return out;
-}
 
 function concat(parts, n) {
   const out = new Int16Array(n);
@@ -76,43 +25,6 @@ function wavBlob(parts, frames, rate) {
   tag(36, "data"); v.setUint32(40, 2 * frames, true);
   new Int16Array(buf, 44, frames).set(concat(parts, frames));
   return new Blob([buf], { type: "audio/wav" });
-}
-
-// Why the microphone cannot be used on this page, or "" when it can.
-function pageProblem() {
-  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    return "The microphone only works on a secure page, and this one (" + location.origin + ") is not. " +
-      "Open Jupyter over https://, or at http://localhost or http://127.0.0.1 " +
-      "(for a remote server, through an SSH tunnel: ssh -L 8888:localhost:8888 HOST).";
-  }
-  if (!window.AudioContext || !window.AudioWorkletNode) {
-    return "This browser cannot capture audio (no AudioWorklet). Use a current Chrome, Edge, Firefox or Safari.";
-  }
-  return "";
-}
-
-function micProblem(err) {
-  const name = (err && err.name) || "";
-  if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
-    return "Microphone permission was denied. Allow the microphone for this site (the icon at the left of the " +
-      "address bar, or the browser's site settings), then press Record again.";
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
-    return "No microphone was found. Connect one (or choose an input device in the system settings) and press Record again.";
-  }
-  if (name === "NotReadableError" || name === "AbortError" || name === "TrackStartError") {
-    return "The microphone could not be opened; another application may be using it. Close that and press Record again.";
-  }
-  return "Could not start recording: " + ((err && err.message) || String(err));
-}
-
-function button(label, title) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.title = title;
-  b.style.cssText = "padding:3px 12px;border:1px solid #bbb;border-radius:14px;background:#fafafa;cursor:pointer;font:inherit";
-  return b;
 }
 
 function render({ model, el }) {
@@ -203,18 +115,8 @@ function render({ model, el }) {
     setError("");
     recordBtn.disabled = true;
     status.textContent = "asking for the microphone…";
-    let stream = null, ctx = null;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
-      ctx = new AudioContext();
-      const url = URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" }));
-      try { await ctx.audioWorklet.addModule(url); } finally { URL.revokeObjectURL(url); }
-      const source = ctx.createMediaStreamSource(stream);
-      const node = new AudioWorkletNode(ctx, "nbaudio-capture");
-      const mute = ctx.createGain();
-      mute.gain.value = 0;  // pulled by the destination, heard by no one
-      source.connect(node); node.connect(mute); mute.connect(ctx.destination);
-      if (ctx.state === "suspended") await ctx.resume();
+      const { stream, ctx, node } = await openMicrophone({ channelCount: 1 });
       const id = Math.random().toString(36).slice(2) + Date.now().toString(36);
       const r = rec = { id, ctx, stream, node, rate: ctx.sampleRate, parts: [], pending: [], frames: 0, pendingFrames: 0,
                         seq: 0 };
@@ -230,8 +132,6 @@ function render({ model, el }) {
       recordBtn.style.background = "#fde8e8";
       status.textContent = "recording…";
     } catch (err) {
-      if (stream) stream.getTracks().forEach((t) => t.stop());
-      if (ctx) ctx.close();
       status.textContent = "";
       setError(micProblem(err));
     } finally {

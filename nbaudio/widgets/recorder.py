@@ -37,7 +37,6 @@ from __future__ import annotations
 import numbers
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
@@ -50,6 +49,7 @@ from ..client import Client, default_client
 from ..errors import InvalidInputError
 from ..text import format_clock
 from ..transcript import Transcript
+from .esm import widget_module
 
 if TYPE_CHECKING:
     from ..streams import TranscriptionStream
@@ -81,7 +81,7 @@ class Recorder(anywidget.AnyWidget):
     be used (a page that is not secure, permission denied) or why a recording was rejected.
     """
 
-    _esm = Path(__file__).with_name("recorder.js")
+    _esm = widget_module("recorder.js")
 
     max_seconds = traitlets.Float(300.0).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)  # what the kernel has, shown under the controls

@@ -1,0 +1,404 @@
+// The browser half of nbaudio.widgets.LiveSession (an anywidget ES module; mic.js comes first).
+//
+// Route: microphone → this page → the kernel (widget messages) → the Realtime server, and back.
+// The page never talks to the server and never sees the key. Microphone audio goes to the kernel as
+// 16-bit PCM at the device rate in binary buffers, 100 ms at a time (the kernel resamples to the
+// 24 kHz the API takes). The model's audio comes back as pcm16 at 24 kHz and is played through Web
+// Audio: each piece is an AudioBuffer scheduled right after the one before, so playback is gapless
+// however the pieces arrive. For every reply item the page knows which piece started when, so on a
+// barge-in (the server says the user started speaking) it stops at once and tells the kernel how
+// many milliseconds of that item were really heard; the kernel sends conversation.item.truncate.
+//
+// The kernel takes widget messages only while no cell runs. It acknowledges the audio it has taken
+// several times a second; when the acknowledgements fall behind, a cell is running, and the page
+// stops sending (it says so) instead of piling up audio that would reach the server late.
+
+const PIECE_S = 0.1;          // microphone audio per message
+const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
+const BEHIND_S = 1.5;         // unacknowledged audio after which the kernel is taken to be busy
+const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)
+const OUTPUT_RATE = 24000;    // the Realtime API's pcm16
+
+const STATES = {
+  idle: ["#9e9e9e", "not started"],
+  connecting: ["#f2a900", "connecting…"],
+  listening: ["#54a24b", "listening"],
+  hearing: ["#4c78a8", "hearing you"],
+  thinking: ["#b279a2", "thinking…"],
+  speaking: ["#e45756", "speaking"],
+  paused: ["#f2a900", "paused: a cell is running"],
+  stopping: ["#9e9e9e", "stopping…"],
+  stopped: ["#9e9e9e", "stopped"],
+};
+
+function pcmFrom(buffer) {
+  // Widget buffers arrive as DataView or ArrayBuffer; copy out so the Int16Array is aligned.
+  const view = buffer instanceof DataView ? buffer : new DataView(buffer.buffer || buffer);
+  return new Int16Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "nbaudio-live";
+  root.style.cssText = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;margin:4px 0;max-width:760px";
+  const row = document.createElement("div");
+  row.style.cssText = "display:flex;align-items:center;gap:10px;flex-wrap:wrap";
+  const startBtn = button("▶ Start", "start the live conversation (asks for the microphone)");
+  startBtn.className = "nbaudio-live-start";
+  const talkBtn = button("● Talk", "manual turns: press, speak, press again to send");
+  talkBtn.className = "nbaudio-live-talk";
+  talkBtn.style.display = "none";
+  const meter = document.createElement("div");
+  meter.className = "nbaudio-live-meter";
+  meter.title = "microphone level";
+  meter.style.cssText = "width:110px;height:8px;background:#e6e6e6;border-radius:4px;overflow:hidden";
+  const level = document.createElement("div");
+  level.style.cssText = "height:100%;width:0;background:#54a24b;transition:width 60ms linear";
+  meter.append(level);
+  const dot = document.createElement("span");
+  dot.style.cssText = "display:inline-block;width:10px;height:10px;border-radius:50%;background:#9e9e9e";
+  const stateText = document.createElement("span");
+  stateText.className = "nbaudio-live-state";
+  stateText.style.cssText = "color:#444";
+  const timer = document.createElement("span");
+  timer.className = "nbaudio-live-time";
+  timer.style.cssText = "font-variant-numeric:tabular-nums;color:#777";
+  row.append(startBtn, talkBtn, meter, dot, stateText, timer);
+  const status = document.createElement("div");
+  status.className = "nbaudio-live-status";
+  status.style.cssText = "color:#666;margin-top:4px";
+  const error = document.createElement("div");
+  error.className = "nbaudio-live-error";
+  error.setAttribute("role", "alert");
+  error.style.cssText = "color:#b00020;margin-top:4px;white-space:pre-wrap";
+  const turns = document.createElement("div");
+  turns.className = "nbaudio-live-turns";
+  turns.style.cssText = "margin-top:6px;max-height:320px;overflow-y:auto;display:flex;flex-direction:column;gap:4px";
+  const note = document.createElement("div");
+  note.style.cssText = "color:#888;font-size:11px;margin-top:4px";
+  note.textContent = "Runs while no cell is running (the kernel takes the microphone's audio between cells). " +
+    "Stop turns this into the conversation's record.";
+  root.append(row, status, error, turns, note);
+  el.append(root);
+
+  // stats: what the page measured, for the figures and the tests (also as root.dataset.stats)
+  const stats = { playedMs: 0, replies: 0, latenciesMs: [], interrupted: 0, micSeconds: 0, sentPieces: 0 };
+  let s = null;  // the running session: microphone, playback, bookkeeping
+  let state = "idle";
+
+  function setState(name) {
+    state = name;
+    const [color, text] = STATES[name] || STATES.idle;
+    dot.style.background = color;
+    stateText.textContent = text;
+    root.dataset.state = name;
+  }
+  function showError(text) {
+    error.textContent = text || "";
+    error.style.display = error.textContent ? "" : "none";
+  }
+  function publish() { root.dataset.stats = JSON.stringify(stats); }
+  function scrollDown() { turns.scrollTop = turns.scrollHeight; }
+
+  // ---- the transcript of both sides ------------------------------------------------------------
+  const bubbles = new Map();  // item_id -> {el, text, role}
+  function bubble(itemId, role) {
+    let b = bubbles.get(itemId);
+    if (b) return b;
+    const div = document.createElement("div");
+    div.className = "nbaudio-live-turn nbaudio-live-" + role;
+    const user = role === "user";
+    div.style.cssText = "padding:4px 8px;border-radius:8px;max-width:85%;white-space:pre-wrap;" +
+      (user ? "align-self:flex-end;background:#e8f0fe" : "align-self:flex-start;background:#f3f3f3");
+    const who = document.createElement("b");
+    who.textContent = user ? "you: " : "assistant: ";
+    const text = document.createElement("span");
+    text.className = "nbaudio-live-text";
+    const mark = document.createElement("span");
+    mark.className = "nbaudio-live-mark";
+    mark.style.cssText = "color:#999";
+    div.append(who, text, mark);
+    turns.append(div);
+    b = { el: div, text, mark, role };
+    bubbles.set(itemId, b);
+    scrollDown();
+    return b;
+  }
+
+  // ---- playback --------------------------------------------------------------------------------
+  function play(itemId, responseId, pcm) {
+    if (!s || s.cut.has(itemId) || !pcm.length) return;
+    const ctx = s.ctx;
+    const f = new Float32Array(pcm.length);
+    for (let i = 0; i < pcm.length; i++) f[i] = pcm[i] / 32768;
+    const buf = ctx.createBuffer(1, f.length, OUTPUT_RATE);
+    buf.copyToChannel(f, 0);
+    const src = ctx.createBufferSource();
+    src.buffer = buf;
+    src.connect(ctx.destination);
+    const now = ctx.currentTime;
+    const start = Math.max(now + LEAD_S, s.next);
+    src.start(start);
+    s.next = start + buf.duration;
+    let item = s.items.get(itemId);
+    if (!item) { item = { pieces: [], receivedMs: 0, responseId }; s.items.set(itemId, item); }
+    item.pieces.push({ start, offsetMs: item.receivedMs, durMs: 1000 * buf.duration });
+    item.receivedMs += 1000 * buf.duration;
+    s.sources.add(src);
+    src.onended = () => { s && s.sources.delete(src); if (s && !s.sources.size && state === "speaking") setState("listening"); };
+    if (!s.heardResponses.has(responseId)) {
+      s.heardResponses.add(responseId);
+      stats.replies += 1;
+      // When the first sample reaches the speakers, on the page's clock (outputLatency where known).
+      const out = ctx.outputLatency || ctx.baseLatency || 0;
+      const at = performance.now() + 1000 * (start - now + out);
+      if (s.utteranceEnd) {
+        const ms = Math.round(at - s.utteranceEnd);
+        stats.latenciesMs.push(ms);
+        status.textContent = "the reply began " + (ms / 1000).toFixed(2) + " s after you stopped speaking";
+        s.utteranceEnd = 0;
+      }
+    }
+    setState("speaking");
+  }
+
+  function playedMs(item) {
+    const now = s.ctx.currentTime;
+    let ms = 0;
+    for (const p of item.pieces) {
+      if (now > p.start) ms = Math.max(ms, p.offsetMs + Math.min(p.durMs, 1000 * (now - p.start)));
+    }
+    return Math.round(ms);
+  }
+
+  function countPlayed() {
+    if (!s) return;
+    let total = s.playedBefore;
+    for (const item of s.items.values()) total += playedMs(item);
+    stats.playedMs = Math.round(total);
+  }
+
+  // Stop what plays now; tell the kernel how much of each unfinished reply item was heard.
+  function interrupt() {
+    if (!s) return;
+    const now = s.ctx.currentTime;
+    let cut = false;
+    for (const [itemId, item] of s.items) {
+      const end = item.pieces.length ? item.pieces[item.pieces.length - 1] : null;
+      if (!end || s.cut.has(itemId)) continue;
+      if (end.start + end.durMs / 1000 > now) {
+        const heard = playedMs(item);
+        model.send({ type: "live:interrupted", item_id: itemId, audio_end_ms: heard });
+        s.cut.add(itemId);
+        stats.interrupted += 1;
+        cut = true;
+        const b = bubbles.get(itemId);
+        if (b) b.mark.textContent = " ✂ (you interrupted after " + (heard / 1000).toFixed(1) + " s)";
+      }
+    }
+    for (const src of s.sources) { try { src.stop(); } catch (e) { /* already stopped */ } }
+    s.sources.clear();
+    s.next = 0;
+    countPlayed();
+    // what was heard of the cut items is counted; forget their pieces so nothing counts twice
+    for (const itemId of s.cut) {
+      const item = s.items.get(itemId);
+      if (item) { s.playedBefore += playedMs(item); s.items.delete(itemId); }
+    }
+    publish();
+    return cut;
+  }
+
+  // ---- the microphone ----------------------------------------------------------------------------
+  function sendPiece() {
+    if (!s || !s.pendingFrames) return;
+    const pcm = new Int16Array(s.pendingFrames);
+    let o = 0;
+    for (const p of s.pending) { pcm.set(p, o); o += p.length; }
+    s.pending = []; s.pendingFrames = 0;
+    model.send({ type: "live:audio", seq: s.seq++ }, undefined, [pcm.buffer]);
+    stats.sentPieces = s.seq;
+  }
+
+  function onBlock(data) {
+    if (!s || s.closing) return;
+    level.style.width = Math.min(100, Math.round(100 * Math.sqrt(data.peak))) + "%";
+    if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
+    const manual = model.get("vad") === "manual";
+    if (manual && !s.talking) return;
+    // A cell is running when the kernel has not taken the last BEHIND_S of audio: drop, and say so.
+    const behind = (s.seq - 1 - s.acked) * PIECE_S;
+    if (behind > BEHIND_S) {
+      if (state !== "paused") { s.before = state; setState("paused"); }
+      s.pending = []; s.pendingFrames = 0;
+      return;
+    }
+    if (state === "paused") setState(s.before || "listening");
+    const pcm = toInt16(data.pcm);
+    s.pending.push(pcm);
+    s.pendingFrames += pcm.length;
+    stats.micSeconds += pcm.length / s.rate;
+    if (s.pendingFrames >= PIECE_S * s.rate) sendPiece();
+  }
+
+  function tick() {
+    if (!s) return;
+    timer.textContent = clock((performance.now() - s.began) / 1000) + " / " + clock(60 * model.get("max_minutes"));
+    countPlayed();
+    publish();
+  }
+
+  async function start() {
+    const problem = pageProblem();
+    if (problem) { showError(problem); return; }
+    showError("");
+    startBtn.disabled = true;
+    status.textContent = "asking for the microphone…";
+    try {
+      // Echo cancellation keeps the reply coming out of the speakers from counting as the user.
+      const mic = await openMicrophone({ channelCount: 1, echoCancellation: true, noiseSuppression: true,
+                                         autoGainControl: true });
+      s = { ...mic, rate: mic.ctx.sampleRate, seq: 0, acked: -1, pending: [], pendingFrames: 0, next: 0,
+            items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(), playedBefore: 0,
+            lastSound: 0, utteranceEnd: 0, talking: false, began: performance.now(), closing: false };
+      mic.node.port.onmessage = (e) => { if (e.data && e.data.pcm) onBlock(e.data); };
+      for (const track of mic.stream.getAudioTracks()) track.addEventListener("ended", () => stop("microphone"));
+      s.timer = setInterval(tick, 250);
+      setState("connecting");
+      status.textContent = "connecting to the Realtime API through the kernel…";
+      model.send({ type: "live:start", rate: s.rate });
+      startBtn.textContent = "■ Stop";
+      startBtn.title = "end the conversation; its record replaces this widget";
+      startBtn.style.background = "#fde8e8";
+      talkBtn.style.display = model.get("vad") === "manual" ? "" : "none";
+    } catch (err) {
+      s = null;
+      status.textContent = "";
+      showError(micProblem(err, "▶ Start"));
+      setState("idle");
+    } finally {
+      startBtn.disabled = false;
+    }
+  }
+
+  function teardown() {
+    if (!s) return;
+    const r = s;
+    r.closing = true;
+    clearInterval(r.timer);
+    countPlayed();
+    for (const src of r.sources) { try { src.stop(); } catch (e) { /* already stopped */ } }
+    r.stream.getTracks().forEach((t) => t.stop());
+    r.ctx.close();
+    s = null;
+    level.style.width = "0";
+    talkBtn.style.display = "none";
+    startBtn.disabled = true;
+    startBtn.textContent = "▶ Start";
+    startBtn.style.background = "#fafafa";
+    publish();
+  }
+
+  function stop(reason) {
+    if (!s || s.closing) return;
+    sendPiece();
+    teardown();
+    setState("stopping");
+    model.send({ type: "live:stop", reason });
+  }
+
+  startBtn.addEventListener("click", () => { if (s) stop("user"); else start(); });
+  talkBtn.addEventListener("click", () => {
+    if (!s) return;
+    if (!s.talking) {
+      interrupt();  // talking over a reply cuts it, as in server mode
+      s.talking = true;
+      talkBtn.textContent = "■ Send";
+      talkBtn.style.background = "#fde8e8";
+      model.send({ type: "live:talk" });
+      setState("hearing");
+    } else {
+      sendPiece();
+      s.talking = false;
+      s.utteranceEnd = s.lastSound || performance.now();
+      talkBtn.textContent = "● Talk";
+      talkBtn.style.background = "#fafafa";
+      model.send({ type: "live:send", seq: s.seq - 1 });
+      setState("thinking");
+    }
+  });
+
+  model.on("msg:custom", (msg, buffers) => {
+    if (!msg || typeof msg !== "object") return;
+    switch (msg.type) {
+      case "ready":
+        if (s) { setState("listening"); status.textContent = msg.text || ""; }
+        break;
+      case "ack":
+        if (s) s.acked = msg.seq;
+        break;
+      case "audio":
+        if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]));
+        break;
+      case "speech_started":
+        if (s) { interrupt(); setState("hearing"); }
+        bubble(msg.item_id, "user").text.textContent = "…";
+        break;
+      case "speech_stopped":
+        if (s) { s.utteranceEnd = s.lastSound || performance.now(); setState("thinking"); }
+        break;
+      case "user_text": {
+        const b = bubble(msg.item_id, "user");
+        b.text.textContent = msg.text || (msg.final ? "(nothing recognised)" : "…");
+        scrollDown();
+        break;
+      }
+      case "assistant_item":
+        bubble(msg.item_id, "assistant");
+        break;
+      case "assistant_delta": {
+        const b = bubble(msg.item_id, "assistant");
+        b.text.textContent += msg.delta || "";
+        scrollDown();
+        break;
+      }
+      case "assistant_text":
+        bubble(msg.item_id, "assistant").text.textContent = msg.text || "";
+        break;
+      case "truncated": {
+        const b = bubbles.get(msg.item_id);
+        if (b) b.mark.textContent = " ✂ (cut at " + ((msg.audio_end_ms || 0) / 1000).toFixed(1) + " s: what you heard)";
+        break;
+      }
+      case "response_done":
+        if (s && !s.sources.size && state !== "hearing") setState("listening");
+        break;
+      case "notice":
+        status.textContent = msg.text || "";
+        break;
+      case "error":
+        showError(msg.text || "");
+        break;
+      case "ended":
+        teardown();
+        setState("stopped");
+        status.textContent = msg.text || "";
+        if (msg.error) showError(msg.error);
+        break;
+    }
+    publish();
+  });
+
+  setState(model.get("ended") ? "stopped" : "idle");
+  showError(model.get("error"));
+  talkBtn.style.display = "none";
+  if (model.get("ended")) startBtn.disabled = true;
+  else {
+    const problem = pageProblem();
+    if (problem) showError(problem);  // say it before anyone presses Start
+  }
+  publish();
+  return () => { if (s) stop("closed"); };
+}
+
+export default { render };

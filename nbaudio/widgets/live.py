@@ -1,0 +1,325 @@
+"""`LiveSession`: a spoken conversation with a Realtime model, live in the notebook (an anywidget;
+its ES module is live.js after mic.js). `%voice live` shows one.
+
+    from nbaudio.widgets import LiveSession
+    live = LiveSession(voice="alloy", instructions="You are a patient tutor.")
+    live                      # ▶ Start, speak; the reply plays while it streams; speak over it to cut it
+    live.conversation         # after ■ Stop: the turns, with their audio, as an nbaudio Conversation
+
+(Not to be confused with `nbaudio.magic.live.LiveReply`, the view of one streamed `%%voice` reply.)
+
+The route is browser ↔ kernel ↔ server: the page sends the microphone to the kernel as widget
+messages and plays what the kernel sends back; the kernel holds the one WebSocket to the Realtime
+API (live_bridge.py). So the key never reaches the page, it works wherever the kernel can reach
+the server (the embedded engine on the kernel's loopback, a relay, OpenAI) and from a remote
+Jupyter, and relays need no ephemeral keys. Its cost: the kernel takes widget messages only while
+no cell runs, so the session pauses while one does (the widget says so and drops that audio).
+
+When the session stops (■ Stop, the time limit, or a fault), the widget's output is replaced by
+the record: the conversation's turns with players, waveforms and transcripts, saved with the
+notebook like any other nbaudio display. Nothing said is lost on a fault: the record keeps every
+turn that reached the kernel, and the message says what happened.
+"""
+
+from __future__ import annotations
+
+import html
+import numbers
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+from ..chat import Conversation
+from ..client import Client, default_client
+from ..errors import InvalidInputError, NbAudioError
+from ..text import format_clock, plural
+from .esm import widget_module
+from .live_bridge import LiveBridge, LiveEnd
+
+__all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES"]
+
+DEFAULT_REALTIME_MODEL = "gpt-realtime"
+DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
+MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
+VAD_MODES = ("server", "manual")
+_BROWSER_RATES = (3000, 768000)  # what a browser's AudioContext can run at
+_MAX_PIECE_SECONDS = 5.0  # the page sends 0.1 s at a time; far more is not from live.js
+
+_ENDINGS = {
+    "user": "stopped",
+    "limit": "stopped at the time limit",
+    "microphone": "stopped: the microphone went away",
+    "closed": "the connection dropped",
+    "error": "ended by an error",
+    "page": "stopped: the page closed",
+}
+
+
+class LiveRecord:
+    """What a finished live session leaves in the notebook: a line saying how it went, then its
+    conversation (turns with players, waveforms, transcripts, usage)."""
+
+    def __init__(self, conversation: Conversation, summary: str, error: str = "") -> None:
+        self.conversation, self.summary, self.error = conversation, summary, error
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.conversation._repr_mimebundle_(include=include, exclude=exclude))
+        head = f"live session: {self.summary}" + (f"\n⚠ {self.error}" if self.error else "")
+        bundle["text/plain"] = head + "\n" + bundle.get("text/plain", repr(self.conversation))
+        if "text/html" in bundle:
+            err = (f'<div style="color:#b00020">⚠ {html.escape(self.error)}</div>' if self.error else "")
+            bundle["text/html"] = (f'<div class="nbaudio-live-record" style="color:#555;margin:2px 0">'
+                                   f"🎙 live session: {html.escape(self.summary)}</div>{err}" + bundle["text/html"])
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<LiveRecord {self.summary}>"
+
+
+class LiveSession(anywidget.AnyWidget):
+    """A live spoken conversation with a Realtime model through `client` (nbaudio's default when
+    None: with no remote API configured, the embedded engine).
+
+    `model`: the Realtime model. `voice`, `instructions`: the session's. `vad`: "server" (the
+    server hears when a turn ends; speaking over a reply cuts it) or "manual" (● Talk / ■ Send).
+    `max_minutes`: the session ends by itself after this long. `transcribe_model`: what
+    transcribes the user's speech into the transcript. `conversation`: an earlier Conversation to
+    continue; its turns go to the model as text, and the session's turns are appended to it.
+    """
+
+    _esm = widget_module("live.js")
+
+    vad = traitlets.Unicode("server").tag(sync=True)
+    max_minutes = traitlets.Float(15.0).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)  # why the session cannot start or ended badly
+    ended = traitlets.Bool(False).tag(sync=True)
+    state = traitlets.Unicode("idle")  # kernel side: idle, connecting, live, ended
+
+    def __init__(self, model: str = DEFAULT_REALTIME_MODEL, *, client: Client | None = None, voice: str | None = None,
+                 instructions: str | None = None, vad: str = "server", max_minutes: float = 15.0,
+                 transcribe_model: str | None = DEFAULT_TRANSCRIBE_MODEL, conversation: Conversation | None = None,
+                 **kwargs: Any) -> None:
+        if not isinstance(model, str) or not model.strip():
+            raise InvalidInputError("model must name a Realtime model, e.g. 'gpt-realtime'", param="model")
+        if vad not in VAD_MODES:
+            raise InvalidInputError(f"vad must be 'server' (the server hears when you stop) or 'manual' (press to "
+                                    f"talk), not {vad!r}", param="vad")
+        if isinstance(max_minutes, bool) or not isinstance(max_minutes, numbers.Real) \
+                or not 0 < max_minutes <= MAX_MINUTES_LIMIT:
+            raise InvalidInputError(f"max_minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, not "
+                                    f"{max_minutes!r}", param="max_minutes")
+        for name, value in (("voice", voice), ("instructions", instructions), ("transcribe_model", transcribe_model)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInputError(f"{name} must be a string, not {type(value).__name__}", param=name)
+        if client is not None and not isinstance(client, Client):
+            raise InvalidInputError(f"client= takes an nbaudio.Client, not {type(client).__name__}", param="client")
+        if conversation is not None and not isinstance(conversation, Conversation):
+            raise InvalidInputError(f"conversation= takes an nbaudio Conversation, not {type(conversation).__name__}",
+                                    param="conversation")
+        super().__init__(vad=vad, max_minutes=float(max_minutes), **kwargs)
+        self.model = model.strip()
+        self._client = client
+        self.voice, self.instructions, self.transcribe_model = voice, instructions, transcribe_model
+        self._continues = conversation
+        self._bridge: LiveBridge | None = None
+        self._display_id: str | None = None
+        self._ended = threading.Event()
+        self._stop_handlers = widgets.CallbackDispatcher()
+        self.record: LiveRecord | None = None
+        self.result: LiveEnd | None = None
+        self.on_msg(self._on_page_msg)
+
+    # ---- what it holds -------------------------------------------------------------------------
+    @property
+    def client(self) -> Client:
+        return self._client if self._client is not None else default_client()
+
+    @property
+    def conversation(self) -> Conversation:
+        """After the session: the conversation (the one it continued, with these turns appended).
+        InvalidInputError while it has not ended."""
+        if self.result is None:
+            raise InvalidInputError("the live session has not ended yet: press ■ Stop in the widget, then read "
+                                    "live.conversation in the next cell (or use live.on_stop(callback))")
+        return self._continues if self._continues is not None else self.result.conversation
+
+    def on_stop(self, callback: Callable[[Conversation], Any], remove: bool = False) -> None:
+        """Call `callback(conversation)` when the session ends (on a thread of nbaudio's; keep it short)."""
+        self._stop_handlers.register_callback(callback, remove=remove)
+
+    def stop(self) -> None:
+        """End the session (as ■ Stop does)."""
+        if self._bridge is not None:
+            self._bridge.stop("user")
+
+    def wait(self, timeout: float | None = None) -> Conversation:
+        """Wait until the session has ended (for threads and scripts, not a notebook cell) and return
+        the conversation."""
+        if not self._ended.wait(timeout):
+            raise TimeoutError(f"the live session did not end within {timeout:g} s")
+        return self.conversation
+
+    def session_config(self) -> dict[str, Any]:
+        """The `session.update` fields the session starts with."""
+        audio_in: dict[str, Any] = {"turn_detection": {"type": "server_vad"} if self.vad == "server" else None}
+        if self.transcribe_model:
+            audio_in["transcription"] = {"model": self.transcribe_model}
+        session: dict[str, Any] = {"audio": {"input": audio_in, **({"output": {"voice": self.voice}}
+                                                                   if self.voice else {})}}
+        instructions = self.instructions
+        if instructions is None and self._continues is not None:
+            messages = self._continues.messages
+            if messages and messages[0]["role"] in ("system", "developer"):
+                instructions = str(messages[0]["content"] or "")
+        if instructions:
+            session["instructions"] = instructions
+        return session
+
+    def _seed(self) -> list[tuple[str, str]]:
+        """The earlier conversation's turns, as (role, text) for the model."""
+        conv = self._continues
+        if conv is None:
+            return []
+        seed = []
+        for i, message in enumerate(conv.messages):
+            if message["role"] in ("user", "assistant"):
+                text = conv.transcript_of(i).strip()
+                if text:
+                    seed.append((message["role"], text))
+        return seed
+
+    # ---- display -------------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        try:
+            # Start the embedded engine now, in the cell, so its notice prints here.
+            self.client.open()
+        except NbAudioError as exc:
+            self.error = str(exc)
+        self._display_id = uuid.uuid4().hex
+        display(self._repr_mimebundle_(), raw=True, display_id=self._display_id)
+
+    # ---- messages from the page ----------------------------------------------------------------
+    def _on_page_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        bridge = self._bridge
+        if kind == "live:start":
+            self._start(content.get("rate"))
+        elif bridge is None:
+            return
+        elif kind == "live:audio":
+            seq = content.get("seq")
+            if len(buffers) == 1 and isinstance(seq, int) and not isinstance(seq, bool):
+                data = bytes(buffers[0])
+                if len(data) <= 2 * _BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
+                    bridge.audio(seq, data)
+        elif kind == "live:interrupted":
+            item_id, end_ms = content.get("item_id"), content.get("audio_end_ms")
+            if isinstance(item_id, str) and isinstance(end_ms, (int, float)) and not isinstance(end_ms, bool) \
+                    and end_ms >= 0:
+                bridge.interrupted(item_id, int(end_ms))
+        elif kind == "live:talk":
+            bridge.talk()
+        elif kind == "live:send":
+            bridge.send_turn()
+        elif kind == "live:stop":
+            reason = content.get("reason")
+            bridge.stop(reason if reason in _ENDINGS else "user")
+
+    def _start(self, rate: Any) -> None:
+        if self._bridge is not None or self.ended:
+            return
+        if isinstance(rate, float) and rate.is_integer():
+            rate = int(rate)
+        if isinstance(rate, bool) or not isinstance(rate, int) or not _BROWSER_RATES[0] <= rate <= _BROWSER_RATES[1]:
+            self._page({"type": "ended", "error": f"the browser reported a sample rate of {rate!r} Hz, which is not "
+                                                  "usable; reload the page and start again"})
+            return
+        self.error = ""
+        self.state = "connecting"
+        self._bridge = LiveBridge(client=self.client, model=self.model, session=self.session_config(),
+                                  seed=self._seed(), input_rate=rate, max_seconds=60 * self.max_minutes,
+                                  manual=self.vad == "manual", send=self._page, on_end=self._finish)
+        self._bridge.start()
+
+    def _page(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        if content.get("type") == "ready":
+            self.state = "live"
+        self.send(content, buffers)
+
+    # ---- the end -------------------------------------------------------------------------------
+    def _finish(self, end: LiveEnd) -> None:
+        """On the bridge's thread, once: keep the record, tell the page, replace the widget with it."""
+        self.result = end
+        if self._continues is not None:
+            for message, reply in end.conversation.turns():
+                if reply is not None:
+                    self._continues.add_reply(reply)
+                else:
+                    self._continues.add(message)
+        error = _explain(end)
+        replies = "reply" if end.interrupted == 1 else "replies"
+        cut = f", {end.interrupted} {replies} cut short" if end.interrupted else ""
+        summary = (f"{plural(end.turns, 'turn')}, {format_clock(end.seconds, decimals=0)}{cut}"
+                   f" — {_ENDINGS.get(end.reason, end.reason)}")
+        self.record = LiveRecord(end.conversation, summary, error)
+        with self.hold_sync():
+            self.error = error
+            self.state = "ended"
+            self.ended = True
+        kept = f"; the record below keeps {plural(end.turns, 'turn')}" if end.turns else ""
+        self.send({"type": "ended", "text": summary + kept, "error": error})
+        try:
+            if self._display_id is not None:
+                from IPython.display import update_display
+
+                update_display(self.record, display_id=self._display_id)
+            self._stop_handlers(self.conversation)
+        finally:
+            self._ended.set()
+
+    def __repr__(self) -> str:
+        if self.result is not None:
+            return f"<LiveSession {self.model}: {self.record.summary if self.record else 'ended'}>"
+        return f"<LiveSession {self.model}: {self.state} ({self.vad} turns, up to {self.max_minutes:g} min)>"
+
+
+def _explain(end: LiveEnd) -> str:
+    """The message for a session that ended by a fault ('' when it ended as asked)."""
+    if end.error is None:
+        return ""
+    from ..errors import (
+        APIConnectionError,
+        AuthenticationError,
+        PermissionDeniedError,
+        RealtimeClosedError,
+        RealtimeServerError,
+    )
+
+    kept = (f" The {plural(end.turns, 'turn')} said before it are kept below." if end.turns
+            else " Nothing had been said yet.")
+    err = end.error
+    if isinstance(err, AuthenticationError):
+        return (f"The server rejected the API key: {err.message}. Check NBAUDIO_API_KEY (or run %voice login), "
+                f"then start again.{kept}")
+    if isinstance(err, PermissionDeniedError):
+        return f"The server refused this key for Realtime: {err.message}.{kept}"
+    if isinstance(err, RealtimeServerError) and err.code == "session_limit_reached":
+        return f"The server's session limit was reached: {err}. Stop another live session, or try again later."
+    if isinstance(err, RealtimeClosedError):
+        if err.close_code == 1013 or err.reason in ("session_expired", "session_limit_reached"):
+            return f"The server's session limit was reached ({err}).{kept}"
+        if err.reason in ("idle_timeout", "session_idle_timeout"):
+            return f"The server closed the session after a long silence ({err}).{kept}"
+        return f"The connection dropped ({err}).{kept}"
+    if isinstance(err, APIConnectionError):
+        return f"The server could not be reached: {err}. Check NBAUDIO_BASE_URL and that it runs.{kept}"
+    return f"{type(err).__name__}: {err}.{kept}"

@@ -1,0 +1,289 @@
+"""The kernel's side of a live session: one Realtime session on a thread of its own, between the
+page (widget messages) and the server (a WebSocket).
+
+Why a thread with its own event loop: the kernel hands widget messages over only between cells, on
+its main thread, and the reply must keep streaming to the page whatever the main thread does. So
+the comm handler only posts what the page sent (microphone audio, "the user cut this reply at N ms")
+into this loop, and everything that touches the session runs here, one thing at a time: the
+session's record (`nbaudio.realtime.record`) needs no lock.
+
+What reaches the page are small messages made here from the server's events (the reply's audio as a
+binary buffer, transcripts as text), never the events themselves, the URL's credentials or the key:
+error texts come through the session's redaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..chat import Conversation
+from ..client import Client
+from ..errors import NbAudioError, RealtimeClosedError, RealtimeServerError
+from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
+from ..realtime.events import text_item
+from ..realtime.record import conversation_of
+from ..realtime_events import SAMPLE_RATE
+
+__all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
+
+ACK_INTERVAL = 0.25  # how often the page hears which audio piece the kernel took last
+STOP_GRACE_S = 4.0  # after Stop, how long to wait for a transcript or a truncation still under way
+# A live session is mostly silence; pings (every 20 s) find a dead connection, not this timeout.
+EVENT_TIMEOUT_S = 24 * 3600.0
+SEED_PREFIX = "earlier_"  # ids of the items a session starts with (an earlier conversation's turns)
+
+Send = Callable[[dict[str, Any], list[bytes] | None], None]
+
+
+@dataclass
+class LiveEnd:
+    """How a live session ended: why, the error if one ended it, and its record."""
+
+    reason: str  # "user", "limit", "closed", "error", "microphone"
+    conversation: Conversation
+    error: NbAudioError | None = None
+    interrupted: int = 0
+    seconds: float = 0.0
+    turns: int = field(default=0)
+
+
+class LiveBridge:
+    """Runs one Realtime session for a LiveSession widget. Thread-safe entry points: `audio()`,
+    `interrupted()`, `talk()`, `send_turn()`, `stop()`; `send(message, buffers)` goes to the page and
+    `on_end(LiveEnd)` is called once, on the bridge's thread, when the session is over."""
+
+    def __init__(self, *, client: Client, model: str, session: dict[str, Any], seed: list[tuple[str, str]],
+                 input_rate: int, max_seconds: float, manual: bool, send: Send,
+                 on_end: Callable[[LiveEnd], None]) -> None:
+        self._client, self._model, self._session, self._seed = client, model, session, seed
+        self._rate = int(input_rate)
+        self._max_seconds, self._manual = max_seconds, manual
+        self._send, self._on_end = send, on_end
+        self._loop = asyncio.new_event_loop()
+        self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
+        self._thread = threading.Thread(target=self._run, name="nbaudio-live", daemon=True)
+        self._resampler: Any = None
+        self.acked = -1  # the last audio piece the kernel took from the page (set on the main thread)
+        self.rt: AsyncRealtimeSession | None = None
+        self._responding = False
+        self._awaiting: set[str] = set()  # truncations not yet confirmed
+        self._user_text: dict[str, str] = {}  # user transcripts as their deltas arrive
+        self._interrupted = 0
+        self._started = time.monotonic()
+
+    # ---- from the kernel's main thread --------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def _post(self, *command: Any) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._put, command)
+        except RuntimeError:  # the loop closed in between: the session is over
+            pass
+
+    def _put(self, command: tuple[Any, ...]) -> None:
+        if self._commands is not None:
+            self._commands.put_nowait(command)
+
+    def audio(self, seq: int, pcm: bytes) -> None:
+        """A piece of microphone audio: pcm16 at the page's rate."""
+        self.acked = seq
+        self._post("audio", pcm)
+
+    def interrupted(self, item_id: str, audio_end_ms: int) -> None:
+        """The page stopped playing `item_id` after `audio_end_ms` (a barge-in)."""
+        self._post("interrupted", item_id, audio_end_ms)
+
+    def talk(self) -> None:
+        """Manual turns: the user started a turn (what is buffered goes)."""
+        self._post("talk")
+
+    def send_turn(self) -> None:
+        """Manual turns: the user finished a turn: commit it and ask for the reply."""
+        self._post("send")
+
+    def stop(self, reason: str = "user") -> None:
+        self._post("stop", reason)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # ---- on the bridge's thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._commands = asyncio.Queue()
+        reason, error = "user", None
+        try:
+            self.rt = await aconnect(self._model, client=self._client, session=self._session,
+                                     timeout=EVENT_TIMEOUT_S)
+        except NbAudioError as exc:
+            self._finish("error", exc)
+            return
+        rt = self.rt
+        try:
+            for item_id, (role, text) in enumerate(self._seed):
+                await rt.send(text_item(text, role, item_id=f"{SEED_PREFIX}{item_id}"))
+            self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]} ({self._model}); "
+                        + ("press ● Talk to speak" if self._manual else "speak when you like")}, None)
+            reader = asyncio.create_task(self._read(rt))
+            commands = asyncio.create_task(self._obey(rt))
+            acks = asyncio.create_task(self._acks())
+            done, _ = await asyncio.wait({reader, commands}, timeout=self._max_seconds,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                reason = "limit"
+            elif commands in done:
+                reason = commands.result()
+            else:
+                error = reader.exception() if not reader.cancelled() else None
+                reason = "closed" if isinstance(error, RealtimeClosedError) else "error"
+            commands.cancel()
+            if error is None:
+                await self._wind_down(rt, reader)
+            reader.cancel()
+            acks.cancel()
+        except NbAudioError as exc:
+            reason, error = "error", exc
+        finally:
+            await rt.close()
+        self._finish(reason, error if isinstance(error, NbAudioError) else None)
+
+    def _finish(self, reason: str, error: NbAudioError | None) -> None:
+        rt = self.rt
+        turns = rt.turns if rt is not None else []
+        conversation = _record(rt)
+        self._on_end(LiveEnd(reason=reason, conversation=conversation, error=error, interrupted=self._interrupted,
+                             seconds=time.monotonic() - self._started,
+                             turns=sum(t.role in ("user", "assistant") and not t.item_id.startswith(SEED_PREFIX)
+                                       for t in turns)))
+
+    async def _wind_down(self, rt: AsyncRealtimeSession, reader: asyncio.Task) -> None:
+        """Before closing: a reply still under way is cancelled (the record keeps what was said),
+        and transcripts and truncations under way get STOP_GRACE_S to arrive."""
+        if self._responding:
+            await rt.cancel()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while time.monotonic() < deadline and not reader.done() and (self._awaiting or self._responding or any(
+                t.role == "user" and t.audio and not t.text for t in rt.turns)):
+            await asyncio.sleep(0.05)
+
+    async def _acks(self) -> None:
+        last = None
+        while True:
+            await asyncio.sleep(ACK_INTERVAL)
+            if self.acked != last:
+                last = self.acked
+                self._send({"type": "ack", "seq": last}, None)
+
+    async def _obey(self, rt: AsyncRealtimeSession) -> str:
+        """Carry out what the page asked, in order; returns the reason when it asks to stop."""
+        assert self._commands is not None
+        while True:
+            command = await self._commands.get()
+            kind = command[0]
+            if kind == "stop":
+                return command[1]
+            try:
+                if kind == "audio":
+                    await rt.send_audio(self._resampled(command[1]), sample_rate=SAMPLE_RATE)
+                elif kind == "interrupted":
+                    _, item_id, end_ms = command
+                    self._interrupted += 1
+                    if self._responding:
+                        await rt.cancel()
+                        self._responding = False
+                    self._awaiting.add(item_id)
+                    await rt.truncate(item_id, end_ms)
+                elif kind == "talk":
+                    await rt.clear_audio()
+                elif kind == "send":
+                    await rt.commit()
+                    await rt.create_response()
+            except NbAudioError as exc:
+                if isinstance(exc, RealtimeClosedError):
+                    raise
+                self._send({"type": "error", "text": str(exc)}, None)
+
+    def _resampled(self, pcm: bytes) -> np.ndarray:
+        """The page's pcm16 at its device rate as float samples at 24 kHz (one soxr stream per
+        session, so the pieces join without a seam)."""
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
+        if self._rate == SAMPLE_RATE:
+            return samples
+        if self._resampler is None:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self._rate, SAMPLE_RATE, 1, dtype="float32")
+        return self._resampler.resample_chunk(samples)
+
+    async def _read(self, rt: AsyncRealtimeSession) -> None:
+        while True:  # an error event is told to the page; the session goes on
+            try:
+                async for event in rt.events():
+                    message = self._for_page(event)
+                    if message is not None:
+                        self._send(*message)
+            except RealtimeServerError as exc:
+                self._awaiting.clear()  # a refused truncation is not coming
+                self._send({"type": "error", "text": f"the server said: {exc}"}, None)
+
+    def _for_page(self, event: RealtimeEvent) -> tuple[dict[str, Any], list[bytes] | None] | None:
+        kind, item_id = event.type, event.item_id
+        if kind == "response.output_audio.delta":
+            return {"type": "audio", "item_id": item_id, "response_id": event.response_id}, [event.audio]
+        if kind == "input_audio_buffer.speech_started":
+            return {"type": "speech_started", "item_id": item_id}, None
+        if kind == "input_audio_buffer.speech_stopped":
+            return {"type": "speech_stopped", "item_id": item_id}, None
+        if kind == "input_audio_buffer.committed" and self._manual:
+            return {"type": "user_text", "item_id": item_id, "text": "", "final": False}, None
+        if kind == "conversation.item.input_audio_transcription.delta":
+            self._user_text[item_id] = self._user_text.get(item_id, "") + (event.delta or "")
+            return {"type": "user_text", "item_id": item_id, "text": self._user_text[item_id], "final": False}, None
+        if kind == "conversation.item.input_audio_transcription.completed":
+            self._user_text.pop(item_id, None)
+            return {"type": "user_text", "item_id": item_id, "text": (event.transcript or "").strip(),
+                    "final": True}, None
+        if kind == "conversation.item.input_audio_transcription.failed":
+            return {"type": "user_text", "item_id": item_id, "text": "(could not be transcribed)", "final": True}, None
+        if kind == "response.created":
+            self._responding = True
+            return None
+        if kind == "response.output_item.added":
+            item = event.get("item") or {}
+            return ({"type": "assistant_item", "item_id": item.get("id")}, None) if item.get("role") == "assistant" \
+                else None
+        if kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
+            return {"type": "assistant_delta", "item_id": item_id, "delta": event.delta or ""}, None
+        if kind in ("response.output_audio_transcript.done", "response.output_text.done"):
+            return {"type": "assistant_text", "item_id": item_id,
+                    "text": event.transcript or event.get("text") or ""}, None
+        if kind == "conversation.item.truncated":
+            self._awaiting.discard(item_id or "")
+            return {"type": "truncated", "item_id": item_id, "audio_end_ms": event.get("audio_end_ms")}, None
+        if kind == "response.done":
+            self._responding = False
+            return {"type": "response_done", "status": (event.get("response") or {}).get("status")}, None
+        return None
+
+
+def _record(rt: AsyncRealtimeSession | None) -> Conversation:
+    """The session's turns as a Conversation, without the turns it was started with."""
+    if rt is None:
+        return Conversation()
+    return conversation_of(t for t in rt.turns if not t.item_id.startswith(SEED_PREFIX))

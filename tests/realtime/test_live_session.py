@@ -1,0 +1,270 @@
+"""`LiveSession` and `%voice live` in the kernel, with the page played by `Page`: the widget messages
+and binary buffers live.js sends (start, 100 ms microphone pieces at 48 kHz, "I cut this reply at N
+ms", stop) through the comm, against the real engine's Realtime route. The real browser, with a fake
+microphone and Web Audio playback, is tests/browser/test_browser_live.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+
+from nbaudio import AudioClip, Client, Conversation, InvalidInputError
+from nbaudio.widgets import LiveRecord, LiveSession
+from tests.support.data import SENTENCES
+from tests.realtime.conftest import KEY
+from tests.support.browser import free_port
+from tests.support.magic_fakes import cell
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.engine]
+
+DEVICE_RATE = 48000
+PIECE_S = 0.1
+WAIT_S = 120.0
+
+
+class Page:
+    """Sends what live.js sends, through the widget's comm, and keeps what the kernel sends back."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+        self.received: list[tuple[dict, list]] = []
+        self.arrived = threading.Condition()
+        self.seq = 0
+        original = live.send
+
+        def send(content: Any, buffers: Any = None) -> None:
+            with self.arrived:
+                self.received.append((content, list(buffers or [])))
+                self.arrived.notify_all()
+            original(content, buffers)
+
+        live.send = send  # type: ignore[method-assign]
+
+    def message(self, content: dict, buffers: list[bytes] = ()) -> None:
+        self.live.comm.handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                                   "buffers": [memoryview(b) for b in buffers]})
+
+    def start(self, rate: int = DEVICE_RATE) -> None:
+        self.message({"type": "live:start", "rate": rate})
+
+    def speak(self, pcm: np.ndarray, *, pace: bool = False) -> None:
+        """Microphone audio (int16 at DEVICE_RATE) in 100 ms pieces, as the worklet's blocks add up."""
+        step = int(PIECE_S * DEVICE_RATE)
+        for k in range(0, len(pcm), step):
+            self.message({"type": "live:audio", "seq": self.seq}, [pcm[k:k + step].astype("<i2").tobytes()])
+            self.seq += 1
+            if pace:
+                time.sleep(PIECE_S)
+
+    def of(self, kind: str) -> list[dict]:
+        return [c for c, _ in self.received if c.get("type") == kind]
+
+    def wait_for(self, test, what: str, timeout: float = WAIT_S) -> None:
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: test(self), timeout):
+                kinds = sorted({c.get("type") for c, _ in self.received})
+                raise AssertionError(f"timed out waiting for {what}; got {kinds}")
+
+    def audio_ms(self, item_id: str | None = None) -> float:
+        return sum(len(b[0]) for c, b in self.received if c.get("type") == "audio" and b
+                   and (item_id is None or c.get("item_id") == item_id)) / 48.0
+
+
+def mic(clip_bytes: bytes, *, lead_s: float = 0.4, tail_s: float = 1.4) -> np.ndarray:
+    """Speech as a 48 kHz microphone gives it (int16), with silence around it (the tail ends the turn)."""
+    clip = AudioClip(clip_bytes).mono().resample(DEVICE_RATE)
+    x = np.concatenate([np.zeros(int(lead_s * DEVICE_RATE)), clip.samples, np.zeros(int(tail_s * DEVICE_RATE))])
+    return np.round(np.clip(x, -1, 1) * 32767).astype(np.int16)
+
+
+def words(text: str) -> set[str]:
+    return {w.strip(".,!?…").lower() for w in text.split() if w.strip(".,!?…")}
+
+
+@pytest.fixture
+def client(engine):
+    with Client(engine.base_url) as c:
+        yield c
+
+
+def test_two_spoken_turns_and_a_barge_in_leave_a_record(client, speech_clips):
+    live = LiveSession(client=client, instructions="Answer in one short sentence.", max_minutes=5)
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    assert live.state == "live"
+
+    # Turn 1: the user speaks, the server hears the end, transcribes it and answers with audio.
+    page.speak(mic(speech_clips[SENTENCES[2]]))
+    page.wait_for(lambda p: p.of("response_done"), "the first reply")
+    heard = [m for m in page.of("user_text") if m["final"]]
+    assert words(SENTENCES[2]) & words(heard[0]["text"]) >= {"golden", "retriever"}
+    first = page.of("assistant_item")[0]["item_id"]
+    assert page.audio_ms(first) > 300  # the reply's audio reached the page, as pcm16 buffers
+    assert page.of("assistant_text")[0]["text"].strip()
+
+    # Turn 2: while the reply's audio arrives, the page "plays" 700 ms of it and the user cuts in.
+    page.speak(mic(speech_clips[SENTENCES[1]]))
+    page.wait_for(lambda p: len(p.of("assistant_item")) >= 2, "the second reply to start")
+    second = page.of("assistant_item")[1]["item_id"]
+    page.wait_for(lambda p: p.audio_ms(second) >= 700, "700 ms of the second reply")
+    page.message({"type": "live:interrupted", "item_id": second, "audio_end_ms": 700})
+    page.wait_for(lambda p: p.of("truncated"), "the truncation")
+    assert page.of("truncated")[0] == {"type": "truncated", "item_id": second, "audio_end_ms": 700}
+
+    page.message({"type": "live:stop", "reason": "user"})
+    conv = live.wait(WAIT_S)
+    assert live.state == "ended" and live.ended and not live.error
+    turns = conv.turns()
+    users = [m for m, r in turns if m["role"] == "user"]
+    replies = [r for _, r in turns if r is not None]
+    assert len(users) == 2 and len(replies) == 2
+    # The user's turns keep their own audio: the spoken span, not the silence around it.
+    user_audio = [AudioClip(base64.b64decode(part["input_audio"]["data"])) for m in users for part in m["content"]
+                  if part.get("type") == "input_audio"]
+    assert len(user_audio) == 2 and all(0.8 < a.duration < 5.0 for a in user_audio)
+    assert replies[0].audio is not None and replies[0].audio.duration > 0.3
+    assert abs(replies[1].audio.duration - 0.7) < 0.01  # cut to what was heard
+    assert replies[1].text.endswith("…")
+    assert live.result.interrupted == 1 and live.result.reason == "user"
+    assert "1 reply cut short" in live.record.summary
+    bundle = live.record._repr_mimebundle_()
+    assert "live session: 4 turns" in bundle["text/plain"]
+    assert bundle["text/html"].count("<audio") == 4
+
+
+def test_a_continued_conversation_seeds_the_session_and_gets_the_turns(client, speech_clips):
+    earlier = Conversation(system="You are a tutor.")
+    earlier.add_user("My name is Ada.")
+    earlier.add({"role": "assistant", "content": "Nice to meet you, Ada."})
+    live = LiveSession(client=client, conversation=earlier)
+    assert live.session_config()["instructions"] == "You are a tutor."
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    page.speak(mic(speech_clips[SENTENCES[3]]))
+    page.wait_for(lambda p: p.of("response_done"), "the reply")
+    page.message({"type": "live:stop"})
+    conv = live.wait(WAIT_S)
+    assert conv is earlier
+    roles = [m["role"] for m in conv.messages]
+    assert roles == ["system", "user", "assistant", "user", "assistant"]  # the earlier turns once, then these
+    assert live.result.conversation.messages[0]["role"] == "user"  # the record: this session's turns only
+
+
+def test_manual_turns(client, speech_clips):
+    live = LiveSession(client=client, vad="manual")
+    assert live.session_config()["audio"]["input"]["turn_detection"] is None
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    page.message({"type": "live:talk"})
+    page.speak(mic(speech_clips[SENTENCES[0]], tail_s=0.2))
+    page.message({"type": "live:send"})
+    page.wait_for(lambda p: p.of("response_done"), "the reply")
+    assert page.of("speech_started") == []  # no server VAD
+    assert [m for m in page.of("user_text") if m["final"] and "fox" in m["text"].lower()]
+    page.message({"type": "live:stop"})
+    assert len(live.wait(WAIT_S).turns()) == 2
+
+
+def test_the_page_learns_the_kernel_took_its_audio(client, speech_clips):
+    """The acknowledgements the page uses to tell a busy kernel (a running cell) from a slow one."""
+    live = LiveSession(client=client)
+    page = Page(live)
+    page.start()
+    page.speak(np.zeros(int(0.5 * DEVICE_RATE), dtype=np.int16))
+    page.wait_for(lambda p: p.of("ack") and p.of("ack")[-1]["seq"] == 4, "the acknowledgement of piece 4")
+    live.stop()
+    live.wait(WAIT_S)
+
+
+def test_time_limit_ends_the_session_and_keeps_the_record(client, speech_clips):
+    live = LiveSession(client=client, max_minutes=0.05)  # 3 s
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    live.wait(WAIT_S)
+    assert live.result.reason == "limit"
+    assert page.of("ended")[0]["text"].endswith("stopped at the time limit")
+
+
+def test_unreachable_server_is_said_in_the_widget():
+    with Client(f"http://127.0.0.1:{free_port()}/v1", api_key="sk-live-canary-0b7e3c9a55") as client:
+        live = LiveSession(client=client)
+        page = Page(live)
+        page.start()
+        live.wait(WAIT_S)
+    assert live.result.reason == "error"
+    assert "could not be reached" in live.error and "NBAUDIO_BASE_URL" in live.error
+    assert "Nothing had been said yet" in live.error
+    assert page.of("ended")[0]["error"] == live.error
+    assert "sk-live-canary" not in repr(page.received) + live.error
+
+
+def test_rejected_key_is_said_in_the_widget(keyed_engine):
+    with Client(keyed_engine.base_url, api_key="sk-wrong-canary-77aa01") as client:
+        live = LiveSession(client=client)
+        Page(live).start()
+        live.wait(WAIT_S)
+    assert "rejected the API key" in live.error and "NBAUDIO_API_KEY" in live.error
+    assert "sk-wrong-canary" not in live.error
+
+
+def test_session_limit_is_said_in_the_widget(keyed_engine):
+    keyed_engine.app.state.realtime.limits.max_sessions = 0
+    with Client(keyed_engine.base_url, api_key=KEY) as client:
+        live = LiveSession(client=client)
+        Page(live).start()
+        live.wait(WAIT_S)
+    assert "session limit was reached" in live.error
+
+
+def test_bad_arguments_are_refused_before_anything_starts():
+    for kwargs, says in (({"vad": "auto"}, "vad must be"), ({"max_minutes": 0}, "max_minutes"),
+                         ({"max_minutes": 61}, "at most 60"), ({"model": " "}, "model"),
+                         ({"voice": 3}, "voice must be a string"), ({"conversation": []}, "Conversation")):
+        with pytest.raises(InvalidInputError, match=says):
+            LiveSession(**kwargs)
+    live = LiveSession()
+    with pytest.raises(InvalidInputError, match="has not ended yet"):
+        live.conversation
+
+
+def test_voice_live_magic_options(shell, voice):
+    with pytest.raises(UsageError, match="not both"):
+        shell.run_line_magic("voice", "live --instructions a --system b")
+    with pytest.raises(UsageError, match="--max-minutes"):
+        shell.run_line_magic("voice", "live --max-minutes 0")
+    with pytest.raises(UsageError, match="invalid choice"):
+        shell.run_line_magic("voice", "live --vad auto")
+    with pytest.raises(UsageError, match="--out needs a variable"):
+        shell.run_line_magic("voice", "live --out 1x")
+
+
+def test_voice_live_keeps_the_conversation_for_voice_cells(shell, voice, client, speech_clips):
+    magics = voice
+    magics.client = client
+    shell.run_line_magic("voice", "live --voice alloy --instructions 'Answer briefly.' --out talk")
+    live = magics.live_session
+    assert isinstance(live, LiveSession) and live.voice == "alloy"
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    page.speak(mic(speech_clips[SENTENCES[2]]))
+    page.wait_for(lambda p: p.of("response_done"), "the reply")
+    page.message({"type": "live:stop"})
+    conv = live.wait(WAIT_S)
+    assert shell.user_ns["_voice"] is conv and shell.user_ns["talk"] is conv
+    assert conv.messages[0] == {"role": "system", "content": "Answer briefly."}
+    before = len(conv)
+    cell(shell, "--text-only --max-tokens 20", "Say that again, shorter.")
+    assert len(magics.conversations["default"]) == before + 2  # %%voice went on with the live conversation
+    assert isinstance(live.record, LiveRecord)
