@@ -24,6 +24,7 @@ __all__ = ["LiveCommands", "live_args"]
           help="server: the server hears when you stop, and speaking over a reply cuts it; manual: ● Talk / ■ Send.")
 @argument("--max-minutes", type=float, default=15.0, metavar="N", help="The session ends by itself after N minutes.")
 @argument("--transcribe-model", metavar="M", help="Model that transcribes your speech (default whisper-1).")
+@argument("--language", metavar="CODE", help="The language you speak (ISO-639-1, e.g. en): replies come sooner.")
 @argument("--name", default=DEFAULT_CONVERSATION, help="Conversation to continue, and to keep the session in.")
 @argument("--new", action="store_true", help="Start a new conversation instead of continuing --name.")
 @argument("--out", metavar="VAR", help="Also bind the conversation to this variable when the session stops.")
@@ -56,7 +57,7 @@ class LiveCommands(VoiceState):
         live = LiveSession(args.model or DEFAULT_REALTIME_MODEL, client=self.client, voice=args.voice or self.voice,
                            instructions=instructions, vad=args.vad, max_minutes=args.max_minutes,
                            transcribe_model=args.transcribe_model or self.transcribe_model or DEFAULT_TRANSCRIBE_MODEL,
-                           conversation=conversation)
+                           language=args.language, conversation=conversation)
         ns = self.shell.user_ns
 
         def keep(conv: Conversation) -> None:

@@ -82,7 +82,9 @@ function render({ model, el }) {
   el.append(root);
 
   // stats: what the page measured, for the figures and the tests (also as root.dataset.stats)
-  const stats = { playedMs: 0, replies: 0, latenciesMs: [], interrupted: 0, micSeconds: 0, sentPieces: 0 };
+  // latencyParts: per reply, [utterance end → speech_stopped here, → first reply audio here, → first sample out]
+  const stats = { playedMs: 0, replies: 0, latenciesMs: [], latencyParts: [], interrupted: 0, micSeconds: 0,
+                  sentPieces: 0 };
   let s = null;  // the running session: microphone, playback, bookkeeping
   let state = "idle";
 
@@ -119,10 +121,18 @@ function render({ model, el }) {
     mark.style.cssText = "color:#999";
     div.append(who, text, mark);
     turns.append(div);
-    b = { el: div, text, mark, role };
+    b = { el: div, text, mark, role, full: "", share: 1 };
     bubbles.set(itemId, b);
     scrollDown();
     return b;
+  }
+
+  // What a bubble shows: the text so far; of a reply cut short, the share of its words that was heard.
+  function setText(b, full) {
+    b.full = full;
+    if (b.share >= 1) { b.text.textContent = full; return; }
+    const words = full.split(/\s+/).filter(Boolean);
+    b.text.textContent = words.slice(0, Math.round(words.length * b.share)).join(" ") + " …";
   }
 
   // ---- playback --------------------------------------------------------------------------------
@@ -155,6 +165,9 @@ function render({ model, el }) {
       if (s.utteranceEnd) {
         const ms = Math.round(at - s.utteranceEnd);
         stats.latenciesMs.push(ms);
+        const arrived = performance.now();
+        stats.latencyParts.push([Math.round((s.stoppedAt || arrived) - s.utteranceEnd),
+                                 Math.round(arrived - (s.stoppedAt || arrived)), Math.round(at - arrived)]);
         status.textContent = "the reply began " + (ms / 1000).toFixed(2) + " s after you stopped speaking";
         s.utteranceEnd = 0;
       }
@@ -193,7 +206,11 @@ function render({ model, el }) {
         stats.interrupted += 1;
         cut = true;
         const b = bubbles.get(itemId);
-        if (b) b.mark.textContent = " ✂ (you interrupted after " + (heard / 1000).toFixed(1) + " s)";
+        if (b) {
+          b.mark.textContent = " ✂ (you interrupted after " + (heard / 1000).toFixed(1) + " s)";
+          b.share = item.receivedMs > 0 ? Math.min(1, heard / item.receivedMs) : 1;
+          setText(b, b.full);
+        }
       }
     }
     for (const src of s.sources) { try { src.stop(); } catch (e) { /* already stopped */ } }
@@ -320,7 +337,8 @@ function render({ model, el }) {
     } else {
       sendPiece();
       s.talking = false;
-      s.utteranceEnd = s.lastSound || performance.now();
+      s.stoppedAt = performance.now();
+      s.utteranceEnd = s.lastSound || s.stoppedAt;
       talkBtn.textContent = "● Talk";
       talkBtn.style.background = "#fafafa";
       model.send({ type: "live:send", seq: s.seq - 1 });
@@ -345,7 +363,7 @@ function render({ model, el }) {
         bubble(msg.item_id, "user").text.textContent = "…";
         break;
       case "speech_stopped":
-        if (s) { s.utteranceEnd = s.lastSound || performance.now(); setState("thinking"); }
+        if (s) { s.stoppedAt = performance.now(); s.utteranceEnd = s.lastSound || s.stoppedAt; setState("thinking"); }
         break;
       case "user_text": {
         const b = bubble(msg.item_id, "user");
@@ -358,13 +376,15 @@ function render({ model, el }) {
         break;
       case "assistant_delta": {
         const b = bubble(msg.item_id, "assistant");
-        b.text.textContent += msg.delta || "";
+        setText(b, b.full + (msg.delta || ""));
         scrollDown();
         break;
       }
-      case "assistant_text":
-        bubble(msg.item_id, "assistant").text.textContent = msg.text || "";
+      case "assistant_text": {
+        const b = bubble(msg.item_id, "assistant");
+        setText(b, msg.text || "");
         break;
+      }
       case "truncated": {
         const b = bubbles.get(msg.item_id);
         if (b) b.mark.textContent = " ✂ (cut at " + ((msg.audio_end_ms || 0) / 1000).toFixed(1) + " s: what you heard)";

@@ -74,7 +74,7 @@ class LiveRecord:
         if "text/html" in bundle:
             err = (f'<div style="color:#b00020">⚠ {html.escape(self.error)}</div>' if self.error else "")
             bundle["text/html"] = (f'<div class="nbaudio-live-record" style="color:#555;margin:2px 0">'
-                                   f"🎙 live session: {html.escape(self.summary)}</div>{err}" + bundle["text/html"])
+                                   f"live session: {html.escape(self.summary)}</div>{err}" + bundle["text/html"])
         return bundle
 
     def __repr__(self) -> str:
@@ -88,8 +88,10 @@ class LiveSession(anywidget.AnyWidget):
     `model`: the Realtime model. `voice`, `instructions`: the session's. `vad`: "server" (the
     server hears when a turn ends; speaking over a reply cuts it) or "manual" (● Talk / ■ Send).
     `max_minutes`: the session ends by itself after this long. `transcribe_model`: what
-    transcribes the user's speech into the transcript. `conversation`: an earlier Conversation to
-    continue; its turns go to the model as text, and the session's turns are appended to it.
+    transcribes the user's speech into the transcript; `language` (ISO-639-1, e.g. "en") is the
+    language you will speak: a server that knows it answers sooner (no language detection).
+    `conversation`: an earlier Conversation to continue; its turns go to the model as text, and
+    the session's turns are appended to it.
     """
 
     _esm = widget_module("live.js")
@@ -102,8 +104,8 @@ class LiveSession(anywidget.AnyWidget):
 
     def __init__(self, model: str = DEFAULT_REALTIME_MODEL, *, client: Client | None = None, voice: str | None = None,
                  instructions: str | None = None, vad: str = "server", max_minutes: float = 15.0,
-                 transcribe_model: str | None = DEFAULT_TRANSCRIBE_MODEL, conversation: Conversation | None = None,
-                 **kwargs: Any) -> None:
+                 transcribe_model: str | None = DEFAULT_TRANSCRIBE_MODEL, language: str | None = None,
+                 conversation: Conversation | None = None, **kwargs: Any) -> None:
         if not isinstance(model, str) or not model.strip():
             raise InvalidInputError("model must name a Realtime model, e.g. 'gpt-realtime'", param="model")
         if vad not in VAD_MODES:
@@ -113,7 +115,8 @@ class LiveSession(anywidget.AnyWidget):
                 or not 0 < max_minutes <= MAX_MINUTES_LIMIT:
             raise InvalidInputError(f"max_minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, not "
                                     f"{max_minutes!r}", param="max_minutes")
-        for name, value in (("voice", voice), ("instructions", instructions), ("transcribe_model", transcribe_model)):
+        for name, value in (("voice", voice), ("instructions", instructions), ("transcribe_model", transcribe_model),
+                            ("language", language)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a string, not {type(value).__name__}", param=name)
         if client is not None and not isinstance(client, Client):
@@ -125,6 +128,7 @@ class LiveSession(anywidget.AnyWidget):
         self.model = model.strip()
         self._client = client
         self.voice, self.instructions, self.transcribe_model = voice, instructions, transcribe_model
+        self.language = language
         self._continues = conversation
         self._bridge: LiveBridge | None = None
         self._display_id: str | None = None
@@ -168,7 +172,8 @@ class LiveSession(anywidget.AnyWidget):
         """The `session.update` fields the session starts with."""
         audio_in: dict[str, Any] = {"turn_detection": {"type": "server_vad"} if self.vad == "server" else None}
         if self.transcribe_model:
-            audio_in["transcription"] = {"model": self.transcribe_model}
+            audio_in["transcription"] = {"model": self.transcribe_model,
+                                         **({"language": self.language} if self.language else {})}
         session: dict[str, Any] = {"audio": {"input": audio_in, **({"output": {"voice": self.voice}}
                                                                    if self.voice else {})}}
         instructions = self.instructions
@@ -203,7 +208,9 @@ class LiveSession(anywidget.AnyWidget):
         except NbAudioError as exc:
             self.error = str(exc)
         self._display_id = uuid.uuid4().hex
-        display(self._repr_mimebundle_(), raw=True, display_id=self._display_id)
+        bundle = self._repr_mimebundle_()  # ipywidgets: (data, metadata) in a kernel, data elsewhere
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, raw=True, metadata=metadata, display_id=self._display_id)
 
     # ---- messages from the page ----------------------------------------------------------------
     def _on_page_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:

@@ -11,19 +11,24 @@ loopback (NBAUDIO_BASE_URL), so it loads no models itself.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, wait_for_kernel
+from tests.support.browser import (
+    CHROMIUM,
+    cell_outputs,
+    jupyter_lab,
+    launch_chromium,
+    open_notebook,
+    run_cell,
+    write_notebook,
+)
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
 SPOKEN = "Seven purple elephants played the violin in the garden."
 SPOKEN_WORDS = {"purple", "elephants", "violin", "garden"}
-CELL_S = 180  # one cell in the page (a transcription, a chat turn on the engine)
-CHECK_MS = 30_000
 # Chromium reaches names under .test through this rule; to the page it is an ordinary http:// site,
 # which is not a secure context (unlike localhost and 127.0.0.0/8).
 INSECURE_HOST = "nbaudio.test"
@@ -41,15 +46,6 @@ LISTEN = ["%load_ext nbaudio\n%voice listen --name mic --max-tokens 24",
           "listener = get_ipython().magics_manager.registry['VoiceMagics'].listener\n"
           "print(listener.recordings, listener.transcribe().text)"]
 PROBLEM = ["from nbaudio.widgets import Recorder\nrec = Recorder()\nrec", "print(rec.error)"]
-
-
-def _notebook(path: Path, sources: list[str]) -> None:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
 
 
 @pytest.fixture(scope="module")
@@ -77,18 +73,13 @@ def lab(engine, tmp_path_factory):
     root = tmp_path_factory.mktemp("lab_rec")
     work = root / "notebooks"
     work.mkdir()
-    _notebook(work / "record.ipynb", RECORD)
-    _notebook(work / "listen.ipynb", LISTEN)
-    _notebook(work / "problem.ipynb", PROBLEM)
+    write_notebook(work / "record.ipynb", RECORD)
+    write_notebook(work / "listen.ipynb", LISTEN)
+    write_notebook(work / "problem.ipynb", PROBLEM)
     # allow_remote_access: the insecure-page check reaches the server under another host name.
     with jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": engine.base_url},
                      args=["--ServerApp.allow_remote_access=True"]) as server:
         yield server
-
-
-def _launch(pw, *extra: str):
-    return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, timeout=60_000,
-                              args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -102,55 +93,12 @@ def playwright():
 @pytest.fixture(scope="module")
 def browser(playwright, spoken_wav):
     """A browser whose microphone is the spoken WAV and whose permission prompts say yes."""
-    b = _launch(playwright, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={spoken_wav}",
+    b = launch_chromium(playwright, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={spoken_wav}",
                 f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1")
     try:
         yield b
     finally:
         b.close()
-
-
-def _open(browser, lab, name: str, host: str = "127.0.0.1"):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(CHECK_MS)
-    page.js_errors = []
-    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-    page.goto(f"http://{host}:{lab['port']}/lab/tree/{name}?token={lab['token']}",
-              wait_until="domcontentloaded", timeout=90_000)
-    wait_for_kernel(page, name)
-    return page
-
-
-def _run_cell(page, index: int) -> str:
-    """Run code cell `index`, wait for it and the kernel to finish; return its output text. Fails on an error."""
-    page.evaluate("""(i) => {
-        const app = window.jupyterapp, w = app.shell.currentWidget;
-        w.content.activeCellIndex = i;
-        return app.commands.execute('notebook:run-cell');
-    }""", index)
-    started = time.monotonic()
-    while time.monotonic() - started < CELL_S:
-        state = page.evaluate("""(i) => {
-            const w = window.jupyterapp.shell.currentWidget, cell = w.content.widgets[i];
-            const outs = cell.model.outputs.toJSON();
-            return {done: cell.model.executionCount !== null && w.sessionContext.session.kernel.status === 'idle',
-                    errs: outs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
-                    text: [...cell.node.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n')};
-        }""", index)
-        assert not state["errs"], f"cell {index} failed in the browser: {state['errs']}"
-        if state["done"]:
-            return state["text"].strip()
-        time.sleep(0.5)
-    pytest.fail(f"cell {index} did not finish in {CELL_S} s")
-
-
-def _outputs(page, index: int):
-    """The output area of cell `index` of the notebook in view (the lab may restore other tabs, hidden)."""
-    mark = f"cell-{index}-{time.monotonic_ns()}"
-    page.evaluate("""([i, mark]) => {
-        window.jupyterapp.shell.currentWidget.content.widgets[i].node.dataset.nbaudioTest = mark;
-    }""", [index, mark])
-    return page.locator(f'[data-nbaudio-test="{mark}"] .jp-Cell-outputArea')
 
 
 def _record(page, widget, seconds: float) -> None:
@@ -163,7 +111,7 @@ def _record(page, widget, seconds: float) -> None:
             const m = /^(\\d+):(\\d+\\.\\d)/.exec(el.textContent);
             return m && 60 * m[1] + +m[2] >= s;
         }""",
-        arg=[widget.locator(".nbaudio-rec-time").element_handle(), seconds], timeout=int(seconds * 1000) + CHECK_MS)
+        arg=[widget.locator(".nbaudio-rec-time").element_handle(), seconds], timeout=int(seconds * 1000) + 30_000)
     button.click()
     page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
                            arg=widget.locator(".nbaudio-rec-status").element_handle())
@@ -177,10 +125,10 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
     from nbaudio import AudioClip
 
     spoken_s = AudioClip(spoken_wav.read_bytes()).duration
-    page = _open(browser, lab, "record.ipynb")
+    page = open_notebook(browser, lab, "record.ipynb")
     try:
-        _run_cell(page, 0)
-        widgets = _outputs(page, 0).locator(".nbaudio-recorder")
+        run_cell(page, 0)
+        widgets = cell_outputs(page, 0).locator(".nbaudio-recorder")
         widgets.nth(1).wait_for()
         widget, other = widgets.nth(0), widgets.nth(1)
         assert widget.locator(".nbaudio-rec-error").inner_text() == ""  # 127.0.0.1 is a secure context
@@ -193,7 +141,7 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
         page.wait_for_function("(a) => a.readyState >= 1", arg=preview.element_handle())
         assert preview.evaluate("(a) => a.duration") >= 2 * spoken_s
 
-        heard = _run_cell(page, 1)
+        heard = run_cell(page, 1)
         assert SPOKEN_WORDS <= _words(heard), f"the kernel heard {heard!r}"
 
         # A second recorder on the page: its own recording, at the device rate, stopped by its limit.
@@ -201,7 +149,7 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
         page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
                                arg=other.locator(".nbaudio-rec-status").element_handle())
         assert "stopped at max_seconds=1" in other.locator(".nbaudio-rec-status").inner_text()
-        ours, device, seconds, _ = _run_cell(page, 2).split(" ", 3)
+        ours, device, seconds, _ = run_cell(page, 2).split(" ", 3)
         assert ours == "16000" and int(device) >= 16000 and float(seconds) == 1.0
         BUILD.mkdir(exist_ok=True)
         widget.screenshot(path=str(BUILD / "browser_recorder.png"))
@@ -214,21 +162,21 @@ def test_voice_listen_answers_in_its_cell(browser, lab, spoken_wav):
     from nbaudio import AudioClip
 
     spoken_s = AudioClip(spoken_wav.read_bytes()).duration
-    page = _open(browser, lab, "listen.ipynb")
+    page = open_notebook(browser, lab, "listen.ipynb")
     try:
-        _run_cell(page, 0)
-        out = _outputs(page, 0)
+        run_cell(page, 0)
+        out = cell_outputs(page, 0)
         widget = out.locator(".nbaudio-recorder")
         widget.wait_for()
         _record(page, widget, spoken_s + 1.0)
         # The reply comes from the widget callback after the cell ended, and shows in this cell.
         turn = out.locator(".nbaudio-chat")
-        turn.wait_for(timeout=CELL_S * 1000)
+        turn.wait_for(timeout=180_000)
         assert "assistant" in turn.inner_text() and len(turn.inner_text().strip()) > 20
         player = turn.locator("audio")
         page.wait_for_function("(a) => a.readyState >= 1 && a.duration > 0", arg=player.element_handle())
 
-        count, _, heard = _run_cell(page, 1).partition(" ")
+        count, _, heard = run_cell(page, 1).partition(" ")
         assert count == "1" and SPOKEN_WORDS & _words(heard), f"the kernel heard {heard!r}"
         assert not page.js_errors, page.js_errors
     finally:
@@ -236,36 +184,36 @@ def test_voice_listen_answers_in_its_cell(browser, lab, spoken_wav):
 
 
 def test_insecure_page_says_why(browser, lab):
-    page = _open(browser, lab, "problem.ipynb", host=INSECURE_HOST)
+    page = open_notebook(browser, lab, "problem.ipynb", host=INSECURE_HOST)
     try:
         assert page.evaluate("() => window.isSecureContext") is False
-        _run_cell(page, 0)
-        widget = _outputs(page, 0).locator(".nbaudio-recorder")
+        run_cell(page, 0)
+        widget = cell_outputs(page, 0).locator(".nbaudio-recorder")
         error = widget.locator(".nbaudio-rec-error")
         error.wait_for()
         message = f"only works on a secure page, and this one (http://{INSECURE_HOST}:{lab['port']}) is not"
         assert message in error.inner_text()
         widget.locator(".nbaudio-rec-button").click()  # pressing Record says it again instead of failing
         assert message in error.inner_text() and "Stop" not in widget.locator(".nbaudio-rec-button").inner_text()
-        assert message in _run_cell(page, 1)  # the kernel knows too: rec.error
+        assert message in run_cell(page, 1)  # the kernel knows too: rec.error
         assert not page.js_errors, page.js_errors
     finally:
         page.close()
 
 
 def test_permission_denied_says_what_to_do(playwright, lab):
-    denying = _launch(playwright)  # no fake UI: the headless permission prompt is dismissed
+    denying = launch_chromium(playwright)  # no fake UI: the headless permission prompt is dismissed
     try:
-        page = _open(denying, lab, "problem.ipynb")
-        _run_cell(page, 0)
-        widget = _outputs(page, 0).locator(".nbaudio-recorder")
+        page = open_notebook(denying, lab, "problem.ipynb")
+        run_cell(page, 0)
+        widget = cell_outputs(page, 0).locator(".nbaudio-recorder")
         widget.wait_for()
         widget.locator(".nbaudio-rec-button").click()
         error = widget.locator(".nbaudio-rec-error")
         page.wait_for_function("(el) => el.textContent.length > 0", arg=error.element_handle())
         assert "Microphone permission was denied" in error.inner_text()
         assert "Record" in widget.locator(".nbaudio-rec-button").inner_text()  # ready to try again
-        assert "Microphone permission was denied" in _run_cell(page, 1)
+        assert "Microphone permission was denied" in run_cell(page, 1)
         assert not page.js_errors, page.js_errors
     finally:
         denying.close()

@@ -17,9 +17,9 @@ from IPython.core.error import UsageError
 
 from nbaudio import AudioClip, Client, Conversation, InvalidInputError
 from nbaudio.widgets import LiveRecord, LiveSession
-from tests.support.data import SENTENCES
 from tests.realtime.conftest import KEY
 from tests.support.browser import free_port
+from tests.support.data import SENTENCES
 from tests.support.magic_fakes import cell
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.engine]
@@ -235,7 +235,7 @@ def test_bad_arguments_are_refused_before_anything_starts():
             LiveSession(**kwargs)
     live = LiveSession()
     with pytest.raises(InvalidInputError, match="has not ended yet"):
-        live.conversation
+        _ = live.conversation
 
 
 def test_voice_live_magic_options(shell, voice):

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from nbaudio.backend import REMOTE_ENV
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -110,3 +112,68 @@ def wait_for_kernel(page: Any, name: str, timeout_ms: int = 90_000) -> None:
             const k = w.sessionContext.session && w.sessionContext.session.kernel;
             return w.sessionContext.isReady && k && k.status === 'idle';
         }""", arg=name, timeout=timeout_ms)
+
+
+CELL_S = 180  # one cell in the page (a transcription, a chat turn on the engine)
+CHECK_MS = 30_000
+
+
+def write_notebook(path: Path, sources: list[str]) -> None:
+    """A notebook of code cells with these sources, for the Python 3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def launch_chromium(pw: Any, *extra: str) -> Any:
+    """Debian's Chromium through Playwright, with a fake microphone device (and `extra` flags)."""
+    return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, timeout=60_000,
+                              args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", *extra])
+
+
+def open_notebook(browser: Any, lab: dict[str, Any], name: str, host: str = "127.0.0.1") -> Any:
+    """A page on notebook `name` of `lab` (from jupyter_lab), its kernel idle; `page.js_errors` collects
+    the page's uncaught errors."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(CHECK_MS)
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.goto(f"http://{host}:{lab['port']}/lab/tree/{name}?token={lab['token']}",
+              wait_until="domcontentloaded", timeout=90_000)
+    wait_for_kernel(page, name)
+    return page
+
+
+def run_cell(page: Any, index: int) -> str:
+    """Run code cell `index`, wait for it and the kernel to finish; return its output text. Fails on an error."""
+    page.evaluate("""(i) => {
+        const app = window.jupyterapp, w = app.shell.currentWidget;
+        w.content.activeCellIndex = i;
+        return app.commands.execute('notebook:run-cell');
+    }""", index)
+    started = time.monotonic()
+    while time.monotonic() - started < CELL_S:
+        state = page.evaluate("""(i) => {
+            const w = window.jupyterapp.shell.currentWidget, cell = w.content.widgets[i];
+            const outs = cell.model.outputs.toJSON();
+            return {done: cell.model.executionCount !== null && w.sessionContext.session.kernel.status === 'idle',
+                    errs: outs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+                    text: [...cell.node.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n')};
+        }""", index)
+        assert not state["errs"], f"cell {index} failed in the browser: {state['errs']}"
+        if state["done"]:
+            return state["text"].strip()
+        time.sleep(0.5)
+    pytest.fail(f"cell {index} did not finish in {CELL_S} s")
+
+
+def cell_outputs(page: Any, index: int) -> Any:
+    """The output area of cell `index` of the notebook in view (the lab may restore other tabs, hidden)."""
+    mark = f"cell-{index}-{time.monotonic_ns()}"
+    page.evaluate("""([i, mark]) => {
+        window.jupyterapp.shell.currentWidget.content.widgets[i].node.dataset.nbaudioTest = mark;
+    }""", [index, mark])
+    return page.locator(f'[data-nbaudio-test="{mark}"] .jp-Cell-outputArea')
