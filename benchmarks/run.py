@@ -30,6 +30,7 @@ AREAS = {
     "memory": ("benchmarks.bench_memory", "Peak memory"),
     "batch": ("benchmarks.bench_batch", "Batch transcription"),
     "realtime": ("benchmarks.bench_realtime", "Realtime API"),
+    "live": ("benchmarks.bench_live", "Live conversation in the browser"),
     "diarize": ("benchmarks.bench_diarize", "Who spoke when"),
 }
 PACKAGES = ("nbaudio", "numpy", "matplotlib", "requests", "openai", "librosa", "faster-whisper", "ctranslate2",
