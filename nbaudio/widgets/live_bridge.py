@@ -127,41 +127,52 @@ class LiveBridge:
 
     async def _main(self) -> None:
         self._commands = asyncio.Queue()
-        reason, error = "user", None
         try:
             self.rt = await aconnect(self._model, client=self._client, session=self._session,
                                      timeout=EVENT_TIMEOUT_S)
         except NbAudioError as exc:
             self._finish("error", exc)
             return
-        rt = self.rt
+        reason, error = "error", None
         try:
-            for item_id, (role, text) in enumerate(self._seed):
-                await rt.send(text_item(text, role, item_id=f"{SEED_PREFIX}{item_id}"))
-            self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]} ({self._model}); "
-                        + ("press ● Talk to speak" if self._manual else "speak when you like")}, None)
-            reader = asyncio.create_task(self._read(rt))
-            commands = asyncio.create_task(self._obey(rt))
-            acks = asyncio.create_task(self._acks())
+            reason, error = await self._converse(self.rt)
+        except NbAudioError as exc:
+            error = exc
+        finally:
+            await self.rt.close()
+            # Whatever ended it (a bug included), the record is kept and the page is told.
+            self._finish(reason, error)
+
+    async def _converse(self, rt: AsyncRealtimeSession) -> tuple[str, NbAudioError | None]:
+        """The session from its first turn to its end: (why it ended, the error that ended it)."""
+        for item_id, (role, text) in enumerate(self._seed):
+            await rt.send(text_item(text, role, item_id=f"{SEED_PREFIX}{item_id}"))
+        self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]} ({self._model}); "
+                    + ("press ● Talk to speak" if self._manual else "speak when you like")}, None)
+        reader = asyncio.create_task(self._read(rt))
+        commands = asyncio.create_task(self._obey(rt))
+        acks = asyncio.create_task(self._acks())
+        try:
             done, _ = await asyncio.wait({reader, commands}, timeout=self._max_seconds,
                                          return_when=asyncio.FIRST_COMPLETED)
             if not done:
-                reason = "limit"
-            elif commands in done:
-                reason = commands.result()
+                reason, error = "limit", None
             else:
-                error = reader.exception() if not reader.cancelled() else None
-                reason = "closed" if isinstance(error, RealtimeClosedError) else "error"
+                task = done.pop()
+                error = task.exception()
+                if error is None:
+                    reason = task.result() if task is commands else "closed"
+                elif isinstance(error, NbAudioError):
+                    reason = "closed" if isinstance(error, RealtimeClosedError) else "error"
+                else:
+                    raise error
             commands.cancel()
             if error is None:
                 await self._wind_down(rt, reader)
-            reader.cancel()
-            acks.cancel()
-        except NbAudioError as exc:
-            reason, error = "error", exc
+            return reason, error
         finally:
-            await rt.close()
-        self._finish(reason, error if isinstance(error, NbAudioError) else None)
+            for task in (reader, commands, acks):
+                task.cancel()
 
     def _finish(self, reason: str, error: NbAudioError | None) -> None:
         rt = self.rt

@@ -45,7 +45,8 @@ RECORD = ["from nbaudio.widgets import Recorder\n"
 LISTEN = ["%load_ext nbaudio\n%voice listen --name mic --max-tokens 24",
           "listener = get_ipython().magics_manager.registry['VoiceMagics'].listener\n"
           "print(listener.recordings, listener.transcribe().text)"]
-PROBLEM = ["from nbaudio.widgets import Recorder\nrec = Recorder()\nrec", "print(rec.error)"]
+PROBLEM = ["from nbaudio.widgets import LiveSession, Recorder\nrec, live = Recorder(), LiveSession()\n"
+           "display(rec, live)", "print(rec.error)"]
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +196,12 @@ def test_insecure_page_says_why(browser, lab):
         assert message in error.inner_text()
         widget.locator(".nbaudio-rec-button").click()  # pressing Record says it again instead of failing
         assert message in error.inner_text() and "Stop" not in widget.locator(".nbaudio-rec-button").inner_text()
+        # The live session's widget says the same, before and after ▶ Start.
+        live = cell_outputs(page, 0).locator(".nbaudio-live")
+        assert message in live.locator(".nbaudio-live-error").inner_text()
+        live.locator(".nbaudio-live-start").click()
+        assert message in live.locator(".nbaudio-live-error").inner_text()
+        assert live.evaluate("(el) => el.dataset.state") == "idle"
         assert message in run_cell(page, 1)  # the kernel knows too: rec.error
         assert not page.js_errors, page.js_errors
     finally:
@@ -213,6 +220,12 @@ def test_permission_denied_says_what_to_do(playwright, lab):
         page.wait_for_function("(el) => el.textContent.length > 0", arg=error.element_handle())
         assert "Microphone permission was denied" in error.inner_text()
         assert "Record" in widget.locator(".nbaudio-rec-button").inner_text()  # ready to try again
+        live = cell_outputs(page, 0).locator(".nbaudio-live")
+        live.locator(".nbaudio-live-start").click()
+        live_error = live.locator(".nbaudio-live-error")
+        page.wait_for_function("(el) => el.textContent.length > 0", arg=live_error.element_handle())
+        assert "Microphone permission was denied" in live_error.inner_text()
+        assert "press ▶ Start again" in live_error.inner_text()
         assert "Microphone permission was denied" in run_cell(page, 1)
         assert not page.js_errors, page.js_errors
     finally:

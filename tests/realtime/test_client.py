@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 
 import pytest
-from websockets.sync.server import serve
 
 import nbaudio
 import nbaudio.realtime
@@ -26,6 +24,7 @@ from nbaudio.errors import (
 from nbaudio.realtime.connection import websocket_url
 from tests.realtime.conftest import KEY, QUESTIONS
 from tests.realtime.speech import RATE, overlap
+from tests.support.faults import ScriptedWebSocket as Scripted
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -67,26 +66,6 @@ def test_urls_follow_the_base_url():
         websocket_url("http://h/v1", "")
     with pytest.raises(InvalidInputError, match="WebSocket URL"):
         websocket_url("ftp://h/v1", "gpt-realtime")
-
-
-class Scripted:
-    """A WebSocket server on a free loopback port that runs `script(ws)` for each connection."""
-
-    def __init__(self, script, process_request=None) -> None:
-        self.server = serve(script, "127.0.0.1", 0, process_request=process_request)
-        self.port = self.server.socket.getsockname()[1]
-        self.headers: list = []
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
 
 
 def _created(ws) -> None:

@@ -268,3 +268,46 @@ def test_voice_live_keeps_the_conversation_for_voice_cells(shell, voice, client,
     cell(shell, "--text-only --max-tokens 20", "Say that again, shorter.")
     assert len(magics.conversations["default"]) == before + 2  # %%voice went on with the live conversation
     assert isinstance(live.record, LiveRecord)
+
+
+def test_a_dropped_connection_keeps_what_was_said():
+    """A scripted server that answers one turn, then drops the connection (no close frame)."""
+    import json
+
+    from tests.support.faults import ScriptedWebSocket
+
+    def one_turn_then_drop(ws):
+        ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
+        json.loads(ws.recv())  # session.update
+        ws.send(json.dumps({"type": "session.updated", "session": {"type": "realtime"}}))
+        for event in ({"type": "input_audio_buffer.speech_started", "audio_start_ms": 0, "item_id": "u1"},
+                      {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": 500, "item_id": "u1"},
+                      {"type": "input_audio_buffer.committed", "item_id": "u1"},
+                      {"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1",
+                       "transcript": "Hello there."},
+                      {"type": "response.created", "response": {"id": "r1"}},
+                      {"type": "response.output_item.added", "response_id": "r1",
+                       "item": {"id": "a1", "role": "assistant", "type": "message"}},
+                      {"type": "response.output_audio.delta", "item_id": "a1", "response_id": "r1",
+                       "delta": base64.b64encode(bytes(4800)).decode()},
+                      {"type": "response.output_audio_transcript.done", "item_id": "a1", "transcript": "Hi!"},
+                      {"type": "response.done", "response": {"id": "r1", "status": "completed",
+                                                             "output": [{"id": "a1", "status": "completed"}]}}):
+            ws.send(json.dumps(event))
+        ws.recv()  # the first audio piece from the page
+        ws.socket.close()  # gone, without a close frame
+
+    with ScriptedWebSocket(one_turn_then_drop) as server, \
+            Client(server.base_url, api_key="sk-drop-canary-4e5f6a") as client:
+        live = LiveSession(client=client)
+        page = Page(live)
+        page.start()
+        page.wait_for(lambda p: p.of("response_done"), "the scripted reply")
+        page.speak(np.zeros(int(0.3 * DEVICE_RATE), dtype=np.int16))
+        conv = live.wait(WAIT_S)
+    assert live.result.reason == "closed", (live.result, live.error)
+    assert "connection dropped" in live.error and "2 turns said before it are kept" in live.error
+    assert [m["role"] for m in conv.messages] == ["user", "assistant"]
+    assert conv.last_reply.text == "Hi!" and abs(conv.last_reply.audio.duration - 0.1) < 0.001
+    assert page.of("ended")[0]["error"] == live.error
+    assert "sk-drop-canary" not in repr(page.received) + live.error

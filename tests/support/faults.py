@@ -167,3 +167,25 @@ class FaultProxy(RawServer):
         out = f"HTTP/1.1 {resp.status_code} {resp.reason}\r\nContent-Type: {resp.headers.get('content-type', '')}\r\n"
         out += f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
         conn.sendall(out.encode() + answer)
+
+
+class ScriptedWebSocket:
+    """A WebSocket server on a free loopback port that runs `script(ws)` for each connection."""
+
+    def __init__(self, script, process_request=None) -> None:
+        from websockets.sync.server import serve
+
+        self.server = serve(script, "127.0.0.1", 0, process_request=process_request)
+        self.port = self.server.socket.getsockname()[1]
+        self.headers: list = []
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
