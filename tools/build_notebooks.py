@@ -650,8 +650,10 @@ pages and on localhost), then speak. The dot says whose turn it is: *listening*,
 *thinking…*, *speaking*. Under it, both sides of the conversation appear as text while they are
 said. `--language en` tells the server which language you speak, so it answers sooner.
 
-The live session runs **while no cell is running**: the kernel receives the microphone's audio
-between cells. If you run a cell meanwhile, the widget says *paused* and goes on afterwards.
+In JupyterLab 4.4 or later with ipykernel 7, the session goes on while you run other cells: the
+widget's messages reach the kernel on a subshell. Where they only reach it between cells (older
+kernels, some other front ends), running a cell pauses the session: the widget says *paused* and
+goes on afterwards.
 """),
         ignored("""
 %reload_ext nbaudio
@@ -677,7 +679,7 @@ the defaults of `%voice config` (voice, system message).
 
 The page never talks to the server and never sees an API key: it sends the microphone to the
 kernel, and the kernel holds the one WebSocket to the Realtime API. That is why it works with a
-remote Jupyter server and with relays, and why it pauses while a cell runs.
+remote Jupyter server and with relays.
 
 The same session can be driven from Python, with audio you made instead of a microphone. Here a
 question spoken by the engine goes in, with *manual* turns (`turn_detection: None`: we say when

@@ -31,7 +31,8 @@ __all__ = ["LiveCommands", "live_args"]
 def live_args() -> None:
     """A live spoken conversation: press ▶ Start and talk; the reply plays as it streams, and speaking
     over it cuts it. ■ Stop turns the widget into the conversation's record; the conversation goes on
-    in %%voice cells (and is bound to `_voice`). It runs while no cell is running."""
+    in %%voice cells (and is bound to `_voice`). Where the kernel takes widget messages only between
+    cells, it pauses while a cell runs."""
 
 
 class LiveCommands(VoiceState):

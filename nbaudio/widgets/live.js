@@ -9,9 +9,10 @@
 // barge-in (the server says the user started speaking) it stops at once and tells the kernel how
 // many milliseconds of that item were really heard; the kernel sends conversation.item.truncate.
 //
-// The kernel takes widget messages only while no cell runs. It acknowledges the audio it has taken
-// several times a second; when the acknowledgements fall behind, a cell is running, and the page
-// stops sending (it says so) instead of piling up audio that would reach the server late.
+// Where widget messages wait for a running cell to end (no kernel subshells for comms), the kernel
+// cannot take the microphone meanwhile. It acknowledges the audio it has taken several times a
+// second; when the acknowledgements fall behind, the page stops sending (it says so) instead of
+// piling up audio that would reach the server late, and goes on when they catch up.
 
 const PIECE_S = 0.1;          // microphone audio per message
 const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
@@ -76,8 +77,8 @@ function render({ model, el }) {
   turns.style.cssText = "margin-top:6px;max-height:320px;overflow-y:auto;display:flex;flex-direction:column;gap:4px";
   const note = document.createElement("div");
   note.style.cssText = "color:#888;font-size:11px;margin-top:4px";
-  note.textContent = "Runs while no cell is running (the kernel takes the microphone's audio between cells). " +
-    "Stop turns this into the conversation's record.";
+  note.textContent = "Stop turns this into the conversation's record. Where the kernel takes widget messages " +
+    "only between cells, the session pauses while a cell runs.";
   root.append(row, status, error, turns, note);
   el.append(root);
 
@@ -353,7 +354,7 @@ function render({ model, el }) {
         if (s) { setState("listening"); status.textContent = msg.text || ""; }
         break;
       case "ack":
-        if (s) s.acked = msg.seq;
+        if (s) { s.acked = msg.seq; stats.acked = msg.seq; }
         break;
       case "audio":
         if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]));

@@ -12,8 +12,10 @@ The route is browser ↔ kernel ↔ server: the page sends the microphone to the
 messages and plays what the kernel sends back; the kernel holds the one WebSocket to the Realtime
 API (live_bridge.py). So the key never reaches the page, it works wherever the kernel can reach
 the server (the embedded engine on the kernel's loopback, a relay, OpenAI) and from a remote
-Jupyter, and relays need no ephemeral keys. Its cost: the kernel takes widget messages only while
-no cell runs, so the session pauses while one does (the widget says so and drops that audio).
+Jupyter, and relays need no ephemeral keys. Where widget messages wait for a running cell to end
+(ipykernel 6, VS Code, JupyterLab with "comms over subshells" off), the session pauses while a cell
+runs: the widget says so and drops that audio rather than deliver it late. JupyterLab 4.4 and
+later with ipykernel 7 send widget messages to a kernel subshell, and the session goes on.
 
 When the session stops (■ Stop, the time limit, or a fault), the widget's output is replaced by
 the record: the conversation's turns with players, waveforms and transcripts, saved with the

@@ -1,8 +1,9 @@
 """The kernel's side of a live session: one Realtime session on a thread of its own, between the
 page (widget messages) and the server (a WebSocket).
 
-Why a thread with its own event loop: the kernel hands widget messages over only between cells, on
-its main thread, and the reply must keep streaming to the page whatever the main thread does. So
+Why a thread with its own event loop: the kernel hands widget messages over on its main thread
+between cells (or, over kernel subshells, on a subshell's thread), and the reply must keep
+streaming to the page whatever those threads do. So
 the comm handler only posts what the page sent (microphone audio, "the user cut this reply at N ms")
 into this loop, and everything that touches the session runs here, one thing at a time: the
 session's record (`nbaudio.realtime.record`) needs no lock.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import CHROMIUM
-from tests.support.live_browser import run_live, saved_outputs
+from tests.support.live_browser import run_live, run_paused, saved_outputs
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
 CANARY = "sk-live-browser-canary-9c41e07d2f"
@@ -82,3 +82,15 @@ def test_the_key_is_nowhere(run):
 def test_screenshots_were_taken(run):
     assert [p.name for p in run.screenshots] == ["live_session.png", "live_record.png"]
     assert all(p.stat().st_size > 5000 for p in run.screenshots)
+
+
+def test_a_running_cell_pauses_the_session_where_widget_messages_wait(engine, tmp_path):
+    states = run_paused(engine.base_url, tmp_path, subshells=False)
+    cell_end = states.index("(cell ended)")
+    assert "paused" in states[:cell_end], states  # the widget said so while the cell ran
+    assert states[-1] == "listening", states  # and went on once the kernel took its audio again
+
+
+def test_over_kernel_subshells_the_session_goes_on_while_a_cell_runs(engine, tmp_path):
+    states = run_paused(engine.base_url, tmp_path, subshells=True)
+    assert "(cell ended)" in states and "paused" not in states, states

@@ -32,13 +32,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def lab_settings(user_settings: Path) -> None:
-    """Lab settings for a test: every cell in the DOM (no windowing), no news or update pop-ups."""
+def lab_settings(user_settings: Path, extra: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Lab settings for a test: every cell in the DOM (no windowing), no news or update pop-ups;
+    `extra`: more settings files (plugin id/file name -> settings)."""
     files = {
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                              "checkForUpdates": False},
     }
+    files.update(extra or {})
     for rel, value in files.items():
         path = user_settings / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,15 +49,17 @@ def lab_settings(user_settings: Path) -> None:
 
 @contextmanager
 def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
-                args: Sequence[str] = (), app: str = "jupyterlab") -> Iterator[dict[str, Any]]:
+                args: Sequence[str] = (), app: str = "jupyterlab",
+                settings: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
     """A JupyterLab server on a free loopback port with a token, serving `work`; state under `root`.
     `app="notebook"` runs Notebook 7 instead (the same server, the classic-looking front end).
 
-    The kernels see none of the remote-API variables, plus `env`. Yields url, token, dir, log, port.
+    The kernels see none of the remote-API variables, plus `env`; `settings` adds lab settings (see
+    lab_settings). Yields url, token, dir, log, port.
     """
     import requests
 
-    lab_settings(root / "settings")
+    lab_settings(root / "settings", settings)
     port, token = free_port(), secrets.token_hex(16)
     kernel_env = {k: v for k, v in os.environ.items() if k not in REMOTE_ENV}
     kernel_env.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_CONFIG_DIR=str(root / "config"),

@@ -153,6 +153,60 @@ def run_live(base_url: str, api_key: str | None, root: Path, shots: Path | None 
                    log=Path(lab["log"]).read_text(errors="replace"), screenshots=screenshots, plan=plan)
 
 
+PAUSE_CELLS = ["%load_ext nbaudio\n%voice live --language en", "import time\ntime.sleep(6)\nprint('slept')"]
+
+
+# JupyterLab (4.4 and later) sends widget messages to a kernel subshell where the kernel has them
+# (ipykernel 7): they are handled while a cell runs. "disabled" gives what other front ends and
+# older kernels do: widget messages wait for the cell to end.
+COMMS_OVER_SUBSHELLS = "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings"
+
+
+def run_paused(base_url: str, root: Path, *, subshells: bool) -> list[str]:
+    """A live session while a cell runs: the widget's states, polled every 100 ms, from ▶ Start
+    until 3 s after the cell ended (the microphone is silent). `subshells`: whether JupyterLab
+    sends widget messages over a kernel subshell."""
+    from playwright.sync_api import sync_playwright
+
+    from nbaudio import AudioClip
+
+    wav = root / "silence.wav"
+    wav.write_bytes(AudioClip.from_array(np.zeros(16000 * 30, np.float32), 16000).to_wav())
+    work = root / "notebooks"
+    work.mkdir(parents=True, exist_ok=True)
+    write_notebook(work / "pause.ipynb", PAUSE_CELLS)
+    states: list[str] = []
+    settings = {COMMS_OVER_SUBSHELLS: {"commsOverSubshells": "perCommTarget" if subshells else "disabled"}}
+    with jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": base_url}, settings=settings) as lab, \
+            sync_playwright() as pw:
+        browser = launch_chromium(pw, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={wav}")
+        try:
+            page = open_notebook(browser, lab, "pause.ipynb")
+            run_cell(page, 0)
+            widget = cell_outputs(page, 0).locator(".nbaudio-live")
+            widget.locator(".nbaudio-live-start").click()
+            page.wait_for_function("(el) => el.dataset.state === 'listening'", arg=widget.element_handle(),
+                                   timeout=WAIT_S * 1000)
+            page.evaluate("""() => {
+                const app = window.jupyterapp, w = app.shell.currentWidget;
+                w.content.activeCellIndex = 1;
+                app.commands.execute('notebook:run-cell');
+            }""")
+            ended = None
+            while ended is None or time.monotonic() - ended < 3.0:
+                states.append(widget.evaluate("(el) => el.dataset.state"))
+                if ended is None and "slept" in cell_outputs(page, 1).inner_text():
+                    ended = time.monotonic()
+                    states.append("(cell ended)")
+                time.sleep(0.1)
+            widget.locator(".nbaudio-live-start").click()
+            cell_outputs(page, 0).locator(".nbaudio-live-record").wait_for(timeout=WAIT_S * 1000)
+            assert not page.js_errors, page.js_errors
+        finally:
+            browser.close()
+    return states
+
+
 def saved_outputs(notebook_text: str) -> list[dict[str, Any]]:
     """The outputs of the saved notebook's first cell (the live session's)."""
     return json.loads(notebook_text)["cells"][0]["outputs"]
