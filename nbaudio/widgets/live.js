@@ -49,29 +49,12 @@ function render({ model, el }) {
   const talkBtn = button("● Talk", "manual turns: press, speak, press again to send");
   talkBtn.className = "nbaudio-live-talk";
   talkBtn.style.display = "none";
-  const meter = document.createElement("div");
-  meter.className = "nbaudio-live-meter";
-  meter.title = "microphone level";
-  meter.style.cssText = "width:110px;height:8px;background:#e6e6e6;border-radius:4px;overflow:hidden";
-  const level = document.createElement("div");
-  level.style.cssText = "height:100%;width:0;background:#54a24b;transition:width 60ms linear";
-  meter.append(level);
-  const dot = document.createElement("span");
-  dot.style.cssText = "display:inline-block;width:10px;height:10px;border-radius:50%;background:#9e9e9e";
-  const stateText = document.createElement("span");
-  stateText.className = "nbaudio-live-state";
-  stateText.style.cssText = "color:#444";
-  const timer = document.createElement("span");
-  timer.className = "nbaudio-live-time";
-  timer.style.cssText = "font-variant-numeric:tabular-nums;color:#777";
-  row.append(startBtn, talkBtn, meter, dot, stateText, timer);
-  const status = document.createElement("div");
-  status.className = "nbaudio-live-status";
-  status.style.cssText = "color:#666;margin-top:4px";
-  const error = document.createElement("div");
-  error.className = "nbaudio-live-error";
-  error.setAttribute("role", "alert");
-  error.style.cssText = "color:#b00020;margin-top:4px;white-space:pre-wrap";
+  const level = levelMeter("nbaudio-live-meter", 110);
+  const dot = element("span", "", "display:inline-block;width:10px;height:10px;border-radius:50%;background:#9e9e9e");
+  const stateText = element("span", "nbaudio-live-state", "color:#444");
+  const timer = element("span", "nbaudio-live-time", "font-variant-numeric:tabular-nums;color:#777");
+  row.append(startBtn, talkBtn, level.meter, dot, stateText, timer);
+  const { status, error } = messageLines("nbaudio-live");
   const turns = document.createElement("div");
   turns.className = "nbaudio-live-turns";
   turns.style.cssText = "margin-top:6px;max-height:320px;overflow-y:auto;display:flex;flex-direction:column;gap:4px";
@@ -240,7 +223,7 @@ function render({ model, el }) {
 
   function onBlock(data) {
     if (!s || s.closing) return;
-    level.style.width = Math.min(100, Math.round(100 * Math.sqrt(data.peak))) + "%";
+    level.show(data.peak);
     if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
     const manual = model.get("vad") === "manual";
     if (manual && !s.talking) return;
@@ -309,7 +292,7 @@ function render({ model, el }) {
     r.stream.getTracks().forEach((t) => t.stop());
     r.ctx.close();
     s = null;
-    level.style.width = "0";
+    level.clear();
     talkBtn.style.display = "none";
     startBtn.disabled = true;
     startBtn.textContent = "▶ Start";

@@ -114,3 +114,35 @@ async function openMicrophone(constraints) {
     throw err;
   }
 }
+
+function element(tag, className, css) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (css) e.style.cssText = css;
+  return e;
+}
+
+// A microphone level meter: `meter` to place, `show(peak)` for each block, `clear()`.
+function levelMeter(className, widthPx) {
+  const meter = element("div", className,
+                        "width:" + widthPx + "px;height:8px;background:#e6e6e6;border-radius:4px;overflow:hidden");
+  meter.title = "microphone level";
+  const level = element("div", "", "height:100%;width:0;background:#54a24b;transition:width 60ms linear");
+  meter.append(level);
+  return {
+    meter,
+    show(peak) {
+      level.style.width = Math.min(100, Math.round(100 * Math.sqrt(peak))) + "%";
+      level.style.background = peak > 0.95 ? "#e45756" : "#54a24b";  // red: clipping
+    },
+    clear() { level.style.width = "0"; },
+  };
+}
+
+// The grey status line and the red error line under a widget's controls.
+function messageLines(prefix) {
+  const status = element("div", prefix + "-status", "color:#666;margin-top:4px");
+  const error = element("div", prefix + "-error", "color:#b00020;margin-top:4px;white-space:pre-wrap");
+  error.setAttribute("role", "alert");
+  return { status, error };
+}
