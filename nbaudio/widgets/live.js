@@ -303,6 +303,7 @@ function render({ model, el }) {
   function stop(reason) {
     if (!s || s.closing) return;
     sendPiece();
+    interrupt();  // a reply still playing is cut where it stopped: the record keeps what was heard
     teardown();
     setState("stopping");
     model.send({ type: "live:stop", reason });
@@ -402,7 +403,7 @@ function render({ model, el }) {
     if (problem) showError(problem);  // say it before anyone presses Start
   }
   publish();
-  return () => { if (s) stop("closed"); };
+  return () => { if (s) stop("page"); };
 }
 
 export default { render };
