@@ -14,13 +14,14 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["progress"]
+__all__ = ["progress", "NotebookBar", "in_kernel", "REDRAW_S"]
 
 # The notebook bar redraws at most this often (one display update per redraw).
-_REDRAW_S = 0.2
+REDRAW_S = 0.2
 
 
-def _kernel() -> bool:
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where a bar is an output that updates in place)."""
     try:
         from IPython import get_ipython
 
@@ -54,7 +55,7 @@ class NotebookBar:
     def update(self, n: int = 1) -> None:
         self.n += n
         now = time.monotonic()
-        if self._handle is not None and (now - self._drawn >= _REDRAW_S or self.n >= self.total):
+        if self._handle is not None and (now - self._drawn >= REDRAW_S or self.n >= self.total):
             self._drawn = now
             self._handle.update(self._bundle(), raw=True)
 
@@ -74,7 +75,7 @@ class NotebookBar:
 
 def progress(total: int, desc: str) -> Any:
     """A bar in a notebook (NotebookBar) or a terminal (tqdm), else a bar that draws nothing."""
-    if total > 1 and _kernel():
+    if total > 1 and in_kernel():
         return NotebookBar(total, desc)
     from tqdm import tqdm
 

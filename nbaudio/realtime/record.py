@@ -13,6 +13,7 @@ import numpy as np
 
 from ..audio import AudioClip
 from ..chat import Conversation
+from ..codec import whole_pcm16
 from ..messages import ChatReply, Usage
 from ..realtime_events import SAMPLE_RATE
 
@@ -21,7 +22,7 @@ __all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 
 def pcm_clip(pcm: bytes, name: str | None = None) -> AudioClip:
     """pcm16 mono at 24 kHz (the Realtime audio format) as a WAV AudioClip."""
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
+    samples = np.frombuffer(whole_pcm16(pcm), dtype="<i2").astype(np.float32) / 32768.0
     return AudioClip.from_array(samples, SAMPLE_RATE, name=name)
 
 

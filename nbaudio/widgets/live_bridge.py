@@ -26,6 +26,7 @@ import numpy as np
 
 from ..chat import Conversation
 from ..client import Client
+from ..codec import whole_pcm16
 from ..errors import NbAudioError, RealtimeClosedError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
@@ -234,7 +235,7 @@ class LiveBridge:
     def _resampled(self, pcm: bytes) -> np.ndarray:
         """The page's pcm16 at its device rate as float samples at 24 kHz (one soxr stream per
         session, so the pieces join without a seam)."""
-        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
+        samples = np.frombuffer(whole_pcm16(pcm), dtype="<i2").astype(np.float32) / 32768.0
         if self._rate == SAMPLE_RATE:
             return samples
         if self._resampler is None:

@@ -174,7 +174,7 @@ def test_chat_200_that_is_an_error_keeps_the_relays_message(client, httpserver, 
 def trickle(head: bytes, every: float = 0.5, piece: bytes = b"RI"):
     def script(conn: socket.socket) -> None:
         conn.sendall(head)
-        for _ in range(200):  # 100 s: far past any deadline under test
+        for _ in range(600):  # 300 s: past the test's own timeout, so a missed deadline fails it
             conn.sendall(piece)
             time.sleep(every)
     return script
@@ -185,10 +185,8 @@ def test_trickling_body_ends_at_the_deadline():
     server = RawServer(trickle(b"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: 100000\r\n\r\n"))
     try:
         with nbaudio.Client(server.base_url, api_key=KEY, max_retries=2) as c:
-            started = time.monotonic()
             with pytest.raises(APITimeoutError, match="2s timeout"):
                 c.speak("hi", timeout=2)
-            assert time.monotonic() - started < 15  # a hang check, not a speed test
         assert server.connections == 1  # a deadline that passed is not retried
     finally:
         server.close()
@@ -200,10 +198,8 @@ def test_trickling_chunked_body_ends_at_the_deadline():
     server = RawServer(trickle(head, piece=chunk(b"{ ")))
     try:
         with nbaudio.Client(server.base_url, api_key=KEY) as c:
-            started = time.monotonic()
             with pytest.raises(APITimeoutError):
                 c.transcribe(WAV, timeout=2)
-            assert time.monotonic() - started < 15
     finally:
         server.close()
 
@@ -213,10 +209,8 @@ def test_retries_count_against_the_deadline(httpserver):
     httpserver.expect_request("/v1/audio/speech").respond_with_response(
         Response("busy", status=503, headers={"Retry-After": "30"}))
     with nbaudio.Client(httpserver.url_for("/"), api_key=KEY, max_retries=2) as c:
-        started = time.monotonic()
         with pytest.raises(InternalServerError):
-            c.speak("hi", timeout=2)  # waiting 30 s to retry would pass the deadline: not waited
-        assert time.monotonic() - started < 15
+            c.speak("hi", timeout=2)  # waiting 30 s to retry would pass the deadline: not waited, not retried
     assert len(httpserver.log) == 1
 
 
@@ -225,7 +219,7 @@ def ping_stream(first: bytes = b""):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
         if first:
             conn.sendall(chunk(first))
-        for _ in range(300):
+        for _ in range(1000):  # 300 s: past the test's own timeout, so a missed stall fails it
             conn.sendall(chunk(b": ping\n\n"))
             time.sleep(0.3)
     return script
@@ -237,11 +231,9 @@ def test_stream_of_only_keepalives_is_stalled(first):
     server = RawServer(ping_stream(first))
     try:
         with nbaudio.Client(server.base_url, api_key=KEY) as c:
-            started = time.monotonic()
             stream = c.speak("hi", stream=True, stream_format="sse", response_format="pcm", timeout=2)
             with pytest.raises(StreamInterruptedError, match="stalled") as info:
                 stream.collect()
-            assert time.monotonic() - started < 15
         if first:  # what arrived before the keep-alives is kept, playable
             assert info.value.partial is not None and info.value.partial.data == PCM
         else:

@@ -12,6 +12,7 @@ from werkzeug import Response
 
 import nbaudio
 from nbaudio import APIConnectionError, AuthenticationError, Client
+from nbaudio.backend import REMOTE_ENV
 from nbaudio.client import default_client, set_default_client
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -72,7 +73,7 @@ def test_invalid_input_reads_as_a_sentence(shell, capsys):
     (None, "this server needs a key: run `%voice login` in a notebook, or set NBAUDIO_API_KEY"),
 ])
 def test_a_rejected_key_says_what_to_do(httpserver, monkeypatch, source, hint):
-    for name in ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+    for name in REMOTE_ENV:
         monkeypatch.delenv(name, raising=False)
     httpserver.expect_request("/v1/audio/speech").respond_with_response(Response(
         '{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}', status=401,
@@ -90,7 +91,7 @@ def test_a_rejected_key_says_what_to_do(httpserver, monkeypatch, source, hint):
 
 
 def test_the_default_client_follows_a_changed_environment(monkeypatch):
-    for name in ("NBAUDIO_BASE_URL", "NBAUDIO_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+    for name in REMOTE_ENV:
         monkeypatch.delenv(name, raising=False)
     set_default_client(None)
     try:

@@ -27,8 +27,8 @@ def shown(monkeypatch) -> list:
         return Handle(out)
 
     monkeypatch.setattr("IPython.display.display", display)
-    monkeypatch.setattr(progress_mod, "_kernel", lambda: True)
-    monkeypatch.setattr(progress_mod, "_REDRAW_S", 0.0)
+    monkeypatch.setattr(progress_mod, "in_kernel", lambda: True)
+    monkeypatch.setattr(progress_mod, "REDRAW_S", 0.0)
     return out
 
 
