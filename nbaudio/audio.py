@@ -1,8 +1,9 @@
 """`AudioClip`: encoded audio bytes plus lazily decoded samples, and turning user input into one.
 
 The bytes <-> samples work is `nbaudio.codec`'s (soundfile, and PyAV when installed for AAC,
-M4A/MP4, WebM); this module holds the value type, what `audio=` arguments accept and the decode
-limit users can raise. Headerless PCM is the API's s16le mono at 24 kHz unless told otherwise.
+M4A/MP4, WebM), and the checks on what users pass are `nbaudio.audio_args`'s; this module holds
+the value type, what `audio=` arguments accept and the decode limit users can raise. Headerless
+PCM is the API's s16le mono at 24 kHz unless told otherwise.
 WAV written by streaming servers carries 0xFFFFFFFF as RIFF and data sizes; those sizes are set
 from the real length before decoding.
 """
@@ -10,28 +11,31 @@ from the real length before decoding.
 from __future__ import annotations
 
 import base64
-import io
 import os
-import re
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
+from .audio_args import (
+    checked_bytes,
+    checked_format,
+    checked_path,
+    checked_samples,
+    read_audio_file,
+    read_binary_file,
+    samples_and_rate,
+    save_target,
+)
 from .codec import (
-    KNOWN_FORMATS,
     OPUS_RATES,
     SOUNDFILE_FORMATS,
-    as_float_samples,
     check_sample_rate,
     decode,
     float_to_int16,
     guess_format,
     mime_type,
-    normalise_format,
-    repair_streaming_wav,
     resample,
     sniff_format,
-    unknown_format_message,
     wav_info,
     write_file,
 )
@@ -60,7 +64,6 @@ _DECODE_LIMIT_FIX = ("Cut it into parts first (e.g. `sox in.flac part.flac trim 
 # Values derived from a clip and kept on it (`AudioClip.cached`): display copies, waveform images.
 _MEMO_KEYS = 8
 _T = TypeVar("_T")
-_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.IGNORECASE)  # also "https:/x" (a URL through Path)
 
 
 class AudioClip:
@@ -81,21 +84,7 @@ class AudioClip:
         channels: int | None = None,
         name: str | None = None,
     ) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise InvalidInputError(
-                f"AudioClip data must be bytes, not {type(data).__name__}; "
-                "use AudioClip.from_file(path) or AudioClip.from_array(samples, sample_rate)"
-            )
-        data = bytes(data)
-        fmt = normalise_format(format) or sniff_format(data)
-        if fmt is None:
-            raise AudioDecodeError(unknown_format_message(data, name))
-        if fmt not in KNOWN_FORMATS:
-            raise InvalidInputError(
-                f"unknown audio format {format!r}; use one of {', '.join(sorted(KNOWN_FORMATS))}", param="format"
-            )
-        if fmt == "wav":
-            data = repair_streaming_wav(data)
+        data, fmt = checked_bytes(data, format, name)
         self._data: bytes | None = data
         self.format = fmt
         self._samples = None
@@ -121,34 +110,15 @@ class AudioClip:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, format: str | None = None) -> AudioClip:
-        p = Path(path).expanduser()
-        if not p.exists():
-            raise InvalidInputError(f"audio file not found: {str(p)!r}; check the path (relative to {os.getcwd()!r})")
-        if p.is_dir():
-            raise InvalidInputError(f"{str(p)!r} is a folder, not an audio file")
-        data = p.read_bytes()
-        if not data:
-            raise AudioDecodeError(f"audio file {str(p)!r} is empty (0 bytes); record or export it again")
-        fmt = normalise_format(format) or guess_format(data, p.name)
-        if fmt is None:
-            raise AudioDecodeError(unknown_format_message(data, p.name))
-        return cls(data, fmt, name=p.name)
+        data, fmt, name = read_audio_file(path, format)
+        return cls(data, fmt, name=name)
 
     @classmethod
     def from_array(cls, samples: Any, sample_rate: int, *, format: str = "wav", name: str | None = None) -> AudioClip:
         """A clip from samples: float in [-1, 1] or int16, shape (frames,) or (frames, channels)."""
         import numpy as np
 
-        arr = as_float_samples(samples)
-        try:
-            rate = int(sample_rate)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"sample_rate must be a positive integer, not {sample_rate!r}") from None
-        if rate <= 0 or rate != sample_rate:
-            raise InvalidInputError(f"sample_rate must be a positive integer number of Hz, not {sample_rate!r}")
-        fmt = normalise_format(format)
-        if fmt not in KNOWN_FORMATS:
-            raise InvalidInputError(f"unknown audio format {format!r}", param="format")
+        arr, rate, fmt = checked_samples(samples, sample_rate, format)
         # No bytes to hand to __init__ yet: a bare instance of this class, filled in here.
         clip: AudioClip = cls.__new__(cls)
         clip._data = None  # encoded on first use of .data
@@ -312,9 +282,7 @@ class AudioClip:
     # ---- conversion ---------------------------------------------------------------------
     def encode(self, format: str, *, sample_rate: int | None = None) -> AudioClip:
         """The same audio in another format (and optionally another sample rate)."""
-        fmt = normalise_format(format)
-        if fmt not in KNOWN_FORMATS:
-            raise InvalidInputError(f"unknown audio format {format!r}; use one of {', '.join(sorted(KNOWN_FORMATS))}")
+        fmt = checked_format(format)
         if fmt == "pcm":
             sample_rate = sample_rate or PCM_SAMPLE_RATE
         if fmt == self.format and sample_rate in (None, self.sample_rate) and self._data is not None:
@@ -335,12 +303,7 @@ class AudioClip:
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the clip; the format comes from `format` or the file's suffix (converted if needed)."""
-        p = Path(path).expanduser()
-        fmt = normalise_format(format) or normalise_format(p.suffix) or self.format
-        if fmt not in KNOWN_FORMATS:
-            raise InvalidInputError(f"cannot save as {p.suffix!r}; use one of {', '.join(sorted(KNOWN_FORMATS))}")
-        if not p.suffix:
-            p = p.with_suffix("." + ("ogg" if fmt == "opus" else fmt))
+        p, fmt = save_target(path, format, self.format)
         p.parent.mkdir(parents=True, exist_ok=True)
         if fmt in ("wav", "flac") and (self._data is None or fmt != self.format):
             write_file(self.samples, self.sample_rate, fmt, p)  # block by block: no bytes in memory
@@ -447,41 +410,16 @@ def as_audio_clip(audio: AudioInput, *, param: str = "audio") -> AudioClip:
             f"{param} is required: pass a path, bytes, a file, an AudioClip or (samples, sample_rate)", param=param
         )
     if isinstance(audio, (str, os.PathLike)):
-        s = os.fspath(audio)
-        if isinstance(s, str) and not s.strip():
-            raise InvalidInputError(f"{param} is an empty path", param=param)
-        if isinstance(s, str) and "\n" in s:
-            raise InvalidInputError(f"{param} looks like text, not a path; pass an audio file path", param=param)
-        if isinstance(s, str) and _URL_RE.match(s.strip()):
-            raise InvalidInputError(
-                f"{param} is a URL ({s.strip()[:80]!r}); nbaudio does not fetch URLs. Download it first and pass the "
-                "bytes or the saved file, e.g. requests.get(url, timeout=60).content", param=param)
-        return AudioClip.from_file(s)
+        return AudioClip.from_file(checked_path(audio, param))
     if isinstance(audio, (bytes, bytearray, memoryview)):
         if not len(audio):
             raise AudioDecodeError(f"{param} is empty (0 bytes)")
         return AudioClip(bytes(audio))
     if isinstance(audio, tuple):
-        if len(audio) != 2:
-            raise InvalidInputError(f"{param} as a tuple must be (samples, sample_rate)", param=param)
-        samples, rate = audio
-        if isinstance(samples, (int, float)) and not isinstance(rate, (int, float)):
-            samples, rate = rate, samples  # (rate, samples), as scipy.io.wavfile.read returns
-        return AudioClip.from_array(samples, check_sample_rate(rate, f"{param}'s sample rate"))
+        return AudioClip.from_array(*samples_and_rate(audio, param))
     if hasattr(audio, "read"):
-        text_mode = "Use open(path, 'rb') (binary), or pass the path itself"
-        if isinstance(audio, io.TextIOBase):  # reading it would decode audio bytes as text and fail
-            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param)
-        try:
-            data = audio.read()
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param) from None
-        if isinstance(data, str):
-            raise InvalidInputError(f"{param} is a text-mode file. {text_mode}", param=param)
-        name = os.path.basename(getattr(audio, "name", "") or "") or None
-        if not data:
-            raise AudioDecodeError(f"{param} file {name or ''} is empty (0 bytes)".replace("  ", " "))
-        return AudioClip(data, guess_format(data, name), name=name)
+        data, fmt, name = read_binary_file(audio, param)
+        return AudioClip(data, fmt, name=name)
     clip = getattr(audio, "clip", None)  # recorders, replies
     if isinstance(clip, AudioClip):
         return clip

@@ -1,85 +1,31 @@
-"""`Transcript`, `Segment`, `Word`: parsed from every transcription response format and
-rendered back to each of them (the engine renders with the same code the client parses with)."""
+"""`Transcript`: parsed from every transcription response format and rendered back to each of
+them (the engine renders with the same code the client parses with).
+
+Its pieces, `Segment` and `Word`, are `nbaudio.segments`'s, and SRT / WebVTT cues
+`nbaudio.subtitles`'s; both stay importable from here."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIResponseError, InvalidInputError, MissingDependencyError
+from .segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
 from .speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from .spec import TRANSCRIPTION_FORMATS
+from .subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
 from .text import format_timestamp, parse_timestamp, plural, shorten
 from .transcript_wrapped import unwrap_events, unwrap_text_body
 
 if TYPE_CHECKING:
     from .audio import AudioClip
 
-# format_timestamp and parse_timestamp live in nbaudio.text; they stay importable from here.
+# format_timestamp and parse_timestamp live in nbaudio.text, Segment, Word and clamp_span in
+# nbaudio.segments; they stay importable from here.
 __all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events",
            "clamp_span"]
-
-_CUE_RE = re.compile(
-    r"(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[^\n]*\n(?P<text>.*?)(?:\n\s*\n|\Z)",
-    re.DOTALL,
-)
-_VTT_VOICE_RE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$", re.DOTALL)
-
-
-@dataclass(slots=True)
-class Word:
-    word: str
-    start: float
-    end: float
-    probability: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"word": self.word, "start": self.start, "end": self.end}
-        if self.probability is not None:
-            d["probability"] = self.probability
-        return d
-
-    def __repr__(self) -> str:
-        return f"<Word {self.word!r} {self.start:.2f}-{self.end:.2f} s>"
-
-
-@dataclass(slots=True)
-class Segment:
-    id: int | str
-    start: float
-    end: float
-    text: str
-    speaker: str | None = None
-    words: list[Word] = field(default_factory=list)
-    seek: int = 0
-    tokens: list[int] = field(default_factory=list)
-    temperature: float = 0.0
-    avg_logprob: float = 0.0
-    compression_ratio: float = 0.0
-    no_speech_prob: float = 0.0
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    def to_dict(self) -> dict[str, Any]:
-        """The verbose_json TranscriptionSegment shape (plus `speaker` when the segment has one)."""
-        d: dict[str, Any] = {
-            "id": self.id if isinstance(self.id, int) else _index(self.id), "seek": self.seek,
-            "start": self.start, "end": self.end, "text": self.text,
-            "tokens": list(self.tokens), "temperature": self.temperature, "avg_logprob": self.avg_logprob,
-            "compression_ratio": self.compression_ratio, "no_speech_prob": self.no_speech_prob,
-        }
-        if self.speaker is not None:
-            d["speaker"] = self.speaker
-        return d
-
-    def __repr__(self) -> str:
-        who = f" {self.speaker}:" if self.speaker else ""
-        return f"<Segment {self.start:.2f}-{self.end:.2f} s{who} {shorten(self.text, 40)!r}>"
 
 
 @dataclass(slots=True, eq=False)
@@ -128,7 +74,7 @@ class Transcript:
             raise APIResponseError("transcription response is empty")
         if stripped.startswith("WEBVTT") or fmt == "vtt":
             return cls.from_vtt(body, task=task)
-        if fmt == "srt" or _CUE_RE.search(body):
+        if fmt == "srt" or looks_like_cues(body):
             return cls.from_srt(body, task=task)
         return cls(text=body.strip(), task=task, raw=body)
 
@@ -151,26 +97,10 @@ class Transcript:
         if "text" not in data or not isinstance(data.get("text"), str):
             keys = ", ".join(map(str, data)) or "none"
             raise APIResponseError(f"transcription response has no 'text' field (keys: {keys})")
-        words = [_word(w) for w in data.get("words") or []]
-        segments = []
-        for i, s in enumerate(data.get("segments") or []):
-            seg = Segment(
-                id=s.get("id", i),
-                start=float(s.get("start", 0.0)),
-                end=float(s.get("end", 0.0)),
-                text=str(s.get("text", "")),
-                speaker=s.get("speaker"),
-                words=[_word(w) for w in s.get("words") or []],
-                seek=int(s.get("seek", 0) or 0),
-                tokens=list(s.get("tokens") or []),
-                temperature=float(s.get("temperature", 0.0) or 0.0),
-                avg_logprob=float(s.get("avg_logprob", 0.0) or 0.0),
-                compression_ratio=float(s.get("compression_ratio", 0.0) or 0.0),
-                no_speech_prob=float(s.get("no_speech_prob", 0.0) or 0.0),
-            )
-            segments.append(seg)
+        words = [word_from_dict(w) for w in data.get("words") or []]
+        segments = [segment_from_dict(s, i) for i, s in enumerate(data.get("segments") or [])]
         if words and segments and not any(s.words for s in segments):
-            _attach_words(segments, words)
+            attach_words(segments, words)
         duration = data.get("duration")
         usage = data.get("usage")
         if duration is None and isinstance(usage, dict) and usage.get("type") == "duration":
@@ -194,24 +124,11 @@ class Transcript:
 
     @classmethod
     def from_vtt(cls, text: str, *, task: str = "transcribe") -> Transcript:
-        body = text.replace("\r\n", "\n")
-        if body.lstrip("\ufeff").startswith("WEBVTT"):
-            body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
-        return cls._from_cues(body, task=task, raw=text)
+        return cls._from_cues(vtt_body(text), task=task, raw=text)
 
     @classmethod
     def _from_cues(cls, text: str, *, task: str, raw: str | None = None) -> Transcript:
-        segments = []
-        for i, m in enumerate(_CUE_RE.finditer(text.replace("\r\n", "\n") + "\n")):
-            cue = m.group("text").strip()
-            speaker = None
-            v = _VTT_VOICE_RE.match(cue)
-            if v:
-                speaker, cue = _vtt_unescape(v.group(1).strip()), v.group(2).strip()
-            segments.append(
-                Segment(id=i, start=parse_timestamp(m.group("start")), end=parse_timestamp(m.group("end")),
-                        text=cue, speaker=speaker)
-            )
+        segments = parse_cues(text)
         full = " ".join(s.text for s in segments)
         return cls(text=full, segments=segments, task=task, raw=raw if raw is not None else text,
                    duration=segments[-1].end if segments else None)
@@ -310,7 +227,7 @@ class Transcript:
             d = {
                 "task": "transcribe", "duration": self.duration or 0.0, "text": self.text,
                 "segments": [
-                    {"type": "transcript.text.segment", "id": _segment_id(s.id), "start": s.start, "end": s.end,
+                    {"type": "transcript.text.segment", "id": diarized_segment_id(s.id), "start": s.start, "end": s.end,
                      "text": s.text, "speaker": s.speaker or "A"}
                     for s in self.segments
                 ],
@@ -350,23 +267,11 @@ class Transcript:
 
     def to_srt(self) -> str:
         """SubRip subtitles, one cue per segment."""
-        out = []
-        for i, s in enumerate(self._cues(), 1):
-            text = s.text.strip()
-            if s.speaker:
-                text = f"{s.speaker}: {text}"
-            out.append(f"{i}\n{format_timestamp(s.start)} --> {format_timestamp(s.end)}\n{text}\n")
-        return "\n".join(out)
+        return srt_text(self._cues())
 
     def to_vtt(self) -> str:
         """WebVTT subtitles, one cue per segment (speakers as <v> voice spans)."""
-        out = ["WEBVTT\n"]
-        for s in self._cues():
-            text = s.text.strip()
-            if s.speaker:
-                text = f"<v {_vtt_escape(s.speaker)}>{text}</v>"
-            out.append(f"{format_timestamp(s.start, sep='.')} --> {format_timestamp(s.end, sep='.')}\n{text}\n")
-        return "\n".join(out)
+        return vtt_text(self._cues())
 
     def to_dataframe(self):
         """Segments as a pandas DataFrame (start, end, duration, speaker, text); pandas is optional."""
@@ -405,15 +310,6 @@ class Transcript:
         return mimebundle(self, include=include, exclude=exclude)
 
 
-def clamp_span(start: float, end: float, lo: float = 0.0, hi: float | None = None) -> tuple[float, float]:
-    """(start, end) moved into [lo, hi] (no upper bound when hi is None), with start <= end.
-
-    One rule for the engine (times within the audio) and `Transcript.join` (within each piece)."""
-    start = max(lo, start) if hi is None else min(max(lo, start), hi)
-    end = max(start, end) if hi is None else min(max(start, end), hi)
-    return start, end
-
-
 def _clamped(t: Transcript, lo: float, hi: float | None) -> Transcript:
     """`t` with every start and end moved into [lo, hi] (start <= end); changed in place."""
     def clamp(x: Segment | Word) -> None:
@@ -426,38 +322,3 @@ def _clamped(t: Transcript, lo: float, hi: float | None) -> Transcript:
     for w in t.words:
         clamp(w)
     return t
-
-
-def _index(segment_id: str) -> int:
-    """verbose_json's integer id for a diarized one ("seg_3" -> 3)."""
-    digits = "".join(c for c in str(segment_id) if c.isdigit())
-    return int(digits) if digits else 0
-
-
-def _segment_id(segment_id: int | str) -> str:
-    """diarized_json's string id ("seg_3") for any segment id."""
-    return segment_id if isinstance(segment_id, str) and segment_id.startswith("seg_") else f"seg_{segment_id}"
-
-
-def _vtt_escape(name: str) -> str:
-    """A speaker name inside `<v ...>`: WebVTT ends the tag at `>` and reads `&` as an entity."""
-    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _vtt_unescape(name: str) -> str:
-    return name.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _word(w: dict[str, Any]) -> Word:
-    return Word(word=str(w.get("word", "")), start=float(w.get("start", 0.0)), end=float(w.get("end", 0.0)),
-                probability=w.get("probability"))
-
-
-def _attach_words(segments: list[Segment], words: list[Word]) -> None:
-    """Give each segment the top-level words that fall inside it (for display)."""
-    i = 0
-    for seg in segments:
-        while i < len(words) and words[i].start < seg.end - 1e-6:
-            if words[i].start >= seg.start - 0.05:
-                seg.words.append(words[i])
-            i += 1

@@ -1,4 +1,4 @@
-"""HTML building blocks shared by every view: escaping, the palette and role styles, the output wrapper.
+"""HTML building blocks shared by every view: escaping, role colours and styles, embedded scripts, the output wrapper.
 
 The one place that knows the styles: the display's views and the `%%voice` live view both use them.
 """
@@ -8,25 +8,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
 __all__ = [
     "MUTED",
-    "SPEAKER_COLORS",
     "escape",
     "player_script",
     "role_color",
     "role_heading",
     "role_style",
-    "speaker_color",
+    "script_text",
     "wrap",
 ]
 
 #: Inline style of captions and other secondary text.
 MUTED = "color:#888;font-size:0.85em"
-SPEAKER_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d")
 _ROLE_COLORS = {"assistant": "#4c78a8", "user": "#54a24b", "system": "#999999", "developer": "#999999",
                 "tool": "#b279a2"}
 # The script finds its output by this id when document.currentScript is not set.
@@ -36,11 +34,6 @@ _ROOT_ID_PLACEHOLDER = "NBAUDIO_ROOT_ID"
 def escape(value: Any) -> str:
     """Escape anything for HTML text or a quoted attribute."""
     return html.escape(str(value), quote=True)
-
-
-def speaker_color(speakers: Sequence[str], who: str) -> str:
-    """The colour of speaker `who`, by its place in `speakers` (the palette repeats after eight)."""
-    return SPEAKER_COLORS[speakers.index(who) % len(SPEAKER_COLORS)]
 
 
 def role_color(role: str) -> str:
