@@ -4,12 +4,15 @@
 
 Starts JupyterLab on a temp folder (as tests/support/browser.py does), opens a notebook in Debian's
 Chromium through Playwright and runs its cells one by one: build a 1 h speech-like clip (no TTS
-engine), display it, build and display a Transcript of 1800 segments with the clip attached, display
-the clip again. Reports each cell's time as the kernel measured it and as the page saw it (until the
-output is visible), checks the page stays responsive (frames, typing, scrolling, transcript search,
-click-to-seek) and the saved .ipynb / nbaudio_media sizes. Then, where scripts do not run: the saved
-notebook as an unsigned copy (JupyterLab opens it untrusted) and as nbconvert's static HTML (what
-nbviewer serves) in a Chromium context with JavaScript off; what a click on a time does in each.
+engine), display it, build and display a Transcript of 1800 segments with the clip attached (the
+first options.max_rows = 1000 as rows), display the clip again, the transcript with all 1800 rows
+(what showing every row would cost), and the clip with player_format="opus" (encoded over the inline
+cap, as a format asked for is). Reports each cell's time as the kernel measured it and as the page
+saw it (until the output is visible), checks the page stays responsive (frames, typing, scrolling,
+transcript search, click-to-seek) and the saved .ipynb / nbaudio_media sizes. Then, where scripts do
+not run: the saved notebook as an unsigned copy (JupyterLab opens it untrusted) and as nbconvert's
+static HTML (what nbviewer serves) in a Chromium context with JavaScript off; what a click on a time
+does in each.
 """
 
 from __future__ import annotations
@@ -62,7 +65,23 @@ t0 = time.perf_counter()
 display(clip)
 print(f"KERNEL clip2 {time.perf_counter() - t0:.3f} s")"""
 
-CELLS = [SETUP, SHOW1, TRANSCRIPT, SHOW2]
+# What showing every row would cost (the default shows the first options.max_rows = 1000).
+TRANSCRIPT_ALL = """\
+t0 = time.perf_counter()
+with nbaudio.display.options.override(max_rows=len(tr.segments)):
+    display(tr)
+print(f"KERNEL transcript_all {time.perf_counter() - t0:.3f} s")"""
+
+# A format asked for explicitly is encoded over the inline cap too (under "auto" the WAV is written as is).
+SHOW_OPUS = """\
+import resource
+t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
+with nbaudio.display.options.override(player_format="opus"):
+    display(clip)
+print(f"KERNEL clip_opus {time.perf_counter() - t0:.3f} s "
+      f"(cpu {resource.getrusage(resource.RUSAGE_SELF).ru_utime - c0:.1f} s)")"""
+
+CELLS = [SETUP, SHOW1, TRANSCRIPT, SHOW2, TRANSCRIPT_ALL, SHOW_OPUS]
 
 # The state of one code cell's output in the page.
 CELL_STATE = """(i) => {
@@ -154,6 +173,8 @@ def responsiveness(page, results: dict) -> None:
     q = unit.locator("input.nbaudio-search")
     if q.count():
         q.scroll_into_view_if_needed()
+        results["rows_caption"] = unit.evaluate("(u) => (u.querySelector('.nbaudio-rows-cap') || {}).textContent")
+        results["search_placeholder"] = q.get_attribute("placeholder")
         t = time.perf_counter()
         q.fill("segment 777 ")
         page.wait_for_function("(u) => [...u.querySelectorAll('tr.nbaudio-seg')].filter(r => r.offsetParent)"
@@ -165,6 +186,7 @@ def responsiveness(page, results: dict) -> None:
         results["search_count_text"] = unit.evaluate(
             "(u) => (u.querySelector('.nbaudio-search-count') || {}).textContent")
         results["search_keystroke_ms"] = unit.evaluate(KEYSTROKE)
+        results["rows_after_search"] = unit.evaluate("(u) => u.querySelectorAll('tr.nbaudio-seg').length")
         page.screenshot(path=str(OUT / "4_search.png"))
         q.fill("")
         page.wait_for_timeout(300)
@@ -219,7 +241,8 @@ KEYSTROKE = """async (u) => { const q = u.querySelector('input.nbaudio-search');
 STATIC_STATE = """(o) => { const ts = [...o.querySelectorAll('tr.nbaudio-seg > td:first-child .nbaudio-ts')];
     const hint = o.querySelector('.nbaudio-noscript'); const a = o.querySelector('audio');
     return {hint: hint ? hint.innerText : null, hint_visible: !!(hint && hint.offsetParent),
-            scripts: o.querySelectorAll('script').length, search_boxes: o.querySelectorAll('input.nbaudio-search').length,
+            scripts: o.querySelectorAll('script').length,
+            search_boxes: o.querySelectorAll('input.nbaudio-search').length,
             audio_src: a ? a.getAttribute('src') : null, waveform_imgs: o.querySelectorAll('.nbaudio-wave img').length,
             rows: o.querySelectorAll('tr.nbaudio-seg').length, time_links: ts.filter(e => e.tagName === 'A').length,
             first_href: ts.length ? ts[0].getAttribute('href') : null,
@@ -263,6 +286,17 @@ def untrusted_view(browser, lab: dict, work: Path, results: dict) -> None:
                   "current_tab": page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label"),
                   "player_time": out.locator("audio").first.evaluate("(a) => a.currentTime")}
     page.screenshot(path=str(OUT / "7_untrusted_after_click.png"))
+    # The same with Ctrl held (a link opened in a browser tab, not by JupyterLab?).
+    page.evaluate(f"() => window.jupyterapp.shell.activateById('{panel}')")
+    page.wait_for_timeout(500)
+    link.scroll_into_view_if_needed()
+    tabs_now, pages = page.evaluate(tabs), len(page.context.pages)
+    link.click(modifiers=["Control"])
+    page.wait_for_timeout(3000)
+    opened = page.context.pages[pages:]
+    r["ctrl_click"] = {"new_tabs": [t for t in page.evaluate(tabs) if t not in tabs_now],
+                       "new_browser_pages": [o.url.split("?")[0].rsplit("/", 1)[-1] + " " + o.url.split("#")[-1]
+                                             for o in opened]}
     r["page_errors"] = errors
     results["untrusted"] = r
     page.close()
@@ -339,7 +373,12 @@ def main() -> int:
             results["clip2"] = run_cell(page, 3, "KERNEL clip2", 1)
             print("clip2", results["clip2"], flush=True)
             page.locator(".jp-Cell").nth(3).screenshot(path=str(OUT / "3_clip_again.png"))
-            results["rows_rendered"] = page.evaluate(CELL_STATE, 2)["rows"]
+            results["transcript_all_rows"] = run_cell(page, 4, "KERNEL transcript_all", 1, want_rows=1)
+            print("transcript_all_rows", results["transcript_all_rows"], flush=True)
+            results["clip_opus"] = run_cell(page, 5, "KERNEL clip_opus", 1)
+            print("clip_opus", results["clip_opus"], flush=True)
+            page.locator(".jp-Cell").nth(5).screenshot(path=str(OUT / "3b_clip_opus.png"))
+            results["rows_rendered"] = [page.evaluate(CELL_STATE, i)["rows"] for i in (2, 4)]
             (OUT / "results.json").write_text(json.dumps(results, indent=2))
             responsiveness(page, results)
             media = work / "nbaudio_media"
@@ -353,8 +392,10 @@ def main() -> int:
             browser.close()
             media = work / "nbaudio_media"
             results["ipynb_bytes"] = (work / NB).stat().st_size
-            files = sorted(media.glob("*.*")) if media.exists() else []
-            results["media_files"] = {p.name: p.stat().st_size for p in files}
+            files = sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+            saved = nbformat.read(work / NB, as_version=4)
+            results["output_bytes_per_cell"] = [len(json.dumps(c.get("outputs", []))) for c in saved.cells]
+            results["media_files"] = {p.relative_to(media).as_posix(): p.stat().st_size for p in files}
             results["media_bytes"] = sum(results["media_files"].values())
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

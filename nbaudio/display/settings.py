@@ -40,8 +40,12 @@ class DisplayOptions:
     waveform_px: tuple[int, int] = (720, 110)
     #: Colour of the waveform.
     color: str = "#4c78a8"
-    #: Most transcript segments rendered as table rows; the rest are summarised in one line.
+    #: Most transcript segments rendered as table rows; a line above them says how many more there are.
     max_rows: int = 1000
+    #: Segments after those that the output holds unrendered: where scripts run, they become rows when
+    #: a search, playback past the last row or a click on that line needs them (a 1 h transcript of
+    #: 1800 segments is all in). Where scripts do not run only the first `max_rows` show.
+    max_hidden_rows: int = 4000
 
     def __setattr__(self, name: str, value: Any) -> None:
         check_option(name, value)
@@ -72,8 +76,9 @@ def check_option(name: str, value: Any) -> None:
     positive_int = isinstance(value, int) and not isinstance(value, bool) and value > 0
     if name in ("player_sample_rate", "max_inline_bytes") and value is not None and not positive_int:
         raise InvalidInputError(f"{name} must be a positive integer or None, not {value!r}")
-    if name == "max_rows" and (not isinstance(value, int) or value < 0):
-        raise InvalidInputError(f"max_rows must be a non-negative integer, not {value!r}")
+    if name in ("max_rows", "max_hidden_rows") and (not isinstance(value, int) or isinstance(value, bool)
+                                                    or value < 0):
+        raise InvalidInputError(f"{name} must be a non-negative integer, not {value!r}")
     if name == "waveform_px":
         ok = isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) and v >= 16 for v in value)
         if not ok:

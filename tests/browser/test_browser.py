@@ -310,6 +310,9 @@ def test_transcript_untrusted_then_run(browser, lab):
         # Untrusted: the script did not run, so the hint shows and no search box was added; the rows scroll.
         hint = out.locator(".nbaudio-noscript")
         assert hint.count() == 1 and hint.is_visible() and "Scripts are off" in hint.inner_text()
+        # JupyterLab opens a clicked local link in its own tab from the start (it drops the #t=): the
+        # hint promises no seek here, it says how to get one
+        assert "does not seek the player" in hint.inner_text() and "Trust Notebook" in hint.inner_text()
         assert out.locator("input.nbaudio-search").count() == 0
         assert "#t=" in (out.locator("tr.nbaudio-seg a.nbaudio-ts").first.get_attribute("href") or "")
         # The time column is as wide as its times and no wider than a third (JupyterLab lays output
@@ -369,6 +372,118 @@ def test_transcript_untrusted_then_run(browser, lab):
         page.wait_for_timeout(1000)  # JupyterLab opens a clicked file asynchronously
         assert page.evaluate(tabs) == open_tabs, "clicking a time opened the audio file in a new tab"
         out.screenshot(path=str(BUILD / "browser_transcript_trusted.png"))
+        assert not errors, f"JavaScript errors in the page: {errors}"
+    finally:
+        page.close()
+
+
+def test_exported_html_without_scripts_links_times_to_the_audio(browser, tmp_path):
+    """nbconvert's HTML (what nbviewer serves) with JavaScript off: the hint shows, a time opens the file there."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(_saved_untrusted(tmp_path), as_version=4)
+    page_html, _ = HTMLExporter().from_notebook_node(nb)
+    path = tmp_path / "long_transcript.html"
+    path.write_text(page_html, encoding="utf-8")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(CHECK_MS)
+        page.goto(path.as_uri(), wait_until="load")
+        out = page.locator(".nbaudio-transcript").first
+        hint = out.locator(".nbaudio-noscript")
+        assert hint.is_visible() and "Scripts are off" in hint.inner_text()
+        assert "exported to HTML (nbconvert) a time opens the audio file at that moment" in hint.inner_text()
+        assert out.locator("input.nbaudio-search").count() == 0
+        src = out.locator("audio").get_attribute("src")
+        assert src.startswith("nbaudio_media/") and (tmp_path / src).is_file()
+        link = out.locator("tr.nbaudio-seg").nth(10).locator("a.nbaudio-ts")
+        assert link.get_attribute("href") == f"{src}#t=15.00,16.50"
+        with context.expect_page() as opened:
+            link.click()
+        tab = opened.value
+        tab.wait_for_load_state("load")
+        assert tab.url.endswith(f"{src}#t=15.00,16.50")
+        # the browser's own media page honours the fragment: it starts at 15 s, not at 0
+        tab.wait_for_function("() => { const m = document.querySelector('video,audio'); "
+                              "return m && m.readyState >= 1 && m.currentTime >= 14.9; }")
+        BUILD.mkdir(exist_ok=True)
+        out.screenshot(path=str(BUILD / "browser_transcript_static.png"))
+    finally:
+        context.close()
+
+
+def test_a_player_the_browser_cannot_play_says_so(browser):
+    """Raw PCM under player_format="original" (audio/L16): Chromium fires `error`, the script shows the fix."""
+    import numpy as np
+
+    from nbaudio import AudioClip
+    from nbaudio.display import mimebundle, options
+
+    pcm = AudioClip.from_array(np.zeros(8000, np.float32), 8000).encode("pcm")
+    with options.override(player_format="original"):
+        out = mimebundle(pcm)["text/html"]
+    assert "data:audio/L16" in out
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(CHECK_MS)
+        page.set_content(f"<html><body>{out}</body></html>")
+        note = page.locator(".nbaudio-error")
+        note.wait_for()
+        assert "cannot play audio/L16" in note.inner_text()
+        assert 'player_format = "mp3"' in note.inner_text()
+    finally:
+        page.close()
+
+
+def test_rows_past_max_rows_are_searched_played_and_filtered(browser):
+    """40 segments, 10 rendered: the other 30 join the table for a search, a late playback and the speaker filter."""
+    import numpy as np
+
+    from nbaudio import AudioClip, Segment, Transcript
+    from nbaudio.display import mimebundle, options
+
+    rate = 8000
+    t = np.arange(60 * rate) / rate
+    clip = AudioClip.from_array((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate, name="late.wav")
+    segs = [Segment(i, 1.5 * i, 1.5 * i + 1.5, f" line {i} about {'apples' if i % 10 == 3 else 'pears'}",
+                    speaker="AB"[i % 2]) for i in range(40)]
+    with options.override(max_rows=10):
+        out = mimebundle(Transcript(text="", duration=60.0, segments=segs, audio=clip))["text/html"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.set_default_timeout(CHECK_MS)
+        page.set_content(f"<html><body>{out}</body></html>")
+        unit = page.locator(".nbaudio-transcript")
+        rows = unit.locator("tr.nbaudio-seg")
+        assert rows.count() == 10 and "the next 30 show when a search" in unit.locator(".nbaudio-rows-cap").inner_text()
+        search = unit.locator("input.nbaudio-search")
+        assert search.get_attribute("placeholder") == "search 40 segments"
+        search.fill("apples")
+        assert rows.count() == 40 and unit.locator(".nbaudio-search-count").inner_text() == "4 of 40 segments"
+        assert unit.locator(".nbaudio-rows-cap").count() == 0 and unit.locator(".nbaudio-rows-more").count() == 0
+        # the speaker filter applies to the rows added too: of lines 1 and 10-19, A's (even) stay
+        search.fill("line 1")
+        assert unit.locator(".nbaudio-search-count").inner_text() == "11 of 40 segments"
+        unit.locator('.nbaudio-spk[data-speaker="A"]').click()
+        shown = rows.evaluate_all("(rs) => rs.filter(r => r.offsetParent).map(r => +r.dataset.start / 1.5)")
+        assert shown == [10, 12, 14, 16, 18], shown
+        unit.locator('.nbaudio-spk[data-speaker="A"]').click()
+        search.fill("")
+
+        # a fresh page: playback past the 10th row adds the rest, highlights the playing one and keeps it in view
+        page.set_content(f"<html><body>{out}</body></html>")
+        box, player = unit.locator(".nbaudio-rows"), unit.locator("audio")
+        player.evaluate("(a) => { a.currentTime = 52; return a.play(); }")
+        page.wait_for_function("""(b) => { const r = b.querySelectorAll('tr.nbaudio-seg')[34];
+            if (!r || !r.style.background) return false;
+            const bb = b.getBoundingClientRect(), rb = r.getBoundingClientRect();
+            return rb.top >= bb.top && rb.bottom <= bb.bottom; }""", arg=box.element_handle())
+        player.evaluate("(a) => a.pause()")
+        assert rows.count() == 40
         assert not errors, f"JavaScript errors in the page: {errors}"
     finally:
         page.close()

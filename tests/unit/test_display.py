@@ -450,6 +450,25 @@ def test_over_the_cap_nothing_is_encoded(speech, tmp_path, monkeypatch, count_en
     np.testing.assert_allclose(AudioClip.from_file(saved).samples, speech.samples, atol=1 / 32767)
 
 
+
+@pytest.mark.parametrize("fmt, suffix", [("opus", ".ogg"), ("mp3", ".mp3")])
+def test_over_the_cap_a_format_asked_for_is_encoded(speech, tmp_path, monkeypatch, count_encodes, fmt, suffix):
+    """An explicit player_format is what the file beside the notebook is (a compact file, not the WAV)."""
+    monkeypatch.chdir(tmp_path)
+    clip = AudioClip.from_array(speech.samples, RATE, name="from-samples")
+    with display.options.override(max_inline_bytes=1000, player_format=fmt):
+        bundle = display.mimebundle(clip)
+    assert count_encodes == [fmt]
+    (saved,) = (tmp_path / "nbaudio_media").iterdir()
+    assert saved.suffix == suffix and saved.name in bundle["text/html"]
+    assert saved.stat().st_size < clip.frames * 2 / 4  # far smaller than the 16-bit WAV
+    assert AudioClip.from_file(saved).duration == pytest.approx(speech.duration, abs=0.1)
+    # a clip already in the format asked for is written as it is
+    same = AudioClip(saved.read_bytes(), fmt, name="same")
+    with display.options.override(max_inline_bytes=1000, player_format=fmt):
+        display.mimebundle(same)
+    assert count_encodes == [fmt]
+
 def test_opus_encoding_is_deterministic_and_exact_in_length(speech):
     a, b = speech.encode("opus"), AudioClip.from_array(speech.samples, RATE).encode("opus")
     assert a.data == b.data  # a fixed Ogg serial number: re-run notebooks keep their outputs
