@@ -743,12 +743,16 @@ with nbaudio.realtime.connect(session=manual) as rt:
     rt.truncate(reply_item, audio_end_ms=1000) # and say that 1 s of it was heard
     rt.wait_for("conversation.item.truncated")
     cut = rt.conversation
-cut.last_reply.audio.duration, cut.last_reply.text
+cut.last_reply.text
 """),
         md("""
 The reply's audio is now one second long and its transcript ends with "…" where you cut in: that
 is what the live record shows for an interrupted reply.
-
+"""),
+        code("""
+[m["role"] for m in cut.messages], round(cut.last_reply.audio.duration, 3), cut.last_reply.text.endswith("…")
+"""),
+        md("""
 ## When something goes wrong
 
 The widget says what happened and what to do, in red, and keeps every turn said before:
@@ -764,8 +768,11 @@ conversation once it stopped, and `live.on_stop(callback)` calls you when it doe
         code("""
 from nbaudio.widgets import LiveSession
 
-LiveSession(vad="manual", max_minutes=5)
+live = LiveSession(vad="manual", max_minutes=5)
+live
 """, IGNORE),
+        md("What the widget asks the server for when you press ▶ Start (manual turns: no server VAD):"),
+        code("live.session_config()"),
     ]
 
 

@@ -24,6 +24,7 @@ BUDGETS = {
     "02_transcripts.ipynb": 450_000,
     "03_voice_chat.ipynb": 350_000,
     "04_classroom.ipynb": 200_000,
+    "05_live.ipynb": 200_000,
 }
 SECRET = re.compile(r"sk-[A-Za-z0-9_-]{12,}|Bearer\s+[A-Za-z0-9._-]{8,}|api[_-]?key['\"]?\s*[:=]\s*['\"][^'\"*]{8,}",
                     re.IGNORECASE)
