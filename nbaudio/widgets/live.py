@@ -38,10 +38,19 @@ import traitlets
 
 from ..chat import Conversation
 from ..client import Client, default_client
-from ..errors import InvalidInputError, NbAudioError
+from ..errors import (
+    APIConnectionError,
+    AuthenticationError,
+    InvalidInputError,
+    NbAudioError,
+    PermissionDeniedError,
+    RealtimeClosedError,
+    RealtimeServerError,
+)
 from ..text import format_clock, plural
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
+from .page_audio import BROWSER_RATES, browser_rate
 
 __all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES"]
 
@@ -49,7 +58,6 @@ DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
 MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 VAD_MODES = ("server", "manual")
-_BROWSER_RATES = (3000, 768000)  # what a browser's AudioContext can run at
 _MAX_PIECE_SECONDS = 5.0  # the page sends 0.1 s at a time; far more is not from live.js
 
 _ENDINGS = {
@@ -228,7 +236,7 @@ class LiveSession(anywidget.AnyWidget):
             seq = content.get("seq")
             if len(buffers) == 1 and isinstance(seq, int) and not isinstance(seq, bool):
                 data = bytes(buffers[0])
-                if len(data) <= 2 * _BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
+                if len(data) <= 2 * BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
                     bridge.audio(seq, data)
         elif kind == "live:interrupted":
             item_id, end_ms = content.get("item_id"), content.get("audio_end_ms")
@@ -243,14 +251,13 @@ class LiveSession(anywidget.AnyWidget):
             reason = content.get("reason")
             bridge.stop(reason if reason in _ENDINGS else "user")
 
-    def _start(self, rate: Any) -> None:
+    def _start(self, reported: Any) -> None:
         if self._bridge is not None or self.ended:
             return
-        if isinstance(rate, float) and rate.is_integer():
-            rate = int(rate)
-        if isinstance(rate, bool) or not isinstance(rate, int) or not _BROWSER_RATES[0] <= rate <= _BROWSER_RATES[1]:
-            self._page({"type": "ended", "error": f"the browser reported a sample rate of {rate!r} Hz, which is not "
-                                                  "usable; reload the page and start again"})
+        rate = browser_rate(reported)
+        if rate is None:
+            self._page({"type": "ended", "error": f"the browser reported a sample rate of {reported!r} Hz, which is "
+                                                  "not usable; reload the page and start again"})
             return
         self.error = ""
         self.state = "connecting"
@@ -305,14 +312,6 @@ def _explain(end: LiveEnd) -> str:
     """The message for a session that ended by a fault ('' when it ended as asked)."""
     if end.error is None:
         return ""
-    from ..errors import (
-        APIConnectionError,
-        AuthenticationError,
-        PermissionDeniedError,
-        RealtimeClosedError,
-        RealtimeServerError,
-    )
-
     kept = (f" The {plural(end.turns, 'turn')} said before it are kept below." if end.turns
             else " Nothing had been said yet.")
     err = end.error

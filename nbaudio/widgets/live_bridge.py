@@ -19,7 +19,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,11 @@ class LiveEnd:
     error: NbAudioError | None = None
     interrupted: int = 0
     seconds: float = 0.0
-    turns: int = field(default=0)
+
+    @property
+    def turns(self) -> int:
+        """The turns the record holds (the user's and the replies)."""
+        return len(self.conversation)
 
 
 class LiveBridge:
@@ -116,9 +120,6 @@ class LiveBridge:
     def stop(self, reason: str = "user") -> None:
         self._post("stop", reason)
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
     # ---- on the bridge's thread ----------------------------------------------------------------
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -177,13 +178,8 @@ class LiveBridge:
                 task.cancel()
 
     def _finish(self, reason: str, error: NbAudioError | None) -> None:
-        rt = self.rt
-        turns = rt.turns if rt is not None else []
-        conversation = _record(rt)
-        self._on_end(LiveEnd(reason=reason, conversation=conversation, error=error, interrupted=self._interrupted,
-                             seconds=time.monotonic() - self._started,
-                             turns=sum(t.role in ("user", "assistant") and not t.item_id.startswith(SEED_PREFIX)
-                                       for t in turns)))
+        self._on_end(LiveEnd(reason=reason, conversation=_record(self.rt), error=error,
+                             interrupted=self._interrupted, seconds=time.monotonic() - self._started))
 
     async def _wind_down(self, rt: AsyncRealtimeSession, reader: asyncio.Task) -> None:
         """Before closing: a reply still under way is cancelled (the record keeps what was said),
@@ -232,12 +228,13 @@ class LiveBridge:
                     raise
                 self._send({"type": "error", "text": str(exc)}, None)
 
-    def _resampled(self, pcm: bytes) -> np.ndarray:
-        """The page's pcm16 at its device rate as float samples at 24 kHz (one soxr stream per
-        session, so the pieces join without a seam)."""
-        samples = np.frombuffer(whole_pcm16(pcm), dtype="<i2").astype(np.float32) / 32768.0
+    def _resampled(self, pcm: bytes) -> bytes | np.ndarray:
+        """The page's pcm16 at 24 kHz: as it is when the page runs at 24 kHz, else resampled to float
+        samples (one soxr stream per session, so the pieces join without a seam)."""
+        pcm = whole_pcm16(pcm)
         if self._rate == SAMPLE_RATE:
-            return samples
+            return pcm
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         if self._resampler is None:
             import soxr
 

@@ -50,6 +50,7 @@ from ..errors import InvalidInputError
 from ..text import format_clock
 from ..transcript import Transcript
 from .esm import widget_module
+from .page_audio import browser_rate
 
 if TYPE_CHECKING:
     from ..streams import TranscriptionStream
@@ -57,8 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["Recorder"]
 
 MAX_SECONDS_LIMIT = 3600.0
-# Rates a browser's AudioContext can run at (the Web Audio spec's range).
-_BROWSER_RATES = (3000, 768000)
 # Each piece the browser sends holds about this much; a piece far bigger is not from our front end.
 _MAX_CHUNK_SECONDS = 10.0
 # The browser stops at max_seconds by sample count; allow one worklet block (50 ms) of rounding.
@@ -178,14 +177,13 @@ class Recorder(anywidget.AnyWidget):
             self.clear()
 
     def _start(self, content: dict) -> None:
-        rate = content.get("rate")
         take_id = content.get("id")
         if not isinstance(take_id, str) or not take_id:
             return
-        if isinstance(rate, float) and rate.is_integer():
-            rate = int(rate)
-        if isinstance(rate, bool) or not isinstance(rate, int) or not _BROWSER_RATES[0] <= rate <= _BROWSER_RATES[1]:
-            self._reject(f"the browser reported a sample rate of {rate!r} Hz, which is not usable; record again")
+        rate = browser_rate(content.get("rate"))
+        if rate is None:
+            self._reject(f"the browser reported a sample rate of {content.get('rate')!r} Hz, which is not usable; "
+                         "record again")
             return
         with self._arrived:
             self._take = {"id": take_id, "rate": rate, "pieces": [], "frames": 0, "next": 0, "fault": None}

@@ -311,3 +311,15 @@ def test_a_dropped_connection_keeps_what_was_said():
     assert conv.last_reply.text == "Hi!" and abs(conv.last_reply.audio.duration - 0.1) < 0.001
     assert page.of("ended")[0]["error"] == live.error
     assert "sk-drop-canary" not in repr(page.received) + live.error
+
+
+def test_a_sample_rate_no_browser_has_is_refused_before_connecting():
+    for reported in (True, 100, 48000.5, "48000"):
+        live = LiveSession(client=Client("http://127.0.0.1:9/v1"))
+        page = Page(live)
+        page.start(rate=reported)
+        assert "not usable" in page.of("ended")[0]["error"] and live.state == "idle"
+    live = LiveSession(client=Client("http://127.0.0.1:9/v1"))
+    Page(live).start(rate=48000.0)  # JSON's 48000.0 is a rate: the session starts (and fails to connect)
+    live.wait(WAIT_S)
+    assert "could not be reached" in live.error
