@@ -17,13 +17,15 @@ from .errors import RealtimeEventError
 from .spec import PCM_SAMPLE_RATE
 
 __all__ = [
-    "PATH", "SAMPLE_RATE", "AUDIO_FORMAT", "KEY_SUBPROTOCOL_PREFIX", "SUBPROTOCOL", "CLIENT_EVENTS", "CLOSE_CODES",
+    "PATH", "SAMPLE_RATE", "BYTES_PER_MS", "AUDIO_FORMAT", "KEY_SUBPROTOCOL_PREFIX", "SUBPROTOCOL", "CLIENT_EVENTS",
+    "CLOSE_CODES",
     "close_meaning", "new_id", "error_event", "ServerVad", "Transcription", "SessionConfig", "ResponseOptions",
     "parse_response_options", "parse_item", "require",
 ]
 
 PATH = "/v1/realtime"
 SAMPLE_RATE = PCM_SAMPLE_RATE  # audio/pcm: 16-bit little-endian mono at 24 kHz, both ways
+BYTES_PER_MS = 2 * SAMPLE_RATE // 1000  # of that audio: where an event's *_ms falls in the bytes
 AUDIO_FORMAT = "audio/pcm"
 # Browsers cannot set headers on a WebSocket: they send the key as a subprotocol
 # ("realtime", "openai-insecure-api-key.<key>"); the server answers with "realtime" only.

@@ -15,7 +15,7 @@ from ..audio import AudioClip
 from ..chat import Conversation
 from ..codec import whole_pcm16
 from ..messages import ChatReply, Usage
-from ..realtime_events import SAMPLE_RATE
+from ..realtime_events import BYTES_PER_MS, SAMPLE_RATE
 
 __all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 
@@ -83,10 +83,9 @@ class TurnRecord:
         """The audio of a committed turn: its VAD span when the server gave one, else all not yet
         committed. What follows the span stays for the next turn."""
         start_ms, end_ms = self._spans.pop(item_id, (None, None))
-        per_ms = 2 * SAMPLE_RATE // 1000
         size = len(self._unsent_audio)
-        first = 0 if start_ms is None else min(size, max(0, start_ms * per_ms - self._unsent_at))
-        last = size if end_ms is None else min(size, max(first, end_ms * per_ms - self._unsent_at))
+        first = 0 if start_ms is None else min(size, max(0, start_ms * BYTES_PER_MS - self._unsent_at))
+        last = size if end_ms is None else min(size, max(first, end_ms * BYTES_PER_MS - self._unsent_at))
         pcm = bytes(self._unsent_audio[first:last])
         del self._unsent_audio[:last]
         self._unsent_at += last
@@ -125,7 +124,7 @@ class TurnRecord:
                 self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
         elif kind == "conversation.item.truncated" and event.get("item_id") in self._turns:
             turn = self._turns[event["item_id"]]
-            end = event.get("audio_end_ms", 0) * 2 * SAMPLE_RATE // 1000
+            end = event.get("audio_end_ms", 0) * BYTES_PER_MS
             if turn.audio and end < len(turn.audio):
                 turn.heard = min(turn.heard, end / len(turn.audio))
             del turn.audio[end:]

@@ -17,8 +17,8 @@ from typing import Any
 
 from ...errors import RealtimeEventError
 from ...realtime_events import (
+    BYTES_PER_MS,
     CLIENT_EVENTS,
-    SAMPLE_RATE,
     SessionConfig,
     error_event,
     new_id,
@@ -37,7 +37,6 @@ from .vad import TurnDetector
 
 __all__ = ["RealtimeSession"]
 
-_BYTES_PER_MS = 2 * SAMPLE_RATE // 1000
 MIN_COMMIT_MS = 100  # OpenAI refuses to commit less
 
 
@@ -148,7 +147,7 @@ class RealtimeSession:
 
     async def _on_input_audio_buffer_append(self, event: dict[str, Any]) -> None:
         pcm = _pcm(event.get("audio"), "audio")
-        limit = int(self.limits.max_buffer_seconds * 1000) * _BYTES_PER_MS
+        limit = int(self.limits.max_buffer_seconds * 1000) * BYTES_PER_MS
         if len(self._pending) + len(pcm) > limit:
             raise RealtimeEventError(f"The input audio buffer is full ({self.limits.max_buffer_seconds:g} s of "
                                      "audio not committed); commit or clear it. This audio was dropped.",
@@ -167,7 +166,7 @@ class RealtimeSession:
             else:
                 self._guess = None  # the user goes on: that guess is of no use
         if not self._detector.speaking:  # keep only what a turn starting now could reach back to
-            keep = (self.config.turn_detection.prefix_padding_ms + 1000) * _BYTES_PER_MS
+            keep = (self.config.turn_detection.prefix_padding_ms + 1000) * BYTES_PER_MS
             self._drop_before(self._appended - keep)
 
     def _drop_before(self, position: int) -> None:
@@ -178,7 +177,7 @@ class RealtimeSession:
             self._pending_start += cut
 
     async def _speech_started(self, ms: int) -> None:
-        self._drop_before(ms * _BYTES_PER_MS)
+        self._drop_before(ms * BYTES_PER_MS)
         self._speech_item = new_id("item")
         self.emit(_event("input_audio_buffer.speech_started", audio_start_ms=ms, item_id=self._speech_item))
         if self.responding and self.config.turn_detection.interrupt_response:
@@ -190,7 +189,7 @@ class RealtimeSession:
         speaker pauses: if the pause turns out to end the turn (speech_stopped comes
         silence_duration_ms later), its transcript is ready that much sooner."""
         pcm = bytes(self._pending)
-        if ms * _BYTES_PER_MS - self._pending_start >= MIN_COMMIT_MS * _BYTES_PER_MS:
+        if ms * BYTES_PER_MS - self._pending_start >= MIN_COMMIT_MS * BYTES_PER_MS:
             self._guess = self._track(asyncio.get_running_loop().create_task(self._stt(pcm)))
 
     async def _stt(self, pcm: bytes) -> tuple[str, float]:
@@ -202,20 +201,20 @@ class RealtimeSession:
         item_id = self._speech_item or new_id("item")
         self._speech_item = None
         self.emit(_event("input_audio_buffer.speech_stopped", audio_end_ms=ms, item_id=item_id))
-        end = ms * _BYTES_PER_MS - self._pending_start
+        end = ms * BYTES_PER_MS - self._pending_start
         end -= end % 2
         pcm = bytes(self._pending[:end])
         del self._pending[:end]
         self._pending_start += end
         guess, self._guess = self._guess, None
-        if len(pcm) < MIN_COMMIT_MS * _BYTES_PER_MS:
+        if len(pcm) < MIN_COMMIT_MS * BYTES_PER_MS:
             return
         self._commit(pcm, item_id, guess)
         if self.config.turn_detection.create_response and not self.responding:
             self._respond(parse_response_options(None))
 
     async def _on_input_audio_buffer_commit(self, event: dict[str, Any]) -> None:
-        have = len(self._pending) // _BYTES_PER_MS
+        have = len(self._pending) // BYTES_PER_MS
         if have < MIN_COMMIT_MS:
             raise RealtimeEventError(f"Error committing input audio buffer: buffer too small. Expected at least "
                                      f"{MIN_COMMIT_MS}ms of audio, but buffer only has {have}ms of audio.",
