@@ -8,7 +8,8 @@
 // (rows a speaker filter hid, speakers.js, stay hidden and are not counted). A box with data-total
 // holds the first rows of more: the next ones (up to data-kept) wait unrendered in its
 // script.nbaudio-later; they become rows on the first search, when playback passes the last row, or
-// on a click on the caption above the box (.nbaudio-rows-cap), and follow the speaker filter. When
+// on a click on the caption above the box (.nbaudio-rows-cap), and follow the speaker filter (an
+// "nbaudio-rows" event on the legend tells speakers.js to apply it again). When
 // the audio element fails (a codec this browser cannot play, or a missing file) the element's own
 // fallback sentence is shown under it.
 // NBAUDIO_ROOT_ID is replaced with the output's id: the fallback where document.currentScript is unset.
@@ -40,12 +41,9 @@ if(!el||!u.contains(el))return;e.preventDefault();e.stopPropagation();go(+el.dat
 var later=box&&box.querySelector("script.nbaudio-later"),cap=u.querySelector(".nbaudio-rows-cap"),
 tot=box&&+box.dataset.total||segs.length,lg=u.querySelector(".nbaudio-legend");
 function of(k){return tot>k?"the first "+k+" of "+tot+" segments":k+" segments";}
-function filt(){if(!lg)return;var on={},any=false;
-[].forEach.call(lg.querySelectorAll('.nbaudio-spk[aria-pressed="true"]'),function(e){on[e.getAttribute("data-speaker")]=any=true;});
-[].forEach.call(segs,function(g){g.hidden=any&&!on[g.getAttribute("data-speaker")];});}
 function more(){if(!later)return;var h=later.textContent,mr=box.querySelector(".nbaudio-rows-more"),k=+box.dataset.kept;
 later.parentNode.removeChild(later);later=null;if(mr)mr.insertAdjacentHTML("beforebegin",h);
-segs=u.querySelectorAll(".nbaudio-seg");filt();if(lg){lg.addEventListener("click",filt);lg.addEventListener("keydown",filt);}
+segs=u.querySelectorAll(".nbaudio-seg");if(lg)lg.dispatchEvent(new Event("nbaudio-rows"));
 if(k>=tot){if(mr)mr.parentNode.removeChild(mr);if(cap)cap.parentNode.removeChild(cap);}
 else{if(mr)mr.firstChild.textContent=mr.firstChild.textContent.replace(/^\u2026 \d+/,"\u2026 "+(tot-k));
 if(cap){cap.textContent="first "+k+" of "+tot+" segments shown; "+cap.dataset.see;cap.style.cursor="";}}

@@ -474,6 +474,13 @@ def test_rows_past_max_rows_are_searched_played_and_filtered(browser):
         unit.locator('.nbaudio-spk[data-speaker="A"]').click()
         search.fill("")
 
+        # a speaker chosen before the rows are added: the added rows follow the choice too
+        page.set_content(f"<html><body>{out}</body></html>")
+        unit.locator('.nbaudio-spk[data-speaker="A"]').click()
+        search.fill("line 1")
+        shown = rows.evaluate_all("(rs) => rs.filter(r => r.offsetParent).map(r => +r.dataset.start / 1.5)")
+        assert shown == [10, 12, 14, 16, 18], shown
+
         # a fresh page: playback past the 10th row adds the rest, highlights the playing one and keeps it in view
         page.set_content(f"<html><body>{out}</body></html>")
         box, player = unit.locator(".nbaudio-rows"), unit.locator("audio")
