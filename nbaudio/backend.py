@@ -27,7 +27,7 @@ class Backend:
     """Where calls go. `base_url` is None for the embedded engine (started on first request)."""
 
     base_url: str | None
-    api_key: str | None = field(repr=False)  # the caller wraps it (transport.Secret); never printed
+    api_key: str | None = field(repr=False)  # the caller wraps it (redaction.Secret); never printed
     url_source: str  # "argument", "NBAUDIO_BASE_URL", "OPENAI_BASE_URL", "default (a key is set)" or "none"
     key_source: str | None  # "argument", "NBAUDIO_API_KEY", "OPENAI_API_KEY" or None
 

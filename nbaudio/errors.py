@@ -13,6 +13,7 @@
         │   │   UnsupportedMediaTypeError 415, UnprocessableEntityError 422,
         │   │   RateLimitError 429, InternalServerError 5xx
         ├── APIResponseError                     a 2xx whose body is not what the API promises
+        │   └── ResponseTooLargeError            a body past its size cap (.max_bytes)
         ├── RealtimeServerError                  a Realtime session's `error` event
         └── APIConnectionError                   no answer (refused, reset, DNS, TLS)
             ├── APITimeoutError
@@ -31,6 +32,8 @@ from __future__ import annotations
 import linecache
 import os
 from typing import Any, Self
+
+from .redaction import redact, redact_value
 
 __all__ = [
     "ERROR_TYPES",
@@ -56,10 +59,12 @@ __all__ = [
     "RealtimeEventError",
     "RealtimeServerError",
     "RequestTooLargeError",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
     "connection_reason",
+    "malformed_answer",
     "short_traceback",
     "status_error_class",
 ]
@@ -75,16 +80,31 @@ class NbAudioError(Exception):
 
     hint: str | None = None
 
+    def __init__(self, *args: Any) -> None:
+        # Every key this process holds is taken out of what an error says, here where it is made
+        # (nbaudio.redaction): servers echo keys back in bodies, headers and close reasons.
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
+
     def with_hint(self, hint: str | None) -> Self:
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
         return self
 
     def __str__(self) -> str:
         text = super().__str__()
-        return f"{text} — {self.hint}" if self.hint else text
+        return redact(f"{text} — {self.hint}" if self.hint else text)
 
     def _render_traceback_(self) -> list[str]:
         return short_traceback(self)
+
+    def __reduce__(self):  # pickling (Dask, multiprocessing) with keyword-only arguments
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(cls, args, state):
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
 
 
 class InvalidInputError(NbAudioError, ValueError):
@@ -92,7 +112,7 @@ class InvalidInputError(NbAudioError, ValueError):
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = redact(message)
         self.param = param
 
 
@@ -113,8 +133,9 @@ class APIError(NbAudioError):
 
     def __init__(self, message: str, *, request_id: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
-        self.request_id = request_id
+        self.message = redact(message)
+        # A relay may echo the request's Authorization header as its request id.
+        self.request_id = redact(request_id) if isinstance(request_id, str) else request_id
 
 
 class APIStatusError(APIError):
@@ -136,14 +157,14 @@ class APIStatusError(APIError):
     ) -> None:
         super().__init__(message, request_id=request_id)
         self.status_code = status_code
-        self.type = type
-        self.param = param
-        self.code = code
-        self.body = body
-        self.headers = dict(headers or {})
+        self.type = redact_value(type)
+        self.param = redact_value(param)
+        self.code = redact_value(code)
+        self.body = redact_value(body)
+        self.headers = {name: redact(value) for name, value in (headers or {}).items()}
 
     def __str__(self) -> str:
-        parts = [f"{self.status_code}: {self.message}"]
+        parts = [f"{self.status_code}: {self.message}"]  # each part redacted when the error was made
         extra = [f"{k}={v}" for k, v in (("type", self.type), ("param", self.param), ("code", self.code)) if v]
         if self.request_id:
             extra.append(f"request_id={self.request_id}")
@@ -151,18 +172,7 @@ class APIStatusError(APIError):
             parts.append(f"({', '.join(extra)})")
         if self.hint:
             parts.append(f"— {self.hint}")
-        return " ".join(parts)
-
-    def __reduce__(self):  # keep pickling (multiprocessing, IPython) working with keyword-only args
-        return (_rebuild_status_error, (type(self), self.message, self.__dict__))
-
-
-def _rebuild_status_error(cls, message, state):
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
-
+        return redact(" ".join(parts))  # and again: fields may have been set since
 
 class BadRequestError(APIStatusError):
     status_code = 400
@@ -208,6 +218,14 @@ class APIResponseError(APIError):
     """A success status whose body is not what the API promises (invalid JSON, truncated, ...)."""
 
 
+class ResponseTooLargeError(APIResponseError):
+    """A response whose decoded body passed its cap (`max_bytes`): reading stopped there."""
+
+    def __init__(self, message: str, *, max_bytes: int, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.max_bytes = max_bytes
+
+
 class APIConnectionError(APIError):
     """The request did not get an answer."""
 
@@ -240,10 +258,10 @@ class RealtimeServerError(APIError):
     def __init__(self, message: str, *, type: str | None = None, code: str | None = None,
                  param: str | None = None, event_id: str | None = None) -> None:
         super().__init__(message)
-        self.type = type
-        self.code = code
-        self.param = param
-        self.event_id = event_id
+        self.type = redact_value(type)
+        self.code = redact_value(code)
+        self.param = redact_value(param)
+        self.event_id = redact_value(event_id)
 
 
 class RealtimeClosedError(APIConnectionError):
@@ -254,7 +272,7 @@ class RealtimeClosedError(APIConnectionError):
                  meaning: str = "") -> None:
         super().__init__(message)
         self.close_code = close_code
-        self.reason = reason
+        self.reason = redact(reason)
         self.meaning = meaning
 
 
@@ -323,6 +341,27 @@ def connection_reason(exc: BaseException) -> str:
         if marker in text:
             return reason
     return type(exc).__name__
+
+
+# What http.client says when an answer is not HTTP, and how to say it to a person.
+_MALFORMED_ANSWERS = (
+    ("BadStatusLine", "a status line that is not HTTP"),
+    ("got more than 100 headers", "more than 100 headers"),
+    ("LineTooLong", "a header or status line over 64 kB"),
+    ("got more than 65536 bytes", "a header or status line over 64 kB"),
+    ("HeaderParsingError", "headers that cannot be parsed"),
+    ("UnknownProtocol", "a protocol version that is not HTTP/1.x"),
+)
+
+
+def malformed_answer(exc: BaseException) -> str | None:
+    """What was wrong with an answer that came but was not HTTP ("a status line that is not HTTP"),
+    or None when the connection failed without one."""
+    text = repr(exc)
+    for marker, what in _MALFORMED_ANSWERS:
+        if marker in text:
+            return what
+    return None
 
 
 # ---- how an error shows in IPython -------------------------------------------------------------

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SSEEvent", "SSEParser", "iter_sse", "format_sse"]
+from .errors import APIResponseError
+
+__all__ = ["MAX_EVENT_BYTES", "SSEEvent", "SSEParser", "iter_sse", "format_sse"]
+
+# The largest event (all its lines) a stream may send: far above the API's own (a speech event
+# carries ~0.1 s of base64 audio, a transcript's done event its whole text) and small enough that
+# a server sending one endless line cannot fill the memory.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(slots=True)
@@ -21,34 +30,42 @@ class SSEEvent:
 
 
 class SSEParser:
-    """Feed bytes in any split; get complete events out (WHATWG event-stream rules)."""
+    """Feed bytes in any split; get complete events out (WHATWG event-stream rules).
 
-    def __init__(self) -> None:
-        self._buf = b""
+    Linear in what is fed: each byte is searched for a line end once. An event (or a line still
+    waiting for its end) over `max_event_bytes` raises APIResponseError."""
+
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of _buf already searched for a line end
         self._data: list[str] = []
+        self._data_bytes = 0
         self._event: str | None = None
         self._id: str | None = None
+        self._max = max_event_bytes
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         self._buf += chunk
         events = []
+        start = 0
         while True:
-            # a line ends at \n, \r\n or \r; a lone trailing \r may still become \r\n
-            idx_n = self._buf.find(b"\n")
-            idx_r = self._buf.find(b"\r")
-            if idx_r != -1 and (idx_n == -1 or idx_r < idx_n):
-                if idx_r == len(self._buf) - 1:
-                    break
-                end, skip = idx_r, 2 if self._buf[idx_r + 1 : idx_r + 2] == b"\n" else 1
-            elif idx_n != -1:
-                end, skip = idx_n, 1
-            else:
+            match = _LINE_END.search(self._buf, self._scanned)
+            if match is None:
+                self._scanned = len(self._buf)
                 break
-            line = self._buf[:end].decode("utf-8", errors="replace")
-            self._buf = self._buf[end + skip :]
+            if match.group() == b"\r" and match.end() == len(self._buf):
+                self._scanned = match.start()  # a lone trailing \r may still become \r\n
+                break
+            line = self._buf[start:match.start()].decode("utf-8", errors="replace")
+            start = self._scanned = match.end()
             ev = self._line(line)
             if ev is not None:
                 events.append(ev)
+        if start:
+            del self._buf[:start]
+            self._scanned -= start
+        if len(self._buf) + self._data_bytes > self._max:
+            self._too_large()
         return events
 
     def close(self) -> list[SSEEvent]:
@@ -56,7 +73,8 @@ class SSEParser:
         events = []
         if self._buf:
             ev = self._line(self._buf.decode("utf-8", errors="replace"))
-            self._buf = b""
+            self._buf.clear()
+            self._scanned = 0
             if ev is not None:
                 events.append(ev)
         ev = self._line("")
@@ -64,13 +82,17 @@ class SSEParser:
             events.append(ev)
         return events
 
+    def _too_large(self) -> None:
+        raise APIResponseError(f"the stream sent an event over {self._max // (1024 * 1024)} MB (or a line that "
+                               "does not end); nbaudio stops reading it so it cannot fill the memory")
+
     def _line(self, line: str) -> SSEEvent | None:
         if line == "":
             if not self._data:
                 self._event = None
                 return None
             ev = SSEEvent(data="\n".join(self._data), event=self._event, id=self._id)
-            self._data, self._event = [], None
+            self._data, self._data_bytes, self._event = [], 0, None
             return ev
         if line.startswith(":"):
             return None
@@ -79,6 +101,9 @@ class SSEParser:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+            self._data_bytes += len(value) + 1
+            if self._data_bytes > self._max:
+                self._too_large()
         elif name == "event":
             self._event = value
         elif name == "id":

@@ -49,8 +49,9 @@ class _Stream(Generic[T]):
     kind = "response"  # named in error messages: "the chat stream ..."
 
     def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
-                 stall_after: float | None = None) -> None:
+                 stall_after: float | None = None, max_bytes: int | None = None) -> None:
         self.response = response
+        self._max_bytes = max_bytes  # the whole stream's cap (ResponseTooLargeError past it)
         self.request_id = response.headers.get("x-request-id")
         self.result = None
         self._redact = redact
@@ -78,7 +79,7 @@ class _Stream(Generic[T]):
         try:
             # Each piece as it arrives (iter_content would wait to fill a chunk: events late, and a
             # stream of keep-alives never seen to be one).
-            yield from iter_arrivals(self.response)
+            yield from iter_arrivals(self.response, max_bytes=self._max_bytes)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
                 requests.exceptions.ReadTimeout) as exc:
             if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():
@@ -177,8 +178,9 @@ class SpeechStream(_Stream[AudioClip]):
 
     kind = "speech"
 
-    def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None) -> None:
-        super().__init__(response, redact, stall_after=stall_after)
+    def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None,
+                 max_bytes: int | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes)
         self.response_format = response_format
         self.usage: dict[str, Any] | None = None
         self._buf = bytearray()
@@ -235,8 +237,8 @@ class TranscriptionStream(_Stream[Transcript]):
     kind = "transcription"
 
     def __init__(self, response, redact, response_format: str, audio: AudioClip | None, *,
-                 stall_after: float | None = None) -> None:
-        super().__init__(response, redact, stall_after=stall_after)
+                 stall_after: float | None = None, max_bytes: int | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes)
         self.response_format = response_format
         self.audio = audio
         self.events: list[dict[str, Any]] = []
@@ -288,8 +290,8 @@ class ChatStream(_Stream[ChatReply]):
     kind = "chat"
 
     def __init__(self, response, redact, audio_format: str, on_done: Callable[[ChatReply], None] | None = None, *,
-                 stall_after: float | None = None) -> None:
-        super().__init__(response, redact, stall_after=stall_after)
+                 stall_after: float | None = None, max_bytes: int | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes)
         self._asm = ChatStreamAssembler(audio_format)
         self._on_done = on_done
 

@@ -1,5 +1,5 @@
-"""How requests travel: the key (Secret) and its redaction, the requests Session, the retry
-policy, and reading bodies under a total deadline.
+"""How requests travel: the requests Session, the retry policy, and reading bodies under a
+total deadline (the key and its redaction: nbaudio.redaction).
 
 Deadlines: `requests`' timeouts bound each socket operation, not a whole response: a body that
 trickles a few bytes at a time never trips them, and `iter_content` waits to fill each chunk.
@@ -10,19 +10,26 @@ the wait.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import email.utils
 import io
 import os
 import random
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 
-from .errors import APIStatusError, InvalidInputError
+from .errors import APIStatusError, InvalidInputError, ResponseTooLargeError
 from .hosts import is_loopback_host
 from .version import __version__
 
@@ -38,16 +45,18 @@ __all__ = [
     "RETRY_JITTER",
     "RETRY_STATUSES",
     "USER_AGENT",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "MAX_RESPONSE_BYTES",
     "Deadline",
     "DeadlineExceeded",
-    "Secret",
-    "ca_bundle",
+    "headers_before",
+    "max_response_bytes",
+        "ca_bundle",
     "environment_proxies",
     "iter_arrivals",
     "new_session",
     "normalize_base_url",
     "read_body",
-    "redact",
     "retry_after",
     "retry_delay",
     "should_retry",
@@ -69,41 +78,14 @@ NOT_RETRIED_CODES = frozenset({"insufficient_quota", "insufficient_user_quota", 
 USER_AGENT = f"nbaudio/{__version__}"
 READ_BYTES = 65536  # at most this much per read; a read returns whatever one arrival brought
 MIN_WAIT = 0.05  # seconds: a socket timeout of 0 would mean "non-blocking", not "none left"
-_REDACT_PREFIX_FROM = 12  # keys this long are also found with their last 4 characters cut off
+_MIB = 1024 * 1024
+# What a response may decode to (gzip inflated), per endpoint: far above what the API sends (an hour of
+# 24 kHz WAV is 173 MB; a 25 MB upload's verbose_json with words a few MB) and far below what would
+# exhaust a notebook's memory (a gzip bomb inflates 1000:1). Client(max_response_bytes=) sets them all.
+MAX_RESPONSE_BYTES = {"/audio/speech": 512 * _MIB, "/audio/transcriptions": 64 * _MIB,
+                      "/audio/translations": 64 * _MIB, "/chat/completions": 256 * _MIB}
+DEFAULT_MAX_RESPONSE_BYTES = 64 * _MIB  # any other path
 _ENDPOINTS = ("/chat/completions", "/audio/speech", "/audio/transcriptions", "/audio/translations")
-
-
-# ---- the key ----------------------------------------------------------------------------------
-
-
-class Secret:
-    """Holds the API key; its repr never shows it (`.get()` does)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value
-
-    def get(self) -> str | None:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "<Secret set>" if self._value else "<Secret none>"
-
-    __str__ = __repr__
-
-
-def redact(text: str, key: str | None) -> str:
-    """`text` with `key` (and any long prefix of it) replaced by ***."""
-    if not key or not text:
-        return text
-    text = text.replace(key, "***")
-    if len(key) >= _REDACT_PREFIX_FROM:
-        text = text.replace(key[:-4], "***")
-    return text
 
 
 # ---- where requests go ------------------------------------------------------------------------
@@ -133,12 +115,20 @@ def normalize_base_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+def max_response_bytes(path: str) -> int:
+    """The default cap on a response's decoded size for an endpoint path (below the API root)."""
+    return MAX_RESPONSE_BYTES.get(path, DEFAULT_MAX_RESPONSE_BYTES)
+
+
 def new_session(headers: Mapping[str, str]) -> requests.Session:
     """A Session that sends `headers` (already checked) and does not read the environment itself:
     proxies and the CA bundle are read once, by the client (`environment_proxies`, `ca_bundle`),
-    which is faster and keeps a ~/.netrc entry from replacing our Bearer header with Basic auth."""
+    which is faster and keeps a ~/.netrc entry from replacing our Bearer header with Basic auth.
+    Its connections honour `headers_before` (a deadline for the status line and headers)."""
     session = requests.Session()
     session.trust_env = False
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _DeadlineAdapter())
     session.headers["User-Agent"] = USER_AGENT
     session.headers.update(headers)
     return session
@@ -154,6 +144,81 @@ def environment_proxies(base_url: str) -> dict[str, str]:
 def ca_bundle() -> str | None:
     """The CA bundle the environment names (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as requests reads it."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+# ---- a deadline for the status line and headers -----------------------------------------------
+# requests' read timeout bounds each socket read: a server sending its headers one byte at a time
+# never trips it. Here a timer cuts the socket off when the deadline passes while the status line
+# and headers are still arriving; the caller sees a connection error with its deadline expired.
+
+_HEADERS_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("nbaudio_headers_deadline",
+                                                                                     default=None)
+
+
+@contextlib.contextmanager
+def headers_before(deadline: Deadline) -> Iterator[None]:
+    """Within this block, a response's status line and headers must all arrive before `deadline`."""
+    token = _HEADERS_DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _HEADERS_DEADLINE.reset(token)
+
+
+class _HeadersDeadline:
+    """For urllib3 connections: `getresponse` (which reads the status line and headers) is cut off
+    at the deadline `headers_before` set in this thread."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args, **kwargs):
+        deadline = _HEADERS_DEADLINE.get()
+        if deadline is None:
+            return super().getresponse(*args, **kwargs)
+        timer = threading.Timer(deadline.remaining(), self._cut_off)
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)
+        finally:
+            timer.cancel()
+
+    def _cut_off(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns: the server "closed"
+
+
+class _Connection(_HeadersDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _TLSConnection(_HeadersDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+_POOLS = {"http": _Pool, "https": _TLSPool}
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if type(manager) is urllib3.ProxyManager:  # an HTTP(S) proxy; SOCKS keeps its own pools
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
 
 
 # ---- retries ----------------------------------------------------------------------------------
@@ -239,11 +304,13 @@ def _limit_socket_wait(response: requests.Response, seconds: float) -> None:
 
 
 def iter_arrivals(response: requests.Response, *, deadline: Deadline | None = None,
-                  read_timeout: float | None = None) -> Iterator[bytes]:
+                  read_timeout: float | None = None, max_bytes: int | None = None) -> Iterator[bytes]:
     """The body's bytes, one piece per arrival, decoded (gzip...) and de-chunked.
 
     Raises what `iter_content` would (ChunkedEncodingError, ConnectionError, ReadTimeout, ...),
-    and DeadlineExceeded when `deadline` passes first.
+    DeadlineExceeded when `deadline` passes first, and ResponseTooLargeError (the connection
+    closed) once the decoded body passes `max_bytes`. urllib3 (>= 2.6) inflates at most the
+    amount asked for per read, so a gzip bomb is cut off with at most READ_BYTES more held.
     """
     raw = response.raw
     received = 0
@@ -272,13 +339,27 @@ def iter_arrivals(response: requests.Response, *, deadline: Deadline | None = No
         if not piece:
             return
         received += len(piece)
+        if max_bytes is not None and received > max_bytes:
+            response.close()
+            raise _too_large(response, max_bytes)
         yield piece
 
 
-def read_body(response: requests.Response, deadline: Deadline, read_timeout: float | None = None) -> bytes:
-    """Read the whole body before `deadline` (else DeadlineExceeded); `response.content` then has it."""
+def _too_large(response: requests.Response, max_bytes: int) -> ResponseTooLargeError:
+    where = urlsplit(response.url or "").path or "the server"
+    inflated = " once inflated" if response.headers.get("content-encoding") else ""
+    return ResponseTooLargeError(
+        f"the answer from {where} passed {max_bytes / _MIB:g} MB{inflated} and was cut off there; nbaudio "
+        "stops reading so a broken or hostile server cannot fill the memory", max_bytes=max_bytes,
+    ).with_hint("if answers this large are expected, pass Client(max_response_bytes=...) a larger size")
+
+
+def read_body(response: requests.Response, deadline: Deadline, read_timeout: float | None = None,
+              max_bytes: int | None = None) -> bytes:
+    """Read the whole body before `deadline` (else DeadlineExceeded) and within `max_bytes` (else
+    ResponseTooLargeError); `response.content` then has it."""
     try:
-        body = b"".join(iter_arrivals(response, deadline=deadline, read_timeout=read_timeout))
+        body = b"".join(iter_arrivals(response, deadline=deadline, read_timeout=read_timeout, max_bytes=max_bytes))
     except BaseException:
         response.close()
         raise

@@ -32,6 +32,7 @@ __all__ = [
     "check_default_headers",
     "check_diarize_arguments",
     "check_language",
+    "check_max_response_bytes",
     "check_max_retries",
     "check_model",
     "check_number",
@@ -78,6 +79,16 @@ def check_timeout(timeout: Any) -> tuple[float, float]:
         return min(connect, total), total
     t = positive(timeout, "timeout")
     return min(DEFAULT_CONNECT_TIMEOUT, t), t
+
+
+def check_max_response_bytes(value: Any) -> int | None:
+    """None (each endpoint's own cap) or a positive whole number of bytes."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise InvalidInputError(f"max_response_bytes must be a whole number of bytes > 0 (or None), not {value!r}",
+                                param="max_response_bytes")
+    return int(value)
 
 
 def check_max_retries(max_retries: Any) -> int:

@@ -19,7 +19,8 @@ from typing import Any
 
 from ..client import Client
 from ..errors import APIConnectionError, APIStatusError, NbAudioError, StreamInterruptedError
-from ..transport import Secret, retry_delay, should_retry
+from ..redaction import Secret
+from ..transport import retry_delay, should_retry
 from .sources import Job
 
 __all__ = ["THROTTLE_STATUSES", "Attempt", "WorkerSettings", "in_process_client", "speak_job", "transcribe_job",

@@ -22,9 +22,9 @@ from ..audio import AudioClip, AudioInput
 from ..backend import REMOTE_ENV, resolve_backend
 from ..chat import ChatReply
 from ..errors import InvalidInputError
+from ..redaction import Secret
 from ..streams import ChatStream, SpeechStream, TranscriptionStream
 from ..transcript import Transcript
-from ..transport import Secret
 from .chat_completions import ChatEndpoint
 
 log = logging.getLogger("nbaudio")

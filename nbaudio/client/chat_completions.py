@@ -143,7 +143,8 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
                 finish(reply)
 
             stall_after = resolve_timeout(timeout, self.timeout)[1]
-            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=stall_after)
+            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=stall_after,
+                              max_bytes=self.response_cap("/chat/completions"))
         check_ok_body(resp, "chat", self.redact)
         reply = ChatReply.from_response(response_json(resp, self.redact), audio_format=fmt)
         if ignored_ids(reply):

@@ -25,20 +25,22 @@ from ..errors import (
     InvalidInputError,
     NotFoundError,
     connection_reason,
+    malformed_answer,
 )
+from ..redaction import Secret, redact
 from ..transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     MIN_WAIT,
     Deadline,
     DeadlineExceeded,
-    Secret,
     ca_bundle,
     environment_proxies,
+    headers_before,
+    max_response_bytes,
     new_session,
     normalize_base_url,
     read_body,
-    redact,
     retry_delay,
     should_retry,
 )
@@ -47,6 +49,7 @@ from ..validation import (
     NearMisses,
     check_api_key,
     check_default_headers,
+    check_max_response_bytes,
     check_max_retries,
     check_timeout,
 )
@@ -82,8 +85,11 @@ class BaseClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         defaults: Mapping[str, Any] | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.timeout = check_timeout(timeout)
+        # None: each endpoint's own cap (nbaudio.transport.MAX_RESPONSE_BYTES).
+        self.max_response_bytes = check_max_response_bytes(max_response_bytes)
         self.max_retries = check_max_retries(max_retries)
         backend = resolve_backend(base_url, api_key)
         self._api_key = Secret(check_api_key(backend.api_key))
@@ -139,8 +145,13 @@ class BaseClient:
             self._transport_ready = True
         return self._base_url
 
+    def response_cap(self, path: str) -> int:
+        """Bytes an answer from `path` may decode to before reading stops (ResponseTooLargeError)."""
+        return self.max_response_bytes or max_response_bytes(path)
+
     def redact(self, text: str) -> str:
-        """`text` with the API key (and any long prefix of it) replaced by ***."""
+        """`text` with the API key (and every key this process holds, and any long piece of one)
+        replaced by ***."""
         return redact(text, self._api_key.get())
 
     def close(self) -> None:
@@ -188,12 +199,13 @@ class BaseClient:
             started = time.monotonic()
             left = max(MIN_WAIT, deadline.remaining())
             try:
-                resp = self._session.post(url, json=json_body, data=form, files=files, headers=self._headers(),
-                                          timeout=(min(connect, left), left), stream=True)
+                with headers_before(deadline):  # a server trickling its headers is cut off too
+                    resp = self._session.post(url, json=json_body, data=form, files=files, headers=self._headers(),
+                                              timeout=(min(connect, left), left), stream=True)
                 if not stream or resp.status_code >= 400:
                     # Read now, as it arrives and before the deadline: a body cut short counts as a
                     # connection failure (retried), one still trickling in at the deadline as a timeout.
-                    read_body(resp, deadline)
+                    read_body(resp, deadline, max_bytes=self.response_cap(path))
             except DeadlineExceeded as exc:
                 raise APITimeoutError(
                     f"POST {path}: no complete answer within the {total:g}s timeout (the body was still "
@@ -205,6 +217,14 @@ class BaseClient:
                     break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                if deadline.expired():  # cut off by headers_before: the server was still sending its headers
+                    raise APITimeoutError(
+                        f"POST {path}: no complete answer within the {total:g}s timeout (the status line and "
+                        "headers were still arriving); pass a larger timeout= if the server is slow") from None
+                malformed = malformed_answer(exc)
+                if malformed:  # the server answered, but not in HTTP: sending again will not help
+                    raise APIResponseError(f"{self._where()} answered POST {path} with {malformed}").with_hint(
+                        "check that the base URL points at an OpenAI-compatible HTTP API") from None
                 reason = connection_reason(exc)
                 text = (f"nothing listens at {self._where()}" if reason.startswith("connection refused")
                         else f"could not reach {self._where()}: {reason}")

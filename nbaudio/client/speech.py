@@ -79,7 +79,8 @@ class SpeechEndpoint(BaseClient):
                     f"text is {len(text)} characters; streaming takes at most {spec.SPEECH_MAX_INPUT}. "
                     "Use stream=False (long text is split and joined for you) or send it in parts", param="text")
             resp = self.post("/audio/speech", json_body={**body, "input": text}, stream=True, timeout=timeout)
-            return SpeechStream(resp, self.redact, fmt, stall_after=resolve_timeout(timeout, self.timeout)[1])
+            return SpeechStream(resp, self.redact, fmt, stall_after=resolve_timeout(timeout, self.timeout)[1],
+                                max_bytes=self.response_cap("/audio/speech"))
         clips = []
         with progress(len(pieces), "speak") as bar:
             for piece in pieces:

@@ -169,7 +169,7 @@ class TranscriptionEndpoints(BaseClient):
             return self._stt_long(path, clip, form, fmt, timeout, task=task)
         resp = self.post(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
         if stream:
-            return TranscriptionStream(resp, self.redact, fmt, clip,
+            return TranscriptionStream(resp, self.redact, fmt, clip, max_bytes=self.response_cap(path),
                                        stall_after=resolve_timeout(timeout, self.timeout)[1])
         t = self._transcript(resp, fmt, task)
         t.audio = clip

@@ -15,7 +15,7 @@ from traitlets import Bool, Float, Integer, Unicode
 
 from ..chat import Conversation
 from ..client import Client, default_client
-from ..transport import Secret
+from ..redaction import Secret
 from .parsing import TEMPERATURE_RANGE
 
 if TYPE_CHECKING:

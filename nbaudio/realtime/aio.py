@@ -18,7 +18,7 @@ from typing import Any
 
 from ..chat import Conversation
 from ..realtime_events import SAMPLE_RATE
-from .connection import connect_options, handshake_error, require_websockets
+from .connection import asyncio_connect, connect_options, handshake_error, require_websockets
 from .events import (
     CHUNK_MS,
     DEFAULT_TIMEOUT,
@@ -52,8 +52,7 @@ class AsyncRealtimeSession:
                    redact: Any = None) -> AsyncRealtimeSession:
         wire = Wire(base_url, model, api_key, websocket_base_url, redact)
         require_websockets()
-        from websockets.asyncio.client import connect
-
+        connect = asyncio_connect()
         try:
             ws = await connect(wire.url, **connect_options(wire.url, api_key, timeout=first_event_timeout,
                                                            ping_interval=PING_INTERVAL, redact=wire.redact))

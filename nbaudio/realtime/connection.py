@@ -4,6 +4,7 @@ the Authorization header only, and handshake failures as the exception tree's cl
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -21,8 +22,8 @@ from ..hosts import is_loopback_host
 from ..realtime_events import close_meaning
 from ..version import __version__
 
-__all__ = ["websocket_url", "open_websocket", "connect_options", "handshake_error", "require_websockets",
-           "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
+__all__ = ["websocket_url", "open_websocket", "asyncio_connect", "connect_options", "handshake_error",
+           "require_websockets", "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
 
 # Server events can carry seconds of base64 audio; OpenAI's own are well under this.
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -81,6 +82,12 @@ def handshake_error(exc: BaseException, url: str, timeout: float, redact: Any) -
     """The nbaudio error for a failed WebSocket opening (None: not an opening failure)."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+    if isinstance(exc, InvalidStatus) and 300 <= exc.response.status_code < 400:
+        where = exc.response.headers.get("Location") or "another address"
+        return APIConnectionError(
+            f"the Realtime WebSocket upgrade at {_safe(url)} was redirected ({exc.response.status_code}) to "
+            f"{_safe(where)}; nbaudio does not follow it, so your key is not sent to another address"
+        ).with_hint("if that address is right, pass it as websocket_base_url=")
     if isinstance(exc, InvalidStatus):
         response = exc.response
         body = redact(bytes(response.body or b"").decode("utf-8", "replace"))
@@ -97,6 +104,19 @@ def handshake_error(exc: BaseException, url: str, timeout: float, redact: Any) -
     if isinstance(exc, OSError):
         return APIConnectionError(f"could not connect to {_safe(url)}: {connection_reason(exc)}")
     return None
+
+
+@functools.cache
+def asyncio_connect() -> Any:
+    """websockets' asyncio `connect`, made not to follow redirects: it would send the
+    Authorization header to whatever host a redirect names (the sync client never follows)."""
+    from websockets.asyncio.client import connect
+
+    class _NoRedirects(connect):
+        def process_redirect(self, exc: Exception) -> Exception:
+            return exc  # handshake_error says where it pointed
+
+    return _NoRedirects
 
 
 def require_websockets() -> None:

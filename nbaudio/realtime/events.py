@@ -16,7 +16,8 @@ from ..audio import AudioClip
 from ..codec import resample
 from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError
 from ..realtime_events import CLIENT_EVENTS, SAMPLE_RATE, new_id
-from ..transport import redact as redact_key
+from ..redaction import Secret
+from ..redaction import redact as redact_key
 from .connection import closed_error, websocket_url
 from .record import TurnRecord
 
@@ -137,6 +138,7 @@ class Wire:
     def __init__(self, base_url: str, model: str, api_key: str | None, websocket_base_url: str | None,
                  redact: Any = None) -> None:
         self.url = websocket_url(base_url, model, websocket_base_url)
+        Secret(api_key)  # remembered, so every error of this process has it taken out
         self.redact = redact or functools.partial(redact_key, key=api_key)
         self.record = TurnRecord()
         self.closed = False
@@ -155,7 +157,7 @@ class Wire:
             data = json.loads(raw)
         except ValueError:
             raise APIResponseError(f"the Realtime server sent a message that is not JSON: "
-                                   f"{self.redact(str(raw)[:80])!r}") from None
+                                   f"{self.redact(str(raw))[:80]!r}") from None  # cut after redacting
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             raise APIResponseError("the Realtime server sent an event without a type")
         self.record.feed(data)
