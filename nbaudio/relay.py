@@ -31,6 +31,7 @@ from typing import Any
 
 from . import spec
 from .errors import APIStatusError, InvalidInputError, NotFoundError
+from .redaction import redact
 from .transcript import unwrap_events, unwrap_text_body
 
 __all__ = [
@@ -72,7 +73,8 @@ class RelayState:
         if key in self._noted:
             return
         self._noted.add(key)
-        warnings.warn(RelayNotice(f"nbaudio: {message}"), stacklevel=_outside_nbaudio())
+        # Notes quote what servers said: every key this process holds is taken out.
+        warnings.warn(RelayNotice(redact(f"nbaudio: {message}")), stacklevel=_outside_nbaudio())
 
     def __repr__(self) -> str:
         learnt = [name for name, on in (("audio ids dropped", self.audio_ids_dropped),

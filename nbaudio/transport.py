@@ -79,11 +79,12 @@ USER_AGENT = f"nbaudio/{__version__}"
 READ_BYTES = 65536  # at most this much per read; a read returns whatever one arrival brought
 MIN_WAIT = 0.05  # seconds: a socket timeout of 0 would mean "non-blocking", not "none left"
 _MIB = 1024 * 1024
-# What a response may decode to (gzip inflated), per endpoint: far above what the API sends (an hour of
-# 24 kHz WAV is 173 MB; a 25 MB upload's verbose_json with words a few MB) and far below what would
-# exhaust a notebook's memory (a gzip bomb inflates 1000:1). Client(max_response_bytes=) sets them all.
-MAX_RESPONSE_BYTES = {"/audio/speech": 512 * _MIB, "/audio/transcriptions": 64 * _MIB,
-                      "/audio/translations": 64 * _MIB, "/chat/completions": 256 * _MIB}
+# What a response may decode to (gzip inflated), per endpoint: far above what the API sends (4096
+# characters spoken at speed 0.25 are ~18 min, 52 MB of 24 kHz WAV; a 25 MB upload's verbose_json with
+# words a few MB; a chat reply's base64 audio tens of MB) and far below what would exhaust a notebook's
+# memory (a gzip bomb inflates 1000:1). Client(max_response_bytes=) sets them all.
+MAX_RESPONSE_BYTES = {"/audio/speech": 128 * _MIB, "/audio/transcriptions": 64 * _MIB,
+                      "/audio/translations": 64 * _MIB, "/chat/completions": 128 * _MIB}
 DEFAULT_MAX_RESPONSE_BYTES = 64 * _MIB  # any other path
 _ENDPOINTS = ("/chat/completions", "/audio/speech", "/audio/transcriptions", "/audio/translations")
 
@@ -175,15 +176,25 @@ class _HeadersDeadline:
         deadline = _HEADERS_DEADLINE.get()
         if deadline is None:
             return super().getresponse(*args, **kwargs)
-        timer = threading.Timer(deadline.remaining(), self._cut_off)
+        cut_off = threading.Event()
+        timer = threading.Timer(deadline.remaining(), self._cut_off, (cut_off,))
         timer.daemon = True
         timer.start()
         try:
-            return super().getresponse(*args, **kwargs)
+            response = super().getresponse(*args, **kwargs)
+        except Exception:
+            if cut_off.is_set():
+                raise DeadlineExceeded(0, reading="headers") from None
+            raise
         finally:
             timer.cancel()
+        if cut_off.is_set():  # what came before the cut parsed as a (short) head: not an answer
+            response.close()
+            raise DeadlineExceeded(0, reading="headers")
+        return response
 
-    def _cut_off(self) -> None:
+    def _cut_off(self, cut_off: threading.Event) -> None:
+        cut_off.set()
         sock = self.sock
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -270,11 +281,13 @@ def should_retry(err: APIStatusError, headers: Mapping[str, str]) -> bool:
 
 
 class DeadlineExceeded(Exception):
-    """The deadline passed while the body was still arriving (`received` bytes had come)."""
+    """The deadline passed while the answer was still arriving: its "headers" (status line and
+    headers) or its "body" (`received` bytes of it had come)."""
 
-    def __init__(self, received: int) -> None:
-        super().__init__(received)
+    def __init__(self, received: int, reading: str = "body") -> None:
+        super().__init__(received, reading)
         self.received = received
+        self.reading = reading
 
 
 class Deadline:

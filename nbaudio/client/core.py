@@ -207,9 +207,10 @@ class BaseClient:
                     # connection failure (retried), one still trickling in at the deadline as a timeout.
                     read_body(resp, deadline, max_bytes=self.response_cap(path))
             except DeadlineExceeded as exc:
-                raise APITimeoutError(
-                    f"POST {path}: no complete answer within the {total:g}s timeout (the body was still "
-                    f"arriving: {exc.received} bytes so far); pass a larger timeout= if the server is slow") from None
+                arriving = ("the status line and headers were still arriving" if exc.reading == "headers"
+                            else f"the body was still arriving: {exc.received} bytes so far")
+                raise APITimeoutError(f"POST {path}: no complete answer within the {total:g}s timeout ({arriving}); "
+                                      "pass a larger timeout= if the server is slow") from None
             except requests.exceptions.Timeout as exc:
                 last_error = APITimeoutError(
                     self.redact(f"request to {path} timed out after {total:g}s: {type(exc).__name__}"))
@@ -217,10 +218,6 @@ class BaseClient:
                     break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                if deadline.expired():  # cut off by headers_before: the server was still sending its headers
-                    raise APITimeoutError(
-                        f"POST {path}: no complete answer within the {total:g}s timeout (the status line and "
-                        "headers were still arriving); pass a larger timeout= if the server is slow") from None
                 malformed = malformed_answer(exc)
                 if malformed:  # the server answered, but not in HTTP: sending again will not help
                     raise APIResponseError(f"{self._where()} answered POST {path} with {malformed}").with_hint(
