@@ -53,7 +53,8 @@ class Client(ChatEndpoint):
 
     `timeout` (here, or per call) is seconds, or `(connect_seconds, seconds)`:
       - a call that returns a result: `seconds` is the total deadline of each request, covering
-        connecting, sending, waiting and reading the whole body, and also every retry and the
+        connecting, sending, waiting, the status line and headers (a server trickling them is cut
+        off) and reading the whole body, and also every retry and the
         waits between them (a retry whose wait would pass the deadline is not made: the last
         error is raised). A body still arriving at the deadline (a relay trickling bytes) raises
         APITimeoutError; it is not retried. Input split into pieces (speech over 4096
@@ -64,6 +65,10 @@ class Client(ChatEndpoint):
         StreamInterruptedError with `.partial`.
       - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
     The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport.
+
+    `max_response_bytes` caps what one answer may decode to (gzip inflated): past it reading stops
+    with ResponseTooLargeError. None (the default): each endpoint's own cap,
+    nbaudio.transport.MAX_RESPONSE_BYTES (128 MB for speech and chat, 64 MB for transcriptions).
 
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.
