@@ -239,3 +239,47 @@ def test_any_echo_of_the_key(server, status, form, cut, where, padding):
     with pytest.raises(APIError) as err:
         _client(server, max_retries=0).speak("hi")
     assert_no_key(*_everything(err.value))
+
+
+# ---- streams and sessions -----------------------------------------------------------------------
+
+
+def _sse_answer(events: list[str], headers: dict[str, str]) -> bytes:
+    body = "".join(f"data: {e}\n\n" for e in events).encode()
+    head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode() + b"\r\n" + body
+
+
+@pytest.mark.parametrize("ending", ["error-event", "cut-short"])
+def test_stream_errors(server, ending):
+    """An error event quoting the key (JSON-escaped), and a stream cut short whose request id is the key."""
+    delta = json.dumps({"choices": [{"index": 0, "delta": {"content": "hel"}}]})
+    events = [delta]
+    if ending == "error-event":
+        events.append('{"error": {"message": "key ' + _escaped(CANARY) + ' was revoked", "code": "invalid_api_key"}}')
+    server.answer = _sse_answer(events, {"x-request-id": CANARY})
+    with pytest.raises(APIError) as err:
+        _client(server, max_retries=0).chat("hi", modalities=["text"], stream=True).collect()
+    assert_no_key(*_everything(err.value))
+    if ending == "cut-short":
+        assert err.value.partial is not None
+
+
+def test_realtime_error_event_and_close_reason():
+    def script(ws):
+        _created(ws)
+        ws.recv()
+        ws.send(json.dumps({"type": "error", "event_id": "e1", "error": {
+            "type": "invalid_request_error", "code": CANARY[3:], "message": f"bad {CANARY}", "param": CANARY[:-5]}}))
+        ws.close(4001, f"revoked {CANARY[6:60]}")
+
+    with ScriptedWebSocket(script) as ws_server:
+        client = nbaudio.Client(ws_server.base_url, api_key=CANARY)
+        with nbaudio.realtime.connect(client=client, model="gpt-realtime") as rt:
+            rt.create_response()
+            with pytest.raises(NbAudioError) as first:
+                rt.wait_for("response.done")
+            with pytest.raises(NbAudioError) as closed:
+                rt.wait_for("response.done")
+    assert_no_key(*_everything(first.value), *_everything(closed.value))
