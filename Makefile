@@ -43,7 +43,7 @@ $(LINT_VENV)/.installed: tools/lint-requirements.txt
 	@touch $@
 
 lint: $(LINT_VENV)/.installed
-	$(LINT_VENV)/bin/ruff check nbaudio tests tools benchmarks
+	$(LINT_VENV)/bin/ruff check nbaudio tests tools benchmarks experiments
 	$(LINT_VENV)/bin/lint-imports
 
 test: lint $(STAMP) system-deps

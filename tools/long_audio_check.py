@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, wait_for_kernel  # noqa: E402
+from tests.support.browser import jupyter_lab, launch_chromium, wait_for_kernel  # noqa: E402
 
 OUT = ROOT / "build" / "long_audio"
 NB = "long_audio.ipynb"
@@ -348,8 +348,7 @@ def main() -> int:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, work / NB)
         with jupyter_lab(root, work) as lab, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, timeout=60_000,
-                                         args=list(CHROMIUM_ARGS))
+            browser = launch_chromium(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(30_000)
             errors: list[str] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, jupyter_lab  # noqa: E402
+from tests.support.browser import jupyter_lab, launch_chromium  # noqa: E402
 
 WIDTHS = (1280, 900)
 HEIGHT = 7000
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
             shutil.copy(p, work / p.name)
         for app, route in APPS.items():
             with jupyter_lab(Path(tmp) / app, work, app=app) as server, sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+                browser = launch_chromium(pw)
                 for width in WIDTHS:
                     page = browser.new_page(viewport={"width": width, "height": HEIGHT})
                     for p in wanted:

@@ -15,7 +15,8 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+sys.path.insert(0, str(ROOT))
+from tests.support.browser import launch_chromium  # noqa: E402 - Chromium's path and flags have one home
 
 
 def main() -> int:
@@ -25,7 +26,7 @@ def main() -> int:
         return 2
     shot = ROOT / "build" / "quickstart_page.png"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 900, "height": 900})
         page.goto(page_path.as_uri())
         page.wait_for_timeout(1000)

@@ -1,7 +1,7 @@
 """How well the engine's Whisper translates each language to English, as measured, and the warning
 a translation from a poorly translated language carries.
 
-The figures are chrF (0-100) from `benchmarks/translation_quality.py` (docs/translation.md: five
+The figures are chrF (0-100) from `experiments/translation_quality.py` (docs/translation.md: five
 espeak-ng sentences per language through /v1/audio/translations, scored with sacrebleu); run it
 again after changing the model and update the table here, which it checks.
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, wait_for_kernel
+from tests.support.browser import CHROMIUM, jupyter_lab, launch_chromium, wait_for_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -60,9 +60,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, timeout=60_000, args=list(CHROMIUM_ARGS),
-        )
+        b = launch_chromium(pw)
         try:
             yield b
         finally:

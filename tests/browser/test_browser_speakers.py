@@ -9,7 +9,7 @@ import pytest
 
 from nbaudio import AudioClip, Segment, Transcript, display
 from nbaudio.display.speakers_html import speaker_colors
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, launch_chromium
 from tests.support.signals import voiced_speech
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
@@ -33,7 +33,7 @@ def page():
     t = Transcript(text="x", segments=segs, duration=18.0, audio=AudioClip.from_array(voiced_speech(18.0, RATE), RATE))
     html = display.mimebundle(t)["text/html"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS))
+        browser = launch_chromium(pw)
         p = browser.new_page(viewport={"width": 1000, "height": 900})
         p.set_content(f"<!doctype html><html><body style='font-family:sans-serif'>{html}</body></html>")
         p.wait_for_function("document.querySelector('audio').readyState >= 1")

@@ -133,7 +133,8 @@ def write_notebook(path: Path, sources: list[str]) -> None:
 
 
 def launch_chromium(pw: Any, *extra: str) -> Any:
-    """Debian's Chromium through Playwright, with a fake microphone device (and `extra` flags)."""
+    """Debian's Chromium through Playwright, with a fake microphone device (and `extra` flags): the
+    one place that knows its path and flags (the tests, tools/ and benchmarks launch it here)."""
     return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, timeout=60_000,
                               args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", *extra])
 

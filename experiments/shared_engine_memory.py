@@ -1,7 +1,7 @@
 """Memory of five notebook kernels using the local engine: one engine each (NBAUDIO_ENGINE=kernel)
 against one shared engine (the default, nbaudio.shared_engine).
 
-    .venv/bin/python benchmarks/shared_engine_memory.py [--kernels 5]
+    .venv/bin/python experiments/shared_engine_memory.py [--kernels 5]
 
 Each "kernel" is a Python process doing what a notebook's first cells do with no remote API
 configured: speak a sentence, transcribe it, ask the chat model a short question; then it waits.
