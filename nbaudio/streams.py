@@ -48,7 +48,7 @@ class _Stream(Generic[T]):
     kind = "response"  # named in error messages: "the chat stream ..."
 
     def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
-                 stall_after: float | None = None) -> None:
+                 stall_after: float | None = None, body: bytes | None = None) -> None:
         self.response = response
         self.request_id = response.headers.get("x-request-id")
         self.result = None
@@ -58,6 +58,9 @@ class _Stream(Generic[T]):
         self._stall_after = stall_after
         self._iter: Iterator[Any] | None = None
         self._saw_done_marker = False  # `data: [DONE]`, the chat stream's last event
+        # The whole body, when the call was not streamed and it was read already (the response's
+        # reader then holds a plain buffer, not the wire): the events are parsed from it.
+        self._body = body
 
     def _interrupted(self, why: str) -> StreamInterruptedError:
         """The error for a stream that stopped early, saying what arrived and where it is."""
@@ -74,6 +77,9 @@ class _Stream(Generic[T]):
         return "text/event-stream" in self.response.headers.get("content-type", "")
 
     def _raw_chunks(self) -> Iterator[bytes]:
+        if self._body is not None:
+            yield self._body
+            return
         try:
             # Each piece as it arrives (iter_content would wait to fill a chunk: events late, and a
             # stream of keep-alives never seen to be one).
@@ -179,8 +185,9 @@ class SpeechStream(_Stream[AudioClip]):
 
     kind = "speech"
 
-    def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None) -> None:
-        super().__init__(response, redact, stall_after=stall_after)
+    def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None,
+                 body: bytes | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after, body=body)
         self.response_format = response_format
         self.usage: dict[str, Any] | None = None
         self._buf = bytearray()
