@@ -207,6 +207,13 @@ def test_a_malformed_realtime_event_raises_from_the_call_and_the_session_goes_on
     assert [(t.item_id, t.text) for t in rt.turns] == [("item_t", "typed")]  # the next event was read and kept
 
 
+def test_an_item_of_a_role_no_chat_message_has_stays_out_of_the_conversation(realtime):
+    item = {"id": "item_c", "type": "message", "role": "critic", "content": [{"type": "input_text", "text": "meh"}]}
+    rt, errors = realtime.read_all([{"type": "conversation.item.added", "item": item}])
+    assert not errors and [(t.role, t.text) for t in rt.turns] == [("critic", "meh")]
+    assert rt.conversation.turns() == []  # raised InvalidInputError (role 'critic') before
+
+
 # ---- item 10 and the decode message ----------------------------------------------------------------
 
 
