@@ -14,8 +14,9 @@ refused upgrade is the status's class (AuthenticationError, PermissionDeniedErro
 RealtimeClosedError with the close code's meaning, an `error` event is RealtimeServerError (raised
 by `events()` / `wait_for()` unless `errors="yield"`; the session goes on), an event whose fields
 are not what the protocol promises is APIResponseError (raised the same way, the event not
-recorded: see nbaudio.realtime.server_events), silence past the deadline is APITimeoutError. Nothing waits forever: the first event must come within
-`first_event_timeout`, each later one within `timeout` while you wait, and pings detect a dead peer.
+recorded: see nbaudio.realtime.server_events), silence past the deadline is APITimeoutError.
+Nothing waits forever: the first event must come within `first_event_timeout`, each later one
+within `timeout` while you wait, and pings detect a dead peer.
 """
 
 from __future__ import annotations
