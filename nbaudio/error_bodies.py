@@ -16,6 +16,7 @@ from typing import Any
 
 from .error_status import WRAPPER_TYPES, split_request_id, status_for, unwrap_relay_status
 from .errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
+from .response_fields import parse_json
 from .text import one_line, shorten
 
 __all__ = [
@@ -139,7 +140,7 @@ def parse_error_body(status_code: int, body: bytes | str | None, content_type: s
     parsed: Any = None
     if text.strip():
         try:
-            parsed = json.loads(text)
+            parsed = parse_json(text)
         except ValueError:
             parsed = None
     if isinstance(parsed, dict):
@@ -277,7 +278,7 @@ def error_in_ok_body(body: bytes, content_type: str, expect: str,
     parsed: Any = None
     if stripped[:1] in ("{", "["):
         try:
-            parsed = json.loads(stripped)
+            parsed = parse_json(stripped)
         except ValueError:
             parsed = None
     if isinstance(parsed, dict):

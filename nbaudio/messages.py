@@ -6,7 +6,6 @@ these names (`nbaudio.chat.ChatReply` keeps working)."""
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,15 @@ from typing import Any
 from .audio import AudioClip, AudioInput, as_audio_clip
 from .codec import sniff_format, whole_pcm16
 from .errors import APIResponseError, InvalidInputError
+from .response_fields import (
+    Place,
+    base64_field,
+    meta_count,
+    meta_text,
+    object_field,
+    objects_field,
+    text_field,
+)
 from .spec import CHAT_INPUT_AUDIO_FORMATS
 from .text import shorten
 
@@ -41,19 +49,22 @@ class Usage:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> Usage | None:
+        """Usage from a response's `usage`; counts that are not whole numbers count as absent
+        (accounting does not make a reply unreadable: see nbaudio.response_fields)."""
         if not isinstance(d, dict):
             return None
-        pd = d.get("prompt_tokens_details") or {}
-        cd = d.get("completion_tokens_details") or {}
+        pd = d.get("prompt_tokens_details")
+        cd = d.get("completion_tokens_details")
+        pd, cd = (x if isinstance(x, dict) else {} for x in (pd, cd))
         return cls(
-            prompt_tokens=int(d.get("prompt_tokens") or 0),
-            completion_tokens=int(d.get("completion_tokens") or 0),
-            total_tokens=int(d.get("total_tokens") or 0),
-            prompt_text_tokens=pd.get("text_tokens"),
-            prompt_audio_tokens=pd.get("audio_tokens"),
-            cached_tokens=pd.get("cached_tokens"),
-            completion_text_tokens=cd.get("text_tokens"),
-            completion_audio_tokens=cd.get("audio_tokens"),
+            prompt_tokens=meta_count(d.get("prompt_tokens")) or 0,
+            completion_tokens=meta_count(d.get("completion_tokens")) or 0,
+            total_tokens=meta_count(d.get("total_tokens")) or 0,
+            prompt_text_tokens=meta_count(pd.get("text_tokens")),
+            prompt_audio_tokens=meta_count(pd.get("audio_tokens")),
+            cached_tokens=meta_count(pd.get("cached_tokens")),
+            completion_text_tokens=meta_count(cd.get("text_tokens")),
+            completion_audio_tokens=meta_count(cd.get("audio_tokens")),
             raw=dict(d),
         )
 
@@ -97,32 +108,32 @@ class ChatReply:
 
     @classmethod
     def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> ChatReply:
-        """Parse a chat.completion JSON body."""
+        """Parse a chat.completion JSON body (APIResponseError, naming the field, when its content is
+        not what the API promises; see nbaudio.response_fields)."""
         choices = data.get("choices") if isinstance(data, dict) else None
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        if not choices or not isinstance(choices, list):
             raise APIResponseError("chat response has no choices; the server may not support chat completions")
-        choice = choices[0]
-        msg = choice.get("message") or {}
-        audio = msg.get("audio") or None
-        clip = None
-        if audio and audio.get("data"):
-            try:
-                raw_audio = base64.b64decode(audio["data"])
-            except (ValueError, TypeError):
-                raise APIResponseError("the reply's audio is not valid base64") from None
-            clip = reply_clip(raw_audio, audio_format)
+        place = Place("the chat reply")
+        if not isinstance(choices[0], dict):
+            raise place.at("choices").at(0).wrong(choices[0], "an object")
+        choice, at = choices[0], place.at("choices").at(0)
+        msg = object_field(choice, "message", at)
+        at = at.at("message")
+        audio = object_field(msg, "audio", at)
+        raw_audio = base64_field(audio, "data", at.at("audio"))
         return cls(
-            content=_content_text(msg.get("content")),
-            transcript=(audio or {}).get("transcript"),
-            audio=clip,
-            audio_id=(audio or {}).get("id"),
-            expires_at=(audio or {}).get("expires_at"),
+            content=_reply_content(msg, at),
+            transcript=text_field(audio, "transcript", at.at("audio")),
+            audio=reply_clip(raw_audio, audio_format) if raw_audio else None,
+            audio_id=meta_text(audio.get("id")),
+            expires_at=meta_count(audio.get("expires_at")),
             usage=Usage.from_dict(data.get("usage")),
-            finish_reason=choice.get("finish_reason"),
-            model=data.get("model"),
-            id=data.get("id"),
-            tool_calls=msg.get("tool_calls"),
-            refusal=msg.get("refusal"),
+            finish_reason=meta_text(choice.get("finish_reason")),
+            model=meta_text(data.get("model")),
+            id=meta_text(data.get("id")),
+            tool_calls=([tc for tc, _ in objects_field(msg, "tool_calls", at)]
+                        if msg.get("tool_calls") is not None else None),
+            refusal=text_field(msg, "refusal", at),
             raw=data,
         )
 
@@ -172,9 +183,17 @@ def _content_text(content: Any) -> str | None:
     if content is None or isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content
-                       if isinstance(p, dict) and p.get("type") in ("text", "output_text"))
+        return "".join(p["text"] for p in content if isinstance(p, dict) and p.get("type") in ("text", "output_text")
+                       and isinstance(p.get("text"), str))
     return str(content)
+
+
+def _reply_content(msg: dict[str, Any], place: Place) -> str | None:
+    """A reply message's content: a string, or text parts (a list); anything else is refused."""
+    content = msg.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        raise place.at("content").wrong(content, "a string or a list of content parts")
+    return _content_text(content)
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -200,45 +219,50 @@ class ChatStreamAssembler:
         self.chunks = 0
 
     def feed(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        """Take one chunk; return what it added: {"text", "transcript", "audio" (bytes)}."""
+        """Take one chunk; return what it added: {"text", "transcript", "audio" (bytes)}.
+        APIResponseError (naming the field) when its content is not what the API promises."""
         self.chunks += 1
         added: dict[str, Any] = {"text": "", "transcript": "", "audio": b""}
-        self.id = self.id or chunk.get("id")
-        self.model = self.model or chunk.get("model")
-        if chunk.get("usage"):
+        self.id = self.id or meta_text(chunk.get("id"))
+        self.model = self.model or meta_text(chunk.get("model"))
+        if chunk.get("usage") and isinstance(chunk["usage"], dict):
             self.usage = chunk["usage"]
-        for choice in chunk.get("choices") or []:
+        for choice, at in objects_field(chunk, "choices", Place("a chat stream chunk")):
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                self.content.append(delta["content"])
-                added["text"] = delta["content"]
-            audio = delta.get("audio") or {}
-            if audio.get("id"):
-                self.audio_id = audio["id"]
-            if audio.get("expires_at"):
-                self.expires_at = audio["expires_at"]
-            if audio.get("transcript"):
-                self.transcript.append(audio["transcript"])
-                added["transcript"] = audio["transcript"]
-            if audio.get("data"):
-                try:
-                    raw = base64.b64decode(audio["data"])
-                except (ValueError, TypeError):
-                    raise APIResponseError("a streamed audio chunk is not valid base64") from None
+            delta = object_field(choice, "delta", at)
+            at = at.at("delta")
+            content = text_field(delta, "content", at)
+            if content:
+                self.content.append(content)
+                added["text"] = content
+            audio = object_field(delta, "audio", at)
+            self.audio_id = meta_text(audio.get("id")) or self.audio_id
+            self.expires_at = meta_count(audio.get("expires_at")) or self.expires_at
+            transcript = text_field(audio, "transcript", at.at("audio"))
+            if transcript:
+                self.transcript.append(transcript)
+                added["transcript"] = transcript
+            raw = base64_field(audio, "data", at.at("audio"))
+            if raw:
                 self.audio.extend(raw)
                 added["audio"] = raw
-            for tc in delta.get("tool_calls") or []:
-                slot = self.tool_calls.setdefault(tc.get("index", 0), {"id": None, "type": "function",
-                                                                      "function": {"name": "", "arguments": ""}})
-                slot["id"] = tc.get("id") or slot["id"]
-                fn = tc.get("function") or {}
-                slot["function"]["name"] += fn.get("name") or ""
-                slot["function"]["arguments"] += fn.get("arguments") or ""
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
+            for tc, tc_at in objects_field(delta, "tool_calls", at):
+                self._add_tool_call(tc, tc_at)
+            self.finish_reason = meta_text(choice.get("finish_reason")) or self.finish_reason
         return added
+
+    def _add_tool_call(self, tc: dict[str, Any], place: Place) -> None:
+        """One streamed piece of a tool call, joined to the pieces of the same `index` before it."""
+        index = tc.get("index", 0)
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise place.at("index").wrong(index, "a whole number")
+        slot = self.tool_calls.setdefault(index, {"id": None, "type": "function",
+                                                  "function": {"name": "", "arguments": ""}})
+        slot["id"] = meta_text(tc.get("id")) or slot["id"]
+        fn = object_field(tc, "function", place)
+        slot["function"]["name"] += text_field(fn, "name", place.at("function")) or ""
+        slot["function"]["arguments"] += text_field(fn, "arguments", place.at("function")) or ""
 
     def reply(self) -> ChatReply:
         clip = reply_clip(bytes(self.audio), self.audio_format) if self.audio else None

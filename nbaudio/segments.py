@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .response_fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
 from .text import shorten
 
 __all__ = ["Word", "Segment", "clamp_span", "word_from_dict", "segment_from_dict", "attach_words",
@@ -77,27 +78,37 @@ def clamp_span(start: float, end: float, lo: float = 0.0, hi: float | None = Non
     return start, end
 
 
-def word_from_dict(w: dict[str, Any]) -> Word:
-    """A Word from a response's `{"word", "start", "end", "probability"}`."""
-    return Word(word=str(w.get("word", "")), start=float(w.get("start", 0.0)), end=float(w.get("end", 0.0)),
-                probability=w.get("probability"))
+def word_from_dict(w: dict[str, Any], place: Place | None = None) -> Word:
+    """A Word from a response's `{"word", "start", "end", "probability"}` (APIResponseError, naming the
+    field, when one is not what the API promises: see nbaudio.response_fields)."""
+    place = place or Place("the transcription's word")
+    return Word(word=text_field(w, "word", place) or "", start=seconds_field(w, "start", place),
+                end=seconds_field(w, "end", place), probability=meta_number(w.get("probability")))
 
 
-def segment_from_dict(s: dict[str, Any], index: int) -> Segment:
-    """A Segment from a response's verbose_json / diarized_json segment (`index` when it has no id)."""
+def segment_from_dict(s: dict[str, Any], index: int, place: Place | None = None) -> Segment:
+    """A Segment from a response's verbose_json / diarized_json segment (`index` when it has no id).
+    Its text, times, speaker and words must be what the API promises (else APIResponseError naming
+    the field); the decoder's numbers (seek, tokens, avg_logprob...) are dropped when they are not."""
+    place = place or Place("the transcription's segment")
+    segment_id = s.get("id")
+    if not isinstance(segment_id, str):
+        segment_id = meta_count(segment_id)
+    tokens = s.get("tokens")
+    tokens = [meta_count(t) for t in tokens] if isinstance(tokens, list) else []
     return Segment(
-        id=s.get("id", index),
-        start=float(s.get("start", 0.0)),
-        end=float(s.get("end", 0.0)),
-        text=str(s.get("text", "")),
-        speaker=s.get("speaker"),
-        words=[word_from_dict(w) for w in s.get("words") or []],
-        seek=int(s.get("seek", 0) or 0),
-        tokens=list(s.get("tokens") or []),
-        temperature=float(s.get("temperature", 0.0) or 0.0),
-        avg_logprob=float(s.get("avg_logprob", 0.0) or 0.0),
-        compression_ratio=float(s.get("compression_ratio", 0.0) or 0.0),
-        no_speech_prob=float(s.get("no_speech_prob", 0.0) or 0.0),
+        id=segment_id if segment_id is not None else index,
+        start=seconds_field(s, "start", place),
+        end=seconds_field(s, "end", place),
+        text=text_field(s, "text", place) or "",
+        speaker=text_field(s, "speaker", place),
+        words=[word_from_dict(w, at) for w, at in objects_field(s, "words", place)],
+        seek=meta_count(s.get("seek")) or 0,
+        tokens=[] if None in tokens else tokens,
+        temperature=meta_number(s.get("temperature")) or 0.0,
+        avg_logprob=meta_number(s.get("avg_logprob")) or 0.0,
+        compression_ratio=meta_number(s.get("compression_ratio")) or 0.0,
+        no_speech_prob=meta_number(s.get("no_speech_prob")) or 0.0,
     )
 
 

@@ -13,8 +13,6 @@ status / type / code names (see nbaudio.error_bodies.make_stream_error).
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +30,7 @@ from .errors import (
     connection_reason,
 )
 from .messages import ChatReply, ChatStreamAssembler
+from .response_fields import Place, base64_field, parse_json, text_field
 from .sse import SSEParser
 from .transcript import Transcript
 from .transport import iter_arrivals
@@ -49,7 +48,7 @@ class _Stream(Generic[T]):
     kind = "response"  # named in error messages: "the chat stream ..."
 
     def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
-                 stall_after: float | None = None, max_bytes: int | None = None) -> None:
+                 stall_after: float | None = None, max_bytes: int | None = None, body: bytes | None = None) -> None:
         self.response = response
         self._max_bytes = max_bytes  # the whole stream's cap (ResponseTooLargeError past it)
         self.request_id = response.headers.get("x-request-id")
@@ -60,6 +59,9 @@ class _Stream(Generic[T]):
         self._stall_after = stall_after
         self._iter: Iterator[Any] | None = None
         self._saw_done_marker = False  # `data: [DONE]`, the chat stream's last event
+        # The whole body, when the call was not streamed and it was read already (the response's
+        # reader then holds a plain buffer, not the wire): the events are parsed from it.
+        self._body = body
 
     def _interrupted(self, why: str) -> StreamInterruptedError:
         """The error for a stream that stopped early, saying what arrived and where it is."""
@@ -76,6 +78,9 @@ class _Stream(Generic[T]):
         return "text/event-stream" in self.response.headers.get("content-type", "")
 
     def _raw_chunks(self) -> Iterator[bytes]:
+        if self._body is not None:
+            yield self._body
+            return
         try:
             # Each piece as it arrives (iter_content would wait to fill a chunk: events late, and a
             # stream of keep-alives never seen to be one).
@@ -99,7 +104,7 @@ class _Stream(Generic[T]):
                     self._saw_done_marker = True
                     return
                 try:
-                    data = json.loads(ev.data)
+                    data = parse_json(ev.data)
                 except ValueError:
                     if ev.event == "error":  # `event: error` with a plain-text message
                         raise make_stream_error(self._redact(ev.data), request_id=self.request_id) from None
@@ -110,6 +115,9 @@ class _Stream(Generic[T]):
                     raise APIResponseError(f"stream event is not JSON: {shown!r}", request_id=self.request_id) from None
                 if is_error_event(data, ev.event):
                     raise make_stream_error(self._redact(ev.data), request_id=self.request_id)
+                if not isinstance(data, dict):
+                    raise Place(f"the {self.kind} stream").at("event").wrong(data, "a JSON object",
+                                                                            request_id=self.request_id)
                 yield data
 
         last_event = time.monotonic()
@@ -179,8 +187,8 @@ class SpeechStream(_Stream[AudioClip]):
     kind = "speech"
 
     def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None,
-                 max_bytes: int | None = None) -> None:
-        super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes)
+                 max_bytes: int | None = None, body: bytes | None = None) -> None:
+        super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes, body=body)
         self.response_format = response_format
         self.usage: dict[str, Any] | None = None
         self._buf = bytearray()
@@ -203,14 +211,11 @@ class SpeechStream(_Stream[AudioClip]):
             done = False
             for ev in self._events():
                 if ev.get("type") == "speech.audio.delta":
-                    try:
-                        piece = base64.b64decode(ev.get("audio", ""))
-                    except (ValueError, TypeError):
-                        raise APIResponseError("a speech.audio.delta event is not valid base64") from None
+                    piece = base64_field(ev, "audio", Place("a speech.audio.delta event"))
                     self._buf.extend(piece)
                     yield piece
                 elif ev.get("type") == "speech.audio.done":
-                    self.usage = ev.get("usage")
+                    self.usage = ev.get("usage") if isinstance(ev.get("usage"), dict) else None
                     done = True
             # Relays that re-frame the stream end it with chat's `data: [DONE]` instead.
             if not done and not self._saw_done_marker:
@@ -265,15 +270,17 @@ class TranscriptionStream(_Stream[Transcript]):
             self.events.append(ev)
             kind = ev.get("type")
             if kind == "transcript.text.delta":
-                self._text.append(ev.get("delta", ""))
-                yield ev.get("delta", "")
+                delta = text_field(ev, "delta", Place("a transcript.text.delta event")) or ""
+                self._text.append(delta)
+                yield delta
             elif kind == "transcript.text.segment":
                 segments.append(ev)
             elif kind == "transcript.text.done":
                 done = ev
         if done is None:
             raise self._interrupted("ended before transcript.text.done")
-        body: dict[str, Any] = {"text": done.get("text", "".join(self._text))}
+        text = text_field(done, "text", Place("the transcript.text.done event"))
+        body: dict[str, Any] = {"text": text if text is not None else "".join(self._text)}
         for key in ("logprobs", "usage", "language"):
             if done.get(key) is not None:
                 body[key] = done[key]
@@ -306,7 +313,7 @@ class ChatStream(_Stream[ChatReply]):
             body = b"".join(self._raw_chunks())
             self._check_body(body, "chat")
             try:
-                data = json.loads(body)
+                data = parse_json(body)
             except ValueError:
                 raise APIResponseError("chat stream: the server sent neither events nor JSON") from None
             self.result = ChatReply.from_response(data, audio_format=self._asm.audio_format)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIResponseError, InvalidInputError, MissingDependencyError
+from .response_fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
 from .segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
 from .speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from .spec import TRANSCRIPTION_FORMATS
@@ -63,7 +64,7 @@ class Transcript:
         # Some servers answer JSON whatever was asked, others text; trust the body.
         if stripped.startswith("{"):
             try:
-                data = json.loads(stripped)
+                data = parse_json(stripped)
             except ValueError as exc:
                 if fmt in ("json", "verbose_json", "diarized_json"):
                     raise APIResponseError(f"transcription response is not valid JSON: {exc}") from None
@@ -94,26 +95,32 @@ class Transcript:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> Transcript:
+        """A Transcript from a JSON transcription body. Its text, segments and words must be what the
+        API promises (else APIResponseError naming the field); language, duration, usage, logprobs and
+        task are dropped when they are not (see nbaudio.response_fields)."""
         if "text" not in data or not isinstance(data.get("text"), str):
             keys = ", ".join(map(str, data)) or "none"
             raise APIResponseError(f"transcription response has no 'text' field (keys: {keys})")
-        words = [word_from_dict(w) for w in data.get("words") or []]
-        segments = [segment_from_dict(s, i) for i, s in enumerate(data.get("segments") or [])]
+        place = Place("the transcription")
+        words = [word_from_dict(w, at) for w, at in objects_field(data, "words", place)]
+        segments = [segment_from_dict(s, i, at) for i, (s, at) in enumerate(objects_field(data, "segments", place))]
         if words and segments and not any(s.words for s in segments):
             attach_words(segments, words)
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
         duration = data.get("duration")
-        usage = data.get("usage")
-        if duration is None and isinstance(usage, dict) and usage.get("type") == "duration":
+        if duration is None and usage is not None and usage.get("type") == "duration":
             duration = usage.get("seconds")
+        duration = meta_number(duration)
+        logprobs = data.get("logprobs")
         return cls(
             text=data["text"],
-            language=data.get("language"),
-            duration=float(duration) if duration is not None else None,
+            language=meta_text(data.get("language")),
+            duration=duration if duration is not None and 0 <= duration <= MAX_SECONDS else None,
             segments=segments,
             words=words,
-            logprobs=data.get("logprobs"),
+            logprobs=logprobs if isinstance(logprobs, list) else None,
             usage=usage,
-            task=data.get("task", task) or task,
+            task=meta_text(data.get("task")) or task,
             raw=data,
             warning=data["warning"] if isinstance(data.get("warning"), str) else None,
         )

@@ -7,9 +7,10 @@ re-exports them, and so does nbaudio.transcript).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from .response_fields import parse_json
 
 __all__ = ["unwrap_text_body", "unwrap_events"]
 
@@ -36,7 +37,7 @@ def unwrap_events(data: dict[str, Any]) -> dict[str, Any] | None:
     deltas, done = [], None
     for line in _EVENT_LINE.findall(inner):
         try:
-            event = json.loads(line)
+            event = parse_json(line)
         except ValueError:
             continue  # `[DONE]` and the like
         if not isinstance(event, dict):

@@ -28,6 +28,7 @@ from ..errors import (
     malformed_answer,
 )
 from ..redaction import Secret, redact
+from ..response_fields import parse_json
 from ..transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -287,7 +288,7 @@ class BaseClient:
 def response_json(resp: requests.Response, redact_text: Callable[[str], str]) -> Any:
     """The JSON of a 2xx body; APIResponseError (with the start of the body, redacted) if it is not JSON."""
     try:
-        return resp.json()
+        return parse_json(resp.content)
     except ValueError:
         snippet = redact_text(resp.text)[:120]  # redact before cutting: a cut key is no longer found
         raise APIResponseError(

@@ -94,8 +94,8 @@ class SpeechEndpoint(BaseClient):
 
     def _speech_clip(self, resp: requests.Response, fmt: str) -> AudioClip:
         request_id = resp.headers.get("x-request-id")
-        if "text/event-stream" in resp.headers.get("content-type", ""):
-            return SpeechStream(resp, self.redact, fmt).collect()
+        if "text/event-stream" in resp.headers.get("content-type", ""):  # stream_format="sse", not streamed
+            return SpeechStream(resp, self.redact, fmt, body=resp.content).collect()
         data = resp.content
         if not data:
             raise APIResponseError("the server returned no audio (empty body)", request_id=request_id)

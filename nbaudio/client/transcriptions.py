@@ -184,7 +184,8 @@ class TranscriptionEndpoints(BaseClient):
             t.warning = t.warning or resp.headers.get(WARNING_HEADER) or None
             return t
         except APIResponseError as err:  # its message may quote the server (e.g. the keys it sent)
-            raise APIResponseError(self.redact(err.message), request_id=resp.headers.get("x-request-id")) from None
+            raise APIResponseError(self.redact(err.message),
+                                   request_id=resp.headers.get("x-request-id")).with_hint(err.hint) from None
 
     def _stt_long(self, path: str, clip: AudioClip, form: list, fmt: str, timeout: Any, *, task: str) -> Transcript:
         pieces = split_audio(clip)

@@ -36,6 +36,27 @@ class Blocks(NamedTuple):
     blocks: Iterator[np.ndarray]
 
 
+# Bytes of the audio's start shown in a message: enough to see what it is (RIFF, ID3, "{", "<html"),
+# too few to hold a recognisable piece of an API key a server might have put there.
+_SHOWN_BYTES = 8
+
+
+def _described(data: bytes, fmt: str) -> str:
+    """Audio bytes for a message: "the WAV audio (12,345 bytes, starting b'RIFF$\\x00\\x00\\x00')"."""
+    return f"the {fmt.upper()} audio ({len(data):,} bytes, starting {data[:_SHOWN_BYTES]!r})"
+
+
+def _said(exc: BaseException) -> str:
+    """What a decoder said, without the in-memory file it read from (libsndfile's "Error opening
+    <_io.BytesIO object at 0x7f…>: ", FFmpeg's errno and "'<none>'" tell a person nothing)."""
+    import soundfile as sf
+
+    if isinstance(exc, sf.LibsndfileError):
+        return exc.error_string.rstrip(".")
+    strerror = getattr(exc, "strerror", None)  # FFmpegError (PyAV) and OSError
+    return strerror if isinstance(strerror, str) and strerror else str(exc)
+
+
 def check_header(data: bytes, fmt: str, name: str | None = None) -> None:
     """Raise a clear AudioDecodeError unless libsndfile reads the header of `data` (one of
     SOUNDFILE_FORMATS), and for WAV/FLAC, unless the header counts some samples. Nothing is decoded."""
@@ -44,8 +65,8 @@ def check_header(data: bytes, fmt: str, name: str | None = None) -> None:
     try:
         info = sf.info(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        what = f"{name!r}" if name else f"the {fmt.upper()} audio"
-        raise AudioDecodeError(f"{what} cannot be read ({exc}); the file may be corrupt or truncated") from None
+        what = f"{name!r}" if name else _described(data, fmt)
+        raise AudioDecodeError(f"{what} cannot be read ({_said(exc)}); the file may be corrupt or truncated") from None
     if info.frames == 0 and fmt in ("wav", "flac"):
         raise AudioDecodeError(f"{name or 'the audio'} has a header but no samples (0 frames)")
 
@@ -81,7 +102,7 @@ def open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int | 
             except (AudioDecodeError, MissingDependencyError):
                 pass
         raise AudioDecodeError(
-            f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt or truncated") from None
+            f"cannot decode {_described(data, fmt)} ({_said(exc)}); the file may be corrupt or truncated") from None
     # libsndfile reports an unknown length (FLAC total_samples 0) as INT64_MAX. A length nbaudio
     # filled in from the last frame is not the header's word: the decode is bounded by content.
     declared = f.frames if 0 <= f.frames < 1 << 48 and not unknown_length else None
@@ -92,8 +113,8 @@ def open_blocks(data: bytes, fmt: str, sample_rate: int | None, channels: int | 
                 try:
                     block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
                 except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-                    raise AudioDecodeError(f"cannot decode {fmt.upper()} audio ({exc}); the file may be corrupt "
-                                           "or truncated") from None
+                    raise AudioDecodeError(f"cannot decode {_described(data, fmt)} ({_said(exc)}); the file may be "
+                                           "corrupt or truncated") from None
                 if not len(block):
                     return
                 yield block
@@ -126,7 +147,8 @@ def open_blocks_av(data: bytes, fmt: str) -> Blocks:
     try:
         container = av.open(io.BytesIO(data))
     except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
-        raise AudioDecodeError(f"cannot decode {fmt} audio ({exc}); the file may be corrupt") from None
+        raise AudioDecodeError(f"cannot decode {_described(data, fmt)} ({_said(exc)}); the file may be "
+                               "corrupt") from None
     stream = next((s for s in container.streams if s.type == "audio"), None)
     if stream is None:
         container.close()
@@ -147,7 +169,8 @@ def open_blocks_av(data: bytes, fmt: str) -> Blocks:
                     arr = arr.T if frame.format.is_planar else arr.reshape(-1, len(frame.layout.channels))
                     yield arr.astype(np.float32, copy=False)
             except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
-                raise AudioDecodeError(f"cannot decode {fmt} audio ({exc}); the file may be corrupt") from None
+                raise AudioDecodeError(f"cannot decode {_described(data, fmt)} ({_said(exc)}); the file may be "
+                                       "corrupt") from None
 
     return Blocks(int(rate), int(ch), declared, blocks())
 

@@ -18,8 +18,10 @@ from ..errors import APIResponseError, APITimeoutError, InvalidInputError, Realt
 from ..realtime_events import CLIENT_EVENTS, SAMPLE_RATE, new_id
 from ..redaction import Secret
 from ..redaction import redact as redact_key
+from ..response_fields import meta_text, parse_json
 from .connection import closed_error, websocket_url
 from .record import TurnRecord
+from .server_events import checked_event
 
 __all__ = ["RealtimeEvent", "pcm16", "Wire", "text_item", "truncate_event", "FIRST_EVENT_TIMEOUT", "DEFAULT_TIMEOUT",
            "PING_INTERVAL", "CHUNK_MS"]
@@ -36,6 +38,8 @@ class RealtimeEvent:
 
     type: str
     data: dict[str, Any] = field(repr=False)
+    # The pcm16 (24 kHz) of a `response.output_audio.delta`, decoded once as it arrived; b"" for other events.
+    audio: bytes = field(default=b"", repr=False)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -62,13 +66,6 @@ class RealtimeEvent:
     @property
     def transcript(self) -> str | None:
         return self.data.get("transcript")
-
-    @property
-    def audio(self) -> bytes:
-        """The pcm16 (24 kHz) of a `response.output_audio.delta`; b"" for other events."""
-        if self.type != "response.output_audio.delta":
-            return b""
-        return base64.b64decode(self.data.get("delta") or "")
 
     def __repr__(self) -> str:
         keys = ", ".join(k for k in self.data if k not in ("type", "event_id"))
@@ -154,20 +151,28 @@ class Wire:
 
     def decode(self, raw: str | bytes) -> RealtimeEvent:
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
         except ValueError:
             raise APIResponseError(f"the Realtime server sent a message that is not JSON: "
                                    f"{self.redact(str(raw))[:80]!r}") from None  # cut after redacting
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             raise APIResponseError("the Realtime server sent an event without a type")
-        self.record.feed(data)
-        return RealtimeEvent(data["type"], data)
+        audio = checked_event(data)  # a malformed event raises here, before the record takes it in
+        self.record.feed(data, audio)
+        return RealtimeEvent(data["type"], data, audio)
 
     def server_error(self, event: RealtimeEvent) -> RealtimeServerError:
-        err = event.get("error") or {}
+        err = event.get("error")
+        if isinstance(err, str):  # {"type": "error", "error": "rate limited"}: the message alone
+            err = {"message": err}
+        elif not isinstance(err, dict):
+            err = {}
+        code = err.get("code")
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
         return RealtimeServerError(self.redact(str(err.get("message") or "the server sent an error event")),
-                                   type=err.get("type"), code=err.get("code"), param=err.get("param"),
-                                   event_id=err.get("event_id"))
+                                   type=meta_text(err.get("type")), code=meta_text(code),
+                                   param=meta_text(err.get("param")), event_id=meta_text(err.get("event_id")))
 
     def first(self, event: RealtimeEvent) -> dict[str, Any]:
         """The session of the first event, which must be session.created."""

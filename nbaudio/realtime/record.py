@@ -4,7 +4,6 @@ audio as an AudioClip, usage), as an `nbaudio.chat.Conversation` that displays l
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,11 +43,18 @@ class Turn:
         return pcm_clip(bytes(self.audio), name=f"{self.role}-{self.item_id}") if self.audio else None
 
 
+def _ms(value: float | None) -> int | None:
+    """An event's *_ms (a number of 0 or more, checked as it arrived) as whole milliseconds."""
+    return None if value is None else int(value)
+
+
 def _usage(usage: dict[str, Any] | None) -> Usage | None:
-    """A Realtime `response.done` usage in the chat-completions shape Usage reads."""
+    """A Realtime `response.done` usage in the chat-completions shape Usage reads (which drops
+    counts that are not whole numbers)."""
     if not usage:
         return None
-    inp, out = usage.get("input_token_details") or {}, usage.get("output_token_details") or {}
+    inp, out = (d if isinstance(d, dict) else {} for d in (usage.get("input_token_details"),
+                                                           usage.get("output_token_details")))
     return Usage.from_dict({
         "prompt_tokens": usage.get("input_tokens") or 0, "completion_tokens": usage.get("output_tokens") or 0,
         "total_tokens": usage.get("total_tokens") or 0,
@@ -92,25 +98,28 @@ class TurnRecord:
         return pcm
 
     def _turn(self, item: dict[str, Any]) -> Turn:
-        turn = self._turns.get(item.get("id", ""))
+        item_id = item.get("id") or ""
+        turn = self._turns.get(item_id)
         if turn is None:
-            turn = self._turns[item.get("id", "")] = Turn(item.get("id", ""), item.get("role", ""))
+            turn = self._turns[item_id] = Turn(item_id, item.get("role") or "")
             for part in item.get("content") or []:
                 if part.get("type") in ("input_text", "output_text", "text"):
                     turn.text += part.get("text") or ""
         return turn
 
-    def feed(self, event: dict[str, Any]) -> None:
+    def feed(self, event: dict[str, Any], audio: bytes = b"") -> None:
+        """Take in one server event, already checked (nbaudio.realtime.server_events), and the audio
+        it carries (a response.output_audio.delta's pcm16, decoded)."""
         kind = event.get("type", "")
         if kind in ("conversation.item.added", "conversation.item.done", "response.output_item.added"):
             turn = self._turn(event.get("item") or {})
-            turn.status = (event.get("item") or {}).get("status", turn.status)
+            turn.status = (event.get("item") or {}).get("status") or turn.status
             if kind == "response.output_item.added":
                 turn.response_id = event.get("response_id")
         elif kind == "input_audio_buffer.speech_started" and event.get("item_id"):
-            self._spans[event["item_id"]] = [event.get("audio_start_ms"), None]
+            self._spans[event["item_id"]] = [_ms(event.get("audio_start_ms")), None]
         elif kind == "input_audio_buffer.speech_stopped" and event.get("item_id") in self._spans:
-            self._spans[event["item_id"]][1] = event.get("audio_end_ms")
+            self._spans[event["item_id"]][1] = _ms(event.get("audio_end_ms"))
         elif kind == "input_audio_buffer.committed":
             turn = self._turns.setdefault(event["item_id"], Turn(event["item_id"], "user"))
             turn.audio += self._committed_audio(event["item_id"])
@@ -118,13 +127,13 @@ class TurnRecord:
             if event.get("item_id") in self._turns:
                 self._turns[event["item_id"]].text = event.get("transcript") or ""
         elif kind == "response.output_audio.delta" and event.get("item_id") in self._turns:
-            self._turns[event["item_id"]].audio += base64.b64decode(event.get("delta") or "")
+            self._turns[event["item_id"]].audio += audio
         elif kind in ("response.output_audio_transcript.done", "response.output_text.done"):
             if event.get("item_id") in self._turns:
                 self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
         elif kind == "conversation.item.truncated" and event.get("item_id") in self._turns:
             turn = self._turns[event["item_id"]]
-            end = event.get("audio_end_ms", 0) * BYTES_PER_MS
+            end = (_ms(event.get("audio_end_ms")) or 0) * BYTES_PER_MS
             if turn.audio and end < len(turn.audio):
                 turn.heard = min(turn.heard, end / len(turn.audio))
             del turn.audio[end:]
@@ -135,7 +144,7 @@ class TurnRecord:
             for item in response.get("output") or []:
                 turn = self._turns.get(item.get("id"))
                 if turn is not None:
-                    turn.usage, turn.status = response.get("usage"), item.get("status", turn.status)
+                    turn.usage, turn.status = response.get("usage"), item.get("status") or turn.status
 
     def conversation(self) -> Conversation:
         """The turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
@@ -164,6 +173,8 @@ def conversation_of(turns: Iterable[Turn]) -> Conversation:
                                      content=None if turn.audio else text, audio=turn.clip,
                                      usage=_usage(turn.usage), id=turn.response_id,
                                      finish_reason="stop" if turn.status == "completed" else turn.status))
-        elif turn.text.strip():
+        elif turn.role == "system" and turn.text.strip():
             conv.add({"role": turn.role, "content": turn.text})
+        # Items with no role or another (function calls and their output, a server's own kinds)
+        # are no chat message: the turns keep them, the Conversation does not.
     return conv

@@ -12,9 +12,11 @@
 The key is sent in the Authorization header only. Faults are exceptions of nbaudio.errors: a
 refused upgrade is the status's class (AuthenticationError, PermissionDeniedError, ...), a close is
 RealtimeClosedError with the close code's meaning, an `error` event is RealtimeServerError (raised
-by `events()` / `wait_for()` unless `errors="yield"`; the session goes on), silence past the
-deadline is APITimeoutError. Nothing waits forever: the first event must come within
-`first_event_timeout`, each later one within `timeout` while you wait, and pings detect a dead peer.
+by `events()` / `wait_for()` unless `errors="yield"`; the session goes on), an event whose fields
+are not what the protocol promises is APIResponseError (raised the same way, the event not
+recorded: see nbaudio.realtime.server_events), silence past the deadline is APITimeoutError.
+Nothing waits forever: the first event must come within `first_event_timeout`, each later one
+within `timeout` while you wait, and pings detect a dead peer.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ class RealtimeSession:
 
     def events(self, *, timeout: float | None = None, errors: str = "raise") -> Iterator[RealtimeEvent]:
         """Server events as they come. An `error` event raises RealtimeServerError (`errors="yield"`
-        yields it instead); the session stays usable, call events() again to go on."""
+        yields it instead), a malformed event APIResponseError; the session stays usable, call
+        events() again to go on."""
         while True:
             event = self._recv(self.timeout if timeout is None else timeout, "the next event")
             if event.type == "error" and errors == "raise":

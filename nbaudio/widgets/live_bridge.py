@@ -27,7 +27,7 @@ import numpy as np
 from ..chat import Conversation
 from ..client import Client
 from ..codec import whole_pcm16
-from ..errors import NbAudioError, RealtimeClosedError, RealtimeServerError
+from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..realtime.record import conversation_of
@@ -242,7 +242,7 @@ class LiveBridge:
         return self._resampler.resample_chunk(samples)
 
     async def _read(self, rt: AsyncRealtimeSession) -> None:
-        while True:  # an error event is told to the page; the session goes on
+        while True:  # an error event, or a malformed one, is told to the page; the session goes on
             try:
                 async for event in rt.events():
                     message = self._for_page(event)
@@ -251,6 +251,8 @@ class LiveBridge:
             except RealtimeServerError as exc:
                 self._awaiting.clear()  # a refused truncation is not coming
                 self._send({"type": "error", "text": f"the server said: {exc}"}, None)
+            except APIResponseError as exc:  # not recorded (nbaudio.realtime.server_events); read on
+                self._send({"type": "error", "text": str(exc)}, None)
 
     def _for_page(self, event: RealtimeEvent) -> tuple[dict[str, Any], list[bytes] | None] | None:
         kind, item_id = event.type, event.item_id

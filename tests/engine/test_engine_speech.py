@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import requests
 
+import nbaudio
 from nbaudio.audio import AudioClip
 from nbaudio.metrics import word_error_rate
 from nbaudio.spec import VOICES
@@ -87,6 +88,15 @@ def test_sse_stream_events(oai, validate):
     assert events[-1]["type"] == "speech.audio.done" and events[-1]["usage"]["output_tokens"] > 0
     pcm = b"".join(base64.b64decode(e["audio"]) for e in deltas)
     assert 1.0 < len(pcm) / 2 / 24000 < 6.0
+
+
+def test_sse_speech_not_streamed_is_the_assembled_clip(engine):
+    """speak(stream_format="sse") without stream=True reads the events from the whole body and returns
+    the clip they make (issue 26, item 10: it raised `TypeError: BytesIO.read1() takes no keyword arguments`)."""
+    client = nbaudio.Client(engine.base_url, api_key="sk-local-not-checked")
+    clip = client.speak("One. Two. Three.", response_format="pcm", stream_format="sse")
+    assert isinstance(clip, AudioClip) and clip.format == "pcm"
+    assert 1.0 < clip.duration < 6.0
 
 
 def test_raw_stream_starts_before_synthesis_ends(engine, monkeypatch):

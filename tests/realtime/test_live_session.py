@@ -313,6 +313,46 @@ def test_a_dropped_connection_keeps_what_was_said():
     assert "sk-drop-canary" not in repr(page.received) + live.error
 
 
+def test_a_malformed_event_is_said_in_the_widget_and_the_session_goes_on():
+    """A scripted server that sends an event the protocol does not allow (an item that is a string),
+    then a reply: the page is told, the reply still arrives and is recorded (issue 26, item 8)."""
+    import json
+
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.support.faults import ScriptedWebSocket
+
+    def malformed_then_a_reply(ws):
+        ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
+        json.loads(ws.recv())  # session.update
+        ws.send(json.dumps({"type": "session.updated", "session": {"type": "realtime"}}))
+        for event in ({"type": "conversation.item.added", "item": "not an item"},
+                      {"type": "response.created", "response": {"id": "r1"}},
+                      {"type": "response.output_item.added", "response_id": "r1",
+                       "item": {"id": "a1", "role": "assistant", "type": "message"}},
+                      {"type": "response.output_audio_transcript.done", "item_id": "a1", "transcript": "Hi!"},
+                      {"type": "response.done", "response": {"id": "r1", "status": "completed",
+                                                             "output": [{"id": "a1", "status": "completed"}]}}):
+            ws.send(json.dumps(event))
+        try:
+            ws.recv()  # held open until the page stops
+        except ConnectionClosed:
+            pass
+
+    with ScriptedWebSocket(malformed_then_a_reply) as server, \
+            Client(server.base_url, api_key="sk-malformed-canary-7b8c") as client:
+        live = LiveSession(client=client)
+        page = Page(live)
+        page.start()
+        page.wait_for(lambda p: p.of("response_done") or p.of("ended"), "the reply after the malformed event")
+        assert not page.of("ended"), page.of("ended")  # the session ended on the malformed event before
+        page.message({"type": "live:stop"})
+        conv = live.wait(WAIT_S)
+    said = [e["text"] for e in page.of("error")]
+    assert len(said) == 1 and "item of the Realtime event conversation.item.added" in said[0], said
+    assert live.result.reason == "user" and not live.error and conv.last_reply.text == "Hi!"
+
+
 def test_a_sample_rate_no_browser_has_is_refused_before_connecting():
     for reported in (True, 100, 48000.5, "48000"):
         live = LiveSession(client=Client("http://127.0.0.1:9/v1"))
