@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests.support import needs
 from tests.support.data import GERMAN, OPENAPI_SCHEMAS, SENTENCES
+from tests.support.needs import NEEDS
 
-# Markers by layer (pyproject.toml lists them): `pytest -m "not engine and not browser and not relay"`
-# runs the tests that need no models, no browser and no LiteLLM proxy, in seconds.
-_DIRECTORY_MARKERS = {"engine": "engine", "browser": "browser"}
+# Markers by need (tests/support/needs.py checks them): `pytest -m "not engine and not browser and not
+# relay"` runs the tests that need no models, no browser and no LiteLLM proxy, in seconds.
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        layer = Path(str(item.fspath)).parent.name
-        if layer in _DIRECTORY_MARKERS:
-            item.add_marker(_DIRECTORY_MARKERS[layer])
-        if "engine" in getattr(item, "fixturenames", ()):  # anything that starts the real engine
+        if "engine" in getattr(item, "fixturenames", ()):  # the fixture that starts the real engine
             item.add_marker("engine")
+
+
+def pytest_configure(config):
+    _guard_engine_starts()
+
+
+def _guard_engine_starts() -> None:
+    """Starting the engine in a test not marked `engine` fails it (tests/support/needs.py)."""
+    from nbaudio import local, shared_engine
+
+    for module, name in ((local, "start"), (shared_engine, "connect")):
+        original = getattr(module, name)
+
+        def guarded(*args, _original=original, **kwargs):
+            needs.require("engine")
+            return _original(*args, **kwargs)
+
+        setattr(module, name, guarded)
+
+
+def pytest_runtest_setup(item):
+    # Before any fixture of the test is set up (a module-scoped browser, the session's engine).
+    needs.running.set(frozenset(m.name for m in item.iter_markers() if m.name in NEEDS))
+
+
+def pytest_runtest_teardown(item, nextitem):
+    needs.running.set(None)
 
 
 @pytest.fixture(scope="session")

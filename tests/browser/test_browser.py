@@ -23,6 +23,7 @@ RUN_ALL_S = 360  # every cell of one notebook, models loading in the page's kern
 CHECK_MS = 30_000  # one in-page check (an audio element loading, a seek landing)
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.timeout(900),
 ]

@@ -18,6 +18,7 @@ BUILD = Path(__file__).resolve().parents[2] / "build"
 CANARY = "sk-live-browser-canary-9c41e07d2f"
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.timeout(600),
 ]

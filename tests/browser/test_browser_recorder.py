@@ -34,6 +34,7 @@ SPOKEN_WORDS = {"purple", "elephants", "violin", "garden"}
 INSECURE_HOST = "nbaudio.test"
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
     pytest.mark.timeout(600),
 ]

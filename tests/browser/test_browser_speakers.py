@@ -16,7 +16,8 @@ BUILD = Path(__file__).resolve().parents[2] / "build"
 RATE = 24000
 WHO = ["Alice", "Bob", "C", "Alice", "Bob", "Alice", "C", "Bob", "Alice"]
 
-pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
               pytest.mark.timeout(300)]
 
 

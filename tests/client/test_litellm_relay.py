@@ -41,6 +41,7 @@ from nbaudio import local
 from nbaudio.audio import AudioClip
 from nbaudio.errors import APIStatusError, BadRequestError, NotFoundError
 from nbaudio.relay import RelayNotice
+from tests.support import needs
 from tests.support.data import SENTENCES
 
 # A real LiteLLM proxy (a subprocess) in front of the engine.
@@ -77,6 +78,7 @@ def _free_port() -> int:
 def _litellm_exe() -> str:
     import sys
 
+    needs.require("relay")
     exe = Path(sys.executable).with_name("litellm")
     assert exe.exists(), "LiteLLM is needed for the relay tests: pip install -e '.[test]' (make test does it)"
     return str(exe)

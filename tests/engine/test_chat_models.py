@@ -128,6 +128,7 @@ def test_gemma_template_puts_the_system_prompt_in_the_first_user_turn():
 
 @pytest.mark.skipif(not GEMMA_INSTALLED, reason=f"gemma3-270m is not installed ({GEMMA.install}); "
                                                 "the [test] extra installs it")
+@pytest.mark.engine
 def test_gemma_loads_by_name_and_answers_through_the_engine(tmp_path):
     from nbaudio import local
 

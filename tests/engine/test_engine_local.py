@@ -76,6 +76,7 @@ def test_start_is_a_context_manager_on_a_free_port(engine):
         requests.get(other.url + "/health", timeout=2)
 
 
+@pytest.mark.engine
 def test_default_base_url_starts_once_and_says_so(capsys, monkeypatch):
     monkeypatch.setattr(local, "default_engine", local.DefaultEngine())  # a fresh one, not another test's
     try:

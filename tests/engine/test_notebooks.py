@@ -113,6 +113,7 @@ def test_sanitize_file_masks_what_varies():
     assert _sanitize("(['user', 'assistant'], 6) True") == "(['user', 'assistant'], 6) True"
 
 
+@pytest.mark.engine  # the demo's kernel starts its own engine
 @pytest.mark.timeout(300)
 def test_make_demo_writes_the_quickstart_as_html(tmp_path, monkeypatch, capsys):
     """`make demo`: runs 01_quickstart on the embedded engine (even with a remote key set) and prints the HTML path."""
@@ -134,6 +135,7 @@ def test_make_demo_writes_the_quickstart_as_html(tmp_path, monkeypatch, capsys):
     assert "Traceback" not in page
 
 
+@pytest.mark.engine
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", ["01_quickstart.ipynb", "03_voice_chat.ipynb"])
 def test_notebook_runs_against_a_remote_api_without_showing_the_key(name, tmp_path, monkeypatch):

@@ -21,6 +21,9 @@ KERNEL = ("import json, nbaudio.local as l, nbaudio.shared_engine as s\n"
           "print(json.dumps({'url': url, 'pid': s.running().pid, 'key_len': len(key)}))")
 
 
+pytestmark = pytest.mark.engine  # every test here starts engines (shared ones, in other processes too)
+
+
 @pytest.fixture
 def machine(tmp_path, monkeypatch):
     """A cache dir of its own, like another user's machine; its shared engine is stopped afterwards."""

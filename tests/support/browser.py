@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from nbaudio.backend import REMOTE_ENV
+from tests.support import needs
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless in a container: no sandbox (root), no GPU, no background traffic; audio may start without a click.
@@ -57,6 +58,7 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
     The kernels see none of the remote-API variables, plus `env`; `settings` adds lab settings (see
     lab_settings). Yields url, token, dir, log, port.
     """
+    needs.require("browser")
     import requests
 
     lab_settings(root / "settings", settings)
@@ -135,6 +137,7 @@ def write_notebook(path: Path, sources: list[str]) -> None:
 def launch_chromium(pw: Any, *extra: str) -> Any:
     """Debian's Chromium through Playwright, with a fake microphone device (and `extra` flags): the
     one place that knows its path and flags (the tests, tools/ and benchmarks launch it here)."""
+    needs.require("browser")
     return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, timeout=60_000,
                               args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", *extra])
 
