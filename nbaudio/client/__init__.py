@@ -63,7 +63,8 @@ class Client(ChatEndpoint):
         `: ping` do not count) or without any bytes makes the stream stalled:
         StreamInterruptedError with `.partial`.
       - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
-    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport.
+    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport. The most taken is a
+    week (nbaudio.validation.MAX_TIMEOUT): a longer one is InvalidInputError, before anything is sent.
 
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.

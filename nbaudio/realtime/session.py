@@ -37,6 +37,7 @@ from .events import (
     pcm16,
     text_item,
     truncate_event,
+    wait_seconds,
 )
 from .record import Turn
 
@@ -135,7 +136,7 @@ class RealtimeSession:
         """Server events as they come. An `error` event raises RealtimeServerError (`errors="yield"`
         yields it instead); the session stays usable, call events() again to go on."""
         while True:
-            event = self._recv(self.timeout if timeout is None else timeout, "the next event")
+            event = self._recv(wait_seconds(timeout, self.timeout), "the next event")
             if event.type == "error" and errors == "raise":
                 raise self._wire.server_error(event)
             yield event
@@ -144,7 +145,7 @@ class RealtimeSession:
         """Read events until one of `types` arrives (every event read still goes into the record);
         an `error` event on the way raises RealtimeServerError."""
         while True:
-            event = self._recv(self.timeout if timeout is None else timeout, " or ".join(types))
+            event = self._recv(wait_seconds(timeout, self.timeout), " or ".join(types))
             if event.type == "error":
                 raise self._wire.server_error(event)
             if event.type in types:
