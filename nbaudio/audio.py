@@ -18,6 +18,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
 from .audio_args import (
     checked_bytes,
+    checked_channels,
+    checked_clips,
     checked_format,
     checked_path,
     checked_samples,
@@ -25,6 +27,8 @@ from .audio_args import (
     read_binary_file,
     samples_and_rate,
     save_target,
+    slice_frames,
+    unwritable,
 )
 from .codec import (
     OPUS_RATES,
@@ -88,8 +92,9 @@ class AudioClip:
         self._data: bytes | None = data
         self.format = fmt
         self._samples = None
-        self._sample_rate = sample_rate if sample_rate else (PCM_SAMPLE_RATE if fmt == "pcm" else None)
-        self._channels = channels if channels else (1 if fmt == "pcm" else None)
+        self._sample_rate = check_sample_rate(sample_rate) if sample_rate is not None else (
+            PCM_SAMPLE_RATE if fmt == "pcm" else None)
+        self._channels = checked_channels(channels) if channels is not None else (1 if fmt == "pcm" else None)
         self.name = name
         self._memo: dict[Hashable, Any] | None = None
 
@@ -135,9 +140,7 @@ class AudioClip:
         """Join clips end to end (resampled to the first clip's rate), in the first clip's format."""
         import numpy as np
 
-        clips = list(clips)
-        if not clips:
-            raise InvalidInputError("concatenate needs at least one clip")
+        clips = checked_clips(clips, AudioClip)
         rate = clips[0].sample_rate
         channels = max(c.channels for c in clips)
         parts = []
@@ -274,9 +277,9 @@ class AudioClip:
         )
 
     def slice(self, start: float = 0.0, end: float | None = None) -> AudioClip:
-        """The part between `start` and `end` seconds."""
-        a = max(0, int(round(start * self.sample_rate)))
-        b = self.frames if end is None else min(self.frames, int(round(end * self.sample_rate)))
+        """The part between `start` and `end` seconds (None: to the end); times outside the clip
+        are taken as its start or end."""
+        a, b = slice_frames(start, end, self.sample_rate, self.frames)
         return AudioClip.from_array(self.samples[a:b], self.sample_rate, format=self.format, name=self.name)
 
     # ---- conversion ---------------------------------------------------------------------
@@ -304,11 +307,15 @@ class AudioClip:
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the clip; the format comes from `format` or the file's suffix (converted if needed)."""
         p, fmt = save_target(path, format, self.format)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if fmt in ("wav", "flac") and (self._data is None or fmt != self.format):
+        data = None if fmt in ("wav", "flac") and (self._data is None or fmt != self.format) else (
+            self.data if fmt == self.format else self.encode(fmt).data)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data or b"")  # also where soundfile would open it, and say less about why not
+        except OSError as exc:
+            raise unwritable(p, exc) from None
+        if data is None:
             write_file(self.samples, self.sample_rate, fmt, p)  # block by block: no bytes in memory
-            return p
-        p.write_bytes(self.data if fmt == self.format else self.encode(fmt).data)
         return p
 
     # ---- display --------------------------------------------------------------------------

@@ -9,16 +9,14 @@ alive, and sends the transcript as text once it has expired or the server reject
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 import time
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .audio import AudioClip, AudioInput
+from .audio import AudioInput
+from .conversation_files import AUDIO_NOT_SAVED, load_turns, save_turns
 from .errors import InvalidInputError
 from .messages import (
     EXPIRY_MARGIN_SECONDS,
@@ -35,9 +33,6 @@ from .text import plural
 
 __all__ = ["Conversation", "build_messages", "AUDIO_NOT_SAVED", "ChatReply", "Usage", "ChatStreamAssembler",
            "input_audio_part", "message_text", "user_message", "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
-
-# Sent in place of a recording that a saved conversation does not have, so the turn stays valid.
-AUDIO_NOT_SAVED = "[the user's audio was not saved with this conversation]"
 
 
 class Conversation:
@@ -167,98 +162,26 @@ class Conversation:
 
     # ---- saving -----------------------------------------------------------------------
     def save(self, path: str | Path, *, audio: bool = True) -> Path:
-        """Write the conversation as JSON, with the user's recordings and each reply's audio as
-        files beside it. With `audio=False` no audio is written; `load()` then says so and sends a
-        note in place of each recording (the turns stay valid)."""
-        p = Path(path).expanduser()
-        if p.suffix != ".json":
-            p = p.with_suffix(".json")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        records = []
-        for i, m in enumerate(self._messages):
-            rec: dict[str, Any] = {"message": _saved_message(m, p.with_name(f"{p.stem}_{i:03d}"), audio)}
-            reply = self.replies.get(i)
-            if reply is not None:
-                rec["reply"] = {"text": reply.text, "transcript": reply.transcript, "audio_id": reply.audio_id,
-                                "expires_at": reply.expires_at, "audio_bridged": reply.audio_bridged,
-                                "usage": reply.usage.raw if reply.usage else None}
-                if audio and reply.audio is not None:
-                    fmt = reply.audio.format
-                    ext = "wav" if fmt == "pcm" else ("ogg" if fmt == "opus" else fmt)
-                    f = p.with_name(f"{p.stem}_{i:03d}.{ext}")
-                    reply.audio.save(f)
-                    rec["reply"]["audio_file"] = f.name
-            records.append(rec)
-        p.write_text(json.dumps({"nbaudio_conversation": 1, "turns": records}, indent=2, ensure_ascii=False))
-        return p
+        """Write the conversation as JSON (`.json` is added unless the name ends with it), with the
+        user's recordings and each reply's audio as files beside it. With `audio=False` no audio is
+        written; `load()` then says so and sends a note in place of each recording (the turns stay
+        valid). A file or folder that cannot be written raises InvalidInputError saying why."""
+        return save_turns(self.turns(), path, audio=audio)
 
     @classmethod
     def load(cls, path: str | Path) -> Conversation:
-        p = Path(path).expanduser()
-        data = json.loads(p.read_text())
+        """A conversation written by `save`. Its audio files must be beside the JSON, named by plain
+        file name, and decode; a file that is not such a conversation raises InvalidInputError
+        naming the file, the turn and the field."""
         conv = cls()
-        not_saved = []
-        for rec in data.get("turns", []):
-            message, lost = _loaded_message(rec["message"], p.parent)
-            conv._messages.append(message)
-            if lost:
-                not_saved.append(str(sum(m["role"] == "user" for m in conv._messages)))
-            r = rec.get("reply")
-            if r:
-                clip = None
-                if r.get("audio_file") and (p.parent / r["audio_file"]).exists():
-                    clip = AudioClip.from_file(p.parent / r["audio_file"])
-                conv.replies[len(conv._messages) - 1] = ChatReply(
-                    content=None if r.get("audio_id") else r.get("text"), transcript=r.get("transcript"),
-                    audio=clip, audio_id=r.get("audio_id"), expires_at=r.get("expires_at"),
-                    usage=Usage.from_dict(r.get("usage")), audio_bridged=bool(r.get("audio_bridged")))
-        if not_saved:
-            warnings.warn(f"{p.name}: the user's audio was not saved for turn {', '.join(not_saved)} (saved with "
-                          "audio=False, or the file beside the JSON is missing); each such recording is sent as "
-                          f"the note {AUDIO_NOT_SAVED!r}", UserWarning, stacklevel=2)
+
+        def add(message: dict[str, Any], reply: ChatReply | None) -> None:
+            conv.add(message)
+            if reply is not None:
+                conv.replies[len(conv) - 1] = reply
+
+        load_turns(path, add)
         return conv
-
-
-def _saved_message(m: dict[str, Any], stem: Path, audio: bool) -> dict[str, Any]:
-    """The message as saved: each input_audio part's bytes go to `<stem>_inK.<format>` (not inline
-    base64, so the JSON stays small), or nowhere with `audio=False`."""
-    m = copy.deepcopy(m)
-    if not isinstance(m.get("content"), list):
-        return m
-    for k, part in enumerate(m["content"]):
-        if not (isinstance(part, dict) and part.get("type") == "input_audio"):
-            continue
-        fmt = str(part["input_audio"].get("format") or "wav")
-        saved: dict[str, Any] = {"format": fmt}
-        if audio:
-            try:
-                data = base64.b64decode(part["input_audio"]["data"], validate=True)
-            except (ValueError, TypeError, KeyError):
-                raise InvalidInputError(f"{stem.name}: input_audio part {k} has no valid base64 data to save") from None
-            f = stem.with_name(f"{stem.name}_in{k}.{fmt if fmt.isalnum() else 'bin'}")
-            f.write_bytes(data)
-            saved["file"] = f.name
-        part["input_audio"] = saved
-    return m
-
-
-def _loaded_message(m: dict[str, Any], folder: Path) -> tuple[dict[str, Any], bool]:
-    """(the message with its recordings read back as base64, whether any recording was not there)."""
-    if not isinstance(m.get("content"), list):
-        return m, False
-    lost = False
-    parts = []
-    for part in m["content"]:
-        if isinstance(part, dict) and part.get("type") == "input_audio":
-            saved = part.get("input_audio") or {}
-            f = folder / saved["file"] if saved.get("file") else None
-            if f is not None and f.is_file():
-                part = {"type": "input_audio", "input_audio": {
-                    "data": base64.b64encode(f.read_bytes()).decode("ascii"), "format": saved.get("format", "wav")}}
-            elif not saved.get("data") or saved["data"] == "<omitted>":  # "<omitted>": files of nbaudio 0.1
-                part, lost = {"type": "text", "text": AUDIO_NOT_SAVED}, True
-        parts.append(part)
-    return {**m, "content": parts}, lost
 
 
 def build_messages(

@@ -306,7 +306,22 @@ def check_message(m: Any, i: int) -> dict[str, Any]:
             raise InvalidInputError(f"messages[{i}].audio must be {{'id': '<audio id from an earlier reply>'}}")
     elif "content" not in m or m["content"] is None or m["content"] == "" or m["content"] == []:
         raise InvalidInputError(f"messages[{i}] ({role}) has no content", param=f"messages[{i}].content")
-    return m
+    return _clips_encoded(m)
+
+
+def _clips_encoded(m: dict[str, Any]) -> dict[str, Any]:
+    """`m` with each input_audio part whose `data` is an AudioClip (not base64 text) encoded as the
+    API takes it, as `chat(audio=clip)` does (a copy; `m` itself is left as it was)."""
+    content = m.get("content")
+    if not isinstance(content, list) or not any(_clip_part(part) for part in content):
+        return m
+    parts = [input_audio_part(part["input_audio"]["data"]) if _clip_part(part) else part for part in content]
+    return {**m, "content": parts}
+
+
+def _clip_part(part: Any) -> bool:
+    return (isinstance(part, dict) and part.get("type") == "input_audio" and isinstance(part.get("input_audio"), dict)
+            and isinstance(part["input_audio"].get("data"), AudioClip))
 
 
 def user_message(text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:

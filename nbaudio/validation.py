@@ -38,11 +38,19 @@ __all__ = [
     "check_number",
     "check_text",
     "check_timeout",
+    "check_seconds",
     "check_voice",
     "is_diarize_model",
+    "is_finite",
     "is_real",
+    "json_ready",
+    "plain_number",
+    "MAX_TIMEOUT",
 ]
 
+# The longest timeout taken: a week. Longer is a mistake (milliseconds given as seconds), and sockets
+# and clocks cannot hold much longer waits (1e10 s overflows a socket timeout, after the request went out).
+MAX_TIMEOUT = 7 * 24 * 3600.0
 NEAR_MISS_CUTOFF = 0.8  # difflib ratio from which an unknown argument is taken for a typo ("voise")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 
@@ -62,22 +70,86 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
 
 
+def is_finite(value: Any) -> bool:
+    """Whether a real number is finite: not NaN or infinity. Integers always are (math.isfinite
+    would turn one into a float first, and overflow on 10**400)."""
+    return isinstance(value, numbers.Integral) or math.isfinite(value)
+
+
+def _is_whole(value: Any) -> bool:
+    """An integer (numpy's too), but not a bool."""
+    return isinstance(value, numbers.Integral) and is_real(value)
+
+
+def plain_number(value: numbers.Real) -> int | float:
+    """A real number as Python's int or float, which JSON and forms take (numpy's are not JSON).
+    A float32 is converted through its shortest text, so np.float32(0.7) is sent as 0.7, as typed,
+    not as 0.699999988079071."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if type(value).__module__ == "numpy" and getattr(value, "itemsize", 8) < 8:
+        return float(str(value))
+    return float(value)
+
+
+def json_ready(value: Any, where: str = "") -> Any:
+    """`value` in the plain types a JSON request body is made of: numpy numbers and arrays become
+    Python's, tuples lists. Refused (InvalidInputError naming the field, `where`): NaN and infinity
+    (JSON has no such numbers; Python would write `NaN`, which servers reject) and anything JSON
+    cannot carry. The one place request bodies (HTTP and Realtime) are made ready to send."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if type(value).__name__ == "bool_":  # numpy's bool
+        return bool(value)
+    if isinstance(value, numbers.Real):
+        number = plain_number(value)
+        if not is_finite(number):  # also a numpy longdouble beyond a float's range
+            raise InvalidInputError(f"{where or 'the value'} is {value!r}: JSON has no NaN or infinity, so it "
+                                    "cannot be sent; give a finite number", param=where or None)
+        return number
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if _is_whole(key):
+                key = str(int(key))  # as json.dumps writes an int key
+            if not isinstance(key, str):
+                raise InvalidInputError(f"{where or 'the body'} has the key {key!r}; JSON object keys are strings",
+                                        param=where or None)
+            out[key] = json_ready(item, f"{where}.{key}" if where else key)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # an array
+        return json_ready(value.tolist(), where)
+    raise InvalidInputError(f"{where or 'the value'} is of type {type(value).__name__}, which a JSON request cannot "
+                            "carry; give text, numbers, True/False, None, lists or dicts", param=where or None)
+
+
 # ---- client settings --------------------------------------------------------------------------
+
+
+def check_seconds(value: Any, param: str, what: str | None = None) -> float:
+    """A positive, finite number of seconds up to MAX_TIMEOUT (a week), as a Python float."""
+    what = what or param
+    if is_real(value):
+        value = plain_number(value)  # compared as Python's: MAX_TIMEOUT overflows a float16
+    if not is_real(value) or not is_finite(value) or value <= 0:
+        raise InvalidInputError(f"{what} must be a positive number of seconds, not {value!r}", param=param)
+    if value > MAX_TIMEOUT:
+        raise InvalidInputError(f"{what}={value!r} is longer than a week ({MAX_TIMEOUT:g} s), the most taken; "
+                                "give seconds (not milliseconds), or None for the default", param=param)
+    return float(value)
 
 
 def check_timeout(timeout: Any) -> tuple[float, float]:
     """(connect seconds, total seconds) from `timeout=seconds` or `timeout=(connect, seconds)`."""
-    def positive(v: Any, what: str) -> float:
-        if not is_real(v) or not math.isfinite(v) or v <= 0:
-            raise InvalidInputError(f"{what} must be a positive number of seconds, not {v!r}", param="timeout")
-        return float(v)
-
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
             raise InvalidInputError("timeout as a tuple must be (connect_seconds, seconds)", param="timeout")
-        connect, total = positive(timeout[0], "connect timeout"), positive(timeout[1], "timeout")
+        connect = check_seconds(timeout[0], "timeout", "connect timeout")
+        total = check_seconds(timeout[1], "timeout")
         return min(connect, total), total
-    t = positive(timeout, "timeout")
+    t = check_seconds(timeout, "timeout")
     return min(DEFAULT_CONNECT_TIMEOUT, t), t
 
 
@@ -92,9 +164,9 @@ def check_max_response_bytes(value: Any) -> int | None:
 
 
 def check_max_retries(max_retries: Any) -> int:
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+    if not _is_whole(max_retries) or max_retries < 0:
         raise InvalidInputError(f"max_retries must be a whole number >= 0, not {max_retries!r}", param="max_retries")
-    return max_retries
+    return int(max_retries)
 
 
 def check_api_key(api_key: Any) -> str | None:
@@ -190,11 +262,11 @@ def check_voice(voice: Any, param: str = "voice") -> str | dict[str, str]:
 
 
 def check_number(value: Any, param: str, lo: float, hi: float) -> float:
-    if not is_real(value) or not math.isfinite(value):
+    if not is_real(value) or not is_finite(value):
         raise InvalidInputError(f"{param} must be a number from {lo} to {hi}, not {value!r}", param=param)
     if not lo <= value <= hi:
         raise InvalidInputError(f"{param}={value} is out of range; use a value from {lo} to {hi}", param=param)
-    return float(value) if not isinstance(value, int) else value  # numpy numbers are not JSON
+    return plain_number(value)  # numpy numbers are not JSON
 
 
 def check_bool(value: Any, param: str) -> bool:
@@ -251,6 +323,9 @@ class CallDefaults:
     """
 
     def __init__(self, defaults: Mapping[str, Any], method_params: Mapping[str, Iterable[str]]) -> None:
+        if not isinstance(defaults, Mapping):
+            raise InvalidInputError(f"defaults must be a dict such as {{'voice': 'coral', 'transcribe': {{'language': "
+                                    f"'en'}}}}, not {type(defaults).__name__}", param="defaults")
         params = {m: frozenset(p) for m, p in method_params.items()}
         self._values: dict[str, dict[str, Any]] = {m: {} for m in params}
         for key, value in defaults.items():

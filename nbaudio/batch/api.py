@@ -5,12 +5,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..audio import AudioClip
 from ..client import Client, default_client
 from ..errors import InvalidInputError
+from ..user_files import folder_reason, os_reason, shown_path, user_path
 from .journal import Journal
 from .limiter import AdaptiveLimiter
 from .runner import RunStats, run_jobs
@@ -79,6 +81,8 @@ def _run(task_name: str, jobs: list[Job], task: Any, kwargs: dict[str, Any], *, 
         stats.resumed = len(rows)
     todo = [j for j in jobs if j.index not in rows]
     if todo:
+        if journal is not None:
+            journal.open()  # a results file that cannot be written is an error now, before any request
         # Threads share this process's client (a copy making one attempt per call); other executors
         # get its settings and build their own (worker.py says why, and what is not carried).
         in_process = executor is None or isinstance(executor, cf.ThreadPoolExecutor)
@@ -95,7 +99,11 @@ def _run(task_name: str, jobs: list[Job], task: Any, kwargs: dict[str, Any], *, 
     if references is not None:
         add_wer(ordered, [references[i] for i in sorted(rows)])
     have_pandas = _have_pandas()
-    summary = summarize(task_name, ordered, stats, note=None if have_pandas else f"{_NO_PANDAS}; {SCALE_OUT}")
+    notes = [] if have_pandas else [f"{_NO_PANDAS}; {SCALE_OUT}"]
+    if journal is not None and journal.failure is not None:
+        notes.insert(0, f"the results file stopped after {journal.written} rows of this run "
+                        f"({os_reason(journal.failure)}); every row is here")
+    summary = summarize(task_name, ordered, stats, note="\n".join(notes) or None)
     if not have_pandas:
         out = BatchRows(ordered)
         out.summary = summary
@@ -142,6 +150,19 @@ def transcribe_many(sources: Any, *, client: Client | None = None, concurrency: 
                 columns=TRANSCRIBE_COLUMNS, references=refs)
 
 
+def _out_folder(out_dir: Any) -> Path:
+    """speak_many's `out_dir`, made if need be and checked writable before the first request."""
+    folder = user_path(out_dir, "out_dir")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # can a file be made there (a read-only folder or disk)?
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"out_dir={shown_path(folder)} cannot hold the clips: {folder_reason(folder, exc)}. "
+                                "Name a folder you can write to (nothing was sent)", param="out_dir") from None
+    return folder
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "clip"
 
@@ -160,7 +181,7 @@ def speak_many(texts: Any, *, out_dir: str | os.PathLike | None = None, client: 
                                 param="out_dir")
     if speak_kwargs.get("stream"):
         raise InvalidInputError("speak_many does not stream; leave stream= out", param="stream")
-    folder = Path(out_dir).expanduser() if out_dir is not None else None
+    folder = _out_folder(out_dir) if out_dir is not None else None
 
     def finish(job: Job, row: dict[str, Any]) -> dict[str, Any]:
         row = {"text": job.text, **{k: v for k, v in row.items() if k != "source"}}
@@ -169,9 +190,11 @@ def speak_many(texts: Any, *, out_dir: str | os.PathLike | None = None, client: 
             clip = AudioClip(audio, row.get("format"))
             row["clip"] = clip
             if folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
                 ext = {"opus": "ogg"}.get(clip.format, clip.format)
-                row["path"] = str(clip.save(folder / f"{job.index + 1:04d}-{_slug(job.text or '')}.{ext}"))
+                try:
+                    row["path"] = str(clip.save(folder / f"{job.index + 1:04d}-{_slug(job.text or '')}.{ext}"))
+                except InvalidInputError as err:  # the folder went, the disk is full: the clip stays in the row
+                    row["error"] = f"the clip was made but not saved: {err}"
         return row
 
     def resume(job: Job, row: dict[str, Any]) -> dict[str, Any] | None:

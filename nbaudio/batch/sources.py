@@ -17,6 +17,7 @@ from typing import Any
 
 from ..audio import AudioClip
 from ..errors import InvalidInputError
+from ..user_files import os_reason, shown_path
 
 __all__ = ["AUDIO_SUFFIXES", "Job", "audio_jobs", "match_references", "text_jobs"]
 
@@ -70,9 +71,14 @@ def _pandas_values(obj: Any) -> list[Any] | None:
 
 
 def _expand_path(text: str) -> list[str]:
-    p = Path(text).expanduser()
-    if p.is_dir():
-        found = sorted(str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+    p = Path(os.path.expanduser(text))  # pathlib's expanduser raises RuntimeError for "~unknown-user"
+    try:
+        found = (sorted(str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+                 if p.is_dir() else None)
+    except OSError as exc:  # a name too long, a folder that cannot be listed
+        raise InvalidInputError(f"sources={shown_path(text)} cannot be read: {os_reason(exc)}",
+                                param="sources") from None
+    if found is not None:
         if not found:
             raise InvalidInputError(f"the folder {text!r} holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})",
                                     param="sources")

@@ -64,7 +64,8 @@ class Client(ChatEndpoint):
         `: ping` do not count) or without any bytes makes the stream stalled:
         StreamInterruptedError with `.partial`.
       - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
-    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport.
+    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport. The most taken is a
+    week (nbaudio.validation.MAX_TIMEOUT): a longer one is InvalidInputError, before anything is sent.
 
     `max_response_bytes` caps what one answer may decode to (gzip inflated): past it reading stops
     with ResponseTooLargeError. None (the default): each endpoint's own cap,

@@ -53,6 +53,7 @@ from ..validation import (
     check_max_response_bytes,
     check_max_retries,
     check_timeout,
+    json_ready,
 )
 
 __all__ = ["METHOD_PARAMS", "BaseClient", "check_ok_body", "resolve_timeout", "response_json"]
@@ -97,7 +98,7 @@ class BaseClient:
         # None means: the embedded engine, started on the first request (or open()).
         self._base_url: str | None = normalize_base_url(backend.base_url) if backend.base_url is not None else None
         self._url_source, self._key_source = backend.url_source, backend.key_source  # for the errors' next steps
-        self.defaults = CallDefaults(defaults or {}, METHOD_PARAMS)
+        self.defaults = CallDefaults({} if defaults is None else defaults, METHOD_PARAMS)
         self.near_misses = NearMisses()  # unknown arguments that look like typos, each warned about once
         self.relay_state = relay.RelayState()  # what this client learnt about its server (nbaudio.relay)
         self._session = new_session(check_default_headers(default_headers))
@@ -180,8 +181,10 @@ class BaseClient:
         Client docstring); an error answer raises the APIStatusError subclass its status names.
 
         Returns a response with status < 400: its body read when not `stream`, unread when `stream`."""
-        url = self.open() + path
         connect, total = resolve_timeout(timeout, self.timeout)
+        if json_body is not None:
+            json_body = json_ready(json_body)  # numpy numbers as Python's; NaN refused: before anything is sent
+        url = self.open() + path
         deadline = Deadline(total)
         last_error: Exception | None = None
         revived = False

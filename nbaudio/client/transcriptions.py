@@ -34,6 +34,7 @@ from ..validation import (
     check_number,
     check_text,
     is_diarize_model,
+    json_ready,
 )
 from .core import BaseClient, check_ok_body, resolve_timeout
 
@@ -111,7 +112,7 @@ class TranscriptionEndpoints(BaseClient):
             form.extend(("timestamp_granularities[]", g) for g in grans)
         form.extend(("include[]", i) for i in include)
         if chunking is not None:
-            form.append(("chunking_strategy", _form_value(chunking)))
+            form.append(("chunking_strategy", _form_value(chunking, "chunking_strategy")))
         form.extend(speaker_form(speakers))
         check_bool(stream, "stream")
         self.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
@@ -311,21 +312,23 @@ def _stt_form(model: str, fmt: str, prompt: Any, temperature: Any, extra: dict) 
     if prompt is not None:
         form.append(("prompt", check_text(prompt, "prompt", allow_empty=True)))
     if temperature is not None:
-        form.append(("temperature", _form_value(check_number(temperature, "temperature", 0.0, 1.0))))
+        form.append(("temperature", _form_value(check_number(temperature, "temperature", 0.0, 1.0), "temperature")))
     for key, value in extra.items():
         if isinstance(value, (list, tuple)):
             name = key if key.endswith("[]") else key + "[]"
-            form.extend((name, _form_value(v)) for v in value)
+            form.extend((name, _form_value(v, f"{key}[{i}]")) for i, v in enumerate(value))
         elif value is not None:
-            form.append((key, _form_value(value)))
+            form.append((key, _form_value(value, key)))
     return form
 
 
-def _form_value(value: Any) -> str:
+def _form_value(value: Any, param: str) -> str:
+    """A form field's text; the value made ready as JSON first (numpy numbers taken, NaN refused)."""
+    value = json_ready(value, param)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, allow_nan=False)
     return str(value)
 
 

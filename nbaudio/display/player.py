@@ -25,7 +25,7 @@ from ..audio import AudioClip
 from ..codec import fast_opus, mime_type
 from ..codec.formats import OPUS_RATES
 from ..codec.ogg import stable_ogg
-from ..errors import MissingDependencyError
+from ..errors import InvalidInputError, MissingDependencyError
 from ..text import human_bytes
 from .markup import escape
 from .settings import options
@@ -257,7 +257,7 @@ def _save_beside_notebook(clip: AudioClip, cap: int) -> PlayerMedia:
                 clip.save(tmp, fmt)  # WAV of the samples, block by block (no bytes held)
                 tmp.replace(rel)
             size = rel.stat().st_size
-    except OSError as exc:
+    except (OSError, InvalidInputError) as exc:  # AudioClip.save says why it could not write as the latter
         why = f"it is over nbaudio.display.options.max_inline_bytes ({human_bytes(cap)})"
         return PlayerMedia(clip, None, None,
                            f"Audio not embedded: {why}, and saving it to {rel.as_posix()} failed ({exc}).")

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..client import Client, default_client
 from ..errors import InvalidInputError
+from ..validation import check_seconds
 from .aio import AsyncRealtimeSession
 from .events import DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, RealtimeEvent
 from .record import Turn
@@ -33,8 +34,7 @@ def _checked(client: Any, first_event_timeout: Any, timeout: Any, session: Any) 
     if client is not None and not isinstance(client, Client):
         raise InvalidInputError(f"client= takes an nbaudio.Client, not {type(client).__name__}.", param="client")
     for name, value in (("first_event_timeout", first_event_timeout), ("timeout", timeout)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise InvalidInputError(f"{name} must be a positive number of seconds, not {value!r}.", param=name)
+        check_seconds(value, name)
     if session is not None and not isinstance(session, dict):
         raise InvalidInputError("session= takes a dict of session fields (as in session.update).", param="session")
     return client or default_client()

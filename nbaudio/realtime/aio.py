@@ -30,6 +30,7 @@ from .events import (
     pcm16,
     text_item,
     truncate_event,
+    wait_seconds,
 )
 from .record import Turn
 
@@ -137,14 +138,14 @@ class AsyncRealtimeSession:
 
     async def events(self, *, timeout: float | None = None, errors: str = "raise") -> AsyncIterator[RealtimeEvent]:
         while True:
-            event = await self._recv(self.timeout if timeout is None else timeout, "the next event")
+            event = await self._recv(wait_seconds(timeout, self.timeout), "the next event")
             if event.type == "error" and errors == "raise":
                 raise self._wire.server_error(event)
             yield event
 
     async def wait_for(self, *types: str, timeout: float | None = None) -> RealtimeEvent:
         while True:
-            event = await self._recv(self.timeout if timeout is None else timeout, " or ".join(types))
+            event = await self._recv(wait_seconds(timeout, self.timeout), " or ".join(types))
             if event.type == "error":
                 raise self._wire.server_error(event)
             if event.type in types:

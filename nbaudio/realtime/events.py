@@ -7,24 +7,26 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..audio import AudioClip
-from ..codec import resample
+from ..codec import as_float_samples, check_sample_rate, resample
 from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError
 from ..realtime_events import CLIENT_EVENTS, SAMPLE_RATE, new_id
 from ..redaction import Secret
 from ..redaction import redact as redact_key
 from ..response_fields import meta_text, parse_json
+from ..validation import check_seconds, is_finite, is_real, json_ready
 from .connection import closed_error, websocket_url
 from .record import TurnRecord
 from .server_events import checked_event
 
 __all__ = ["RealtimeEvent", "pcm16", "Wire", "text_item", "truncate_event", "FIRST_EVENT_TIMEOUT", "DEFAULT_TIMEOUT",
-           "PING_INTERVAL", "CHUNK_MS"]
+           "PING_INTERVAL", "CHUNK_MS", "wait_seconds"]
 
 FIRST_EVENT_TIMEOUT = 15.0  # session.created must come this soon after the upgrade
 DEFAULT_TIMEOUT = 120.0  # the longest wait for any one event while you iterate
@@ -86,21 +88,26 @@ def pcm16(audio: Any, sample_rate: int | None = None) -> bytes:
     elif isinstance(audio, np.ndarray):
         if sample_rate is None:
             raise InvalidInputError("an array needs sample_rate= (e.g. 16000).", param="sample_rate")
-        samples, rate = audio, sample_rate
-        if samples.dtype == np.int16:
-            samples = samples.astype(np.float32) / 32768.0
+        samples, rate = as_float_samples(audio), check_sample_rate(sample_rate)
     else:
         raise InvalidInputError(f"send_audio takes an AudioClip, a numpy array or pcm16 bytes, not "
                                 f"{type(audio).__name__}.", param="audio")
-    samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim > 1:
         samples = samples.mean(axis=1)
-    samples = resample(samples, int(rate), SAMPLE_RATE)
+    samples = resample(samples, rate, SAMPLE_RATE)
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
-def appends(pcm: bytes, chunk_ms: int) -> list[tuple[bytes, dict[str, Any]]]:
-    """(piece, `input_audio_buffer.append` event) for `pcm` cut in `chunk_ms` pieces."""
+def wait_seconds(timeout: Any, default: float) -> float:
+    """The seconds to wait for an event: `timeout` when given (checked), else the session's `default`."""
+    return default if timeout is None else check_seconds(timeout, "timeout")
+
+
+def appends(pcm: bytes, chunk_ms: Any) -> list[tuple[bytes, dict[str, Any]]]:
+    """(piece, `input_audio_buffer.append` event) for `pcm` cut in `chunk_ms` pieces (at least 10 ms)."""
+    if not is_real(chunk_ms) or not is_finite(chunk_ms) or chunk_ms <= 0:
+        raise InvalidInputError(f"chunk_ms must be a positive number of milliseconds, not {chunk_ms!r}.",
+                                param="chunk_ms")
     step = 2 * SAMPLE_RATE * max(10, int(chunk_ms)) // 1000
     return [(pcm[k:k + step], {"type": "input_audio_buffer.append",
                                "audio": base64.b64encode(pcm[k:k + step]).decode("ascii")})
@@ -118,13 +125,16 @@ def text_item(text: str, role: str = "user", item_id: str | None = None) -> dict
     return {"type": "conversation.item.create", "item": {**({"id": item_id} if item_id else {}), **item}}
 
 
-def truncate_event(item_id: str, audio_end_ms: int, content_index: int = 0) -> dict[str, Any]:
+def truncate_event(item_id: str, audio_end_ms: Any, content_index: Any = 0) -> dict[str, Any]:
     """`conversation.item.truncate`: an assistant item cut to what the listener heard."""
     if not isinstance(item_id, str) or not item_id:
         raise InvalidInputError("truncate needs the item_id of an assistant item.", param="item_id")
-    if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, (int, float)) or audio_end_ms < 0:
+    if not is_real(audio_end_ms) or not is_finite(audio_end_ms) or audio_end_ms < 0:
         raise InvalidInputError(f"audio_end_ms must be 0 or more milliseconds, not {audio_end_ms!r}.",
                                 param="audio_end_ms")
+    if not isinstance(content_index, numbers.Integral) or not is_real(content_index) or content_index < 0:
+        raise InvalidInputError(f"content_index must be a whole number >= 0, not {content_index!r}.",
+                                param="content_index")
     return {"type": "conversation.item.truncate", "item_id": item_id, "content_index": int(content_index),
             "audio_end_ms": int(audio_end_ms)}
 
@@ -147,7 +157,8 @@ class Wire:
                                     f"{', '.join(sorted(CLIENT_EVENTS))}.", param="type")
         if self.closed:
             raise InvalidInputError("this Realtime session is closed; connect again.")
-        return json.dumps({"event_id": new_id("event"), **event})
+        # numpy numbers taken, NaN and infinity refused (they are not JSON), the field named
+        return json.dumps(json_ready({"event_id": new_id("event"), **event}), allow_nan=False)
 
     def decode(self, raw: str | bytes) -> RealtimeEvent:
         try:

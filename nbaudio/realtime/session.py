@@ -39,6 +39,7 @@ from .events import (
     pcm16,
     text_item,
     truncate_event,
+    wait_seconds,
 )
 from .record import Turn
 
@@ -138,7 +139,7 @@ class RealtimeSession:
         yields it instead), a malformed event APIResponseError; the session stays usable, call
         events() again to go on."""
         while True:
-            event = self._recv(self.timeout if timeout is None else timeout, "the next event")
+            event = self._recv(wait_seconds(timeout, self.timeout), "the next event")
             if event.type == "error" and errors == "raise":
                 raise self._wire.server_error(event)
             yield event
@@ -147,7 +148,7 @@ class RealtimeSession:
         """Read events until one of `types` arrives (every event read still goes into the record);
         an `error` event on the way raises RealtimeServerError."""
         while True:
-            event = self._recv(self.timeout if timeout is None else timeout, " or ".join(types))
+            event = self._recv(wait_seconds(timeout, self.timeout), " or ".join(types))
             if event.type == "error":
                 raise self._wire.server_error(event)
             if event.type in types:
