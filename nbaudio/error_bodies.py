@@ -17,7 +17,7 @@ from typing import Any
 from .error_status import WRAPPER_TYPES, split_request_id, status_for, unwrap_relay_status
 from .errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
 from .response_fields import parse_json
-from .text import one_line, shorten
+from .text import looks_like_text, one_line, shorten
 
 __all__ = [
     "WRAPPER_TYPES",
@@ -243,16 +243,6 @@ def _status_error(status: int, info: dict[str, Any], request_id: str | None,
 _JSON_TRANSCRIPTS = {"json": "json", "verbose_json": "json", "diarized_json": "json",
                      "text": "text", "srt": "text", "vtt": "text"}
 _HTML_START = re.compile(r"<(?:!doctype|html|head|body|title)\b", re.IGNORECASE)
-_TEXT_SNIFF_BYTES = 512
-_TEXT_MIN_PRINTABLE = 0.95  # share of printable characters above which bytes are taken for text
-
-
-def _is_text(data: bytes) -> bool:
-    sample = data[:_TEXT_SNIFF_BYTES].decode("utf-8", errors="replace")
-    if not sample:
-        return False
-    printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in sample)
-    return printable / len(sample) > _TEXT_MIN_PRINTABLE
 
 
 def error_in_ok_body(body: bytes, content_type: str, expect: str,
@@ -294,9 +284,9 @@ def error_in_ok_body(body: bytes, content_type: str, expect: str,
         return f"JSON with no 'text' (keys: {', '.join(map(str, parsed)) or 'none'})"
     if expect in ("json", "chat"):
         if parsed is None and (stripped[:1] in ("{", "[") or "json" in content_type.lower()):
-            return f"a body that is not JSON: {_clip(stripped)[:_TEXT_SNIFF_BYTES]!r}"
+            return f"a body that is not JSON: {_clip(stripped)[:512]!r}"
         return _clip(stripped) or "an empty body"
-    if expect == "audio" and _is_text(body):
+    if expect == "audio" and looks_like_text(body):
         return _clip(stripped)
     return None
 

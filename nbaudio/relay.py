@@ -250,13 +250,9 @@ def transcribed_messages(messages: list[dict[str, Any]], state: RelayState,
 
 # ---- transcription formats ------------------------------------------------------------------
 
-_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
-
-
 def transcription_formats(model: str) -> tuple[str, ...] | None:
     """The response formats `model` takes, or None when it takes all of them (or is unknown)."""
-    base = _SNAPSHOT.sub("", model.strip().rsplit("/", 1)[-1].lower())
-    return spec.TRANSCRIPTION_MODEL_FORMATS.get(base)
+    return spec.TRANSCRIPTION_MODEL_FORMATS.get(spec.base_model(model))
 
 
 def choose_transcription_format(model: str, asked: str | None, granularities_asked: bool) -> tuple[str, str | None]:
@@ -287,8 +283,8 @@ def choose_transcription_format(model: str, asked: str | None, granularities_ask
 
 def needs_chunking(model: str, seconds: float | None) -> bool:
     """True when `model` needs a chunking_strategy for audio this long (None: length unknown)."""
-    base = _SNAPSHOT.sub("", model.strip().rsplit("/", 1)[-1].lower())
-    return base == "gpt-4o-transcribe-diarize" and (seconds is None or seconds > spec.DIARIZE_UNCHUNKED_MAX_SECONDS)
+    return spec.base_model(model) == spec.DIARIZE_MODEL and (seconds is None or
+                                                            seconds > spec.DIARIZE_UNCHUNKED_MAX_SECONDS)
 
 
 _FORMAT_REFUSAL = re.compile(r"not (?:be )?supported|unsupported|not compatible|incompatible|invalid|only|must be",

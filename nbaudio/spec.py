@@ -6,6 +6,7 @@ tuple the client checks arguments against is read from it (`typing.get_args`).
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 
 # Built-in voices of /audio/speech (VoiceIdsShared plus the older ones the relays list).
@@ -106,3 +107,12 @@ CHAT_PARAMS = (
     # fields other OpenAI-compatible servers take (llama.cpp, vLLM): known, so never "did you mean top_p"
     "top_k", "min_p", "typical_p", "repeat_penalty", "repetition_penalty", "mirostat",
 )
+
+
+_SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def base_model(model: str) -> str:
+    """The model a name stands for, whatever its spelling: without a relay's provider prefix
+    (`openai/`), a dated snapshot suffix (`-2025-03-20`) or capitals. The one place that reads them."""
+    return _SNAPSHOT_SUFFIX.sub("", model.strip().rsplit("/", 1)[-1].lower())

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["shorten", "format_timestamp", "parse_timestamp", "format_clock", "plural", "human_bytes", "one_line"]
+__all__ = ["looks_like_text", "shorten", "format_timestamp", "parse_timestamp", "format_clock", "plural", "human_bytes",
+           "one_line"]
 
 _TIME_RE = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
 
@@ -16,6 +17,23 @@ def shorten(text: str, width: int = 60) -> str:
     """`text` stripped and cut to `width` characters with an ellipsis (for reprs)."""
     text = text.strip()
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_TEXT_SNIFF_BYTES = 512
+_TEXT_MIN_PRINTABLE = 0.95  # share of printable characters above which bytes are taken for text
+
+
+def looks_like_text(data: bytes) -> bool:
+    """True when the first bytes are printable UTF-8: a text file passed where audio belongs, or a
+    server's words ("upstream error: ...") where audio was asked for. A character cut in two at the
+    sniffed length still counts as text."""
+    sample = bytes(data[:_TEXT_SNIFF_BYTES]).decode("utf-8", errors="replace")
+    if len(data) > _TEXT_SNIFF_BYTES:
+        sample = sample.rstrip("\ufffd")  # the last character may be cut by the sniffed length
+    if not sample:
+        return False
+    printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\r\n\t" for ch in sample)
+    return printable / len(sample) > _TEXT_MIN_PRINTABLE
 
 
 def one_line(text: str) -> str:

@@ -283,12 +283,11 @@ def check_language(language: Any) -> str:
     return language.strip().lower()
 
 
-_SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def is_diarize_model(model: str) -> bool:
     """gpt-4o-transcribe-diarize, a dated snapshot of it, or it behind a relay prefix (`openai/...`)."""
-    return _SNAPSHOT_SUFFIX.sub("", model.strip().rsplit("/", 1)[-1].lower()) == spec.DIARIZE_MODEL
+    return spec.base_model(model) == spec.DIARIZE_MODEL
 
 
 def check_diarize_arguments(model: str, given: Mapping[str, Any]) -> None:

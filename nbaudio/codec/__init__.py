@@ -22,7 +22,6 @@ from .formats import (
                       OPUS_RATES,
                       SOUNDFILE_FORMATS,
                       guess_format,
-                      looks_like_text,
                       mime_type,
                       normalise_format,
                       sniff_format,
@@ -42,7 +41,7 @@ from .samples import (
 __all__ = [
     "AV_FORMATS", "KNOWN_FORMATS", "MAX_SAMPLE_RATE", "OPUS_RATES", "SOUNDFILE_FORMATS", "as_float_samples",
     "check_sample_rate", "decode", "decode_mono",
-    "encode", "fast_opus", "flac_with_known_length", "float_to_int16", "guess_format", "looks_like_text", "mime_type",
+    "encode", "fast_opus", "flac_with_known_length", "float_to_int16", "guess_format", "mime_type",
     "normalise_format", "repair_streaming_wav", "resample", "sniff_format", "unknown_format_message", "wav_info",
     "whole_pcm16", "whole_pcm16_length", "write_file",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..spec import MIME_TYPES
+from ..text import looks_like_text
 
 __all__ = ["SOUNDFILE_FORMATS", "AV_FORMATS", "KNOWN_FORMATS", "OPUS_RATES", "normalise_format", "sniff_format",
-           "guess_format", "mime_type", "looks_like_text", "unknown_format_message"]
+           "guess_format", "mime_type", "unknown_format_message"]
 
 # Formats libsndfile (soundfile) reads and writes, with its container name.
 SOUNDFILE_FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "ogg": "OGG", "opus": "OGG"}
@@ -63,19 +64,6 @@ def guess_format(data: bytes, name: str | None = None) -> str | None:
     if fmt is None and name and Path(name).suffix.lower() in (".pcm", ".raw"):
         return "pcm"
     return fmt
-
-
-def looks_like_text(data: bytes) -> bool:
-    """True when the first bytes are printable UTF-8 (a text file passed where audio belongs)."""
-    sample = bytes(data[:512])
-    if not sample:
-        return False
-    try:
-        text = sample.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-    return printable / len(text) > 0.95
 
 
 def unknown_format_message(data: bytes, name: str | None) -> str:

@@ -344,3 +344,15 @@ def test_split_text_sentences_words_then_hard_cuts():
     text = "A fairly ordinary sentence, with a clause; and a list: one, two. " * 300
     pieces = split_text(text, 4096)
     assert all(len(p) <= 4096 for p in pieces) and " ".join(pieces).split() == text.split()
+
+
+def test_text_sniffing_has_one_home_and_survives_a_cut_character():
+    """Both who ask "is this text?" (a text file as audio; a server's words where audio was asked)
+    use nbaudio.text.looks_like_text; a UTF-8 character cut by the sniffed length is still text."""
+    from nbaudio.text import looks_like_text
+
+    body = ("é" * 256 + "more").encode()  # byte 512 falls inside the 257th "é"... and after it
+    assert looks_like_text(("x" + "é" * 300).encode())  # the 512-byte sample ends mid-character
+    assert looks_like_text(body)
+    assert not looks_like_text(bytes(range(256)) * 4)
+    assert not looks_like_text(b"")
