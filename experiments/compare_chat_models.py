@@ -3,7 +3,7 @@
     .venv/bin/python experiments/compare_chat_models.py [--models smollm2,gemma3] [--out docs/chat_models.md]
         [--raw build/chat_models.json] [--from-raw build/chat_models.json] [--repeat 3] [--seed 0]
 
-Each model is loaded by its registry name (`nbaudio.server.models.CHAT_MODELS`: weights verified,
+Each model is loaded by its registry name (`nbaudio.server.chat_models.CHAT_MODELS`: weights verified,
 chunked ones joined into the engine's cache dir) into the engine's own `LlamaChat` with the engine's
 `Settings` (context, max tokens, threads), and asked each prompt as a fresh conversation the way the
 chat route sends it:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .. import local, relay
+from .. import relay
 from ..backend import resolve_backend
 from ..error_bodies import make_status_error, ok_body_error
 from ..errors import (
@@ -133,6 +133,8 @@ class BaseClient:
         if self._closed:
             raise InvalidInputError("this Client is closed; create a new one")
         if self._base_url is None:
+            from .. import local  # the engine launcher loads only when no remote API is configured
+
             with self._lock:
                 if self._base_url is None:
                     url, key = local.default_connection()

@@ -12,20 +12,14 @@ import pytest
 import requests
 
 from nbaudio.errors import MissingDependencyError
-from nbaudio.server import chat_models, models, weights
-from nbaudio.server.models import (
-    CHAT_MODELS,
-    DEFAULT_CHAT_MODEL,
-    ModelNotInstalledError,
-    PinnedFile,
-    WeightError,
-    check_llm_model,
-    llm_source,
-)
+from nbaudio.server import chat_models, weights
+from nbaudio.server.chat_models import CHAT_MODELS, DEFAULT_CHAT_MODEL, GEMMA_CHAT_TEMPLATE, check_llm_model
 from nbaudio.server.settings import Settings
+from nbaudio.server.sources import llm_source
+from nbaudio.server.weights import GEMMA_GGUF_SIZE, ModelNotInstalledError, PinnedFile, WeightError
 
 GEMMA = CHAT_MODELS["gemma3-270m"]
-GEMMA_INSTALLED = all(models.package_dir(m) is not None for m in GEMMA.modules)
+GEMMA_INSTALLED = all(weights.package_dir(m) is not None for m in GEMMA.modules)
 
 
 def test_known_names_resolve_without_loading():
@@ -115,7 +109,7 @@ def test_join_parts_verifies_and_joins_once(tmp_path, monkeypatch):
 def test_gemma_template_puts_the_system_prompt_in_the_first_user_turn():
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    fmt = Jinja2ChatFormatter(models.GEMMA_CHAT_TEMPLATE, eos_token="<end_of_turn>", bos_token="<bos>")
+    fmt = Jinja2ChatFormatter(GEMMA_CHAT_TEMPLATE, eos_token="<end_of_turn>", bos_token="<bos>")
     prompt = fmt(messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
                            {"role": "assistant", "content": "Hello."},
                            {"role": "user", "content": "Capital of France?"},
@@ -140,7 +134,7 @@ def test_gemma_loads_by_name_and_answers_through_the_engine(tmp_path):
         assert r.status_code == 200, r.text
         body = r.json()
         models_info = requests.get(f"{server.base_url}/models", timeout=30).json()
-    assert (tmp_path / "gemma3-270m" / "gemma-3-270m-q4_k_m.gguf").stat().st_size == models.GEMMA_GGUF_SIZE
+    assert (tmp_path / "gemma3-270m" / "gemma-3-270m-q4_k_m.gguf").stat().st_size == GEMMA_GGUF_SIZE
     text = body["choices"][0]["message"]["content"]
     assert text.strip() and body["usage"]["completion_tokens"] <= 32
     assert "<end_of_turn>" not in text and "<start_of_turn>" not in text
