@@ -10,10 +10,9 @@ import re
 from typing import Literal, get_args
 
 # Built-in voices of /audio/speech (VoiceIdsShared plus the older ones the relays list).
-VOICES: tuple[str, ...] = (
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "nova",
-    "onyx", "sage", "shimmer", "verse", "marin", "cedar",
-)
+Voice = Literal["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
+                "marin", "cedar"]
+VOICES: tuple[str, ...] = get_args(Voice)
 
 SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
 SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]

@@ -5,13 +5,14 @@ Settings resolve from arguments, then NBAUDIO_BASE_URL / NBAUDIO_API_KEY, then
 OPENAI_BASE_URL / OPENAI_API_KEY (nbaudio.backend). With none of them, requests go to the
 embedded local engine (`nbaudio.local`), started once per process on the first request.
 
-The package, by endpoint: core.py (settings, session, the request loop), speech.py
-(/audio/speech), transcriptions.py (/audio/transcriptions, /audio/translations),
-chat_completions.py (/chat/completions and the audio bridge).
+The package: core.py (settings, session, the request loop: BaseClient), and one endpoint object per
+API, owned by each Client: speech.py (/audio/speech), transcriptions.py (/audio/transcriptions,
+/audio/translations), chat_completions.py (/chat/completions and the audio bridge).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -26,6 +27,9 @@ from ..redaction import Secret
 from ..streams import ChatStream, SpeechStream, TranscriptionStream
 from ..transcript import Transcript
 from .chat_completions import ChatEndpoint
+from .core import BaseClient
+from .speech import SpeechEndpoint
+from .transcriptions import TranscriptionEndpoints
 
 log = logging.getLogger("nbaudio")
 
@@ -42,7 +46,22 @@ __all__ = [
 ]
 
 
-class Client(ChatEndpoint):
+class _EndpointMethod:
+    """A Client method that is one of its endpoint objects' (`client.speak` is the bound
+    `SpeechEndpoint.speak` of that client's endpoint): one signature and docstring, the endpoint's."""
+
+    def __init__(self, endpoint: str, method: Any) -> None:
+        self._endpoint = endpoint
+        self._method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, client: Client | None, owner: type | None = None) -> Any:
+        if client is None:
+            return self._method
+        return getattr(getattr(client, self._endpoint), self._method.__name__)
+
+
+class Client(BaseClient):
     """An OpenAI-format audio API client owning one HTTP session. Use it as a context manager.
 
         with nbaudio.Client("https://relay.example.com/v1", api_key=...) as c:
@@ -74,6 +93,26 @@ class Client(ChatEndpoint):
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.
     """
+
+    @functools.cached_property
+    def speech(self) -> SpeechEndpoint:
+        """The /audio/speech endpoint (`speak`)."""
+        return SpeechEndpoint(self)
+
+    @functools.cached_property
+    def transcriptions(self) -> TranscriptionEndpoints:
+        """The /audio/transcriptions and /audio/translations endpoints (`transcribe`, `translate`)."""
+        return TranscriptionEndpoints(self)
+
+    @functools.cached_property
+    def chat_completions(self) -> ChatEndpoint:
+        """The /chat/completions endpoint (`chat`), whose audio bridge uses the two above."""
+        return ChatEndpoint(self, self.speech, self.transcriptions)
+
+    speak = _EndpointMethod("speech", SpeechEndpoint.speak)
+    transcribe = _EndpointMethod("transcriptions", TranscriptionEndpoints.transcribe)
+    translate = _EndpointMethod("transcriptions", TranscriptionEndpoints.translate)
+    chat = _EndpointMethod("chat_completions", ChatEndpoint.chat)
 
 
 # ---- the default client and module-level functions ------------------------------------------

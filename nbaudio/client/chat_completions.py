@@ -5,7 +5,7 @@ transcription on the same server for what a text model behind a relay cannot do 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
@@ -28,7 +28,7 @@ from ..validation import (
     check_model,
     check_voice,
 )
-from .core import check_ok_body, resolve_timeout, response_json
+from .core import BaseClient, check_ok_body, resolve_timeout, response_json
 from .speech import SpeechEndpoint
 from .transcriptions import TranscriptionEndpoints
 
@@ -42,17 +42,23 @@ _INPUT_AUDIO_NOTE = ("this API does not accept audio input: each recording is tr
                      "/audio/transcriptions and sent as text from now on (audio_bridge=False to get the error instead)")
 
 
-class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
-    """`chat()`, the /chat/completions endpoint (its audio bridge uses speak() and transcribe())."""
+class ChatEndpoint:
+    """`chat()`, the /chat/completions endpoint, for the client that owns it; its audio bridge uses
+    the client's speech and transcription endpoints."""
+
+    def __init__(self, client: BaseClient, speech: SpeechEndpoint, transcriptions: TranscriptionEndpoints) -> None:
+        self._client = client
+        self._speech = speech
+        self._transcriptions = transcriptions
 
     def chat(
         self,
         messages: str | list[dict[str, Any]] | Conversation,
         *,
         model: str = UNSET,
-        voice: str | dict = UNSET,
-        audio_format: str = UNSET,
-        modalities: Iterable[str] = UNSET,
+        voice: spec.Voice | str | dict = UNSET,
+        audio_format: spec.ChatAudioFormat = UNSET,
+        modalities: Iterable[spec.ChatModality] = UNSET,
         audio: AudioInput | None = None,
         stream: bool = False,
         timeout: Any = None,
@@ -72,99 +78,57 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
         warning). False: the reply as the server gave it, and its errors. A dict passes arguments on:
         `{"speak": {"model": "gpt-4o-mini-tts"}, "transcribe": {"model": "whisper-1"}}`.
         """
-        bridge = _bridge_options(audio_bridge)
-        arg = self.defaults.pick
-        model = check_model(arg("chat", "model", model, "gpt-4o-audio-preview"))
-        mods = as_list(arg("chat", "modalities", modalities, ("text", "audio")), "modalities")
-        if not mods:
-            raise InvalidInputError("modalities is empty; use ['text'] or ['text', 'audio']", param="modalities")
-        mods = [check_choice(m, spec.CHAT_MODALITIES, "modalities") for m in mods]
-        self.near_misses.warn("chat", extra, spec.CHAT_PARAMS)
+        arg = self._client.defaults.pick
         check_bool(stream, "stream")
-        fmt = arg("chat", "audio_format", audio_format, "wav")
-        if stream and fmt == "wav" and audio_format is UNSET and not self.defaults.has("chat", "audio_format"):
+        self._client.near_misses.warn("chat", extra, spec.CHAT_PARAMS)
+        turn = _ChatTurn(self, self._client.relay_state, messages, audio, bridge=_bridge_options(audio_bridge),
+                         stream=stream, timeout=timeout,
+                         model=check_model(arg("chat", "model", model, "gpt-4o-audio-preview")),
+                         modalities=_modalities(arg("chat", "modalities", modalities, ("text", "audio"))),
+                         voice=check_voice(arg("chat", "voice", voice, "alloy")),
+                         audio_format=self._audio_format(audio_format, stream, modalities), extra=extra)
+        resp = self._chat_request(turn)
+        if stream:
+            def done(reply: ChatReply) -> None:
+                turn.ids_ignored(reply)  # too late to ask again: the reply has been shown; later turns send text
+                turn.finish(reply)
+
+            return ChatStream(resp, self._client.redact, turn.audio_format, on_done=done,
+                              stall_after=resolve_timeout(timeout, self._client.timeout)[1],
+                              max_bytes=self._client.response_cap("/chat/completions"))
+        reply = self._reply(resp, turn.audio_format)
+        if turn.ids_ignored(reply):
+            # Answered without the earlier turns: ask again, with them as transcripts.
+            turn.body["messages"] = turn.wire_messages()
+            reply = self._reply(self._chat_request(turn), turn.audio_format)
+        turn.finish(reply)
+        return reply
+
+    def _audio_format(self, asked: Any, stream: bool, modalities: Any) -> str:
+        """The reply's audio format: asked, or the client's default, or wav (pcm16 when streamed)."""
+        fmt = self._client.defaults.pick("chat", "audio_format", asked, "wav")
+        if stream and fmt == "wav" and asked is UNSET and not self._client.defaults.has("chat", "audio_format"):
             fmt = spec.CHAT_STREAM_AUDIO_FORMAT  # a WAV cannot be streamed; pcm16 is what the API streams
         fmt = check_choice(fmt, spec.CHAT_AUDIO_FORMATS, "audio_format")
-        if stream and "audio" in mods and fmt != spec.CHAT_STREAM_AUDIO_FORMAT:
+        mods = self._client.defaults.pick("chat", "modalities", modalities, ("text", "audio"))
+        if stream and "audio" in _modalities(mods) and fmt != spec.CHAT_STREAM_AUDIO_FORMAT:
             raise InvalidInputError(
                 f"streamed audio comes only as pcm16; use audio_format='pcm16' (not {fmt!r}) or stream=False",
                 param="audio_format")
-        voice = check_voice(arg("chat", "voice", voice, "alloy"))
-        conv = messages if isinstance(messages, Conversation) else None
-        history, new_message = build_messages(messages, audio)
-        if conv is not None and new_message is None and (not history or history[-1]["role"] != "user"):
-            raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, "
-                                    "or pass audio=")
-        state = self.relay_state
+        return fmt
 
-        def wire_messages() -> list[dict[str, Any]]:
-            """The messages as this server takes them (what it taught us so far: see nbaudio.relay)."""
-            past = conv.to_messages(use_audio_ids=not state.audio_ids_dropped) if conv is not None else history
-            msgs = past + ([new_message] if new_message else [])
-            if bridge is not None and state.refuses_input_audio and relay.has_input_audio(msgs):
-                msgs = relay.transcribed_messages(msgs, state, lambda data, f: self._bridge_transcribe(data, f, bridge))
-            return msgs
+    def _reply(self, resp: requests.Response, audio_format: str) -> ChatReply:
+        check_ok_body(resp, "chat", self._client.redact)
+        return ChatReply.from_response(response_json(resp, self._client.redact), audio_format=audio_format)
 
-        body: dict[str, Any] = {"model": model, "modalities": mods, "messages": wire_messages()}
-        if "audio" in mods:
-            body["audio"] = {"voice": voice, "format": fmt}
-        if stream:
-            body["stream"] = True
-            body.setdefault("stream_options", {"include_usage": True})
-        body.update(extra)
-
-        def ignored_ids(reply: ChatReply) -> bool:
-            """The reply's prompt did not grow by the earlier reply sent by id: the relay dropped it."""
-            if conv is None or state.audio_ids_dropped:
-                return False
-            sent = [m["audio"]["id"] for m in body["messages"] if m.get("role") == "assistant" and m.get("audio")]
-            windowed = conv.max_history is not None and len(conv) + 2 > conv.max_history
-            if not relay.audio_ids_ignored(reply.usage, conv.last_reply, sent, windowed=windowed):
-                return False
-            state.audio_ids_dropped = True
-            state.note("ids-dropped", _IDS_DROPPED_NOTE)
-            return True
-
-        def finish(reply: ChatReply) -> None:
-            """Bridge what the server left out, then record the turn (only now: it succeeded)."""
-            reply.input_transcribed = relay.has_input_audio(history + ([new_message] if new_message else [])) \
-                and not relay.has_input_audio(body["messages"])
-            if bridge is not None and "audio" in mods:
-                self._bridge_speech(reply, voice, fmt, bridge, timeout)
-            if conv is not None:
-                if new_message is not None:
-                    conv.add(new_message)
-                conv.add_reply(reply)
-
-        resp = self._chat_request(body, conv, wire_messages, bridge is not None, stream, timeout)
-        if stream:
-            def done(reply: ChatReply) -> None:
-                ignored_ids(reply)  # too late to ask again: the reply has been shown; later turns send text
-                finish(reply)
-
-            stall_after = resolve_timeout(timeout, self.timeout)[1]
-            return ChatStream(resp, self.redact, fmt, on_done=done, stall_after=stall_after,
-                              max_bytes=self.response_cap("/chat/completions"))
-        check_ok_body(resp, "chat", self.redact)
-        reply = ChatReply.from_response(response_json(resp, self.redact), audio_format=fmt)
-        if ignored_ids(reply):
-            # Answered without the earlier turns: ask again, with them as transcripts.
-            body["messages"] = wire_messages()
-            resp = self._chat_request(body, conv, wire_messages, bridge is not None, stream, timeout)
-            check_ok_body(resp, "chat", self.redact)
-            reply = ChatReply.from_response(response_json(resp, self.redact), audio_format=fmt)
-        finish(reply)
-        return reply
-
-    def _chat_request(self, body: dict[str, Any], conv: Conversation | None,
-                      wire_messages: Callable[[], list[dict[str, Any]]], bridge: bool, stream: bool,
-                      timeout: Any) -> requests.Response:
-        """POST a chat request; when the server's error says what to change (nbaudio.relay), change
-        it and send again. Each change is made once, so this ends."""
-        state = self.relay_state
+    def _chat_request(self, turn: _ChatTurn) -> requests.Response:
+        """POST the turn; when the server's error says what to change (nbaudio.relay), change it and
+        send again. Each change is made once, so this ends."""
+        state = self._client.relay_state
+        conv, body = turn.conv, turn.body
         for _ in range(len(body["messages"]) + 2):
             try:
-                return self.post("/chat/completions", json_body=body, stream=stream, timeout=timeout)
+                return self._client.post("/chat/completions", json_body=body, stream=turn.stream, timeout=turn.timeout)
             except APIStatusError as err:
                 sent = body["messages"]
                 ids = relay.rejected_audio_ids(err, sent) if conv is not None else []
@@ -174,16 +138,16 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
                 elif conv is not None and not state.audio_ids_dropped and relay.dropped_assistant_audio(err, sent):
                     state.audio_ids_dropped = True
                     state.note("ids-dropped", _IDS_DROPPED_NOTE)
-                elif (bridge and not state.refuses_input_audio and relay.has_input_audio(sent)
+                elif (turn.bridge is not None and not state.refuses_input_audio and relay.has_input_audio(sent)
                       and relay.refuses_input_audio(err)):
                     state.refuses_input_audio = True
                     state.note("input-audio", _INPUT_AUDIO_NOTE)
                 else:
                     raise
-                body["messages"] = wire_messages()
-        return self.post("/chat/completions", json_body=body, stream=stream, timeout=timeout)
+                body["messages"] = turn.wire_messages()
+        return self._client.post("/chat/completions", json_body=body, stream=turn.stream, timeout=turn.timeout)
 
-    def _bridge_speech(self, reply: ChatReply, voice: str | dict, fmt: str, bridge: Mapping[str, Any],
+    def bridge_speech(self, reply: ChatReply, voice: str | dict, fmt: str, bridge: Mapping[str, Any],
                        timeout: Any) -> None:
         """Give a reply that came without the audio asked for its text spoken by /audio/speech."""
         if reply.audio is not None or not reply.text.strip() or reply.tool_calls:
@@ -191,23 +155,23 @@ class ChatEndpoint(SpeechEndpoint, TranscriptionEndpoints):
         options = {"voice": voice, "response_format": "pcm" if fmt == spec.CHAT_STREAM_AUDIO_FORMAT else fmt,
                    "timeout": timeout, **bridge.get("speak", {})}
         try:
-            reply.audio = self.speak(reply.text, **options)
+            reply.audio = self._speech.speak(reply.text, **options)
         except (APIStatusError, APIConnectionError, APIResponseError) as err:
             # The text is the answer; keep it, and say why there is no audio.
-            self.relay_state.note("bridge-speech-failed", f"the reply came without audio, and speaking it with "
+            self._client.relay_state.note("bridge-speech-failed", f"the reply came without audio, and speaking it with "
                                                           f"/audio/speech failed ({err}); the reply is text only")
             return
         reply.audio_bridged = True
-        self.relay_state.note("bridge-speech", "the server answered without audio although audio was asked for (a "
-                                               "text model behind a relay ignores `modalities`): the reply was spoken "
-                                               "with its /audio/speech (audio_bridge=False to get the reply as it was "
-                                               "sent)")
+        self._client.relay_state.note(
+            "bridge-speech", "the server answered without audio although audio was asked for (a text model behind a "
+            "relay ignores `modalities`): the reply was spoken with its /audio/speech (audio_bridge=False to get the "
+            "reply as it was sent)")
 
-    def _bridge_transcribe(self, data: str, fmt: str, bridge: Mapping[str, Any]) -> str:
+    def bridge_transcribe(self, data: str, fmt: str, bridge: Mapping[str, Any]) -> str:
         """The words of one input_audio part, from this server's /audio/transcriptions."""
         clip = AudioClip.from_base64(data, fmt)
         options = {"response_format": "json", **bridge.get("transcribe", {})}
-        return self.transcribe(clip, **options).text
+        return self._transcriptions.transcribe(clip, **options).text
 
 
 def _bridge_options(audio_bridge: Any) -> dict[str, dict[str, Any]] | None:
@@ -220,3 +184,76 @@ def _bridge_options(audio_bridge: Any) -> dict[str, dict[str, Any]] | None:
         return {k: dict(v) for k, v in audio_bridge.items()}
     raise InvalidInputError("audio_bridge must be True, False, or a dict like {'speak': {...}, 'transcribe': {...}} "
                             "of arguments for speak() and transcribe()", param="audio_bridge")
+
+
+def _modalities(value: Any) -> list[str]:
+    mods = as_list(value, "modalities")
+    if not mods:
+        raise InvalidInputError("modalities is empty; use ['text'] or ['text', 'audio']", param="modalities")
+    return [check_choice(m, spec.CHAT_MODALITIES, "modalities") for m in mods]
+
+
+class _ChatTurn:
+    """One chat() call: its messages and request body, and the relay workarounds that may change
+    them (nbaudio.relay), with what the client's RelayState learnt so far."""
+
+    def __init__(self, endpoint: ChatEndpoint, state: relay.RelayState, messages: Any, audio: AudioInput | None, *,
+                 bridge: Any,
+                 stream: bool, timeout: Any, model: str, modalities: list[str], voice: str | dict, audio_format: str,
+                 extra: dict[str, Any]) -> None:
+        self.endpoint, self.bridge, self.stream, self.timeout = endpoint, bridge, stream, timeout
+        self.voice, self.audio_format, self.modalities = voice, audio_format, modalities
+        self.state = state
+        self.conv = messages if isinstance(messages, Conversation) else None
+        self.history, self.new_message = build_messages(messages, audio)
+        if self.conv is not None and self.new_message is None and (not self.history
+                                                                   or self.history[-1]["role"] != "user"):
+            raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, "
+                                    "or pass audio=")
+        self.body: dict[str, Any] = {"model": model, "modalities": modalities, "messages": self.wire_messages()}
+        if "audio" in modalities:
+            self.body["audio"] = {"voice": voice, "format": audio_format}
+        if stream:
+            self.body["stream"] = True
+            self.body.setdefault("stream_options", {"include_usage": True})
+        self.body.update(extra)
+
+    def _new(self) -> list[dict[str, Any]]:
+        return [self.new_message] if self.new_message else []
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The messages as this server takes them (what it taught us so far: see nbaudio.relay)."""
+        if self.conv is not None:
+            past = self.conv.to_messages(use_audio_ids=not self.state.audio_ids_dropped)
+        else:
+            past = self.history
+        msgs = past + self._new()
+        if self.bridge is not None and self.state.refuses_input_audio and relay.has_input_audio(msgs):
+            endpoint, bridge = self.endpoint, self.bridge
+            msgs = relay.transcribed_messages(msgs, self.state,
+                                              lambda data, f: endpoint.bridge_transcribe(data, f, bridge))
+        return msgs
+
+    def ids_ignored(self, reply: ChatReply) -> bool:
+        """The reply's prompt did not grow by the earlier reply sent by id: the relay dropped it."""
+        conv = self.conv
+        if conv is None or self.state.audio_ids_dropped:
+            return False
+        sent = [m["audio"]["id"] for m in self.body["messages"] if m.get("role") == "assistant" and m.get("audio")]
+        windowed = conv.max_history is not None and len(conv) + 2 > conv.max_history
+        if not relay.audio_ids_ignored(reply.usage, conv.last_reply, sent, windowed=windowed):
+            return False
+        self.state.audio_ids_dropped = True
+        self.state.note("ids-dropped", _IDS_DROPPED_NOTE)
+        return True
+
+    def finish(self, reply: ChatReply) -> None:
+        """Bridge what the server left out, then record the turn (only now: it succeeded)."""
+        reply.input_transcribed = (relay.has_input_audio(self.history + self._new())
+                                   and not relay.has_input_audio(self.body["messages"]))
+        if self.bridge is not None and "audio" in self.modalities:
+            self.endpoint.bridge_speech(reply, self.voice, self.audio_format, self.bridge, self.timeout)
+        if self.conv is not None:
+            if self.new_message is not None:
+                self.conv.add(self.new_message)
+            self.conv.add_reply(reply)

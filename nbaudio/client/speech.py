@@ -26,20 +26,23 @@ from .core import BaseClient, check_ok_body, resolve_timeout
 __all__ = ["SpeechEndpoint"]
 
 
-class SpeechEndpoint(BaseClient):
-    """`speak()`, the /audio/speech endpoint."""
+class SpeechEndpoint:
+    """`speak()`, the /audio/speech endpoint, for the client that owns it."""
+
+    def __init__(self, client: BaseClient) -> None:
+        self._client = client
 
     def speak(
         self,
         text: str,
         *,
-        voice: str | dict = UNSET,
+        voice: spec.Voice | str | dict = UNSET,
         model: str = UNSET,
-        response_format: str = UNSET,
+        response_format: spec.SpeechFormat = UNSET,
         speed: float | None = UNSET,
         instructions: str | None = UNSET,
         stream: bool = False,
-        stream_format: str | None = UNSET,
+        stream_format: spec.SpeechStreamFormat | None = UNSET,
         timeout: Any = None,
         **extra: Any,
     ) -> AudioClip | SpeechStream:
@@ -47,7 +50,7 @@ class SpeechEndpoint(BaseClient):
 
         With `stream=True` returns a SpeechStream: iterate for audio bytes, `.result` is the clip.
         """
-        arg = self.defaults.pick
+        arg = self._client.defaults.pick
         voice = check_voice(arg("speak", "voice", voice, "alloy"))
         model = check_model(arg("speak", "model", model, "tts-1"))
         fmt = check_choice(arg("speak", "response_format", response_format, "wav"), spec.SPEECH_FORMATS,
@@ -63,7 +66,7 @@ class SpeechEndpoint(BaseClient):
         if stream_format is not None:
             stream_format = check_choice(stream_format, spec.SPEECH_STREAM_FORMATS, "stream_format")
         check_bool(stream, "stream")
-        self.near_misses.warn("speak", extra, spec.SPEECH_PARAMS)
+        self._client.near_misses.warn("speak", extra, spec.SPEECH_PARAMS)
         body: dict[str, Any] = {"model": model, "voice": voice, "response_format": fmt}
         if speed is not None:
             body["speed"] = speed
@@ -78,13 +81,13 @@ class SpeechEndpoint(BaseClient):
                 raise InvalidInputError(
                     f"text is {len(text)} characters; streaming takes at most {spec.SPEECH_MAX_INPUT}. "
                     "Use stream=False (long text is split and joined for you) or send it in parts", param="text")
-            resp = self.post("/audio/speech", json_body={**body, "input": text}, stream=True, timeout=timeout)
-            return SpeechStream(resp, self.redact, fmt, stall_after=resolve_timeout(timeout, self.timeout)[1],
-                                max_bytes=self.response_cap("/audio/speech"))
+            resp = self._client.post("/audio/speech", json_body={**body, "input": text}, stream=True, timeout=timeout)
+            return SpeechStream(resp, self._client.redact, fmt, max_bytes=self._client.response_cap("/audio/speech"),
+                                stall_after=resolve_timeout(timeout, self._client.timeout)[1])
         clips = []
         with progress(len(pieces), "speak") as bar:
             for piece in pieces:
-                resp = self.post("/audio/speech", json_body={**body, "input": piece}, timeout=timeout)
+                resp = self._client.post("/audio/speech", json_body={**body, "input": piece}, timeout=timeout)
                 clips.append(self._speech_clip(resp, fmt))
                 bar.update(1)
         if len(clips) == 1:
@@ -95,7 +98,7 @@ class SpeechEndpoint(BaseClient):
     def _speech_clip(self, resp: requests.Response, fmt: str) -> AudioClip:
         request_id = resp.headers.get("x-request-id")
         if "text/event-stream" in resp.headers.get("content-type", ""):  # stream_format="sse", not streamed
-            return SpeechStream(resp, self.redact, fmt, body=resp.content).collect()
+            return SpeechStream(resp, self._client.redact, fmt, body=resp.content).collect()
         data = resp.content
         if not data:
             raise APIResponseError("the server returned no audio (empty body)", request_id=request_id)
@@ -104,7 +107,7 @@ class SpeechEndpoint(BaseClient):
         if sniffed is not None:
             return AudioClip(data, sniffed)
         # Not a known audio format: JSON, a web page or text is the server talking (a 200 error).
-        check_ok_body(resp, "audio", self.redact)
+        check_ok_body(resp, "audio", self._client.redact)
         if fmt != "pcm":  # headerless PCM is the one format with no signature to find
             raise APIResponseError(
                 f"the server answered {resp.status_code} with {len(data)} bytes that are not {fmt} audio (nor any "

@@ -45,20 +45,24 @@ __all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form"]
 CARRIED_SPEAKER_PREFIX = "speaker "
 
 
-class TranscriptionEndpoints(BaseClient):
-    """`transcribe()` and `translate()`, the /audio/transcriptions and /audio/translations endpoints."""
+class TranscriptionEndpoints:
+    """`transcribe()` and `translate()`, the /audio/transcriptions and /audio/translations endpoints,
+    for the client that owns them."""
+
+    def __init__(self, client: BaseClient) -> None:
+        self._client = client
 
     def transcribe(
         self,
         audio: AudioInput,
         *,
         model: str = UNSET,
-        response_format: str = UNSET,
-        timestamp_granularities: Iterable[str] = UNSET,
+        response_format: spec.TranscriptionFormat = UNSET,
+        timestamp_granularities: Iterable[spec.TimestampGranularity] = UNSET,
         language: str | None = UNSET,
         prompt: str | None = UNSET,
         temperature: float | None = UNSET,
-        include: Iterable[str] | None = UNSET,
+        include: Iterable[spec.TranscriptionInclude] | None = UNSET,
         chunking_strategy: str | dict | None = UNSET,
         known_speaker_names: Iterable[str] | None = None,
         known_speaker_references: Iterable[AudioInput] | None = None,
@@ -73,7 +77,7 @@ class TranscriptionEndpoints(BaseClient):
         (up to 4; each reference 2-10 s, longer ones are cut) names the speakers
         gpt-4o-transcribe-diarize labels (ask it for response_format="diarized_json").
         """
-        a = functools.partial(self.defaults.pick, "transcribe")  # a(name, value, fallback)
+        a = functools.partial(self._client.defaults.pick, "transcribe")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
         asked = a("response_format", response_format, None)
         diarize = is_diarize_model(model)
@@ -103,7 +107,7 @@ class TranscriptionEndpoints(BaseClient):
                                     param="chunking_strategy")
         # The 2-10 s rule is the diarizing model's (other models ignore references): checked where it applies.
         speakers = known_speaker_clips(known_speakers, known_speaker_names, known_speaker_references,
-                                       self.relay_state.note, check_length=diarize or fmt == "diarized_json")
+                                       self._client.relay_state.note, check_length=diarize or fmt == "diarized_json")
         form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
         lang = a("language", language, None)
         if lang is not None:
@@ -115,9 +119,9 @@ class TranscriptionEndpoints(BaseClient):
             form.append(("chunking_strategy", _form_value(chunking, "chunking_strategy")))
         form.extend(speaker_form(speakers))
         check_bool(stream, "stream")
-        self.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
+        self._client.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
         clip = as_audio_clip(audio)
-        state = self.relay_state
+        state = self._client.relay_state
         if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
             form.append(("chunking_strategy", "auto"))
             state.note(f"chunking:{model}", f"{model} needs chunking_strategy for audio over "
@@ -144,19 +148,19 @@ class TranscriptionEndpoints(BaseClient):
         audio: AudioInput,
         *,
         model: str = UNSET,
-        response_format: str = UNSET,
+        response_format: spec.TranslationFormat = UNSET,
         prompt: str | None = UNSET,
         temperature: float | None = UNSET,
         timeout: Any = None,
         **extra: Any,
     ) -> Transcript:
         """Speech in any language to English text."""
-        a = functools.partial(self.defaults.pick, "translate")  # a(name, value, fallback)
+        a = functools.partial(self._client.defaults.pick, "translate")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
         fmt = check_choice(a("response_format", response_format, "verbose_json"), spec.TRANSLATION_FORMATS,
                            "response_format")
         form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
-        self.near_misses.warn("translate", extra, spec.TRANSLATION_PARAMS)
+        self._client.near_misses.warn("translate", extra, spec.TRANSLATION_PARAMS)
         clip = as_audio_clip(audio)
         return self._stt("/audio/translations", clip, form, fmt, False, timeout, task="translate")
 
@@ -168,24 +172,24 @@ class TranscriptionEndpoints(BaseClient):
                     f"the audio is {len(data) / 1e6:.1f} MB, over the 25 MB upload limit; use stream=False "
                     "to have it split and transcribed in pieces", param="audio")
             return self._stt_long(path, clip, form, fmt, timeout, task=task)
-        resp = self.post(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
+        resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
         if stream:
-            return TranscriptionStream(resp, self.redact, fmt, clip, max_bytes=self.response_cap(path),
-                                       stall_after=resolve_timeout(timeout, self.timeout)[1])
+            return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
+                                       stall_after=resolve_timeout(timeout, self._client.timeout)[1])
         t = self._transcript(resp, fmt, task)
         t.audio = clip
         return t
 
     def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
         """The Transcript in a 2xx body; a body that is an error instead (see check_ok_body) raises."""
-        check_ok_body(resp, fmt, self.redact)
+        check_ok_body(resp, fmt, self._client.redact)
         try:
             t = Transcript.from_response(resp.content, fmt, task=task)
             # The engine's header carries its warning for the formats with no JSON field (text, srt, vtt).
             t.warning = t.warning or resp.headers.get(WARNING_HEADER) or None
             return t
         except APIResponseError as err:  # its message may quote the server (e.g. the keys it sent)
-            raise APIResponseError(self.redact(err.message),
+            raise APIResponseError(self._client.redact(err.message),
                                    request_id=resp.headers.get("x-request-id")).with_hint(err.hint) from None
 
     def _stt_long(self, path: str, clip: AudioClip, form: list, fmt: str, timeout: Any, *, task: str) -> Transcript:
@@ -208,7 +212,8 @@ class TranscriptionEndpoints(BaseClient):
             for offset, piece in pieces:
                 name, data, mime = _upload_file(piece)
                 extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
-                resp = self.post(path, form=piece_form + extra, files={"file": (name, data, mime)}, timeout=timeout)
+                resp = self._client.post(path, form=piece_form + extra, files={"file": (name, data, mime)},
+                                         timeout=timeout)
                 t = self._transcript(resp, piece_fmt, task)
                 if carry:
                     t = _relabel_piece(t, given, carried)
