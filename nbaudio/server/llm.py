@@ -14,16 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..error_bodies import parse_error_body
 from ..sse import SSEParser
 from .api_errors import EngineError
+from .tail_cut import TailCut
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -45,6 +45,8 @@ class GenParams:
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed to an upstream as is
+    # The reply goes out delta by delta (False: read whole, so all of it may wait for its sentences to end).
+    streamed: bool = True
 
     def sampling(self) -> dict[str, Any]:
         """The sampling options that were given (both backends take them under these names)."""
@@ -170,8 +172,8 @@ class LlamaChat:
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
         threads = max(1, settings.threads // 2)
-        self.llm = Llama(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
-                         n_threads_batch=threads, verbose=False)
+        self.llm = _counting(Llama)(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
+                                    n_threads_batch=threads, verbose=False)
         if source.chat_template:
             self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
         # What a request does not set (docs/chat_models.md measures them): a fixed seed, so the same
@@ -185,29 +187,33 @@ class LlamaChat:
         gen = Generation(f"{self.name} (local)")
         kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **self.defaults,
                                   **params.sampling()}
-        threading.Thread(target=self._run, args=(messages, kwargs, gen), daemon=True, name="nbaudio-llm").start()
+        hold_from = params.max_tokens - TAIL_CUT_TOKENS if params.streamed else 0
+        threading.Thread(target=self._run, args=(messages, kwargs, hold_from, gen), daemon=True,
+                         name="nbaudio-llm").start()
         return gen
 
-    def _run(self, messages: list[dict[str, Any]], kwargs: dict[str, Any], gen: Generation) -> None:
+    def _run(self, messages: list[dict[str, Any]], kwargs: dict[str, Any], hold_from: int, gen: Generation) -> None:
         error: BaseException | None = None
         try:
             with self.lock:
-                count = 0
-                tail = TailCut(gen.put, kwargs["max_tokens"] - TAIL_CUT_TOKENS)
+                self.llm.sampled = 0
+                tail = TailCut(gen.put, hold_from)
                 for chunk in self.llm.create_chat_completion(messages=messages, **kwargs):
                     if gen.cancelled:
                         break  # closes llama-cpp-python's generator: the model is free for the next one
                     choice = chunk["choices"][0]
                     text = choice.get("delta", {}).get("content")
                     if text:
-                        count += 1  # llama-cpp-python streams one token per chunk
-                        tail.put(text, count)
+                        tail.put(text, self.llm.sampled)
                     if choice.get("finish_reason"):
                         gen.finish_reason = choice["finish_reason"]
                 tail.finish(cut=gen.finish_reason == "length")
-                gen.completion_tokens = count
-                # The context now holds the prompt and what was generated.
-                gen.prompt_tokens = max(0, int(self.llm.n_tokens) - count)
+                # The end-of-turn token that stopped the reply was sampled but is no part of it.
+                sampled = self.llm.sampled
+                gen.completion_tokens = sampled - (gen.finish_reason == "stop" and not gen.cancelled)
+                # The context holds the prompt and what was generated, less the last token sampled
+                # (llama.cpp evaluates a token only when it samples the next).
+                gen.prompt_tokens = max(0, int(self.llm.n_tokens) - max(0, sampled - 1))
         except (ValueError, RuntimeError) as exc:  # prompt too long for the context, llama.cpp failures
             log.warning("local LLM failed: %s", exc)
             error = EngineError(400 if "context" in str(exc).lower() else 500,
@@ -216,42 +222,24 @@ class LlamaChat:
             gen.finish(error)
 
 
-# Within this many tokens of max_tokens, text waits for its sentence to end before it is sent.
+# Within this many tokens of max_tokens, a streamed reply's text waits for its sentence to end before it is sent.
 TAIL_CUT_TOKENS = 48
-# A full sentence's end (not a clause's ; or :), before the space that follows it; "3.5" is none.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
 
-class TailCut:
-    """A reply that runs into max_tokens ends at its last full sentence, not mid-word ("...and it's
-    a wave that"). Only text near the cap waits for its sentence to end (from token `hold_from`),
-    so a streamed reply's first words are not delayed; what is cut is counted in the usage all the
-    same (the model did generate it) and the finish reason stays "length"."""
+def _counting(llama_class: type) -> type:
+    """`llama_class` counting the tokens it samples (`sampled`, set to 0 before a generation).
+    llama-cpp-python streams a character that takes several tokens (an emoji, most CJK, some
+    Cyrillic) as one chunk, so counting chunks put a 200-token reply at 80 (its usage said so, and
+    the sentence window at the cap never opened: the reply stopped mid-word)."""
 
-    def __init__(self, put: Callable[[str], None], hold_from: int) -> None:
-        self._put, self._hold_from = put, hold_from
-        self._held = ""
-        self._sent = False
+    class CountingLlama(llama_class):
+        sampled = 0
 
-    def put(self, text: str, count: int) -> None:
-        if count < self._hold_from and not self._held:
-            self._send(text)
-            return
-        self._held += text
-        ends = [m.end() for m in _SENTENCE_END.finditer(self._held)]
-        if ends:  # the space after a sentence waits with the next one: a cut reply ends clean
-            self._send(self._held[:ends[-1]])
-            self._held = self._held[ends[-1]:]
+        def sample(self, *args: Any, **kwargs: Any) -> Any:
+            self.sampled += 1
+            return super().sample(*args, **kwargs)
 
-    def finish(self, *, cut: bool) -> None:
-        """At the end: drop the unfinished sentence when the cap cut it (and something was said)."""
-        if self._held and not (cut and self._sent):
-            self._send(self._held)
-        self._held = ""
-
-    def _send(self, text: str) -> None:
-        self._sent = self._sent or bool(text.strip())
-        self._put(text)
+    return CountingLlama
 
 
 def _template_handler(llm: Any, template: str, stop_tokens: tuple[str, ...]) -> Any:
