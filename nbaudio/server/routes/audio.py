@@ -28,8 +28,9 @@ from ...spec import (
 )
 from ...sse import format_sse
 from ...transcript import Segment, Transcript, Word
-from .. import paths
+from .. import client_json, paths
 from ..api_errors import bad_request, model_not_found
+from ..client_json import ClientJSONError
 from ..diarize import Turn, speaker_at
 from ..diarize_request import diarize, label_segments, read_speaker_request, split_by_speaker
 from ..engine import EngineDep
@@ -115,10 +116,10 @@ def _chunking_vad(value: str | None) -> bool:
     if value == "auto":
         return True
     try:
-        obj = json.loads(value)
-    except ValueError:
-        raise bad_request("Invalid value for 'chunking_strategy': use \"auto\" or a server_vad object.",
-                          param="chunking_strategy") from None
+        obj = client_json.loads(value)
+    except ClientJSONError as exc:
+        raise bad_request(f"Invalid value for 'chunking_strategy': the value {exc}; use \"auto\" or a server_vad "
+                          "object.", param="chunking_strategy") from None
     if not (isinstance(obj, dict) and obj.get("type") == "server_vad") and obj != "auto":
         raise bad_request("Invalid value for 'chunking_strategy': use \"auto\" or {\"type\": \"server_vad\"}.",
                           param="chunking_strategy")
