@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .weights import ModelSource
 
-__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat"]
+__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat", "without_key"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -272,8 +272,9 @@ class UpstreamChat:
         self.origin = "upstream OpenAI-compatible chat endpoint"
         self.model = settings.chat_upstream_model
         self._session = requests.Session()
-        if settings.chat_upstream_key:
-            self._session.headers["Authorization"] = f"Bearer {settings.chat_upstream_key}"
+        self._key = settings.chat_upstream_key
+        if self._key:
+            self._session.headers["Authorization"] = f"Bearer {self._key}"
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
         import requests
@@ -289,7 +290,9 @@ class UpstreamChat:
         if resp.status_code >= 400:
             info = parse_error_body(resp.status_code, resp.content, resp.headers.get("content-type", ""))
             resp.close()
-            raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {info['message']}",
+            # The engine's clients must not learn its upstream key from an upstream that echoes it.
+            said = without_key(info["message"], self._key)
+            raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {said}",
                               code="upstream_error")
         gen = Generation(body["model"])
         threading.Thread(target=self._pump, args=(resp, gen), daemon=True, name="nbaudio-upstream").start()
@@ -337,6 +340,32 @@ class UpstreamChat:
         finally:
             resp.close()
             gen.finish(error)
+
+
+# The shortest piece of a key that counts as the key (shorter ones match ordinary words too).
+KEY_PIECE = 8
+
+
+def without_key(text: str, key: str | None) -> str:
+    """`text` with `key`, and every piece of it KEY_PIECE characters or longer (a key echoed cut or
+    shifted), replaced by ***."""
+    if not key or not text:
+        return text
+    if len(key) < KEY_PIECE:
+        return text.replace(key, "***")
+    pieces = {key[i:i + KEY_PIECE] for i in range(len(key) - KEY_PIECE + 1)}
+    out, i = [], 0
+    while i < len(text):
+        if text[i:i + KEY_PIECE] in pieces:
+            end = i + KEY_PIECE
+            while end < len(text) and text[i:end + 1] in key:
+                end += 1
+            out.append("***")
+            i = end
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _usage(gen: Generation, usage: Any) -> None:
