@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from ..error_bodies import error_payload
 from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError
-from .client_json import TOO_DEEP
+from .untrusted_json import TOO_DEEP
 
 __all__ = ["EngineError", "ClientStalled", "install_error_handlers", "error_response", "bad_request",
            "model_not_found", "model_unavailable", "validation_message"]

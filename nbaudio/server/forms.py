@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..audio import AudioClip
 from ..codec import guess_format
 from ..spec import UPLOAD_FORMATS
-from . import client_json
+from . import untrusted_json
 from .api_errors import EngineError, bad_request
-from .client_json import ClientJSONError
+from .untrusted_json import UntrustedJSONError
 
 __all__ = ["read_form", "text_field", "list_field", "bool_field", "float_field", "upload_clip"]
 
@@ -52,8 +52,8 @@ def list_field(form: Any, name: str) -> list[str]:
         v = v.strip()
         if v.startswith("["):  # some clients send the whole list as JSON
             try:
-                items = client_json.loads(v)
-            except ClientJSONError as exc:
+                items = untrusted_json.loads(v)
+            except UntrustedJSONError as exc:
                 raise bad_request(f"Invalid value for '{name}[]': {v[:80]!r} {exc}; send the names one per field "
                                   f"or comma-separated.", param=f"{name}[]") from None
             out.extend(str(x) for x in items)

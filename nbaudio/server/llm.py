@@ -11,7 +11,6 @@ two conversations) and feeds a queue; if the client goes away the producer still
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import secrets
@@ -22,8 +21,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..error_bodies import parse_error_body
 from ..sse import SSEParser
+from . import untrusted_json
 from .api_errors import EngineError
 from .tail_cut import TailCut
+from .untrusted_json import UntrustedJSONError
+from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -81,17 +83,13 @@ class Generation:
     def put(self, text: str) -> None:
         self._queue.put(("text", text))
 
-    def put_tool_calls(self, fragments: list[Any]) -> None:
+    def put_tool_calls(self, fragments: list[dict[str, Any]]) -> None:
         """Take tool-call fragments (`delta.tool_calls` items, or whole calls of a message) and queue
         them renumbered 0, 1, ... in order of appearance, the shape the OpenAI API streams: the first
         fragment of a call has its id, type and name, later ones only more `arguments`."""
         out = []
-        for frag in fragments:
-            if not isinstance(frag, dict):
-                continue
-            fn = dict(frag["function"]) if isinstance(frag.get("function"), dict) else {}
-            if fn.get("arguments") is not None and not isinstance(fn["arguments"], str):
-                fn["arguments"] = json.dumps(fn["arguments"])  # servers that send the arguments as an object
+        for frag in fragments:  # checked and normalised by upstream_reply (arguments are a string)
+            fn = frag["function"]
             # Some servers (Ollama's, older llama.cpp) send parallel calls all with index 0 and a new
             # id each; a new id at a known index is a new call.
             key: Any = frag.get("index", len(self._calls))
@@ -298,8 +296,7 @@ class UpstreamChat:
         threading.Thread(target=self._pump, args=(resp, gen), daemon=True, name="nbaudio-upstream").start()
         return gen
 
-    @staticmethod
-    def _pump(resp: Any, gen: Generation) -> None:
+    def _pump(self, resp: Any, gen: Generation) -> None:
         import requests
 
         error: BaseException | None = None
@@ -307,39 +304,42 @@ class UpstreamChat:
         try:
             if "text/event-stream" not in resp.headers.get("content-type", ""):
                 # An upstream that ignores stream=true: one JSON body.
-                data = resp.json()
-                _model(gen, data.get("model"))
-                choice = (data.get("choices") or [{}])[0]
-                message = choice.get("message") or {}
-                if message.get("content"):
-                    gen.put(message["content"])
-                gen.put_tool_calls(message.get("tool_calls") or [])
-                gen.finish_reason = choice.get("finish_reason") or "stop"
-                _usage(gen, data.get("usage"))
+                _take(gen, completion_parts(untrusted_json.loads(resp.content)))
                 return
             for raw in resp.iter_content(chunk_size=None):
                 if gen.cancelled:
                     break  # the finally closes the upstream's stream
                 for event in parser.feed(raw):
-                    if event.data.strip() == "[DONE]":
-                        continue
-                    chunk = event.json()
-                    _model(gen, chunk.get("model"))
-                    _usage(gen, chunk.get("usage"))
-                    for choice in chunk.get("choices") or []:
-                        delta = choice.get("delta") or {}
-                        text = delta.get("content")
-                        if text:
-                            gen.put(text)
-                        if delta.get("tool_calls"):
-                            gen.put_tool_calls(delta["tool_calls"])
-                        if choice.get("finish_reason"):
-                            gen.finish_reason = choice["finish_reason"]
-        except (requests.RequestException, ValueError) as exc:
-            error = EngineError(502, f"The upstream chat stream broke ({type(exc).__name__}).", code="upstream_error")
+                    if event.data.strip() != "[DONE]":
+                        _take(gen, chunk_parts(untrusted_json.loads(event.data)))
+        except (requests.RequestException, ValueError) as exc:  # UpstreamShapeError, UntrustedJSONError among them
+            why = f": {exc}" if isinstance(exc, (UpstreamShapeError, UntrustedJSONError)) else ""
+            error = EngineError(502, f"The upstream chat stream broke ({type(exc).__name__}{why}).",
+                                code="upstream_error")
+        except UpstreamFailure as exc:
+            said = without_key(exc.message, self._key)[:300]
+            error = EngineError(502, f"The upstream chat endpoint failed: {said or 'it gave no reason'}",
+                                code="upstream_error")
         finally:
             resp.close()
             gen.finish(error)
+
+
+def _take(gen: Generation, reply: UpstreamReply) -> None:
+    """One chunk's (or the whole reply's) model name, usage, text, tool calls and finish reason."""
+    if reply.model:  # the upstream's own name for the model that answered, passed through
+        gen.model = reply.model
+    if reply.prompt_tokens is not None:
+        gen.prompt_tokens = reply.prompt_tokens
+    if reply.completion_tokens is not None:
+        gen.completion_tokens = reply.completion_tokens
+    for part in reply.parts:
+        if part.text:
+            gen.put(part.text)
+        if part.tool_calls:
+            gen.put_tool_calls(part.tool_calls)
+        if part.finish_reason:
+            gen.finish_reason = part.finish_reason
 
 
 # The shortest piece of a key that counts as the key (shorter ones match ordinary words too).
@@ -366,15 +366,3 @@ def without_key(text: str, key: str | None) -> str:
             out.append(text[i])
             i += 1
     return "".join(out)
-
-
-def _usage(gen: Generation, usage: Any) -> None:
-    if isinstance(usage, dict):
-        gen.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        gen.completion_tokens = int(usage.get("completion_tokens") or 0)
-
-
-def _model(gen: Generation, model: Any) -> None:
-    """The upstream's own name for the model that answered, passed through as it gives it."""
-    if isinstance(model, str) and model:
-        gen.model = model

@@ -211,3 +211,90 @@ def test_a_reply_cut_by_the_cap_ends_on_a_whole_sentence_or_line(engine, prompt,
     assert rest[:1].isspace() or (not rest and ends_sentence), f"cut mid-word: ...{text[-40:]!r} | {rest[:20]!r}"
     assert ends_sentence, f"cut mid-sentence: ...{text[-60:]!r} | {rest[:30]!r}"
     assert tokens == CAP, "usage counts the tokens generated, not the chunks streamed"
+
+
+# ---- an upstream chat endpoint that answers odd JSON ----------------------------------------------
+
+class _Upstream:
+    """A scripted upstream (`--chat-upstream`) whose next answer is `body` with `content_type`."""
+
+    def __init__(self) -> None:
+        from tests.support.faults import RawServer
+
+        self.body, self.content_type = b"", "text/event-stream"
+        self.server = RawServer(self._answer)
+
+    def _answer(self, conn) -> None:
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\nContent-Length: {len(self.body)}\r\n"
+                     "Connection: close\r\n\r\n".encode() + self.body)
+
+
+@pytest.fixture(scope="module")
+def upstream_engine(engine):
+    from nbaudio import local
+
+    upstream = _Upstream()
+    with local.start(models=engine.app.state.engine.models, chat_upstream=upstream.server.base_url) as server:
+        yield server, upstream
+    upstream.server.close()
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                 max_size=3),
+                     max_leaves=6)
+_ODD = _JSON | st.sampled_from(["x", 5, [1, 2], {}, [], None, float("inf"), "abc", [{}], ["x"], 10**30])
+_SHAPES = (
+    lambda v: v,
+    lambda v: {"choices": v},
+    lambda v: {"choices": [v]},
+    lambda v: {"choices": [{"delta": v}]},
+    lambda v: {"choices": [{"delta": {"content": v}}]},
+    lambda v: {"choices": [{"delta": {"tool_calls": v}}]},
+    lambda v: {"choices": [{"delta": {"tool_calls": [v]}}]},
+    lambda v: {"choices": [{"delta": {"tool_calls": [{"index": v, "function": {"name": "f"}}]}}]},
+    lambda v: {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": v}]}}]},
+    lambda v: {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": v, "arguments": v}}]}}]},
+    lambda v: {"choices": [{"delta": {"content": "Hi."}, "finish_reason": v}]},
+    lambda v: {"choices": [], "usage": v},
+    lambda v: {"choices": [], "usage": {"prompt_tokens": v, "completion_tokens": v}},
+    lambda v: {"model": v, "choices": []},
+    lambda v: {"choices": [{"message": v}]},
+    lambda v: {"choices": [{"message": {"content": v, "tool_calls": v}}]},
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.sampled_from(range(len(_SHAPES))), value=_ODD, streamed=st.booleans(),
+       as_json=st.booleans())
+def test_odd_upstream_json_is_a_502_or_a_reply_never_a_crash(upstream_engine, monkeypatch, engine_log, shape, value,
+                                                              streamed, as_json):
+    import threading
+
+    server, upstream = upstream_engine
+    data = _SHAPES[shape](value)
+    if as_json:  # an upstream that ignores stream=true and answers one JSON body
+        upstream.content_type, upstream.body = "application/json", json.dumps(data).encode()
+    else:
+        upstream.content_type = "text/event-stream"
+        upstream.body = f"data: {json.dumps(data)}\n\ndata: [DONE]\n\n".encode()
+    crashed: list = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "stream": streamed}
+    r = requests.post(server.base_url + "/chat/completions", json=body, timeout=60)
+    assert not crashed, [c.exc_value for c in crashed]
+    if streamed:
+        assert r.status_code == 200
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: {")]
+        for event in events:
+            if "error" in event:
+                assert event["error"]["code"] == "upstream_error", event
+            else:
+                for choice in event["choices"]:
+                    assert isinstance(choice["delta"].get("content") or "", str)
+    elif r.status_code == 200:
+        message = r.json()["choices"][0]["message"]
+        assert message["content"] is None or isinstance(message["content"], str)
+    else:
+        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error", r.text
+    _no_traceback(engine_log)

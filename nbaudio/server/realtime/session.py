@@ -25,10 +25,10 @@ from ...realtime_events import (
     parse_response_options,
     require,
 )
-from .. import client_json
+from .. import untrusted_json
 from ..api_errors import EngineError
-from ..client_json import ClientJSONError
 from ..engine import Admission, Engine
+from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
@@ -109,8 +109,8 @@ class RealtimeSession:
         event_id = None
         try:
             try:
-                event = client_json.loads(raw)
-            except ClientJSONError as exc:
+                event = untrusted_json.loads(raw)
+            except UntrustedJSONError as exc:
                 raise RealtimeEventError(f"The message {exc}; send each event as a JSON object.",
                                          code="invalid_json") from None
             if not isinstance(event, dict):

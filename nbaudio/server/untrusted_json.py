@@ -1,4 +1,5 @@
-"""JSON a client sent, read in one place (`loads`), so what is wrong with it is said the same way.
+"""JSON from outside the engine (a client's message or form field, an upstream's reply), read in
+one place (`loads`), so what is wrong with it is said the same way.
 
 `json.loads` raises RecursionError for arrays or objects nested deeper than the interpreter's
 stack allows (a Realtime message of 100 000 `[`), and what parses a little below that depth can
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["ClientJSONError", "MAX_DEPTH", "NOT_JSON", "TOO_DEEP", "loads"]
+__all__ = ["UntrustedJSONError", "MAX_DEPTH", "NOT_JSON", "TOO_DEEP", "loads"]
 
 MAX_DEPTH = 100
 TOO_DEEP = "is nested too deeply"
@@ -19,21 +20,21 @@ NOT_JSON = "is not valid JSON"
 _TOO_DEEP_HERE = f"{TOO_DEEP} (more than {MAX_DEPTH} levels of arrays and objects inside each other)"
 
 
-class ClientJSONError(ValueError):
-    """What is wrong with a client's JSON: `str(exc)` is NOT_JSON or starts with TOO_DEEP, to
+class UntrustedJSONError(ValueError):
+    """What is wrong with a JSON from outside: `str(exc)` is NOT_JSON or starts with TOO_DEEP, to
     follow a name ("The message is not valid JSON")."""
 
 
 def loads(raw: str | bytes) -> Any:
-    """The value of `raw`, or ClientJSONError."""
+    """The value of `raw`, or UntrustedJSONError."""
     try:
         value = json.loads(raw)
     except RecursionError:
-        raise ClientJSONError(_TOO_DEEP_HERE) from None
+        raise UntrustedJSONError(_TOO_DEEP_HERE) from None
     except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
-        raise ClientJSONError(NOT_JSON) from None
+        raise UntrustedJSONError(NOT_JSON) from None
     if _deeper_than(value, MAX_DEPTH):
-        raise ClientJSONError(_TOO_DEEP_HERE)
+        raise UntrustedJSONError(_TOO_DEEP_HERE)
     return value
 
 
