@@ -1,7 +1,8 @@
 """The engine against hostile and unlucky input (issue 26, held-out findings): JSON nested 100 000
 deep on WS /v1/realtime and on the HTTP routes is answered like any malformed input, with no
-traceback in the log; and a local reply the token cap cuts ends on a whole sentence (or line),
-not mid-word, streamed or not, also when its characters take several tokens each."""
+traceback in the log; a local reply the token cap cuts ends on a whole sentence (or line), not
+mid-word, streamed or not, also when its characters take several tokens each; and an upstream
+(`--chat-upstream`) that answers odd JSON gets a 502 upstream_error, never a crash."""
 
 from __future__ import annotations
 
