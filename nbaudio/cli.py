@@ -8,6 +8,7 @@ import importlib.util
 import os
 import platform
 import socket
+import stat
 import sys
 import threading
 import time
@@ -25,13 +26,63 @@ if TYPE_CHECKING:
 __all__ = ["main", "print_backend"]
 
 
+# A key on the command line is readable by every user of the machine (/proc/PID/cmdline, ps).
+_IN_ARGV = "the command line is visible to every local user in /proc/PID/cmdline and ps"
+_KEY_FILE_MAX = 4096  # bytes: a key file holds one key (and /dev/zero is read no further)
+
+
+class _KeyProblem(Exception):
+    """A key file that cannot give a key; the message says which and why, never the key."""
+
+
+def _key(args: argparse.Namespace, dest: str, option: str, env: str) -> str | None:
+    """The key from `--option`, `--option-file` or `$env` (the first given); a flag gets a warning."""
+    flag, path = getattr(args, dest), getattr(args, dest + "_file")
+    if flag is not None:
+        print(f"nbaudio serve: warning: {option} puts the key where every local user can read it "
+              f"(/proc/PID/cmdline, ps); set {env} or use {option}-file PATH instead", file=sys.stderr)
+        return flag or None
+    if path is not None:
+        return _read_key_file(Path(path), option + "-file")
+    return os.environ.get(env) or None
+
+
+def _read_key_file(path: Path, option: str) -> str:
+    try:
+        with open(path, "rb") as f:  # a pipe (`<(pass show key)`) is fine: read as it comes
+            mode = os.fstat(f.fileno()).st_mode
+            data = f.read(_KEY_FILE_MAX + 1)
+    except OSError as exc:
+        raise _KeyProblem(f"{option} {path}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISREG(mode) and mode & 0o077:  # as ssh checks a private key
+        print(f"nbaudio serve: warning: {path} ({option}) has mode {stat.S_IMODE(mode):o}: other users can read or "
+              f"change the key; chmod 600 {path}", file=sys.stderr)
+    if len(data) > _KEY_FILE_MAX:
+        raise _KeyProblem(f"{option} {path}: over {_KEY_FILE_MAX} bytes; a key file holds the key alone, on one line")
+    try:
+        key = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise _KeyProblem(f"{option} {path}: not UTF-8 text; a key file holds the key alone, on one line") from None
+    if not key:
+        raise _KeyProblem(f"{option} {path}: the file is empty; write the key in it, on one line")
+    if any(ch.isspace() for ch in key):
+        raise _KeyProblem(f"{option} {path}: holds more than one line or word; a key file holds the key alone, "
+                          "on one line")
+    return key
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .local import missing_local_parts, missing_parts_message
 
-    api_key = args.api_key or os.environ.get("NBAUDIO_SERVE_API_KEY") or None
+    try:
+        api_key = _key(args, "api_key", "--api-key", "NBAUDIO_SERVE_API_KEY")
+        upstream_key = _key(args, "chat_upstream_key", "--chat-upstream-key", "NBAUDIO_CHAT_UPSTREAM_KEY")
+    except _KeyProblem as exc:
+        print(f"nbaudio serve: {exc}", file=sys.stderr)
+        return 2
     if not is_loopback_host(args.host) and not api_key:
         print(f"nbaudio serve: refusing to listen on {args.host} without an API key; anyone who can reach this "
-              "machine could use it. Pass --api-key KEY (or set NBAUDIO_SERVE_API_KEY), or bind 127.0.0.1.",
+              "machine could use it. Set NBAUDIO_SERVE_API_KEY (or pass --api-key-file PATH), or bind 127.0.0.1.",
               file=sys.stderr)
         return 2
     missing = missing_local_parts()
@@ -46,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(
             host=args.host, port=args.port, api_key=api_key, chat_upstream=args.chat_upstream,
-            chat_upstream_key=args.chat_upstream_key or os.environ.get("NBAUDIO_CHAT_UPSTREAM_KEY"),
+            chat_upstream_key=upstream_key,
             chat_upstream_model=args.chat_upstream_model, model_dir=args.model_dir, llm_model=args.llm_model,
             stt_en_model=args.stt_en_model, stt_multi_model=args.stt_model, tts_voice=args.tts_voice,
             allowed_hosts=tuple(args.allowed_host or ()), cors_origins=tuple(args.cors_origin or ()),
@@ -173,11 +224,19 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the local OpenAI-compatible audio engine")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--api-key", help="require 'Authorization: Bearer KEY' (needed for a non-loopback --host); "
-                                     "or set NBAUDIO_SERVE_API_KEY")
+    key = s.add_mutually_exclusive_group()
+    key.add_argument("--api-key", metavar="KEY",
+                     help="require 'Authorization: Bearer KEY' (needed for a non-loopback --host). Prefer "
+                          f"NBAUDIO_SERVE_API_KEY or --api-key-file: {_IN_ARGV}")
+    key.add_argument("--api-key-file", metavar="PATH", help="read the key for --api-key from this file (mode 600)")
     s.add_argument("--chat-upstream", metavar="URL",
                    help="OpenAI-compatible base URL (…/v1) whose text chat answers; the engine adds speech in and out")
-    s.add_argument("--chat-upstream-key", metavar="KEY", help="API key for --chat-upstream")
+    upstream_key = s.add_mutually_exclusive_group()
+    upstream_key.add_argument("--chat-upstream-key", metavar="KEY",
+                              help="API key for --chat-upstream. Prefer NBAUDIO_CHAT_UPSTREAM_KEY or "
+                                   f"--chat-upstream-key-file: {_IN_ARGV}")
+    upstream_key.add_argument("--chat-upstream-key-file", metavar="PATH",
+                              help="read the key for --chat-upstream from this file (mode 600)")
     s.add_argument("--chat-upstream-model", metavar="NAME", help="model name to ask the upstream for")
     s.add_argument("--model-dir", help="folder with extra piper voices (*.onnx) and GGUF files")
     s.add_argument("--llm-model", help="chat model: a name (smollm2-135m-instruct, gemma3-270m) or a GGUF path "

@@ -137,12 +137,14 @@ def _start(folder: Path, timeout: float) -> Endpoint:
     state = folder / "engine.json"
     with contextlib.suppress(FileNotFoundError):
         state.unlink()
-    # The key goes in the environment, not argv: other users can read a process's arguments.
-    env = dict(os.environ, NBAUDIO_SERVE_API_KEY=key)
+    # The key is passed as its file (mode 0600), neither in argv, which every local user can read,
+    # nor in the environment, which the engine's own children would inherit.
+    env = {name: value for name, value in os.environ.items() if name != "NBAUDIO_SERVE_API_KEY"}
     with open(folder / "engine.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "nbaudio", "serve", "--port", "0", "--state-file", str(state),
-             "--idle-exit", str(IDLE_EXIT_SECONDS), "--log-level", "warning"],
+             "--api-key-file", str(folder / "engine.key"), "--idle-exit", str(IDLE_EXIT_SECONDS),
+             "--log-level", "warning"],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from ..error_bodies import error_payload
 from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError
+from .untrusted_json import TOO_DEEP
 
 __all__ = ["EngineError", "ClientStalled", "install_error_handlers", "error_response", "bad_request",
            "model_not_found", "model_unavailable", "validation_message"]
@@ -83,9 +84,9 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     """One OpenAI-style sentence for pydantic/FastAPI validation errors, and the first param."""
     msgs, first = [], None
     for e in errors:
-        param = _loc_param(e.get("loc", ()))
-        first = first or param
         kind = e.get("type", "")
+        param = None if kind == "json_invalid" else _loc_param(e.get("loc", ()))  # its loc is a position
+        first = first or param
         if param is None and kind in ("missing", "model_attributes_type", "dict_type", "model_type"):
             msgs.append("The request body must be a JSON object with the endpoint's parameters "
                         "(e.g. {\"model\": ..., ...}).")
@@ -132,6 +133,11 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"Invalid URL ({request.method} {request.url.path})"
         elif exc.status_code == 405:
             message = f"Method {request.method} is not allowed for {request.url.path}"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, (RecursionError, UnicodeDecodeError)):
+            # FastAPI read the JSON body and raised this "from" what json.loads raised.
+            why = f"{TOO_DEEP} to read" if isinstance(exc.__cause__, RecursionError) else "is not UTF-8 text"
+            message = (f"We could not parse the JSON body of your request: it {why}. Send the endpoint's "
+                       "parameters as a JSON object, as the API documents them.")
         else:
             message = str(exc.detail)
         return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))

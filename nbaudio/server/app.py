@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from ..version import __version__
+from . import log_filter
 from .activity import Activity, ActivityMiddleware
 from .api_errors import install_error_handlers
 from .engine import Admission, Engine
@@ -25,6 +26,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, *, models: ModelRegistry | None = None) -> FastAPI:
     """The engine as an ASGI app. `models` lets several apps share loaded models (tests)."""
     settings = settings or Settings.from_env()
+    log_filter.install()  # no key in a log line, even at debug level
     app = FastAPI(title="nbaudio local engine", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.engine = Engine(settings=settings, models=models or ModelRegistry(settings),

@@ -6,7 +6,6 @@ the right `param`, and so the file is read with a cap instead of whole.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
@@ -16,7 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..audio import AudioClip
 from ..codec import guess_format
 from ..spec import UPLOAD_FORMATS
+from . import untrusted_json
 from .api_errors import EngineError, bad_request
+from .untrusted_json import UntrustedJSONError
 
 __all__ = ["read_form", "text_field", "list_field", "bool_field", "float_field", "upload_clip"]
 
@@ -51,9 +52,10 @@ def list_field(form: Any, name: str) -> list[str]:
         v = v.strip()
         if v.startswith("["):  # some clients send the whole list as JSON
             try:
-                items = json.loads(v)
-            except ValueError:
-                raise bad_request(f"Invalid value for '{name}[]': {v!r}.", param=f"{name}[]") from None
+                items = untrusted_json.loads(v)
+            except UntrustedJSONError as exc:
+                raise bad_request(f"Invalid value for '{name}[]': {v[:80]!r} {exc}; send the names one per field "
+                                  f"or comma-separated.", param=f"{name}[]") from None
             out.extend(str(x) for x in items)
         else:
             out.extend(x.strip() for x in v.split(",") if x.strip())

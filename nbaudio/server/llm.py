@@ -11,25 +11,27 @@ two conversations) and feeds a queue; if the client goes away the producer still
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..error_bodies import parse_error_body
 from ..sse import SSEParser
+from . import untrusted_json
 from .api_errors import EngineError
+from .tail_cut import TailCut
+from .untrusted_json import UntrustedJSONError
+from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
 
 if TYPE_CHECKING:
     from .settings import Settings
     from .weights import ModelSource
 
-__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat"]
+__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat", "without_key"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -45,6 +47,8 @@ class GenParams:
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed to an upstream as is
+    # The reply goes out delta by delta (False: read whole, so all of it may wait for its sentences to end).
+    streamed: bool = True
 
     def sampling(self) -> dict[str, Any]:
         """The sampling options that were given (both backends take them under these names)."""
@@ -79,17 +83,13 @@ class Generation:
     def put(self, text: str) -> None:
         self._queue.put(("text", text))
 
-    def put_tool_calls(self, fragments: list[Any]) -> None:
+    def put_tool_calls(self, fragments: list[dict[str, Any]]) -> None:
         """Take tool-call fragments (`delta.tool_calls` items, or whole calls of a message) and queue
         them renumbered 0, 1, ... in order of appearance, the shape the OpenAI API streams: the first
         fragment of a call has its id, type and name, later ones only more `arguments`."""
         out = []
-        for frag in fragments:
-            if not isinstance(frag, dict):
-                continue
-            fn = dict(frag["function"]) if isinstance(frag.get("function"), dict) else {}
-            if fn.get("arguments") is not None and not isinstance(fn["arguments"], str):
-                fn["arguments"] = json.dumps(fn["arguments"])  # servers that send the arguments as an object
+        for frag in fragments:  # checked and normalised by upstream_reply (arguments are a string)
+            fn = frag["function"]
             # Some servers (Ollama's, older llama.cpp) send parallel calls all with index 0 and a new
             # id each; a new id at a known index is a new call.
             key: Any = frag.get("index", len(self._calls))
@@ -170,8 +170,8 @@ class LlamaChat:
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
         threads = max(1, settings.threads // 2)
-        self.llm = Llama(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
-                         n_threads_batch=threads, verbose=False)
+        self.llm = _counting(Llama)(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
+                                    n_threads_batch=threads, verbose=False)
         if source.chat_template:
             self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
         # What a request does not set (docs/chat_models.md measures them): a fixed seed, so the same
@@ -185,29 +185,33 @@ class LlamaChat:
         gen = Generation(f"{self.name} (local)")
         kwargs: dict[str, Any] = {"max_tokens": params.max_tokens, "stream": True, **self.defaults,
                                   **params.sampling()}
-        threading.Thread(target=self._run, args=(messages, kwargs, gen), daemon=True, name="nbaudio-llm").start()
+        hold_from = params.max_tokens - TAIL_CUT_TOKENS if params.streamed else 0
+        threading.Thread(target=self._run, args=(messages, kwargs, hold_from, gen), daemon=True,
+                         name="nbaudio-llm").start()
         return gen
 
-    def _run(self, messages: list[dict[str, Any]], kwargs: dict[str, Any], gen: Generation) -> None:
+    def _run(self, messages: list[dict[str, Any]], kwargs: dict[str, Any], hold_from: int, gen: Generation) -> None:
         error: BaseException | None = None
         try:
             with self.lock:
-                count = 0
-                tail = TailCut(gen.put, kwargs["max_tokens"] - TAIL_CUT_TOKENS)
+                self.llm.sampled = 0
+                tail = TailCut(gen.put, hold_from)
                 for chunk in self.llm.create_chat_completion(messages=messages, **kwargs):
                     if gen.cancelled:
                         break  # closes llama-cpp-python's generator: the model is free for the next one
                     choice = chunk["choices"][0]
                     text = choice.get("delta", {}).get("content")
                     if text:
-                        count += 1  # llama-cpp-python streams one token per chunk
-                        tail.put(text, count)
+                        tail.put(text, self.llm.sampled)
                     if choice.get("finish_reason"):
                         gen.finish_reason = choice["finish_reason"]
                 tail.finish(cut=gen.finish_reason == "length")
-                gen.completion_tokens = count
-                # The context now holds the prompt and what was generated.
-                gen.prompt_tokens = max(0, int(self.llm.n_tokens) - count)
+                # The end-of-turn token that stopped the reply was sampled but is no part of it.
+                sampled = self.llm.sampled
+                gen.completion_tokens = sampled - (gen.finish_reason == "stop" and not gen.cancelled)
+                # The context holds the prompt and what was generated, less the last token sampled
+                # (llama.cpp evaluates a token only when it samples the next).
+                gen.prompt_tokens = max(0, int(self.llm.n_tokens) - max(0, sampled - 1))
         except (ValueError, RuntimeError) as exc:  # prompt too long for the context, llama.cpp failures
             log.warning("local LLM failed: %s", exc)
             error = EngineError(400 if "context" in str(exc).lower() else 500,
@@ -216,42 +220,24 @@ class LlamaChat:
             gen.finish(error)
 
 
-# Within this many tokens of max_tokens, text waits for its sentence to end before it is sent.
+# Within this many tokens of max_tokens, a streamed reply's text waits for its sentence to end before it is sent.
 TAIL_CUT_TOKENS = 48
-# A full sentence's end (not a clause's ; or :), before the space that follows it; "3.5" is none.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
 
-class TailCut:
-    """A reply that runs into max_tokens ends at its last full sentence, not mid-word ("...and it's
-    a wave that"). Only text near the cap waits for its sentence to end (from token `hold_from`),
-    so a streamed reply's first words are not delayed; what is cut is counted in the usage all the
-    same (the model did generate it) and the finish reason stays "length"."""
+def _counting(llama_class: type) -> type:
+    """`llama_class` counting the tokens it samples (`sampled`, set to 0 before a generation).
+    llama-cpp-python streams a character that takes several tokens (an emoji, most CJK, some
+    Cyrillic) as one chunk, so counting chunks put a 200-token reply at 80 (its usage said so, and
+    the sentence window at the cap never opened: the reply stopped mid-word)."""
 
-    def __init__(self, put: Callable[[str], None], hold_from: int) -> None:
-        self._put, self._hold_from = put, hold_from
-        self._held = ""
-        self._sent = False
+    class CountingLlama(llama_class):
+        sampled = 0
 
-    def put(self, text: str, count: int) -> None:
-        if count < self._hold_from and not self._held:
-            self._send(text)
-            return
-        self._held += text
-        ends = [m.end() for m in _SENTENCE_END.finditer(self._held)]
-        if ends:  # the space after a sentence waits with the next one: a cut reply ends clean
-            self._send(self._held[:ends[-1]])
-            self._held = self._held[ends[-1]:]
+        def sample(self, *args: Any, **kwargs: Any) -> Any:
+            self.sampled += 1
+            return super().sample(*args, **kwargs)
 
-    def finish(self, *, cut: bool) -> None:
-        """At the end: drop the unfinished sentence when the cap cut it (and something was said)."""
-        if self._held and not (cut and self._sent):
-            self._send(self._held)
-        self._held = ""
-
-    def _send(self, text: str) -> None:
-        self._sent = self._sent or bool(text.strip())
-        self._put(text)
+    return CountingLlama
 
 
 def _template_handler(llm: Any, template: str, stop_tokens: tuple[str, ...]) -> Any:
@@ -284,8 +270,9 @@ class UpstreamChat:
         self.origin = "upstream OpenAI-compatible chat endpoint"
         self.model = settings.chat_upstream_model
         self._session = requests.Session()
-        if settings.chat_upstream_key:
-            self._session.headers["Authorization"] = f"Bearer {settings.chat_upstream_key}"
+        self._key = settings.chat_upstream_key
+        if self._key:
+            self._session.headers["Authorization"] = f"Bearer {self._key}"
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
         import requests
@@ -301,14 +288,15 @@ class UpstreamChat:
         if resp.status_code >= 400:
             info = parse_error_body(resp.status_code, resp.content, resp.headers.get("content-type", ""))
             resp.close()
-            raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {info['message']}",
+            # The engine's clients must not learn its upstream key from an upstream that echoes it.
+            said = without_key(info["message"], self._key)
+            raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {said}",
                               code="upstream_error")
         gen = Generation(body["model"])
         threading.Thread(target=self._pump, args=(resp, gen), daemon=True, name="nbaudio-upstream").start()
         return gen
 
-    @staticmethod
-    def _pump(resp: Any, gen: Generation) -> None:
+    def _pump(self, resp: Any, gen: Generation) -> None:
         import requests
 
         error: BaseException | None = None
@@ -316,48 +304,65 @@ class UpstreamChat:
         try:
             if "text/event-stream" not in resp.headers.get("content-type", ""):
                 # An upstream that ignores stream=true: one JSON body.
-                data = resp.json()
-                _model(gen, data.get("model"))
-                choice = (data.get("choices") or [{}])[0]
-                message = choice.get("message") or {}
-                if message.get("content"):
-                    gen.put(message["content"])
-                gen.put_tool_calls(message.get("tool_calls") or [])
-                gen.finish_reason = choice.get("finish_reason") or "stop"
-                _usage(gen, data.get("usage"))
+                _take(gen, completion_parts(untrusted_json.loads(resp.content)))
                 return
             for raw in resp.iter_content(chunk_size=None):
                 if gen.cancelled:
                     break  # the finally closes the upstream's stream
                 for event in parser.feed(raw):
-                    if event.data.strip() == "[DONE]":
-                        continue
-                    chunk = event.json()
-                    _model(gen, chunk.get("model"))
-                    _usage(gen, chunk.get("usage"))
-                    for choice in chunk.get("choices") or []:
-                        delta = choice.get("delta") or {}
-                        text = delta.get("content")
-                        if text:
-                            gen.put(text)
-                        if delta.get("tool_calls"):
-                            gen.put_tool_calls(delta["tool_calls"])
-                        if choice.get("finish_reason"):
-                            gen.finish_reason = choice["finish_reason"]
-        except (requests.RequestException, ValueError) as exc:
-            error = EngineError(502, f"The upstream chat stream broke ({type(exc).__name__}).", code="upstream_error")
+                    if event.data.strip() != "[DONE]":
+                        _take(gen, chunk_parts(untrusted_json.loads(event.data)))
+        except (requests.RequestException, ValueError) as exc:  # UpstreamShapeError, UntrustedJSONError among them
+            why = f": {exc}" if isinstance(exc, (UpstreamShapeError, UntrustedJSONError)) else ""
+            error = EngineError(502, f"The upstream chat stream broke ({type(exc).__name__}{why}).",
+                                code="upstream_error")
+        except UpstreamFailure as exc:
+            said = without_key(exc.message, self._key)[:300]
+            error = EngineError(502, f"The upstream chat endpoint failed: {said or 'it gave no reason'}",
+                                code="upstream_error")
         finally:
             resp.close()
             gen.finish(error)
 
 
-def _usage(gen: Generation, usage: Any) -> None:
-    if isinstance(usage, dict):
-        gen.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        gen.completion_tokens = int(usage.get("completion_tokens") or 0)
+def _take(gen: Generation, reply: UpstreamReply) -> None:
+    """One chunk's (or the whole reply's) model name, usage, text, tool calls and finish reason."""
+    if reply.model:  # the upstream's own name for the model that answered, passed through
+        gen.model = reply.model
+    if reply.prompt_tokens is not None:
+        gen.prompt_tokens = reply.prompt_tokens
+    if reply.completion_tokens is not None:
+        gen.completion_tokens = reply.completion_tokens
+    for part in reply.parts:
+        if part.text:
+            gen.put(part.text)
+        if part.tool_calls:
+            gen.put_tool_calls(part.tool_calls)
+        if part.finish_reason:
+            gen.finish_reason = part.finish_reason
 
 
-def _model(gen: Generation, model: Any) -> None:
-    """The upstream's own name for the model that answered, passed through as it gives it."""
-    if isinstance(model, str) and model:
-        gen.model = model
+# The shortest piece of a key that counts as the key (shorter ones match ordinary words too).
+KEY_PIECE = 8
+
+
+def without_key(text: str, key: str | None) -> str:
+    """`text` with `key`, and every piece of it KEY_PIECE characters or longer (a key echoed cut or
+    shifted), replaced by ***."""
+    if not key or not text:
+        return text
+    if len(key) < KEY_PIECE:
+        return text.replace(key, "***")
+    pieces = {key[i:i + KEY_PIECE] for i in range(len(key) - KEY_PIECE + 1)}
+    out, i = [], 0
+    while i < len(text):
+        if text[i:i + KEY_PIECE] in pieces:
+            end = i + KEY_PIECE
+            while end < len(text) and text[i:end + 1] in key:
+                end += 1
+            out.append("***")
+            i = end
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)

@@ -21,6 +21,7 @@ Limits that keep the engine standing when a client misbehaves (defaults in brack
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,11 @@ _ENV = {
 ENGINE_ENV = tuple(_ENV)
 _NUMERIC = {"max_upload_bytes": int, "max_audio_seconds": float, "max_concurrent": int, "max_queue": int,
             "queue_timeout": float, "body_timeout": float, "send_timeout": float}
+
+
+# What a key may be: it travels in 'Authorization: Bearer <key>' (a client sending a non-ASCII key
+# could never match it; an upstream request with one fails to encode).
+_HEADER_TOKEN = re.compile(r"[!-~]+")
 
 
 def default_cache_dir() -> Path:
@@ -130,6 +136,11 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        for name in ("api_key", "chat_upstream_key"):  # first: a bad key is told before any other mistake
+            key = getattr(self, name)
+            if key is not None and not (isinstance(key, str) and _HEADER_TOKEN.fullmatch(key)):
+                raise ValueError(f"engine setting {name} must be printable ASCII without spaces (it travels in an "
+                                 "HTTP header, 'Authorization: Bearer <key>')")
         for name in _NUMERIC:
             value = getattr(self, name)
             number = isinstance(value, (int, float)) and not isinstance(value, bool)

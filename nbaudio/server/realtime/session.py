@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 from typing import Any
 
 from ...errors import RealtimeEventError
@@ -26,8 +25,10 @@ from ...realtime_events import (
     parse_response_options,
     require,
 )
+from .. import untrusted_json
 from ..api_errors import EngineError
 from ..engine import Admission, Engine
+from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
@@ -108,15 +109,15 @@ class RealtimeSession:
         event_id = None
         try:
             try:
-                event = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                raise RealtimeEventError("The message is not valid JSON; send each event as a JSON object.",
+                event = untrusted_json.loads(raw)
+            except UntrustedJSONError as exc:
+                raise RealtimeEventError(f"The message {exc}; send each event as a JSON object.",
                                          code="invalid_json") from None
             if not isinstance(event, dict):
                 raise RealtimeEventError("An event is a JSON object with a 'type'.", param="type")
             event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
             kind = event.get("type")
-            if kind not in CLIENT_EVENTS:
+            if not isinstance(kind, str) or kind not in CLIENT_EVENTS:  # a list or object is no name (nor hashable)
                 raise RealtimeEventError(f"Invalid value for 'type': {str(kind)[:80]!r} is not a client event of "
                                          "the Realtime API.", param="type", code="invalid_event")
             require(event, "event", _FIELDS[kind] | {"type", "event_id"})

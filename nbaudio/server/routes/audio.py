@@ -28,7 +28,7 @@ from ...spec import (
 )
 from ...sse import format_sse
 from ...transcript import Segment, Transcript, Word
-from .. import paths
+from .. import paths, untrusted_json
 from ..api_errors import bad_request, model_not_found
 from ..diarize import Turn, speaker_at
 from ..diarize_request import diarize, label_segments, read_speaker_request, split_by_speaker
@@ -39,6 +39,7 @@ from ..route_helpers import SSE_SCHEMA, samples_16k, streaming, whisper_for
 from ..stt import LANGUAGES, SttRequest, SttSegment, language_code
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..translation_quality import WARNING_HEADER, translation_warning
+from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice, voice_name
 
 router = APIRouter()
@@ -115,10 +116,10 @@ def _chunking_vad(value: str | None) -> bool:
     if value == "auto":
         return True
     try:
-        obj = json.loads(value)
-    except ValueError:
-        raise bad_request("Invalid value for 'chunking_strategy': use \"auto\" or a server_vad object.",
-                          param="chunking_strategy") from None
+        obj = untrusted_json.loads(value)
+    except UntrustedJSONError as exc:
+        raise bad_request(f"Invalid value for 'chunking_strategy': the value {exc}; use \"auto\" or a server_vad "
+                          "object.", param="chunking_strategy") from None
     if not (isinstance(obj, dict) and obj.get("type") == "server_vad") and obj != "auto":
         raise bad_request("Invalid value for 'chunking_strategy': use \"auto\" or {\"type\": \"server_vad\"}.",
                           param="chunking_strategy")

@@ -113,7 +113,7 @@ async def create_chat_completion(body: ChatRequest, engine: EngineDep) -> Respon
         model=body.model, max_tokens=body.max_completion_tokens or body.max_tokens or engine.settings.llm_max_tokens,
         temperature=body.temperature, top_p=body.top_p, seed=body.seed,
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
-        presence_penalty=body.presence_penalty, frequency_penalty=body.frequency_penalty,
+        presence_penalty=body.presence_penalty, frequency_penalty=body.frequency_penalty, streamed=bool(body.stream),
         extra={k: v for k, v in (("tools", body.tools), ("tool_choice", body.tool_choice),
                                   ("parallel_tool_calls", (body.model_extra or {}).get("parallel_tool_calls")))
                if v is not None},
