@@ -30,7 +30,7 @@ RTF_TARGET = 0.2
 def collect(quick: bool = False) -> list[Result]:
     import requests
 
-    from nbaudio.server.diarize import load_diarizer
+    from nbaudio.server.diarization.pipeline import load_diarizer
     from nbaudio.server.settings import Settings
     from nbaudio.speakers import diarization_error_rate
     from tests.support.meeting import SCRIPT, build_meeting

@@ -7,7 +7,7 @@
    (compute seconds per second of audio; the engine adds 0.12 s pauses between sentences).
 2. Speech to text: `POST /v1/audio/transcriptions` (json, language=en) against faster-whisper's
    `WhisperModel.transcribe` on the same WAV bytes (it decodes them itself), same model file,
-   same `WhisperModel` options (`nbaudio.server.stt.whisper_options`), same beam size.
+   same `WhisperModel` options (`nbaudio.server.models.stt.whisper_options`), same beam size.
 3. Eight transcriptions sent at once against the same eight one after another (throughput).
 All over real HTTP on loopback to an engine in this process; the pairs are interleaved.
 """
@@ -35,9 +35,9 @@ def bench_tts(url: str, repeats: int) -> list[Result]:
     from piper import PiperVoice, SynthesisConfig
 
     from nbaudio.audio import AudioClip
+    from nbaudio.server.models.sources import piper_source
+    from nbaudio.server.models.tts import VOICE_STYLES, load_piper_voice
     from nbaudio.server.settings import Settings
-    from nbaudio.server.sources import piper_source
-    from nbaudio.server.tts import VOICE_STYLES, load_piper_voice
 
     settings = Settings.from_env()
     src = piper_source(settings)
@@ -80,9 +80,9 @@ def bench_stt(url: str, wav: bytes, repeats: int) -> tuple[list[Result], callabl
     from faster_whisper import WhisperModel
 
     from nbaudio.audio import AudioClip
+    from nbaudio.server.models.sources import whisper_en_source
+    from nbaudio.server.models.stt import whisper_options
     from nbaudio.server.settings import Settings
-    from nbaudio.server.sources import whisper_en_source
-    from nbaudio.server.stt import whisper_options
 
     settings = Settings.from_env()
     duration = AudioClip(wav).duration

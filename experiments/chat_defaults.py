@@ -37,8 +37,8 @@ _ENDS_CLEAN = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 
 
 def _ask(chat: Any, prompt: str, max_tokens: int, seed: int | None) -> tuple[str, str]:
-    from nbaudio.server.chat_input import SPOKEN_SYSTEM_PROMPT
-    from nbaudio.server.llm import GenParams
+    from nbaudio.server.chat.input import SPOKEN_SYSTEM_PROMPT
+    from nbaudio.server.models.llm import GenParams
 
     messages = [{"role": "system", "content": SPOKEN_SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
     gen = chat.generate(messages, GenParams(model="gpt-4o-audio-preview", max_tokens=max_tokens, seed=seed))
@@ -48,9 +48,9 @@ def _ask(chat: Any, prompt: str, max_tokens: int, seed: int | None) -> tuple[str
 def run(**overrides: Any) -> dict[str, list[dict[str, Any]]]:
     import random
 
-    from nbaudio.server.llm import LlamaChat
+    from nbaudio.server.models.llm import LlamaChat
+    from nbaudio.server.models.sources import llm_source
     from nbaudio.server.settings import Settings
-    from nbaudio.server.sources import llm_source
 
     settings = Settings.from_env(**overrides)
     chat = LlamaChat(llm_source(settings), settings)

@@ -3,7 +3,7 @@
     .venv/bin/python experiments/compare_chat_models.py [--models smollm2,gemma3] [--out docs/chat_models.md]
         [--raw build/chat_models.json] [--from-raw build/chat_models.json] [--repeat 3] [--seed 0]
 
-Each model is loaded by its registry name (`nbaudio.server.chat_models.CHAT_MODELS`: weights verified,
+Each model is loaded by its registry name (`nbaudio.server.catalog.chat_models.CHAT_MODELS`: weights verified,
 chunked ones joined into the engine's cache dir) into the engine's own `LlamaChat` with the engine's
 `Settings` (context, max tokens, threads), and asked each prompt as a fresh conversation the way the
 chat route sends it:
@@ -149,8 +149,8 @@ def _rss_mb() -> float:
 
 def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_tokens: int,
          repeat: bool = False) -> Answer:
-    from nbaudio.server.chat_input import SPOKEN_SYSTEM_PROMPT
-    from nbaudio.server.llm import GenParams
+    from nbaudio.server.chat.input import SPOKEN_SYSTEM_PROMPT
+    from nbaudio.server.models.llm import GenParams
 
     messages = [{"role": "user", "content": prompt.text}]
     if condition == "spoken":
@@ -175,11 +175,11 @@ def _ask(chat: Any, model: str, condition: str, prompt: Prompt, seed: int, max_t
 
 
 def run_model(name: str, conditions: list[str], seed: int, repeat: int) -> ModelRun:
-    from nbaudio.server.chat_models import CHAT_MODELS
-    from nbaudio.server.llm import LlamaChat
+    from nbaudio.server.catalog.chat_models import CHAT_MODELS
+    from nbaudio.server.catalog.weights import sha256_file
+    from nbaudio.server.models.llm import LlamaChat
+    from nbaudio.server.models.sources import llm_source
     from nbaudio.server.settings import Settings
-    from nbaudio.server.sources import llm_source
-    from nbaudio.server.weights import sha256_file
 
     settings = Settings.from_env(llm_model=name)
     t0 = time.perf_counter()
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [ModelRun(**{**r, "answers": [Answer(**a) for a in r["answers"]]}) for r in data["runs"]]
         meta = data["meta"]
     else:
-        from nbaudio.server.chat_models import CHAT_MODELS
+        from nbaudio.server.catalog.chat_models import CHAT_MODELS
 
         names = [ALIASES.get(m.strip(), m.strip()) for m in args.models.split(",") if m.strip()]
         unknown = [n for n in names if n not in CHAT_MODELS]

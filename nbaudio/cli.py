@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from .hosts import is_loopback_host
 
 if TYPE_CHECKING:
+    from .server.catalog.weights import ModelSource
     from .server.registry import ModelRegistry
     from .server.settings import Settings
-    from .server.weights import ModelSource
 
 __all__ = ["main", "print_backend"]
 
@@ -154,8 +154,8 @@ def _version(dist: str) -> str | None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .server import espeak
-    from .server.packages import DOCTOR_PACKAGES, INSTALL_LOCAL
+    from .server.catalog.packages import DOCTOR_PACKAGES, INSTALL_LOCAL
+    from .server.models import espeak
     from .server.settings import Settings
 
     print(f"nbaudio {_version('nbaudio') or '(not installed)'} on Python {platform.python_version()} "
@@ -187,8 +187,8 @@ def print_backend() -> None:
 
 def _check_models(settings: Settings, *, load: bool) -> int:
     from .errors import NbAudioError
+    from .server.models.sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
     from .server.registry import ModelRegistry
-    from .server.sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
 
     checks: list[tuple[str, Callable[[], ModelSource], Callable[[ModelRegistry], object]]] = [
         ("speech to text, English", lambda: whisper_en_source(settings), lambda r: r.whisper("en")),

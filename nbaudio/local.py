@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidInputError, MissingDependencyError
-from .server.packages import ENGINE_MODULES, INSTALL_LOCAL  # facts only: the package list and its install line
+from .server.catalog.packages import ENGINE_MODULES, INSTALL_LOCAL  # facts only: the package list and its install line
 
 if TYPE_CHECKING:
     from .server.settings import Settings

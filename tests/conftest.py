@@ -90,7 +90,7 @@ def german_wav() -> bytes:
 
     import soundfile as sf
 
-    from nbaudio.server import espeak
+    from nbaudio.server.models import espeak
 
     samples = espeak.synthesize(GERMAN, "de", speed=140 / 165)
     buf = io.BytesIO()

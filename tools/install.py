@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             return code
     if "local" in args.extras.split(","):
         # The speaker encoder's weights ship in resemblyzer's wheel, which requires torch: installed
-        # without its dependencies (nbaudio never imports it; nbaudio/server/diarize_weights.py reads
+        # without its dependencies (nbaudio never imports it; nbaudio/server/diarization/weights.py reads
         # the file and checks its SHA-256), so diarization works offline from the start.
-        pin = subprocess.run([str(python), "-c", "from nbaudio.server.diarize_weights import RESEMBLYZER; "
+        pin = subprocess.run([str(python), "-c", "from nbaudio.server.diarization.weights import RESEMBLYZER; "
                               "print(RESEMBLYZER)"], capture_output=True, text=True, check=True).stdout.strip()
         progress.set_step(f"installing the speaker encoder's weights ({pin}, without its dependencies)")
         code = run_pip(python, ["install", "--no-deps", pin], log_path, progress)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from .llm import ChatBackend, UpstreamChat
+from .models.llm import ChatBackend, UpstreamChat
 from .registry import ModelRegistry
 from .settings import Settings
 from .store import AudioStore

@@ -8,8 +8,8 @@ answered by their own names.
 from __future__ import annotations
 
 from ..spec import SPEECH_MODELS, TRANSCRIPTION_MODELS
-from .chat_models import CHAT_MODELS
-from .weights import WHISPER_EN, WHISPER_MULTI
+from .catalog.chat_models import CHAT_MODELS
+from .catalog.weights import WHISPER_EN, WHISPER_MULTI
 
 __all__ = ["LOCAL_TTS_MODEL", "LOCAL_STT_MODELS", "LISTED_CHAT_MODELS", "speech_model_ok", "stt_model_ok",
            "chat_model_ok"]

@@ -19,14 +19,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .catalog.weights import DEFAULT_PIPER_VOICE
+from .models.sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
 from .settings import Settings
-from .sources import llm_source, piper_source, whisper_en_source, whisper_multi_source
-from .weights import DEFAULT_PIPER_VOICE
 
 if TYPE_CHECKING:
-    from .llm import LlamaChat
-    from .stt import WhisperEngine
-    from .tts import PiperEngine
+    from .models.llm import LlamaChat
+    from .models.stt import WhisperEngine
+    from .models.tts import PiperEngine
 
 __all__ = ["ModelRegistry"]
 
@@ -64,21 +64,21 @@ class ModelRegistry:
     # The model modules import numpy and more: imported when a model is first asked for.
     def whisper(self, which: str) -> WhisperEngine:
         """`en` (tiny.en by default) or `multi` (base by default)."""
-        from .stt import WhisperEngine
+        from .models.stt import WhisperEngine
 
         if which == "en":
             return self._slot("whisper-en", lambda: WhisperEngine(whisper_en_source(self.settings), self.settings))
         return self._slot("whisper-multi", lambda: WhisperEngine(whisper_multi_source(self.settings), self.settings))
 
     def piper(self, voice: str | None = None) -> PiperEngine:
-        from .tts import PiperEngine
+        from .models.tts import PiperEngine
 
         key = voice or self.settings.tts_voice or DEFAULT_PIPER_VOICE
         return self._slot(f"piper:{key}", lambda: PiperEngine(piper_source(self.settings, voice), self.settings))
 
     def local_chat(self) -> LlamaChat:
         """The local GGUF chat model (`Settings.llm_model`)."""
-        from .llm import LlamaChat
+        from .models.llm import LlamaChat
 
         return self._slot("chat", lambda: LlamaChat(llm_source(self.settings), self.settings))
 

@@ -10,9 +10,9 @@ from fastapi.responses import StreamingResponse
 from ..audio import AudioClip, decode_mono
 from ..errors import AudioDecodeError, AudioTooLongError, MissingDependencyError
 from .api_errors import EngineError, bad_request, model_unavailable
+from .catalog.weights import WeightError
 from .engine import Engine
-from .stt import SAMPLE_RATE, WhisperEngine
-from .weights import WeightError
+from .models.stt import SAMPLE_RATE, WhisperEngine
 
 __all__ = ["STREAM_HEADERS", "SSE_SCHEMA", "streaming", "samples_16k", "whisper_for"]
 

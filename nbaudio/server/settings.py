@@ -28,8 +28,8 @@ from typing import Any
 
 from ..hosts import is_loopback_host
 from ..spec import MAX_UPLOAD_BYTES
-from .chat_models import check_llm_model
-from .weights import WeightError
+from .catalog.chat_models import check_llm_model
+from .catalog.weights import WeightError
 
 __all__ = ["ENGINE_ENV", "Settings", "default_cache_dir"]
 
@@ -83,11 +83,11 @@ class Settings:
     stt_en_model: str | None = None
     stt_multi_model: str | None = None
     tts_voice: str | None = None
-    # A chat model by name (nbaudio.server.chat_models.CHAT_MODELS: smollm2-135m-instruct, gemma3-270m)
+    # A chat model by name (nbaudio.server.catalog.chat_models.CHAT_MODELS: smollm2-135m-instruct, gemma3-270m)
     # or a .gguf path; None is the default model.
     llm_model: str | None = None
     llm_context: int = 4096
-    # The local model's defaults for what a request does not set (nbaudio.server.llm.LlamaChat says why).
+    # The local model's defaults for what a request does not set (nbaudio.server.models.llm.LlamaChat says why).
     llm_max_tokens: int = 200
     llm_temperature: float = 0.0
     llm_seed: int = 0

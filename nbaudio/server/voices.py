@@ -13,9 +13,10 @@ import numpy as np
 
 from ..spec import VOICES
 from .api_errors import EngineError, bad_request, model_unavailable
-from .packages import INSTALL_LOCAL
-from .sources import extra_piper_voices
-from .tts import (
+from .catalog.packages import INSTALL_LOCAL
+from .catalog.weights import DEFAULT_PIPER_VOICE, WeightError
+from .models.sources import extra_piper_voices
+from .models.tts import (
     ESPEAK_PREFIX,
     ESPEAK_RATE,
     VOICE_STYLES,
@@ -24,7 +25,6 @@ from .tts import (
     espeak_voice_for,
     espeak_voices,
 )
-from .weights import DEFAULT_PIPER_VOICE, WeightError
 
 if TYPE_CHECKING:
     from .engine import Engine

@@ -12,11 +12,11 @@ import pytest
 import requests
 
 from nbaudio.errors import MissingDependencyError
-from nbaudio.server import chat_models, weights
-from nbaudio.server.chat_models import CHAT_MODELS, DEFAULT_CHAT_MODEL, GEMMA_CHAT_TEMPLATE, check_llm_model
+from nbaudio.server.catalog import chat_models, weights
+from nbaudio.server.catalog.chat_models import CHAT_MODELS, DEFAULT_CHAT_MODEL, GEMMA_CHAT_TEMPLATE, check_llm_model
+from nbaudio.server.catalog.weights import GEMMA_GGUF_SIZE, ModelNotInstalledError, PinnedFile, WeightError
+from nbaudio.server.models.sources import llm_source
 from nbaudio.server.settings import Settings
-from nbaudio.server.sources import llm_source
-from nbaudio.server.weights import GEMMA_GGUF_SIZE, ModelNotInstalledError, PinnedFile, WeightError
 
 GEMMA = CHAT_MODELS["gemma3-270m"]
 GEMMA_INSTALLED = all(weights.package_dir(m) is not None for m in GEMMA.modules)

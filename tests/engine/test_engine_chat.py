@@ -101,7 +101,7 @@ def test_input_audio_turn(oai, speech_clips):
 
 def test_input_audio_reaches_the_model_as_text(engine, speech_clips):
     """What the text model is given for an input_audio part: its transcript."""
-    from nbaudio.server.chat_input import text_messages
+    from nbaudio.server.chat.input import text_messages
 
     wav = speech_clips[SENTENCES[3]]
     messages, seconds = text_messages(engine.app.state.engine, [{"role": "user", "content": [
@@ -222,7 +222,7 @@ def test_a_reply_cut_by_max_tokens_ends_at_a_full_sentence(oai):
 def test_a_cancelled_generation_frees_the_model_at_once(engine):
     """A client that leaves (or a cancelled Realtime response) stops the local model at its next
     token, instead of letting it generate on to max_tokens while the next request waits."""
-    from nbaudio.server.llm import GenParams
+    from nbaudio.server.models.llm import GenParams
 
     backend = engine.app.state.engine.chat_backend()
     ask = [{"role": "user", "content": "Write a long story about a brave little turtle who travels the world."}]

@@ -145,9 +145,9 @@ def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path, monkeypat
     """A cache whose weights file was damaged gets the pinned wheel again (pip download, SHA-256 checked).
 
     `make install` puts the wheel in the venv (found first); here it is hidden, as on an install without it."""
-    from nbaudio.server import diarize_weights
-    from nbaudio.server.diarize_weights import WEIGHTS_SHA256, WEIGHTS_SIZE, encoder_weights
-    from nbaudio.server.weights import sha256_file
+    from nbaudio.server.catalog.weights import sha256_file
+    from nbaudio.server.diarization import weights as diarize_weights
+    from nbaudio.server.diarization.weights import WEIGHTS_SHA256, WEIGHTS_SIZE, encoder_weights
 
     monkeypatch.setattr(diarize_weights, "package_dir", lambda name: None)
 
@@ -161,7 +161,7 @@ def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path, monkeypat
 
 def test_make_install_puts_the_encoder_weights_in_the_venv(tmp_path):
     """tools/install.py installs resemblyzer --no-deps: the weights are there offline, nothing is fetched."""
-    from nbaudio.server.diarize_weights import encoder_weights
+    from nbaudio.server.diarization.weights import encoder_weights
 
     found = encoder_weights(tmp_path)
     assert found.origin == "package resemblyzer==0.1.4" and not any(tmp_path.iterdir())

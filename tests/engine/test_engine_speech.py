@@ -102,7 +102,7 @@ def test_sse_speech_not_streamed_is_the_assembled_clip(engine):
 def test_raw_stream_starts_before_synthesis_ends(engine, monkeypatch):
     """The first audio bytes arrive while the later sentences are not yet synthesized: the voice
     is held after its first sentence until the client has them (or 30 s passed: a failure)."""
-    from nbaudio.server.tts import PiperEngine
+    from nbaudio.server.models.tts import PiperEngine
 
     text = " ".join(f"This is sentence number {n}, spoken on its own." for n in
                     ("one", "two", "three", "four", "five", "six", "seven", "eight"))

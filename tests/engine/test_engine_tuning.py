@@ -101,7 +101,7 @@ def test_whisper_runs_two_transcriptions_at_once_and_a_third_waits(engine, speec
 def test_block_features_match_faster_whisper():
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from nbaudio.server.stt import BlockFeatures
+    from nbaudio.server.models.stt import BlockFeatures
 
     rng = np.random.default_rng(3)
     # 95.3 s: more than two blocks, a partial last block, a length that is not a whole hop.
@@ -121,7 +121,7 @@ def test_block_features_match_faster_whisper():
     ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
 ])
 def test_first_phrase_split(text, first):
-    from nbaudio.server.chat_speech import first_phrase
+    from nbaudio.server.chat.speech import first_phrase
 
     head, rest = first_phrase(text)
     assert head == first and head + rest == text

@@ -1,4 +1,4 @@
-"""Whisper repetition loops are cut (nbaudio/server/loops.py); ordinary repetition is kept."""
+"""Whisper repetition loops are cut (nbaudio/server/models/loops.py); ordinary repetition is kept."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from nbaudio.server import loops
+from nbaudio.server.models import loops
 
 # Measured on the engine (whisper base, beam 5): espeak-ng German of LOOPING_GERMAN at 140 wpm is
 # detected as Yiddish and translated as "I will not let you go," three times over. No other test
@@ -45,7 +45,7 @@ def test_same_segment_again_is_a_loop_only_with_enough_words():
 def looping_german_wav() -> bytes:
     import soundfile as sf
 
-    from nbaudio.server import espeak
+    from nbaudio.server.models import espeak
 
     buf = io.BytesIO()
     sf.write(buf, espeak.synthesize(LOOPING_GERMAN, "de", speed=140 / 165), espeak.sample_rate(), format="WAV")

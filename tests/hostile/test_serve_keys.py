@@ -24,8 +24,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from nbaudio import cli, local, shared_engine
-from nbaudio.server.llm import without_key
 from nbaudio.server.log_filter import CredentialFilter
+from nbaudio.server.models.llm import without_key
 from tests.hostile.canary import CANARY, assert_no_key
 from tests.support.faults import RawServer
 

@@ -108,7 +108,7 @@ def voice(base_url: str, who: str, text: str) -> np.ndarray:
         r.raise_for_status()
         x, rate = sf.read(io.BytesIO(r.content), dtype="float32")
         return _trim(_resample(x, rate, RATE))
-    from nbaudio.server import espeak
+    from nbaudio.server.models import espeak
 
     x = espeak.synthesize(text, "en")
     rate = espeak.sample_rate()

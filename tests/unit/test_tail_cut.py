@@ -1,11 +1,11 @@
-"""The local model's reply cut by max_tokens ends at its last full sentence (nbaudio.server.tail_cut.TailCut)."""
+"""The local model's reply cut by max_tokens ends at its last full sentence (nbaudio.server.models.tail_cut.TailCut)."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbaudio.server.tail_cut import TailCut, sentence_ends
+from nbaudio.server.models.tail_cut import TailCut, sentence_ends
 
 
 def _run(tokens: list[str], hold_from: int, *, cut: bool) -> tuple[list[str], str]:

@@ -26,16 +26,16 @@ from ...codec.stream import StreamEncoder
 from ...longform import complete_sentences, split_sentences
 from ...realtime_events import AUDIO_FORMAT, SAMPLE_RATE, ResponseOptions, SessionConfig, new_id
 from ..api_errors import EngineError
-from ..chat_input import SPOKEN_SYSTEM_PROMPT
-from ..chat_speech import first_phrase
+from ..catalog.weights import WeightError
+from ..chat.input import SPOKEN_SYSTEM_PROMPT
+from ..chat.speech import first_phrase
 from ..engine import Admission, Engine
-from ..llm import GenParams
+from ..models.llm import GenParams
+from ..models.stt import SAMPLE_RATE as WHISPER_RATE
+from ..models.stt import SttRequest
 from ..route_helpers import whisper_for
-from ..stt import SAMPLE_RATE as WHISPER_RATE
-from ..stt import SttRequest
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..voices import plan_voice
-from ..weights import WeightError
 from .conversation import Conversation, Item, Phrase
 
 __all__ = ["Response", "transcribe_pcm", "DELTA_MS"]

@@ -30,17 +30,17 @@ from ...sse import format_sse
 from ...transcript import Segment, Transcript, Word
 from .. import paths, untrusted_json
 from ..api_errors import bad_request, model_not_found
-from ..diarize import Turn, speaker_at
-from ..diarize_request import diarize, label_segments, read_speaker_request, split_by_speaker
+from ..diarization.pipeline import Turn, speaker_at
 from ..engine import EngineDep
-from ..forms import bool_field, float_field, list_field, read_form, text_field, upload_clip
 from ..model_names import speech_model_ok, stt_model_ok
+from ..models.stt import LANGUAGES, SttRequest, SttSegment, language_code
+from ..models.translation_quality import WARNING_HEADER, translation_warning
 from ..route_helpers import SSE_SCHEMA, samples_16k, streaming, whisper_for
-from ..stt import LANGUAGES, SttRequest, SttSegment, language_code
 from ..tokens import audio_tokens, text_tokens_estimate
-from ..translation_quality import WARNING_HEADER, translation_warning
 from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice, voice_name
+from .diarization import diarize, label_segments, read_speaker_request, split_by_speaker
+from .forms import bool_field, float_field, list_field, read_form, text_field, upload_clip
 
 router = APIRouter()
 

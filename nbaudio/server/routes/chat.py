@@ -29,15 +29,15 @@ from ...spec import CHAT_AUDIO_FORMATS, CHAT_MODALITIES, CHAT_STREAM_AUDIO_FORMA
 from ...sse import format_sse
 from .. import paths
 from ..api_errors import EngineError, bad_request, model_not_found, model_unavailable
-from ..chat_input import SPOKEN_SYSTEM_PROMPT, text_messages
-from ..chat_speech import first_phrase, speak_all, synthesize
+from ..catalog.weights import WeightError
+from ..chat.input import SPOKEN_SYSTEM_PROMPT, text_messages
+from ..chat.speech import first_phrase, speak_all, synthesize
 from ..engine import Engine, EngineDep
-from ..llm import Generation, GenParams
 from ..model_names import chat_model_ok
+from ..models.llm import Generation, GenParams
 from ..route_helpers import SSE_SCHEMA, streaming
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..voices import plan_voice, voice_name
-from ..weights import WeightError
 
 router = APIRouter()
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter
 
 from ...spec import SPEECH_MODELS, TRANSCRIPTION_MODELS, VOICES
 from .. import paths
-from ..chat_models import DEFAULT_CHAT_MODEL
+from ..catalog.chat_models import DEFAULT_CHAT_MODEL
+from ..catalog.packages import INSTALL_LOCAL
+from ..catalog.weights import DEFAULT_PIPER_VOICE, WHISPER_EN, WHISPER_MULTI
 from ..engine import EngineDep
 from ..model_names import LISTED_CHAT_MODELS, LOCAL_STT_MODELS, LOCAL_TTS_MODEL
-from ..packages import INSTALL_LOCAL
-from ..sources import extra_piper_voices
-from ..tts import ESPEAK_PREFIX, VOICE_STYLES, espeak_voices
-from ..weights import DEFAULT_PIPER_VOICE, WHISPER_EN, WHISPER_MULTI
+from ..models.sources import extra_piper_voices
+from ..models.tts import ESPEAK_PREFIX, VOICE_STYLES, espeak_voices
 
 router = APIRouter()
 

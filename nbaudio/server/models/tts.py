@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..codec import resample
-from ..longform import split_sentences
+from ...codec import resample
+from ...longform import split_sentences
 from . import espeak
 
 if TYPE_CHECKING:
-    from .settings import Settings
-    from .weights import ModelSource
+    from ..catalog.weights import ModelSource
+    from ..settings import Settings
 
 __all__ = ["VoiceStyle", "VOICE_STYLES", "PiperEngine", "espeak_voices", "espeak_synthesize",
            "detect_text_language", "ESPEAK_PREFIX"]

@@ -19,17 +19,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..error_bodies import parse_error_body
-from ..sse import SSEParser
-from . import untrusted_json
-from .api_errors import EngineError
+from ...error_bodies import parse_error_body
+from ...sse import SSEParser
+from .. import untrusted_json
+from ..api_errors import EngineError
+from ..untrusted_json import UntrustedJSONError
 from .tail_cut import TailCut
-from .untrusted_json import UntrustedJSONError
 from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
 
 if TYPE_CHECKING:
-    from .settings import Settings
-    from .weights import ModelSource
+    from ..catalog.weights import ModelSource
+    from ..settings import Settings
 
 __all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat", "without_key"]
 

@@ -7,13 +7,13 @@ import base64
 import binascii
 from typing import Any
 
-from ..audio import AudioClip
-from ..errors import AudioDecodeError
-from ..spec import CHAT_INPUT_AUDIO_FORMATS
-from .api_errors import bad_request
-from .engine import Engine
-from .route_helpers import samples_16k, whisper_for
-from .stt import SttRequest
+from ...audio import AudioClip
+from ...errors import AudioDecodeError
+from ...spec import CHAT_INPUT_AUDIO_FORMATS
+from ..api_errors import bad_request
+from ..engine import Engine
+from ..models.stt import SttRequest
+from ..route_helpers import samples_16k, whisper_for
 
 __all__ = ["SPOKEN_SYSTEM_PROMPT", "ROLES", "text_messages"]
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..transcript import clamp_span
+from ...transcript import clamp_span
 from . import loops
 
 if TYPE_CHECKING:
-    from .settings import Settings
-    from .weights import ModelSource
+    from ..catalog.weights import ModelSource
+    from ..settings import Settings
 
 __all__ = ["WhisperEngine", "SttRequest", "SttSegment", "BlockFeatures", "LANGUAGES", "language_code",
            "SAMPLE_RATE", "whisper_options", "clamp_times"]

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MissingDependencyError, NbAudioError
+from ...errors import MissingDependencyError, NbAudioError
 from . import packages as pkg
 from .packages import INSTALL_LOCAL, pinned
 

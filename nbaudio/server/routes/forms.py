@@ -12,12 +12,12 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..audio import AudioClip
-from ..codec import guess_format
-from ..spec import UPLOAD_FORMATS
-from . import untrusted_json
-from .api_errors import EngineError, bad_request
-from .untrusted_json import UntrustedJSONError
+from ...audio import AudioClip
+from ...codec import guess_format
+from ...spec import UPLOAD_FORMATS
+from .. import untrusted_json
+from ..api_errors import EngineError, bad_request
+from ..untrusted_json import UntrustedJSONError
 
 __all__ = ["read_form", "text_field", "list_field", "bool_field", "float_field", "upload_clip"]
 

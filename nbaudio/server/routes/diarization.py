@@ -16,16 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import AudioClip
-from ..codec import guess_format
-from ..spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS, MAX_KNOWN_SPEAKERS
-from ..transcript import Segment, Transcript, Word
-from .api_errors import bad_request, model_unavailable
-from .diarize import Turn, load_diarizer, speaker_at
-from .diarize_encoder import SAMPLE_RATE
+from ...audio import AudioClip
+from ...codec import guess_format
+from ...spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS, MAX_KNOWN_SPEAKERS
+from ...transcript import Segment, Transcript, Word
+from ..api_errors import bad_request, model_unavailable
+from ..catalog.weights import WeightError
+from ..diarization.encoder import SAMPLE_RATE
+from ..diarization.pipeline import Turn, load_diarizer, speaker_at
+from ..route_helpers import samples_16k
 from .forms import bool_field, text_field
-from .route_helpers import samples_16k
-from .weights import WeightError
 
 __all__ = ["SpeakerRequest", "read_speaker_request", "diarize", "label_segments", "split_by_speaker"]
 

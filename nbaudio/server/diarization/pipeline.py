@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .diarize_encoder import HOP_SAMPLES, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, mel_frames, normalize_volume
-from .diarize_weights import EncoderWeights, encoder_weights
+from .encoder import HOP_SAMPLES, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, mel_frames, normalize_volume
+from .weights import EncoderWeights, encoder_weights
 
 __all__ = ["Turn", "Diarizer", "load_diarizer", "speaker_at", "CLUSTER_DISTANCE", "KNOWN_MATCH_SIMILARITY"]
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import packages as pkg
-from .chat_models import CHAT_MODELS, DEFAULT_CHAT_MODEL, check_llm_model, llm_path
-from .packages import pinned
-from .settings import Settings
-from .weights import (
+from ..catalog import packages as pkg
+from ..catalog.chat_models import CHAT_MODELS, DEFAULT_CHAT_MODEL, check_llm_model, llm_path
+from ..catalog.packages import pinned
+from ..catalog.weights import (
     DEFAULT_PIPER_VOICE,
     WHISPER_EN,
     WHISPER_MULTI,
@@ -25,6 +24,7 @@ from .weights import (
     assemble_whisper_base,
     verified_pinned,
 )
+from ..settings import Settings
 
 __all__ = ["whisper_en_source", "whisper_multi_source", "piper_source", "llm_source", "extra_piper_voices"]
 

@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .weights import WeightError, folder_lock, package_dir, sha256_file, verify_file
+from ..catalog.weights import WeightError, folder_lock, package_dir, sha256_file, verify_file
 
 __all__ = ["RESEMBLYZER", "encoder_weights", "EncoderWeights"]
 

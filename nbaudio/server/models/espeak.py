@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .packages import INSTALL_LOCAL
+from ..catalog.packages import INSTALL_LOCAL
 
 __all__ = ["available", "voices", "voice_for", "synthesize", "sample_rate", "library_origin", "EspeakError"]
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..audio import AudioClip
-from ..codec import resample
-from ..longform import split_sentences
-from ..spec import PCM_SAMPLE_RATE
-from .engine import Engine
-from .voices import plan_voice
+from ...audio import AudioClip
+from ...codec import resample
+from ...longform import split_sentences
+from ...spec import PCM_SAMPLE_RATE
+from ..engine import Engine
+from ..voices import plan_voice
 
 __all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS"]
 
