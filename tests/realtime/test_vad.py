@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbaudio.realtime_events import ServerVad
+from nbaudio.server.realtime.config import ServerVad
 from nbaudio.server.realtime.vad import TurnDetector
 from tests.realtime.conftest import QUESTIONS
 from tests.realtime.speech import RATE, silence

@@ -24,7 +24,7 @@ import numpy as np
 from ...codec import resample
 from ...codec.stream import StreamEncoder
 from ...longform import complete_sentences, split_sentences
-from ...realtime_events import AUDIO_FORMAT, SAMPLE_RATE, ResponseOptions, SessionConfig, new_id
+from ...realtime_events import AUDIO_FORMAT, SAMPLE_RATE, new_id
 from ..api_errors import EngineError
 from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT
@@ -36,6 +36,7 @@ from ..models.stt import SttRequest
 from ..route_helpers import whisper_for
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..voices import plan_voice
+from .config import ResponseOptions, SessionConfig
 from .conversation import Conversation, Item, Phrase
 
 __all__ = ["Response", "transcribe_pcm", "DELTA_MS"]

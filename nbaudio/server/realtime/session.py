@@ -15,21 +15,13 @@ import binascii
 from typing import Any
 
 from ...errors import RealtimeEventError
-from ...realtime_events import (
-    BYTES_PER_MS,
-    CLIENT_EVENTS,
-    SessionConfig,
-    error_event,
-    new_id,
-    parse_item,
-    parse_response_options,
-    require,
-)
+from ...realtime_events import BYTES_PER_MS, CLIENT_EVENTS, error_event, new_id
 from .. import untrusted_json
 from ..api_errors import EngineError
 from ..engine import Admission, Engine
 from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice
+from .config import SessionConfig, parse_item, parse_response_options, require
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
 from .outbox import Outbox

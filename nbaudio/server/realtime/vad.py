@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ...realtime_events import SAMPLE_RATE, ServerVad
+from ...realtime_events import SAMPLE_RATE
+from .config import ServerVad
 
 __all__ = ["TurnDetector", "Turn", "load_vad"]
 
