@@ -16,6 +16,8 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
+from ._wire.spec import PCM_SAMPLE_RATE
+from ._wire.text import human_bytes
 from .audio_args import (
     checked_bytes,
     checked_channels,
@@ -47,8 +49,6 @@ from .codec import decode_mono as decode_mono_bytes
 from .codec import encode as encode_samples
 from .codec.decode import check_header, too_long
 from .errors import AudioDecodeError, InvalidInputError
-from .spec import PCM_SAMPLE_RATE
-from .text import human_bytes
 
 if TYPE_CHECKING:
     import numpy as np

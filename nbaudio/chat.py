@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ._wire.text import plural
 from .audio import AudioInput
 from .conversation_files import AUDIO_NOT_SAVED, load_turns, save_turns
 from .errors import InvalidInputError
@@ -29,7 +30,6 @@ from .messages import (
     reply_clip,
     user_message,
 )
-from .text import plural
 
 __all__ = ["Conversation", "build_messages", "AUDIO_NOT_SAVED", "ChatReply", "Usage", "ChatStreamAssembler",
            "input_audio_part", "message_text", "user_message", "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .hosts import is_loopback_host
+from ._wire.hosts import is_loopback_host
 
 if TYPE_CHECKING:
     from .server.catalog.weights import ModelSource

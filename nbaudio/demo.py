@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._wire.text import shorten
 from .backend import REMOTE_ENV  # variables that would point the client at a remote API
-from .text import shorten
 
 DEFAULT_NOTEBOOK = Path("notebooks") / "01_quickstart.ipynb"
 CELL_TIMEOUT = 600  # seconds for one cell; the first model loads happen inside a cell

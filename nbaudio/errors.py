@@ -24,7 +24,7 @@
 
 `status_error_class` is the only place that maps status codes to classes, and
 `connection_reason` the only place that names why a connection failed. What servers send
-as error bodies is read in `nbaudio.error_bodies`.
+as error bodies is read in `nbaudio._wire.error_bodies`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import linecache
 import os
 from typing import Any, Self
 
-from .redaction import redact, redact_value
+from ._wire.redaction import redact, redact_value
 
 __all__ = [
     "ERROR_TYPES",
@@ -82,7 +82,7 @@ class NbAudioError(Exception):
 
     def __init__(self, *args: Any) -> None:
         # Every key this process holds is taken out of what an error says, here where it is made
-        # (nbaudio.redaction): servers echo keys back in bodies, headers and close reasons.
+        # (nbaudio._wire.redaction): servers echo keys back in bodies, headers and close reasons.
         super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
     def with_hint(self, hint: str | None) -> Self:

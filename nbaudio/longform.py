@@ -6,8 +6,8 @@ import re
 import string
 from collections.abc import Collection, Sequence
 
+from ._wire.spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS
 from .audio import AudioClip
-from .spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS
 from .transcript import Transcript
 
 __all__ = ["split_sentences", "complete_sentences", "split_text", "split_audio", "MAX_PIECE_SECONDS",

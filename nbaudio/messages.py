@@ -10,20 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._wire.fields import Place, base64_field, meta_count, meta_text, object_field, objects_field, text_field
+from ._wire.spec import CHAT_INPUT_AUDIO_FORMATS
+from ._wire.text import shorten
 from .audio import AudioClip, AudioInput, as_audio_clip
 from .codec import sniff_format, whole_pcm16
 from .errors import APIResponseError, InvalidInputError
-from .response_fields import (
-    Place,
-    base64_field,
-    meta_count,
-    meta_text,
-    object_field,
-    objects_field,
-    text_field,
-)
-from .spec import CHAT_INPUT_AUDIO_FORMATS
-from .text import shorten
 
 __all__ = ["ChatReply", "Usage", "ChatStreamAssembler", "input_audio_part", "message_text", "user_message",
            "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
@@ -50,7 +42,7 @@ class Usage:
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> Usage | None:
         """Usage from a response's `usage`; counts that are not whole numbers count as absent
-        (accounting does not make a reply unreadable: see nbaudio.response_fields)."""
+        (accounting does not make a reply unreadable: see nbaudio._wire.fields)."""
         if not isinstance(d, dict):
             return None
         pd = d.get("prompt_tokens_details")
@@ -109,7 +101,7 @@ class ChatReply:
     @classmethod
     def from_response(cls, data: dict[str, Any], *, audio_format: str = "wav") -> ChatReply:
         """Parse a chat.completion JSON body (APIResponseError, naming the field, when its content is
-        not what the API promises; see nbaudio.response_fields)."""
+        not what the API promises; see nbaudio._wire.fields)."""
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices or not isinstance(choices, list):
             raise APIResponseError("chat response has no choices; the server may not support chat completions")

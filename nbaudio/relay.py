@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import spec
+from ._wire import spec
+from ._wire.redaction import redact
 from .errors import APIStatusError, InvalidInputError, NotFoundError
-from .redaction import redact
 from .transcript import unwrap_events, unwrap_text_body
 
 __all__ = [

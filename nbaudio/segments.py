@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .response_fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
-from .text import shorten
+from ._wire.fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
+from ._wire.text import shorten
 
 __all__ = ["Word", "Segment", "clamp_span", "word_from_dict", "segment_from_dict", "attach_words",
            "diarized_segment_id"]
@@ -80,7 +80,7 @@ def clamp_span(start: float, end: float, lo: float = 0.0, hi: float | None = Non
 
 def word_from_dict(w: dict[str, Any], place: Place | None = None) -> Word:
     """A Word from a response's `{"word", "start", "end", "probability"}` (APIResponseError, naming the
-    field, when one is not what the API promises: see nbaudio.response_fields)."""
+    field, when one is not what the API promises: see nbaudio._wire.fields)."""
     place = place or Place("the transcription's word")
     return Word(word=text_field(w, "word", place) or "", start=seconds_field(w, "start", place),
                 end=seconds_field(w, "end", place), probability=meta_number(w.get("probability")))

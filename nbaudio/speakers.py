@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._wire.text import format_clock
 from .errors import InvalidInputError
-from .text import format_clock
 
 __all__ = ["SpeakerStats", "speaker_order", "speaker_stats", "check_speaker_names", "renamed_label",
            "DiarizationError", "diarization_error_rate", "speaker_turns"]

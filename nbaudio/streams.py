@@ -8,7 +8,7 @@ events stop before the stream's own end marker (`[DONE]`, `speech.audio.done`,
 the audio and text that arrived, playable); a stream is never retried.
 SSE is parsed only when the response says `text/event-stream` (some servers ignore
 `stream_format` and send raw audio). An error event mid-stream raises the APIStatusError its
-status / type / code names (see nbaudio.error_bodies.make_stream_error).
+status / type / code names (see nbaudio._wire.error_bodies.make_stream_error).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from typing import Any, Generic, TypeVar
 
 import requests
 
+from ._wire.error_bodies import is_error_event, make_stream_error, ok_body_error
+from ._wire.fields import Place, base64_field, parse_json, text_field
+from ._wire.sse import SSEParser
 from .audio import AudioClip
 from .codec import sniff_format, whole_pcm16
-from .error_bodies import is_error_event, make_stream_error, ok_body_error
 from .errors import (
     APIResponseError,
     AudioDecodeError,
@@ -30,8 +32,6 @@ from .errors import (
     connection_reason,
 )
 from .messages import ChatReply, ChatStreamAssembler
-from .response_fields import Place, base64_field, parse_json, text_field
-from .sse import SSEParser
 from .transcript import Transcript
 from .transport import iter_arrivals
 

@@ -11,19 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ._wire.fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
+from ._wire.spec import TRANSCRIPTION_FORMATS
+from ._wire.text import format_timestamp, parse_timestamp, plural, shorten
 from .errors import APIResponseError, InvalidInputError, MissingDependencyError
-from .response_fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
 from .segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
 from .speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
-from .spec import TRANSCRIPTION_FORMATS
 from .subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
-from .text import format_timestamp, parse_timestamp, plural, shorten
 from .transcript_wrapped import unwrap_events, unwrap_text_body
 
 if TYPE_CHECKING:
     from .audio import AudioClip
 
-# format_timestamp and parse_timestamp live in nbaudio.text, Segment, Word and clamp_span in
+# format_timestamp and parse_timestamp live in nbaudio._wire.text, Segment, Word and clamp_span in
 # nbaudio.segments; they stay importable from here.
 __all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events",
            "clamp_span"]
@@ -97,7 +97,7 @@ class Transcript:
     def from_dict(cls, data: dict[str, Any], *, task: str = "transcribe") -> Transcript:
         """A Transcript from a JSON transcription body. Its text, segments and words must be what the
         API promises (else APIResponseError naming the field); language, duration, usage, logprobs and
-        task are dropped when they are not (see nbaudio.response_fields)."""
+        task are dropped when they are not (see nbaudio._wire.fields)."""
         if "text" not in data or not isinstance(data.get("text"), str):
             keys = ", ".join(map(str, data)) or "none"
             raise APIResponseError(f"transcription response has no 'text' field (keys: {keys})")

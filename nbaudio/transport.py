@@ -1,5 +1,5 @@
 """How requests travel: the requests Session, the retry policy, and reading bodies under a
-total deadline (the key and its redaction: nbaudio.redaction).
+total deadline (the key and its redaction: nbaudio._wire.redaction).
 
 Deadlines: `requests`' timeouts bound each socket operation, not a whole response: a body that
 trickles a few bytes at a time never trips them, and `iter_content` waits to fill each chunk.
@@ -29,8 +29,8 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 
+from ._wire.hosts import is_loopback_host
 from .errors import APIStatusError, InvalidInputError, ResponseTooLargeError
-from .hosts import is_loopback_host
 from .version import __version__
 
 __all__ = [

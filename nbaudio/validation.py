@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import spec
+from ._wire import spec
 from .errors import InvalidInputError, ParameterNameWarning
 from .transport import DEFAULT_CONNECT_TIMEOUT
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._wire.text import format_clock
 from ..progress import progress
-from ..text import format_clock
 from .journal import Journal
 from .limiter import AdaptiveLimiter
 from .sources import Job

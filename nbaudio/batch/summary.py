@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._wire.text import plural, shorten
 from ..metrics import normalize_words, word_error_rate
-from ..text import plural, shorten
 from .runner import RunStats
 
 __all__ = ["SCALE_OUT", "BatchRows", "Summary", "add_wer", "render_bundle", "summarize"]

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .._wire.redaction import Secret
 from ..client import Client
 from ..errors import APIConnectionError, APIStatusError, NbAudioError, StreamInterruptedError
-from ..redaction import Secret
 from ..transport import retry_delay, should_retry
 from .sources import Job
 

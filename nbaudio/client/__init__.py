@@ -19,11 +19,11 @@ import os
 import threading
 from typing import Any
 
+from .._wire.redaction import Secret
 from ..audio import AudioClip, AudioInput
 from ..backend import REMOTE_ENV, resolve_backend
 from ..chat import ChatReply
 from ..errors import InvalidInputError
-from ..redaction import Secret
 from ..streams import ChatStream, SpeechStream, TranscriptionStream
 from ..transcript import Transcript
 from .chat_completions import ChatEndpoint

@@ -10,7 +10,8 @@ from typing import Any
 
 import requests
 
-from .. import relay, spec
+from .. import relay
+from .._wire import spec
 from ..audio import AudioClip, AudioInput
 from ..chat import ChatReply, Conversation, build_messages
 from ..errors import (

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import requests
 
 from .. import relay
+from .._wire.error_bodies import make_status_error, ok_body_error
+from .._wire.fields import parse_json
+from .._wire.redaction import Secret, redact
 from ..backend import resolve_backend
-from ..error_bodies import make_status_error, ok_body_error
 from ..errors import (
     APIConnectionError,
     APIResponseError,
@@ -27,8 +29,6 @@ from ..errors import (
     connection_reason,
     malformed_answer,
 )
-from ..redaction import Secret, redact
-from ..response_fields import parse_json
 from ..transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from .. import spec
+from .._wire import spec
 from ..audio import AudioClip, sniff_format
 from ..errors import APIResponseError, InvalidInputError
 from ..longform import split_text

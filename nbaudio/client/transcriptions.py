@@ -10,7 +10,9 @@ from typing import Any
 
 import requests
 
-from .. import relay, spec
+from .. import relay
+from .._wire import spec
+from .._wire.spec import WARNING_HEADER
 from ..audio import AudioClip, AudioInput, as_audio_clip, sniff_format
 from ..errors import (
     APIResponseError,
@@ -20,7 +22,6 @@ from ..errors import (
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
 from ..progress import progress
-from ..spec import WARNING_HEADER
 from ..streams import TranscriptionStream
 from ..transcript import Transcript
 from ..validation import (

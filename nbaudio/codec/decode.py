@@ -11,9 +11,9 @@ import io
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
+from .._wire.spec import PCM_SAMPLE_RATE
+from .._wire.text import human_bytes
 from ..errors import AudioDecodeError, AudioTooLongError, MissingDependencyError
-from ..spec import PCM_SAMPLE_RATE
-from ..text import human_bytes
 from .formats import AV_FORMATS, SOUNDFILE_FORMATS
 from .repair import flac_declared_total, flac_with_known_length
 

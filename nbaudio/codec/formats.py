@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..spec import MIME_TYPES
-from ..text import looks_like_text
+from .._wire.spec import MIME_TYPES
+from .._wire.text import looks_like_text
 
 __all__ = ["SOUNDFILE_FORMATS", "AV_FORMATS", "KNOWN_FORMATS", "OPUS_RATES", "normalise_format", "sniff_format",
            "guess_format", "mime_type", "unknown_format_message"]

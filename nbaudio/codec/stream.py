@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import PCM_SAMPLE_RATE
+from .._wire.spec import PCM_SAMPLE_RATE
 from .encode import encode
 from .formats import OPUS_RATES
 from .repair import STREAMING_SIZE

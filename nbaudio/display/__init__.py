@@ -22,7 +22,7 @@ clip_html, transcript_html, chat_html, bundle (`mimebundle`, the entry point of 
 
 from __future__ import annotations
 
-from ..text import format_clock
+from .._wire.text import format_clock
 from .bundle import mimebundle
 from .player import clear_cache, codec_label, player_clip
 from .settings import DisplayOptions, options

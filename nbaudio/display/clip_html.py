@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from .._wire.text import format_clock, human_bytes
 from ..audio import AudioClip
 from ..errors import AudioDecodeError, MissingDependencyError
-from ..text import format_clock, human_bytes
 from .markup import MUTED, escape, wrap
 from .player import PlayerMedia, codec_label, player_html, player_media
 from .settings import options

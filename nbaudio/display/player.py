@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from .._wire.text import human_bytes
 from ..audio import AudioClip
 from ..codec import fast_opus, mime_type
 from ..codec.formats import OPUS_RATES
 from ..codec.ogg import stable_ogg
 from ..errors import InvalidInputError, MissingDependencyError
-from ..text import human_bytes
 from .markup import escape
 from .settings import options
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from .._wire.text import format_clock
 from ..speakers import SpeakerStats
-from ..text import format_clock
 from .markup import MUTED, escape, script_text
 
 __all__ = ["SPEAKER_PALETTE", "speaker_colors", "legend_html", "talk_time_bar", "speakers_script"]

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..text import format_clock, plural
+from .._wire.text import format_clock, plural
 from ..transcript import Transcript
 from .clip_html import clip_block
 from .markup import MUTED, escape, wrap

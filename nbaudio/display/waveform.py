@@ -7,9 +7,9 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._wire.text import format_clock
 from ..audio import AudioClip, as_audio_clip
 from ..errors import InvalidInputError
-from ..text import format_clock
 from ..transcript import Transcript
 from .settings import options
 from .speakers_html import speaker_colors

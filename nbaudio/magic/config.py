@@ -9,8 +9,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from traitlets import Bool, Float, Integer, TraitError
 
-from .. import spec
-from ..text import one_line
+from .._wire import spec
+from .._wire.text import one_line
 from .interpolate import interpolate
 from .keyguard import LOGIN_HINT, configured_keys, find_keys
 from .parsing import usage_error

@@ -13,7 +13,7 @@ from typing import Any
 
 from IPython.display import display
 
-from .. import spec
+from .._wire import spec
 from ..chat import ChatReply
 from ..codec.samples import whole_pcm16_length
 from ..display.markup import escape, role_heading, role_style

@@ -13,7 +13,7 @@ from IPython.core.magic import cell_magic, line_magic, magics_class, no_var_expa
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from IPython.display import display
 
-from .. import spec
+from .._wire import spec
 from ..audio import AudioClip, as_audio_clip
 from ..chat import ChatReply, Conversation
 from ..client import Client

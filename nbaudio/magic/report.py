@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .._wire.text import one_line
 from ..chat import Conversation
 from ..client import Client
 from ..errors import NbAudioError
-from ..text import one_line
 
 __all__ = ["save_conversation", "show_error"]
 

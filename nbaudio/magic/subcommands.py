@@ -9,7 +9,7 @@ from typing import Any
 
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 
-from .. import spec
+from .._wire import spec
 from ..audio import AudioClip, as_audio_clip
 from ..chat import Conversation
 from ..errors import NbAudioError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import spec
+from .._wire import spec
 
 __all__ = ["TurnOptions"]
 

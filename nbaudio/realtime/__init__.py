@@ -1,4 +1,4 @@
-"""The Realtime API client: a voice session over a WebSocket, GA protocol (`nbaudio.realtime_events`).
+"""The Realtime API client: a voice session over a WebSocket, GA protocol (`nbaudio._wire.realtime`).
 
     import nbaudio.realtime
     with nbaudio.realtime.connect(model="gpt-realtime") as rt:      # the default client's API

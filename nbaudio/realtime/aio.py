@@ -16,8 +16,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from .._wire.realtime import SAMPLE_RATE
 from ..chat import Conversation
-from ..realtime_events import SAMPLE_RATE
 from .connection import asyncio_connect, connect_options, handshake_error, require_websockets
 from .events import (
     CHUNK_MS,

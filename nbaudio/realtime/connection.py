@@ -9,7 +9,9 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..error_bodies import make_status_error
+from .._wire.error_bodies import make_status_error
+from .._wire.hosts import is_loopback_host
+from .._wire.realtime import close_meaning
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -18,8 +20,6 @@ from ..errors import (
     RealtimeClosedError,
     connection_reason,
 )
-from ..hosts import is_loopback_host
-from ..realtime_events import close_meaning
 from ..version import __version__
 
 __all__ = ["websocket_url", "open_websocket", "asyncio_connect", "connect_options", "handshake_error",

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from .._wire.fields import meta_text, parse_json
+from .._wire.realtime import CLIENT_EVENTS, SAMPLE_RATE, new_id
+from .._wire.redaction import Secret
+from .._wire.redaction import redact as redact_key
 from ..audio import AudioClip
 from ..codec import as_float_samples, check_sample_rate, resample
 from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError
-from ..realtime_events import CLIENT_EVENTS, SAMPLE_RATE, new_id
-from ..redaction import Secret
-from ..redaction import redact as redact_key
-from ..response_fields import meta_text, parse_json
 from ..validation import check_seconds, is_finite, is_real, json_ready
 from .connection import closed_error, websocket_url
 from .record import TurnRecord

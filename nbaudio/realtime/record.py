@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from .._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
 from ..audio import AudioClip
 from ..chat import Conversation
 from ..codec import whole_pcm16
 from ..messages import ChatReply, Usage
-from ..realtime_events import BYTES_PER_MS, SAMPLE_RATE
 
 __all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..response_fields import Place, base64_field, meta_number, object_field, objects_field, text_field
+from .._wire.fields import Place, base64_field, meta_number, object_field, objects_field, text_field
 
 __all__ = ["checked_event"]
 

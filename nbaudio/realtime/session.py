@@ -25,8 +25,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._wire.realtime import SAMPLE_RATE
 from ..chat import Conversation
-from ..realtime_events import SAMPLE_RATE
 from .connection import open_websocket
 from .events import (
     CHUNK_MS,

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from ..error_bodies import error_payload
+from .._wire.error_bodies import error_payload
 from ..errors import AudioDecodeError, InvalidInputError, MissingDependencyError
 from .untrusted_json import TOO_DEEP
 

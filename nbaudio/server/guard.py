@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..error_bodies import error_payload
-from ..hosts import is_loopback_host
-from ..realtime_events import KEY_SUBPROTOCOL_PREFIX
+from .._wire.error_bodies import error_payload
+from .._wire.hosts import is_loopback_host
+from .._wire.realtime import KEY_SUBPROTOCOL_PREFIX
 from . import paths
 from .api_errors import ClientStalled
 from .engine import Admission

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ..realtime_events import KEY_SUBPROTOCOL_PREFIX
+from .._wire.realtime import KEY_SUBPROTOCOL_PREFIX
 
 __all__ = ["CredentialFilter", "install", "LOGGERS"]
 

@@ -7,7 +7,7 @@ answered by their own names.
 
 from __future__ import annotations
 
-from ..spec import SPEECH_MODELS, TRANSCRIPTION_MODELS
+from .._wire.spec import SPEECH_MODELS, TRANSCRIPTION_MODELS
 from .catalog.chat_models import CHAT_MODELS
 from .catalog.weights import WHISPER_EN, WHISPER_MULTI
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..hosts import is_loopback_host
-from ..spec import MAX_UPLOAD_BYTES
+from .._wire.hosts import is_loopback_host
+from .._wire.spec import MAX_UPLOAD_BYTES
 from .catalog.chat_models import check_llm_model
 from .catalog.weights import WeightError
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..spec import VOICES
+from .._wire.spec import VOICES
 from .api_errors import EngineError, bad_request, model_unavailable
 from .catalog.packages import INSTALL_LOCAL
 from .catalog.weights import DEFAULT_PIPER_VOICE, WeightError

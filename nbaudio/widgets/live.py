@@ -36,6 +36,7 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
+from .._wire.text import format_clock, plural
 from ..chat import Conversation
 from ..client import Client, default_client
 from ..errors import (
@@ -47,7 +48,6 @@ from ..errors import (
     RealtimeClosedError,
     RealtimeServerError,
 )
-from ..text import format_clock, plural
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
 from .page_audio import BROWSER_RATES, browser_rate

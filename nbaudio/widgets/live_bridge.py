@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._wire.realtime import SAMPLE_RATE
 from ..chat import Conversation
 from ..client import Client
 from ..codec import whole_pcm16
@@ -31,7 +32,6 @@ from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, Realti
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..realtime.record import conversation_of
-from ..realtime_events import SAMPLE_RATE
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
 

@@ -21,12 +21,12 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
+from .._wire.text import format_clock, one_line, shorten
 from ..audio import AudioClip, as_audio_clip
 from ..display.player import player_clip
 from ..display.settings import options
 from ..display.waveform import WAVE_LEFT, WAVE_RIGHT, waveform_png
 from ..errors import InvalidInputError
-from ..text import format_clock, one_line, shorten
 from ..transcript import Segment, Transcript
 
 __all__ = ["AudioElement", "Player"]

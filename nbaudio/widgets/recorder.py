@@ -44,10 +44,10 @@ import ipywidgets as widgets
 import traitlets
 from IPython import get_ipython
 
+from .._wire.text import format_clock
 from ..audio import AudioClip
 from ..client import Client, default_client
 from ..errors import InvalidInputError
-from ..text import format_clock
 from ..transcript import Transcript
 from .esm import widget_module
 from .page_audio import browser_rate

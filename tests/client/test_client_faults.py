@@ -16,6 +16,7 @@ from werkzeug import Request, Response
 
 import nbaudio
 from nbaudio import AudioClip, Conversation
+from nbaudio._wire.sse import format_sse
 from nbaudio.errors import (
     APIConnectionError,
     APIResponseError,
@@ -33,7 +34,6 @@ from nbaudio.errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
-from nbaudio.sse import format_sse
 from nbaudio.transport import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, normalize_base_url
 from tests.support.faults import RawServer, chunk, reset
 from tests.support.signals import tone, tone_pcm16, tone_wav

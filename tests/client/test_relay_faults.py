@@ -19,6 +19,7 @@ from werkzeug import Request, Response
 
 import nbaudio
 from nbaudio import AudioClip
+from nbaudio._wire.sse import format_sse
 from nbaudio.errors import (
     APIResponseError,
     APITimeoutError,
@@ -30,7 +31,6 @@ from nbaudio.errors import (
     RateLimitError,
     StreamInterruptedError,
 )
-from nbaudio.sse import format_sse
 from tests.support.faults import RawServer, chunk
 from tests.support.signals import tone, tone_wav
 

@@ -520,7 +520,7 @@ def test_a_relay_refusing_a_format_falls_back_to_json_once(stt):
 
 
 def test_new_voices_and_models_are_known():
-    from nbaudio import spec
+    from nbaudio._wire import spec
 
     assert {"marin", "cedar"} <= set(spec.VOICES)
     assert {"gpt-audio", "gpt-audio-mini", "gpt-realtime"} <= set(spec.CHAT_MODELS)

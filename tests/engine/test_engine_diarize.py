@@ -129,7 +129,8 @@ def test_reference_outside_two_to_ten_seconds_is_400(engine, short_meeting):
 def test_long_upload_keeps_speakers_across_pieces(engine, meeting, monkeypatch):
     """The client splits uploads over 25 MB; here the limit is lowered so the meeting goes in three
     pieces of at most 50 s, and the speakers heard in piece 1 are sent as references with the rest."""
-    from nbaudio import longform, spec
+    from nbaudio import longform
+    from nbaudio._wire import spec
 
     monkeypatch.setattr(spec, "MAX_UPLOAD_BYTES", 1_000_000)
     monkeypatch.setattr(longform, "MAX_PIECE_SECONDS", 50.0)

@@ -23,7 +23,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from nbaudio import local
-from nbaudio.spec import VOICES
+from nbaudio._wire.spec import VOICES
 from tests.support.data import SENTENCES
 
 # A third of the generated uploads carry real speech instead of random bytes, so the fuzzed form

@@ -10,10 +10,10 @@ import pytest
 import requests
 
 import nbaudio
+from nbaudio._wire.spec import VOICES
+from nbaudio._wire.sse import iter_sse
 from nbaudio.audio import AudioClip
 from nbaudio.metrics import word_error_rate
-from nbaudio.spec import VOICES
-from nbaudio.sse import iter_sse
 
 TEXT = "Hello from the local engine. It speaks every format."
 

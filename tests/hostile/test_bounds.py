@@ -16,8 +16,8 @@ import zlib
 import pytest
 
 import nbaudio
+from nbaudio._wire.sse import SSEParser
 from nbaudio.errors import APIResponseError, APITimeoutError, ResponseTooLargeError
-from nbaudio.sse import SSEParser
 from tests.hostile.canary import CANARY
 from tests.support.faults import RawServer, chunk
 from tests.support.signals import tone_wav

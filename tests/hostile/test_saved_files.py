@@ -296,7 +296,7 @@ def test_any_bytes_load_or_are_refused(corpus_folder, raw):
 
 
 def test_a_usage_count_of_the_wrong_type_is_dropped_not_fatal(tmp_path):
-    """As for a server's answer (nbaudio.response_fields): a count that is not a number describes
+    """As for a server's answer (nbaudio._wire.fields): a count that is not a number describes
     nothing, so it is left out and the conversation loads."""
     path = tmp_path / "odd.json"
     path.write_text('{"turns": [{"message": {"role": "assistant", "content": "x"}, '

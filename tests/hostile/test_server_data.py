@@ -6,7 +6,7 @@ First the cases the audit found, each as it was sent; then Hypothesis properties
 arbitrary JSON anywhere in a chat completion, a transcription (json / verbose_json /
 diarized_json), the SSE streams of chat, speech and transcription, and the events of a Realtime
 session, served on loopback and read through the real `nbaudio.Client` and
-`nbaudio.realtime.connect`. The rule they hold the parsers to is nbaudio.response_fields'.
+`nbaudio.realtime.connect`. The rule they hold the parsers to is nbaudio._wire.fields'.
 """
 
 from __future__ import annotations

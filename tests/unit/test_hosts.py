@@ -2,7 +2,7 @@
 
 import pytest
 
-from nbaudio.hosts import is_loopback_host
+from nbaudio._wire.hosts import is_loopback_host
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1", "[::1]", " 127.0.0.1 "])

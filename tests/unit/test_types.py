@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 
 from nbaudio import AudioClip, ChatReply, Conversation, Transcript
+from nbaudio._wire.sse import SSEParser, format_sse
 from nbaudio.audio import as_audio_clip, sniff_format
 from nbaudio.chat import ChatStreamAssembler, build_messages
 from nbaudio.errors import APIResponseError, AudioDecodeError, InvalidInputError
-from nbaudio.sse import SSEParser, format_sse
 from tests.support.data import FIXTURES
 from tests.support.signals import tone, tone_pcm16
 
@@ -348,8 +348,8 @@ def test_split_text_sentences_words_then_hard_cuts():
 
 def test_text_sniffing_has_one_home_and_survives_a_cut_character():
     """Both who ask "is this text?" (a text file as audio; a server's words where audio was asked)
-    use nbaudio.text.looks_like_text; a UTF-8 character cut by the sniffed length is still text."""
-    from nbaudio.text import looks_like_text
+    use nbaudio._wire.text.looks_like_text; a UTF-8 character cut by the sniffed length is still text."""
+    from nbaudio._wire.text import looks_like_text
 
     body = ("é" * 256 + "more").encode()  # byte 512 falls inside the 257th "é"... and after it
     assert looks_like_text(("x" + "é" * 300).encode())  # the 512-byte sample ends mid-character

@@ -7,9 +7,9 @@ import base64
 import binascii
 from typing import Any
 
+from ..._wire.spec import CHAT_INPUT_AUDIO_FORMATS
 from ...audio import AudioClip
 from ...errors import AudioDecodeError
-from ...spec import CHAT_INPUT_AUDIO_FORMATS
 from ..api_errors import bad_request
 from ..engine import Engine
 from ..models.stt import SttRequest

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..._wire.spec import PCM_SAMPLE_RATE
 from ...audio import AudioClip
 from ...codec import resample
 from ...longform import split_sentences
-from ...spec import PCM_SAMPLE_RATE
 from ..engine import Engine
 from ..voices import plan_voice
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ...error_bodies import parse_error_body
-from ...sse import SSEParser
+from ..._wire.error_bodies import parse_error_body
+from ..._wire.sse import SSEParser
 from .. import untrusted_json
 from ..api_errors import EngineError
 from ..untrusted_json import UntrustedJSONError

@@ -8,7 +8,7 @@ again after changing the model and update the table here, which it checks.
 
 from __future__ import annotations
 
-from ...spec import WARNING_HEADER
+from ..._wire.spec import WARNING_HEADER
 
 __all__ = ["CHRF_BY_LANGUAGE", "POOR_CHRF", "translation_warning", "WARNING_HEADER"]
 

@@ -8,8 +8,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE
 from ...errors import RealtimeEventError
-from ...realtime_events import AUDIO_FORMAT, SAMPLE_RATE
 
 __all__ = ["ServerVad", "Transcription", "SessionConfig", "ResponseOptions", "parse_response_options", "parse_item",
            "require"]

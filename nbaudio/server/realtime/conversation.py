@@ -7,8 +7,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..._wire.realtime import new_id
 from ...errors import RealtimeEventError
-from ...realtime_events import new_id
 
 __all__ = ["Item", "Conversation", "Phrase"]
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE, new_id
 from ...codec import resample
 from ...codec.stream import StreamEncoder
 from ...longform import complete_sentences, split_sentences
-from ...realtime_events import AUDIO_FORMAT, SAMPLE_RATE, new_id
 from ..api_errors import EngineError
 from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from ...realtime_events import PATH, SUBPROTOCOL, error_event
+from ..._wire.realtime import PATH, SUBPROTOCOL, error_event
 from ..model_names import chat_model_ok
 from .limits import RealtimeHub
 from .outbox import Outbox

@@ -14,8 +14,8 @@ import base64
 import binascii
 from typing import Any
 
+from ..._wire.realtime import BYTES_PER_MS, CLIENT_EVENTS, error_event, new_id
 from ...errors import RealtimeEventError
-from ...realtime_events import BYTES_PER_MS, CLIENT_EVENTS, error_event, new_id
 from .. import untrusted_json
 from ..api_errors import EngineError
 from ..engine import Admission, Engine

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ...realtime_events import SAMPLE_RATE
+from ..._wire.realtime import SAMPLE_RATE
 from .config import ServerVad
 
 __all__ = ["TurnDetector", "Turn", "load_vad"]

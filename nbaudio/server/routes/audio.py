@@ -12,8 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ...codec.stream import StreamEncoder
-from ...spec import (
+from ..._wire.spec import (
     MIME_TYPES,
     SPEECH_FORMATS,
     SPEECH_MAX_INPUT,
@@ -26,7 +25,8 @@ from ...spec import (
     TRANSLATION_FORMATS,
     UPLOAD_FORMATS,
 )
-from ...sse import format_sse
+from ..._wire.sse import format_sse
+from ...codec.stream import StreamEncoder
 from ...transcript import Segment, Transcript, Word
 from .. import paths, untrusted_json
 from ..api_errors import bad_request, model_not_found

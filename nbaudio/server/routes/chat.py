@@ -21,12 +21,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from ..._wire.error_bodies import error_payload
+from ..._wire.spec import CHAT_AUDIO_FORMATS, CHAT_MODALITIES, CHAT_STREAM_AUDIO_FORMAT, PCM_SAMPLE_RATE
+from ..._wire.sse import format_sse
 from ...codec import resample
 from ...codec.stream import StreamEncoder
-from ...error_bodies import error_payload
 from ...longform import complete_sentences
-from ...spec import CHAT_AUDIO_FORMATS, CHAT_MODALITIES, CHAT_STREAM_AUDIO_FORMAT, PCM_SAMPLE_RATE
-from ...sse import format_sse
 from .. import paths
 from ..api_errors import EngineError, bad_request, model_not_found, model_unavailable
 from ..catalog.weights import WeightError

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..._wire.spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS, MAX_KNOWN_SPEAKERS
 from ...audio import AudioClip
 from ...codec import guess_format
-from ...spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS, MAX_KNOWN_SPEAKERS
 from ...transcript import Segment, Transcript, Word
 from ..api_errors import bad_request, model_unavailable
 from ..catalog.weights import WeightError

@@ -12,9 +12,9 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..._wire.spec import UPLOAD_FORMATS
 from ...audio import AudioClip
 from ...codec import guess_format
-from ...spec import UPLOAD_FORMATS
 from .. import untrusted_json
 from ..api_errors import EngineError, bad_request
 from ..untrusted_json import UntrustedJSONError

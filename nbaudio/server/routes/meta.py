@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ...spec import SPEECH_MODELS, TRANSCRIPTION_MODELS, VOICES
+from ..._wire.spec import SPEECH_MODELS, TRANSCRIPTION_MODELS, VOICES
 from .. import paths
 from ..catalog.chat_models import DEFAULT_CHAT_MODEL
 from ..catalog.packages import INSTALL_LOCAL

@@ -3,7 +3,7 @@ errors, and the errors relays wrap; and the OpenAI error JSON servers send back.
 
 `parse_error_body` is the only place that understands the error shapes servers send. The class
 for a status still comes from `errors.status_error_class`, the one status -> class map; the
-status an error's names stand for, and the one a relay wrapped, from `nbaudio.error_status`.
+status an error's names stand for, and the one a relay wrapped, from `nbaudio._wire.error_status`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
 from .error_status import WRAPPER_TYPES, split_request_id, status_for, unwrap_relay_status
-from .errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
-from .response_fields import parse_json
+from .fields import parse_json
 from .text import looks_like_text, one_line, shorten
 
 __all__ = [

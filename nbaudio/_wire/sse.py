@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import APIResponseError
+from ..errors import APIResponseError
 
 __all__ = ["MAX_EVENT_BYTES", "SSEEvent", "SSEParser", "iter_sse", "format_sse"]
 

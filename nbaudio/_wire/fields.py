@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import APIResponseError
+from ..errors import APIResponseError
 
 __all__ = ["Place", "describe", "parse_json", "object_field", "list_field", "objects_field", "text_field",
            "seconds_field", "base64_field", "meta_text", "meta_count", "meta_number", "MAX_SECONDS"]

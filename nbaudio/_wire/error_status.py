@@ -9,7 +9,7 @@ upstream status in `param` (code `bad_response_status_code`) or in the text, and
 fields as text: "type X, code Y, message Z". A mid-stream error event has no HTTP status at all.
 `status_for` and `unwrap_relay_status` recover the status and the fields.
 
-Here, below `nbaudio.error_bodies` (which re-exports these), because it is pure name and text
+Here, below `nbaudio._wire.error_bodies` (which re-exports these), because it is pure name and text
 work on the dict `error_bodies.parse_error_body` returns: no exceptions are built here.
 """
 
