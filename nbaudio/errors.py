@@ -33,7 +33,7 @@ import linecache
 import os
 from typing import Any, Self
 
-from ._wire.redaction import redact, redact_value
+from ._redaction import redact, redact_value
 
 __all__ = [
     "ERROR_TYPES",
@@ -82,7 +82,7 @@ class NbAudioError(Exception):
 
     def __init__(self, *args: Any) -> None:
         # Every key this process holds is taken out of what an error says, here where it is made
-        # (nbaudio._wire.redaction): servers echo keys back in bodies, headers and close reasons.
+        # (nbaudio._redaction): servers echo keys back in bodies, headers and close reasons.
         super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
     def with_hint(self, hint: str | None) -> Self:

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._redaction import redact
 from ._wire import spec
-from ._wire.redaction import redact
 from .errors import APIStatusError, InvalidInputError, NotFoundError
 from .transcript import unwrap_events, unwrap_text_body
 

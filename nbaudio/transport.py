@@ -1,5 +1,5 @@
 """How requests travel: the requests Session, the retry policy, and reading bodies under a
-total deadline (the key and its redaction: nbaudio._wire.redaction).
+total deadline (the key and its redaction: nbaudio._redaction).
 
 Deadlines: `requests`' timeouts bound each socket operation, not a whole response: a body that
 trickles a few bytes at a time never trips them, and `iter_content` waits to fill each chunk.

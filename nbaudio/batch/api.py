@@ -9,10 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._wire.user_files import folder_reason, os_reason, shown_path, user_path
 from ..audio import AudioClip
 from ..client import Client, default_client
 from ..errors import InvalidInputError
-from ..user_files import folder_reason, os_reason, shown_path, user_path
 from .journal import Journal
 from .limiter import AdaptiveLimiter
 from .runner import RunStats, run_jobs

@@ -23,8 +23,8 @@ import warnings
 from pathlib import Path
 from typing import IO, Any
 
+from .._wire.user_files import folder_reason, os_reason, shown_path, user_path
 from ..errors import InvalidInputError
-from ..user_files import folder_reason, os_reason, shown_path, user_path
 
 __all__ = ["NOT_JOURNALED", "Journal", "ResultsNotWrittenWarning", "check_results_path"]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._wire.user_files import os_reason, shown_path
 from ..audio import AudioClip
 from ..errors import InvalidInputError
-from ..user_files import os_reason, shown_path
 
 __all__ = ["AUDIO_SUFFIXES", "Job", "audio_jobs", "match_references", "text_jobs"]
 

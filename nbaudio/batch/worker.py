@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .._wire.redaction import Secret
+from .._redaction import Secret
 from ..client import Client
 from ..errors import APIConnectionError, APIStatusError, NbAudioError, StreamInterruptedError
 from ..transport import retry_delay, should_retry

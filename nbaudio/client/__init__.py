@@ -19,7 +19,7 @@ import os
 import threading
 from typing import Any
 
-from .._wire.redaction import Secret
+from .._redaction import Secret
 from ..audio import AudioClip, AudioInput
 from ..backend import REMOTE_ENV, resolve_backend
 from ..chat import ChatReply

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import requests
 
 from .. import relay
+from .._redaction import Secret, redact
 from .._wire.error_bodies import make_status_error, ok_body_error
 from .._wire.fields import parse_json
-from .._wire.redaction import Secret, redact
 from ..backend import resolve_backend
 from ..errors import (
     APIConnectionError,

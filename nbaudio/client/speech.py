@@ -7,7 +7,8 @@ from typing import Any
 import requests
 
 from .._wire import spec
-from ..audio import AudioClip, sniff_format
+from ..audio import AudioClip
+from ..codec import sniff_format
 from ..errors import APIResponseError, InvalidInputError
 from ..longform import split_text
 from ..progress import progress

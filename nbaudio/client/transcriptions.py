@@ -13,7 +13,8 @@ import requests
 from .. import relay
 from .._wire import spec
 from .._wire.spec import WARNING_HEADER
-from ..audio import AudioClip, AudioInput, as_audio_clip, sniff_format
+from ..audio import AudioClip, AudioInput, as_audio_clip
+from ..codec import sniff_format
 from ..errors import (
     APIResponseError,
     APIStatusError,

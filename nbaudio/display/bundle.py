@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..audio import AudioClip
-from ..chat import Conversation
+from ..chat import ChatReply, Conversation
 from ..errors import InvalidInputError
-from ..messages import ChatReply
 from ..transcript import Transcript
 from .chat_html import conversation_html, reply_html
 from .clip_html import clip_html

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..audio import AudioClip
-from ..chat import Conversation
+from ..chat import ChatReply, Conversation, message_text
 from ..errors import AudioDecodeError
-from ..messages import ChatReply, message_text
 from .clip_html import clip_block
 from .markup import MUTED, escape, role_heading, role_style, wrap
 

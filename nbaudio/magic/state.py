@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 from traitlets import Bool, Float, Integer, Unicode
 
-from .._wire.redaction import Secret
+from .._redaction import Secret
 from ..chat import Conversation
 from ..client import Client, default_client
 from .parsing import TEMPERATURE_RANGE

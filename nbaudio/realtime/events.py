@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .._redaction import Secret
+from .._redaction import redact as redact_key
 from .._wire.fields import meta_text, parse_json
 from .._wire.realtime import CLIENT_EVENTS, SAMPLE_RATE, new_id
-from .._wire.redaction import Secret
-from .._wire.redaction import redact as redact_key
 from ..audio import AudioClip
 from ..codec import as_float_samples, check_sample_rate, resample
 from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError

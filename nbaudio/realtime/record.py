@@ -12,9 +12,8 @@ import numpy as np
 
 from .._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
 from ..audio import AudioClip
-from ..chat import Conversation
+from ..chat import ChatReply, Conversation, Usage
 from ..codec import whole_pcm16
-from ..messages import ChatReply, Usage
 
 __all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 

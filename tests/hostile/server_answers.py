@@ -17,8 +17,8 @@ from werkzeug import Response
 
 import nbaudio
 from nbaudio.audio import AudioClip
+from nbaudio.chat import ChatReply, Usage
 from nbaudio.errors import RealtimeClosedError
-from nbaudio.messages import ChatReply, Usage
 from nbaudio.transcript import Segment, Transcript, Word
 from tests.hostile.canary import CANARY, assert_no_key
 from tests.support.faults import ScriptedWebSocket

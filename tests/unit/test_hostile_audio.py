@@ -183,7 +183,7 @@ def test_engine_decoding_resamples_and_mixes_down_in_blocks():
     clip = AudioClip(AudioClip.from_array(stereo, 48000, format="flac").data)
     out = decode_mono(clip, 16000, max_seconds=10)
     assert out.dtype == np.float32 and abs(len(out) - 16000 * 3) <= 2
-    whole = nbaudio.audio.resample(clip.mono().samples, 48000, 16000)
+    whole = nbaudio.codec.resample(clip.mono().samples, 48000, 16000)
     assert np.max(np.abs(out[100:-100] - whole[100:-100])) < 1e-3  # same as decoding it all at once
 
 

@@ -14,8 +14,9 @@ import soundfile as sf
 
 from nbaudio import AudioClip, ChatReply, Conversation, Transcript
 from nbaudio._wire.sse import SSEParser, format_sse
-from nbaudio.audio import as_audio_clip, sniff_format
+from nbaudio.audio import as_audio_clip
 from nbaudio.chat import ChatStreamAssembler, build_messages
+from nbaudio.codec import sniff_format
 from nbaudio.errors import APIResponseError, AudioDecodeError, InvalidInputError
 from tests.support.data import FIXTURES
 from tests.support.signals import tone, tone_pcm16

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..._redaction import redact
 from ..._wire.error_bodies import parse_error_body
 from ..._wire.sse import SSEParser
 from .. import untrusted_json
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from ..catalog.weights import ModelSource
     from ..settings import Settings
 
-__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat", "without_key"]
+__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -289,7 +290,7 @@ class UpstreamChat:
             info = parse_error_body(resp.status_code, resp.content, resp.headers.get("content-type", ""))
             resp.close()
             # The engine's clients must not learn its upstream key from an upstream that echoes it.
-            said = without_key(info["message"], self._key)
+            said = redact(info["message"], self._key)
             raise EngineError(502, f"The upstream chat endpoint answered {resp.status_code}: {said}",
                               code="upstream_error")
         gen = Generation(body["model"])
@@ -317,7 +318,7 @@ class UpstreamChat:
             error = EngineError(502, f"The upstream chat stream broke ({type(exc).__name__}{why}).",
                                 code="upstream_error")
         except UpstreamFailure as exc:
-            said = without_key(exc.message, self._key)[:300]
+            said = redact(exc.message, self._key)[:300]
             error = EngineError(502, f"The upstream chat endpoint failed: {said or 'it gave no reason'}",
                                 code="upstream_error")
         finally:
@@ -340,29 +341,3 @@ def _take(gen: Generation, reply: UpstreamReply) -> None:
             gen.put_tool_calls(part.tool_calls)
         if part.finish_reason:
             gen.finish_reason = part.finish_reason
-
-
-# The shortest piece of a key that counts as the key (shorter ones match ordinary words too).
-KEY_PIECE = 8
-
-
-def without_key(text: str, key: str | None) -> str:
-    """`text` with `key`, and every piece of it KEY_PIECE characters or longer (a key echoed cut or
-    shifted), replaced by ***."""
-    if not key or not text:
-        return text
-    if len(key) < KEY_PIECE:
-        return text.replace(key, "***")
-    pieces = {key[i:i + KEY_PIECE] for i in range(len(key) - KEY_PIECE + 1)}
-    out, i = [], 0
-    while i < len(text):
-        if text[i:i + KEY_PIECE] in pieces:
-            end = i + KEY_PIECE
-            while end < len(text) and text[i:end + 1] in key:
-                end += 1
-            out.append("***")
-            i = end
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)

@@ -1,6 +1,6 @@
 """Chat with audio: `Conversation`, the turns of a chat kept across requests and saved to and
 loaded from files, and `build_messages` (what a `chat()` call sends). The reply and message types
-are nbaudio.messages'; they are re-exported here, where they have always been imported from.
+are nbaudio.chat._reply'; they are re-exported here, where they have always been imported from.
 
 A `Conversation` keeps each assistant turn's audio id, its expiry and its transcript. When it
 builds the messages for the next request it refers to earlier audio by id while the id is
@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ._wire.text import plural
-from .audio import AudioInput
-from .conversation_files import AUDIO_NOT_SAVED, load_turns, save_turns
-from .errors import InvalidInputError
-from .messages import (
+from .._wire.text import plural
+from ..audio import AudioInput
+from ..errors import InvalidInputError
+from ._files import AUDIO_NOT_SAVED, load_turns, save_turns
+from ._reply import (
     EXPIRY_MARGIN_SECONDS,
     ChatReply,
     ChatStreamAssembler,
@@ -156,7 +156,7 @@ class Conversation:
         return f"<Conversation {plural(len(self._messages), 'message')} {plural(users, 'user turn')} {replies}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from .display import mimebundle
+        from ..display import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
 

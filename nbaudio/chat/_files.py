@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .audio import AudioClip
-from .errors import APIResponseError, InvalidInputError
-from .messages import ChatReply, Usage, input_audio_part
-from .user_files import os_reason, read_regular_file, shown_path, user_path
+from .._wire.user_files import os_reason, read_regular_file, shown_path, user_path
+from ..audio import AudioClip
+from ..errors import APIResponseError, InvalidInputError
+from ._reply import ChatReply, Usage, input_audio_part
 
 __all__ = ["AUDIO_NOT_SAVED", "FILE_VERSION", "conversation_path", "load_turns", "save_turns"]
 

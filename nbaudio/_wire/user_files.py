@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 __all__ = ["folder_reason", "os_reason", "read_regular_file", "shown_path", "user_path"]
 

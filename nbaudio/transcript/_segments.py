@@ -1,6 +1,6 @@
 """`Segment` and `Word`: the timed pieces of a transcript, their JSON shapes and one clamp rule.
 
-Here, below `nbaudio.transcript` (which re-exports them) and `nbaudio.subtitles`, so that both the
+Here, below `nbaudio.transcript` (which re-exports them) and `nbaudio.transcript._subtitles`, so that both the
 transcript and its SRT/VTT form build on the same two types.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._wire.fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
-from ._wire.text import shorten
+from .._wire.fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
+from .._wire.text import shorten
 
 __all__ = ["Word", "Segment", "clamp_span", "word_from_dict", "segment_from_dict", "attach_words",
            "diarized_segment_id"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ._wire.text import format_timestamp, parse_timestamp
-from .segments import Segment
+from .._wire.text import format_timestamp, parse_timestamp
+from ._segments import Segment
 
 __all__ = ["looks_like_cues", "parse_cues", "vtt_body", "srt_text", "vtt_text"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._wire.fields import parse_json
+from .._wire.fields import parse_json
 
 __all__ = ["unwrap_text_body", "unwrap_events"]
 

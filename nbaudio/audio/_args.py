@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from .codec import (
+from .._wire.user_files import folder_reason, read_regular_file, shown_path, user_path
+from ..codec import (
     KNOWN_FORMATS,
     as_float_samples,
     check_sample_rate,
@@ -25,8 +26,7 @@ from .codec import (
     sniff_format,
     unknown_format_message,
 )
-from .errors import AudioDecodeError, InvalidInputError
-from .user_files import folder_reason, read_regular_file, shown_path, user_path
+from ..errors import AudioDecodeError, InvalidInputError
 
 if TYPE_CHECKING:
     import numpy as np

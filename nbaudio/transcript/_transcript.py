@@ -1,8 +1,8 @@
 """`Transcript`: parsed from every transcription response format and rendered back to each of
 them (the engine renders with the same code the client parses with).
 
-Its pieces, `Segment` and `Word`, are `nbaudio.segments`'s, and SRT / WebVTT cues
-`nbaudio.subtitles`'s; both stay importable from here."""
+Its pieces, `Segment` and `Word`, are `nbaudio.transcript._segments`'s, and SRT / WebVTT cues
+`nbaudio.transcript._subtitles`'s; both stay importable from here."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ._wire.fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
-from ._wire.spec import TRANSCRIPTION_FORMATS
-from ._wire.text import format_timestamp, parse_timestamp, plural, shorten
-from .errors import APIResponseError, InvalidInputError, MissingDependencyError
-from .segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
-from .speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
-from .subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
-from .transcript_wrapped import unwrap_events, unwrap_text_body
+from .._wire.fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
+from .._wire.spec import TRANSCRIPTION_FORMATS
+from .._wire.text import format_timestamp, parse_timestamp, plural, shorten
+from ..errors import APIResponseError, InvalidInputError, MissingDependencyError
+from ..speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
+from ._segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
+from ._subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
+from ._wrapped import unwrap_events, unwrap_text_body
 
 if TYPE_CHECKING:
-    from .audio import AudioClip
+    from ..audio import AudioClip
 
 # format_timestamp and parse_timestamp live in nbaudio._wire.text, Segment, Word and clamp_span in
-# nbaudio.segments; they stay importable from here.
+# nbaudio.transcript._segments; they stay importable from here.
 __all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events",
            "clamp_span"]
 
@@ -312,7 +312,7 @@ class Transcript:
         return f"<Transcript {' '.join(bits)}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from .display import mimebundle
+        from ..display import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
 

@@ -1,7 +1,7 @@
 """`AudioClip`: encoded audio bytes plus lazily decoded samples, and turning user input into one.
 
 The bytes <-> samples work is `nbaudio.codec`'s (soundfile, and PyAV when installed for AAC,
-M4A/MP4, WebM), and the checks on what users pass are `nbaudio.audio_args`'s; this module holds
+M4A/MP4, WebM), and the checks on what users pass are `nbaudio.audio._args`'s; this module holds
 the value type, what `audio=` arguments accept and the decode limit users can raise. Headerless
 PCM is the API's s16le mono at 24 kHz unless told otherwise.
 WAV written by streaming servers carries 0xFFFFFFFF as RIFF and data sizes; those sizes are set
@@ -16,9 +16,26 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
-from ._wire.spec import PCM_SAMPLE_RATE
-from ._wire.text import human_bytes
-from .audio_args import (
+from .._wire.spec import PCM_SAMPLE_RATE
+from .._wire.text import human_bytes
+from ..codec import (
+    OPUS_RATES,
+    SOUNDFILE_FORMATS,
+    check_sample_rate,
+    decode,
+    float_to_int16,
+    guess_format,
+    mime_type,
+    resample,
+    sniff_format,
+    wav_info,
+    write_file,
+)
+from ..codec import decode_mono as decode_mono_bytes
+from ..codec import encode as encode_samples
+from ..codec.decode import check_header, too_long
+from ..errors import AudioDecodeError, InvalidInputError
+from ._args import (
     checked_bytes,
     checked_channels,
     checked_clips,
@@ -32,23 +49,6 @@ from .audio_args import (
     slice_frames,
     unwritable,
 )
-from .codec import (
-    OPUS_RATES,
-    SOUNDFILE_FORMATS,
-    check_sample_rate,
-    decode,
-    float_to_int16,
-    guess_format,
-    mime_type,
-    resample,
-    sniff_format,
-    wav_info,
-    write_file,
-)
-from .codec import decode_mono as decode_mono_bytes
-from .codec import encode as encode_samples
-from .codec.decode import check_header, too_long
-from .errors import AudioDecodeError, InvalidInputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,12 +57,8 @@ if TYPE_CHECKING:
 # sniff_format, guess_format, float_to_int16, resample, check_sample_rate and OPUS_RATES live in
 # nbaudio.codec; they stay importable from here, where notebooks and the engine found them.
 __all__ = ["AudioClip", "as_audio_clip", "sniff_format", "guess_format", "float_to_int16", "AudioInput", "OPUS_RATES",
-           "decode_mono", "MAX_DECODED_BYTES", "resample", "check_sample_rate"]
+           "decode_mono", "resample", "check_sample_rate"]
 
-# Decoded samples are float32, and compressed audio can expand a thousandfold (a FLAC of silence:
-# 130 kB for 10 hours), so decoding stops at this many bytes of samples (about 9 h of 16 kHz mono,
-# 1.5 h of 48 kHz stereo). Raise it for longer recordings on a machine with the memory.
-MAX_DECODED_BYTES = 2 * 1024**3
 _DECODE_LIMIT_FIX = ("Cut it into parts first (e.g. `sox in.flac part.flac trim 0 3600`), or raise "
                      "nbaudio.audio.MAX_DECODED_BYTES if this machine has the memory.")
 # Values derived from a clip and kept on it (`AudioClip.cached`): display copies, waveform images.
@@ -216,6 +212,8 @@ class AudioClip:
 
     def _decode(self) -> None:
         if self._samples is None:
+            from . import MAX_DECODED_BYTES  # the public setting, as it is now (a user may raise it)
+
             self._samples, rate, ch = decode(self._data or b"", self.format, self._sample_rate, self._channels,
                                              max_bytes=MAX_DECODED_BYTES, fix=_DECODE_LIMIT_FIX)
             self._sample_rate, self._channels = rate, ch
@@ -356,13 +354,13 @@ class AudioClip:
     __hash__ = None  # mutable caches; not hashable
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from .display import mimebundle
+        from ..display import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
 
     def plot(self, ax=None, **kw):
         """Waveform (min/max envelope) on a matplotlib Axes, which is returned."""
-        from .display import plot_waveform
+        from ..display import plot_waveform
 
         return plot_waveform(self, ax=ax, **kw)
 

@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._wire.fields import Place, base64_field, meta_count, meta_text, object_field, objects_field, text_field
-from ._wire.spec import CHAT_INPUT_AUDIO_FORMATS
-from ._wire.text import shorten
-from .audio import AudioClip, AudioInput, as_audio_clip
-from .codec import sniff_format, whole_pcm16
-from .errors import APIResponseError, InvalidInputError
+from .._wire.fields import Place, base64_field, meta_count, meta_text, object_field, objects_field, text_field
+from .._wire.spec import CHAT_INPUT_AUDIO_FORMATS
+from .._wire.text import shorten
+from ..audio import AudioClip, AudioInput, as_audio_clip
+from ..codec import sniff_format, whole_pcm16
+from ..errors import APIResponseError, InvalidInputError
 
 __all__ = ["ChatReply", "Usage", "ChatStreamAssembler", "input_audio_part", "message_text", "user_message",
            "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
@@ -148,7 +148,7 @@ class ChatReply:
         return f"<ChatReply {' '.join(bits)}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from .display import mimebundle
+        from ..display import mimebundle
 
         return mimebundle(self, include=include, exclude=exclude)
 

@@ -1,0 +1,12 @@
+"""Transcripts as values: `Transcript` (read from every response format, written as SRT / WebVTT,
+joined across pieces, by speaker) and its `Segment`s and `Word`s.
+
+Inside: `_transcript` (Transcript), `_segments` (Segment, Word, their times), `_subtitles` (SRT and
+WebVTT cues), `_wrapped` (formats relays wrap in JSON or events).
+"""
+
+from ._segments import Segment, Word, clamp_span
+from ._transcript import Transcript
+from ._wrapped import unwrap_events, unwrap_text_body
+
+__all__ = ["Segment", "Transcript", "Word", "clamp_span", "unwrap_events", "unwrap_text_body"]
