@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .._http.transport import retry_delay, should_retry
 from .._redaction import Secret
 from ..client import Client
 from ..errors import APIConnectionError, APIStatusError, NbAudioError, StreamInterruptedError
-from ..transport import retry_delay, should_retry
 from .sources import Job
 
 __all__ = ["THROTTLE_STATUSES", "Attempt", "WorkerSettings", "in_process_client", "speak_job", "transcribe_job",

@@ -19,12 +19,13 @@ import os
 import threading
 from typing import Any
 
+from .._http.streams import ChatStream, SpeechStream, TranscriptionStream
+from .._http.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from .._redaction import Secret
 from ..audio import AudioClip, AudioInput
 from ..backend import REMOTE_ENV, resolve_backend
 from ..chat import ChatReply
 from ..errors import InvalidInputError
-from ..streams import ChatStream, SpeechStream, TranscriptionStream
 from ..transcript import Transcript
 from .chat_completions import ChatEndpoint
 from .core import BaseClient
@@ -34,7 +35,13 @@ from .transcriptions import TranscriptionEndpoints
 log = logging.getLogger("nbaudio")
 
 __all__ = [
+    "ChatStream",
     "Client",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "MAX_RESPONSE_BYTES",
+    "SpeechStream",
+    "TranscriptionStream",
     "Secret",
     "chat",
     "default_client",
@@ -83,12 +90,12 @@ class Client(BaseClient):
         `: ping` do not count) or without any bytes makes the stream stalled:
         StreamInterruptedError with `.partial`.
       - connecting alone is limited to DEFAULT_CONNECT_TIMEOUT (10 s) or `connect_seconds`.
-    The default is DEFAULT_TIMEOUT (600 s); both live in nbaudio.transport. The most taken is a
-    week (nbaudio.validation.MAX_TIMEOUT): a longer one is InvalidInputError, before anything is sent.
+    The default is DEFAULT_TIMEOUT (600 s); both are nbaudio.client's. The most taken is a
+    week (nbaudio._http.validation.MAX_TIMEOUT): a longer one is InvalidInputError, before anything is sent.
 
     `max_response_bytes` caps what one answer may decode to (gzip inflated): past it reading stops
     with ResponseTooLargeError. None (the default): each endpoint's own cap,
-    nbaudio.transport.MAX_RESPONSE_BYTES (128 MB for speech and chat, 64 MB for transcriptions).
+    nbaudio.client.MAX_RESPONSE_BYTES (128 MB for speech and chat, 64 MB for transcriptions).
 
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.

@@ -11,6 +11,8 @@ from typing import Any
 import requests
 
 from .. import relay
+from .._http.streams import ChatStream
+from .._http.validation import UNSET, as_list, check_bool, check_choice, check_model, check_voice
 from .._wire import spec
 from ..audio import AudioClip, AudioInput
 from ..chat import ChatReply, Conversation, build_messages
@@ -19,15 +21,6 @@ from ..errors import (
     APIResponseError,
     APIStatusError,
     InvalidInputError,
-)
-from ..streams import ChatStream
-from ..validation import (
-    UNSET,
-    as_list,
-    check_bool,
-    check_choice,
-    check_model,
-    check_voice,
 )
 from .core import BaseClient, check_ok_body, resolve_timeout, response_json
 from .speech import SpeechEndpoint

@@ -15,21 +15,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .. import relay
-from .._redaction import Secret, redact
-from .._wire.error_bodies import make_status_error, ok_body_error
-from .._wire.fields import parse_json
-from ..backend import resolve_backend
-from ..errors import (
-    APIConnectionError,
-    APIResponseError,
-    APITimeoutError,
-    AuthenticationError,
-    InvalidInputError,
-    NotFoundError,
-    connection_reason,
-    malformed_answer,
-)
-from ..transport import (
+from .._http.transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     MIN_WAIT,
@@ -45,7 +31,7 @@ from ..transport import (
     retry_delay,
     should_retry,
 )
-from ..validation import (
+from .._http.validation import (
     CallDefaults,
     NearMisses,
     check_api_key,
@@ -54,6 +40,20 @@ from ..validation import (
     check_max_retries,
     check_timeout,
     json_ready,
+)
+from .._redaction import Secret, redact
+from .._wire.error_bodies import make_status_error, ok_body_error
+from .._wire.fields import parse_json
+from ..backend import resolve_backend
+from ..errors import (
+    APIConnectionError,
+    APIResponseError,
+    APITimeoutError,
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    connection_reason,
+    malformed_answer,
 )
 
 __all__ = ["METHOD_PARAMS", "BaseClient", "check_ok_body", "resolve_timeout", "response_json"]
@@ -90,7 +90,7 @@ class BaseClient:
         max_response_bytes: int | None = None,
     ) -> None:
         self.timeout = check_timeout(timeout)
-        # None: each endpoint's own cap (nbaudio.transport.MAX_RESPONSE_BYTES).
+        # None: each endpoint's own cap (nbaudio._http.transport.MAX_RESPONSE_BYTES).
         self.max_response_bytes = check_max_response_bytes(max_response_bytes)
         self.max_retries = check_max_retries(max_retries)
         backend = resolve_backend(base_url, api_key)

@@ -6,22 +6,14 @@ from typing import Any
 
 import requests
 
+from .._http.streams import SpeechStream
+from .._http.validation import UNSET, check_bool, check_choice, check_model, check_number, check_text, check_voice
 from .._wire import spec
 from ..audio import AudioClip
 from ..codec import sniff_format
 from ..errors import APIResponseError, InvalidInputError
 from ..longform import split_text
 from ..progress import progress
-from ..streams import SpeechStream
-from ..validation import (
-    UNSET,
-    check_bool,
-    check_choice,
-    check_model,
-    check_number,
-    check_text,
-    check_voice,
-)
 from .core import BaseClient, check_ok_body, resolve_timeout
 
 __all__ = ["SpeechEndpoint"]

@@ -11,21 +11,8 @@ from typing import Any
 import requests
 
 from .. import relay
-from .._wire import spec
-from .._wire.spec import WARNING_HEADER
-from ..audio import AudioClip, AudioInput, as_audio_clip
-from ..codec import sniff_format
-from ..errors import (
-    APIResponseError,
-    APIStatusError,
-    AudioDecodeError,
-    InvalidInputError,
-)
-from ..longform import carried_speaker_label, speaker_references, split_audio
-from ..progress import progress
-from ..streams import TranscriptionStream
-from ..transcript import Transcript
-from ..validation import (
+from .._http.streams import TranscriptionStream
+from .._http.validation import (
     UNSET,
     as_list,
     check_bool,
@@ -38,6 +25,19 @@ from ..validation import (
     is_diarize_model,
     json_ready,
 )
+from .._wire import spec
+from .._wire.spec import WARNING_HEADER
+from ..audio import AudioClip, AudioInput, as_audio_clip
+from ..codec import sniff_format
+from ..errors import (
+    APIResponseError,
+    APIStatusError,
+    AudioDecodeError,
+    InvalidInputError,
+)
+from ..longform import carried_speaker_label, speaker_references, split_audio
+from ..progress import progress
+from ..transcript import Transcript
 from .core import BaseClient, check_ok_body, resolve_timeout
 
 __all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form"]

@@ -19,9 +19,9 @@ import asyncio
 from collections.abc import Generator
 from typing import Any
 
+from .._http.validation import check_seconds
 from ..client import Client, default_client
 from ..errors import InvalidInputError
-from ..validation import check_seconds
 from .aio import AsyncRealtimeSession
 from .events import DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, RealtimeEvent
 from .record import Turn

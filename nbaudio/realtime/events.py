@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._http.validation import check_seconds, is_finite, is_real, json_ready
 from .._redaction import Secret
 from .._redaction import redact as redact_key
 from .._wire.fields import meta_text, parse_json
@@ -20,7 +21,6 @@ from .._wire.realtime import CLIENT_EVENTS, SAMPLE_RATE, new_id
 from ..audio import AudioClip
 from ..codec import as_float_samples, check_sample_rate, resample
 from ..errors import APIResponseError, APITimeoutError, InvalidInputError, RealtimeServerError
-from ..validation import check_seconds, is_finite, is_real, json_ready
 from .connection import closed_error, websocket_url
 from .record import TurnRecord
 from .server_events import checked_event

@@ -53,7 +53,7 @@ from .esm import widget_module
 from .page_audio import browser_rate
 
 if TYPE_CHECKING:
-    from ..streams import TranscriptionStream
+    from .._http.streams import TranscriptionStream
 
 __all__ = ["Recorder"]
 

@@ -16,6 +16,7 @@ from werkzeug import Request, Response
 
 import nbaudio
 from nbaudio import AudioClip, Conversation
+from nbaudio._http.transport import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, normalize_base_url
 from nbaudio._wire.sse import format_sse
 from nbaudio.errors import (
     APIConnectionError,
@@ -34,7 +35,6 @@ from nbaudio.errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
-from nbaudio.transport import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, normalize_base_url
 from tests.support.faults import RawServer, chunk, reset
 from tests.support.signals import tone, tone_pcm16, tone_wav
 
@@ -264,7 +264,7 @@ def test_retry_after_http_date_seconds_and_ms_are_honoured(httpserver, monkeypat
         waits.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr("nbaudio.transport.time.time", lambda: clock[0])
+    monkeypatch.setattr("nbaudio._http.transport.time.time", lambda: clock[0])
     monkeypatch.setattr("nbaudio.client.core.time.sleep", sleep)
     httpserver.expect_ordered_request("/v1/audio/speech").respond_with_response(err_json("busy", 503, headers=header))
     httpserver.expect_ordered_request("/v1/audio/speech").respond_with_data(WAV, content_type="audio/wav")

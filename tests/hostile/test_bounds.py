@@ -93,7 +93,7 @@ def test_a_gzip_bomb_is_cut_off_at_the_cap(bomb, path):
 
 
 def test_caps_are_per_endpoint_and_the_client_can_change_them():
-    from nbaudio.transport import MAX_RESPONSE_BYTES
+    from nbaudio._http.transport import MAX_RESPONSE_BYTES
 
     client = nbaudio.Client("http://127.0.0.1:9/v1", api_key="k")
     assert client.response_cap("/audio/speech") == MAX_RESPONSE_BYTES["/audio/speech"]

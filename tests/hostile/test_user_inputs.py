@@ -31,7 +31,7 @@ from nbaudio.errors import InvalidInputError
 from tests.support.faults import ScriptedWebSocket
 
 pytestmark = pytest.mark.timeout(120)
-MAX_TIMEOUT = 7 * 24 * 3600.0  # the longest timeout taken (nbaudio.validation.MAX_TIMEOUT): a week
+MAX_TIMEOUT = 7 * 24 * 3600.0  # the longest timeout taken (nbaudio._http.validation.MAX_TIMEOUT): a week
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 RATE = 16000

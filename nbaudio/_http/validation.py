@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._wire import spec
-from .errors import InvalidInputError, ParameterNameWarning
+from .._wire import spec
+from ..errors import InvalidInputError, ParameterNameWarning
 from .transport import DEFAULT_CONNECT_TIMEOUT
 
 __all__ = [

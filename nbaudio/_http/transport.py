@@ -29,9 +29,9 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 
-from ._wire.hosts import is_loopback_host
-from .errors import APIStatusError, InvalidInputError, ResponseTooLargeError
-from .version import __version__
+from .._wire.hosts import is_loopback_host
+from ..errors import APIStatusError, InvalidInputError, ResponseTooLargeError
+from ..version import __version__
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",

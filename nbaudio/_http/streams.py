@@ -20,19 +20,14 @@ from typing import Any, Generic, TypeVar
 
 import requests
 
-from ._wire.error_bodies import is_error_event, make_stream_error, ok_body_error
-from ._wire.fields import Place, base64_field, parse_json, text_field
-from ._wire.sse import SSEParser
-from .audio import AudioClip
-from .chat import ChatReply, ChatStreamAssembler
-from .codec import sniff_format, whole_pcm16
-from .errors import (
-    APIResponseError,
-    AudioDecodeError,
-    StreamInterruptedError,
-    connection_reason,
-)
-from .transcript import Transcript
+from .._wire.error_bodies import is_error_event, make_stream_error, ok_body_error
+from .._wire.fields import Place, base64_field, parse_json, text_field
+from .._wire.sse import SSEParser
+from ..audio import AudioClip
+from ..chat import ChatReply, ChatStreamAssembler
+from ..codec import sniff_format, whole_pcm16
+from ..errors import APIResponseError, AudioDecodeError, StreamInterruptedError, connection_reason
+from ..transcript import Transcript
 from .transport import iter_arrivals
 
 __all__ = ["ChatStream", "SpeechStream", "TranscriptionStream"]
