@@ -1,95 +1,73 @@
-"""The live view of a streaming `%%voice` reply: the transcript grows, the audio plays as it arrives."""
+"""`%voice live`: a spoken conversation in real time (nbaudio.widgets.LiveSession), whose record
+becomes a conversation of the magics when it stops, so `%%voice` cells can go on with it."""
 
 from __future__ import annotations
 
-import base64
-import functools
-import re
-import time
-import uuid
-from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from IPython.display import display
 
-from .._wire import spec
-from ..chat import ChatReply
-from ..codec.samples import whole_pcm16_length
-from ..display.markup import escape, role_heading, role_style
+from ..chat import Conversation
+from .parsing import DEFAULT_CONVERSATION, usage_error
+from .state import VoiceState
 
-__all__ = ["LIVE_UPDATE_SECONDS", "LiveReply"]
-
-# The live view is redrawn at most this often; each redraw also carries the audio since the last.
-LIVE_UPDATE_SECONDS = 0.15
-_PLACEHOLDER = re.compile(r"NBAUDIO_(STREAM_ID|ACTION|PCM|RATE)")
+__all__ = ["LiveCommands", "live_args"]
 
 
-def _empty() -> dict[str, str]:
-    return {"text/plain": "", "text/html": ""}
+@magic_arguments("voice live")
+@argument("--model", help="Realtime model (default gpt-realtime).")
+@argument("--voice", help="Voice of the replies.")
+@argument("--instructions", help="How the model should behave (the session's instructions).")
+@argument("--system", help="The same as --instructions (the name %%voice uses).")
+@argument("--vad", choices=("server", "manual"), default="server",
+          help="server: the server hears when you stop, and speaking over a reply cuts it; manual: ● Talk / ■ Send.")
+@argument("--max-minutes", type=float, default=15.0, metavar="N", help="The session ends by itself after N minutes.")
+@argument("--transcribe-model", metavar="M", help="Model that transcribes your speech (default whisper-1).")
+@argument("--language", metavar="CODE", help="The language you speak (ISO-639-1, e.g. en): replies come sooner.")
+@argument("--name", default=DEFAULT_CONVERSATION, help="Conversation to continue, and to keep the session in.")
+@argument("--new", action="store_true", help="Start a new conversation instead of continuing --name.")
+@argument("--out", metavar="VAR", help="Also bind the conversation to this variable when the session stops.")
+def live_args() -> None:
+    """A live spoken conversation: press ▶ Start and talk; the reply plays as it streams, and speaking
+    over it cuts it. ■ Stop turns the widget into the conversation's record; the conversation goes on
+    in %%voice cells (and is bound to `_voice`). Where the kernel takes widget messages only between
+    cells, it pauses while a cell runs."""
 
 
-@functools.cache
-def _audio_js() -> str:
-    text = resources.files(__package__).joinpath("live_audio.js").read_text(encoding="utf-8")
-    # the file's comment lines stay out of every output that embeds the script
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("//")).rstrip("\n")
+class LiveCommands(VoiceState):
+    """The handler of `%voice live` (VoiceMagics dispatches to it)."""
 
+    def command_live(self, parser: MagicArgumentParser, args: Any) -> None:
+        from ..widgets.live import DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, MAX_MINUTES_LIMIT, LiveSession
 
-class LiveReply:
-    """A reply as it streams: the transcript grows in one output, pcm16 audio plays from another.
+        if args.instructions is not None and args.system is not None:
+            raise usage_error(parser, "give --instructions or --system, not both (they are the same thing)")
+        if not 0 < args.max_minutes <= MAX_MINUTES_LIMIT:
+            raise usage_error(parser, f"--max-minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, "
+                                      f"not {args.max_minutes:g}")
+        if args.out is not None and not args.out.isidentifier():
+            raise usage_error(parser, f"--out needs a variable name, not {args.out!r}")
+        if not args.name.strip():
+            raise usage_error(parser, "--name needs a conversation name")
+        name = args.name
+        instructions = args.instructions if args.instructions is not None else args.system
+        earlier = None if args.new else self.conversations.get(name)
+        conversation = earlier if earlier is not None else Conversation(
+            system=instructions if instructions is not None else self.system)
+        live = LiveSession(args.model or DEFAULT_REALTIME_MODEL, client=self.client, voice=args.voice or self.voice,
+                           instructions=instructions, vad=args.vad, max_minutes=args.max_minutes,
+                           transcribe_model=args.transcribe_model or self.transcribe_model or DEFAULT_TRANSCRIBE_MODEL,
+                           language=args.language, conversation=conversation)
+        ns = self.shell.user_ns
 
-    The audio output is replaced at every update with a script that queues only the new samples
-    into a WebAudio context (live_audio.js), so playback starts with the first chunk; its last
-    state is empty, so the saved notebook keeps just the final reply (with its own player), not
-    the chunks.
-    """
+        def keep(conv: Conversation) -> None:
+            # On the session's thread, after it ended: the conversation is the magics' from now on.
+            self.conversations[name] = conv
+            ns["_voice"] = conv
+            if args.out:
+                ns[args.out] = conv
 
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.stream_id = uuid.uuid4().hex
-        self._text: list[str] = []
-        self._pcm = bytearray()
-        self._last_update = 0.0
-        self._view = display(self._text_bundle(), raw=True, display_id=True)
-        self._audio = display(_empty(), raw=True, display_id=True)
-
-    def feed(self, delta: Mapping[str, Any]) -> None:
-        self._text.append(delta.get("text") or delta.get("transcript") or "")
-        self._pcm.extend(delta.get("audio") or b"")
-        if time.monotonic() - self._last_update >= LIVE_UPDATE_SECONDS:
-            self._flush()
-
-    def finish(self, reply: ChatReply) -> None:
-        self._flush()
-        self._audio.update(self._script("done"), raw=True)
-        self._view.update(reply)
-        self._audio.update(_empty(), raw=True)
-
-    def abort(self, note: str) -> None:
-        self._audio.update(self._script("stop"), raw=True)
-        self._audio.update(_empty(), raw=True)
-        self._view.update(self._text_bundle(note), raw=True)
-
-    def _flush(self) -> None:
-        self._last_update = time.monotonic()
-        # Send whole samples only; an odd trailing byte waits for the next chunk.
-        n = whole_pcm16_length(len(self._pcm))
-        if n:
-            chunk, self._pcm = bytes(self._pcm[:n]), self._pcm[n:]
-            self._audio.update(self._script("play", chunk), raw=True)
-        self._view.update(self._text_bundle(), raw=True)
-
-    def _text_bundle(self, note: str | None = None) -> dict[str, str]:
-        text = "".join(self._text)
-        status = note or "streaming…"
-        body = (f'<div style="{role_style("assistant")}">{role_heading("assistant", [self.label, status])}'
-                f'<div style="white-space:pre-wrap">{escape(text)}</div></div>')
-        return {"text/plain": f"assistant ({status}): {text}", "text/html": body}
-
-    def _script(self, action: str, pcm: bytes = b"") -> dict[str, str]:
-        # Values are JSON-safe literals: a hex id, an action word, base64 and an integer.
-        values = {"STREAM_ID": self.stream_id, "ACTION": action,
-                  "PCM": base64.b64encode(pcm).decode("ascii"), "RATE": str(spec.PCM_SAMPLE_RATE)}
-        js = _PLACEHOLDER.sub(lambda m: values[m.group(1)], _audio_js())
-        return {"text/plain": "", "text/html": f"<script>{js}</script>"}
+        live.on_stop(keep)
+        self.live_session = live
+        display(live)

@@ -20,8 +20,7 @@ from ..client import Client
 from ..errors import NbAudioError
 from .config import ConfigCommands, config_args, login_args
 from .interpolate import interpolate, resolve_audio
-from .live import LiveReply
-from .live_command import LiveCommands, live_args
+from .live import LiveCommands, live_args
 from .parsing import (
     DEFAULT_CONVERSATION,
     TEMPERATURE_RANGE,
@@ -31,6 +30,7 @@ from .parsing import (
     usage_error,
 )
 from .report import save_conversation, show_error
+from .streaming_reply import StreamingReply
 from .subcommands import (
     ConversationCommands,
     export_args,
@@ -205,7 +205,7 @@ class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
             display(reply)
         return reply
 
-    def _send(self, client: Client, conv: Conversation, options: TurnOptions, live: LiveReply | None) -> ChatReply:
+    def _send(self, client: Client, conv: Conversation, options: TurnOptions, live: StreamingReply | None) -> ChatReply:
         kwargs = options.chat_kwargs()
         if self.transcribe_model:
             kwargs["audio_bridge"] = {"transcribe": {"model": self.transcribe_model}}
@@ -217,14 +217,14 @@ class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
                     live.feed(delta)
         return stream.result
 
-    def _live_view(self, options: TurnOptions, name: str) -> LiveReply | None:
+    def _live_view(self, options: TurnOptions, name: str) -> StreamingReply | None:
         live = self.live_output
         if live is None:
             # Only a kernel has a frontend that redraws outputs; a terminal would print every update.
             live = getattr(self.shell, "kernel", None) is not None
         if not (live and options.stream and options.live):
             return None
-        return LiveReply(name if name != DEFAULT_CONVERSATION else "voice")
+        return StreamingReply(name if name != DEFAULT_CONVERSATION else "voice")
 
     # ---- %voice listen: a turn per recording ----------------------------------------------------
     def command_listen(self, parser: MagicArgumentParser, rest: str) -> None:

@@ -6,7 +6,7 @@ its ES module is live.js after mic.js). `%voice live` shows one.
     live                      # ▶ Start, speak; the reply plays while it streams; speak over it to cut it
     live.conversation         # after ■ Stop: the turns, with their audio, as an nbaudio Conversation
 
-(Not to be confused with `nbaudio.magic.live.LiveReply`, the view of one streamed `%%voice` reply.)
+(A streamed `%%voice` reply has a view of its own: nbaudio.magic.streaming_reply.StreamingReply.)
 
 The route is browser ↔ kernel ↔ server: the page sends the microphone to the kernel as widget
 messages and plays what the kernel sends back; the kernel holds the one WebSocket to the Realtime

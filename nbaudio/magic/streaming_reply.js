@@ -1,4 +1,4 @@
-// The %%voice live view's audio (nbaudio/magic/live.py): each update of the audio output runs this
+// The streaming %%voice reply's audio (nbaudio/magic/streaming_reply.py): each update of the audio output runs this
 // with the pcm16 samples that arrived since the last, and queues them into one WebAudio context
 // per reply, so playback starts with the first chunk. "done" closes the context once the queue has
 // played; "stop" closes it at once. Python fills in the four NBAUDIO_ values; these comment lines
