@@ -11,11 +11,11 @@ import numpy as np
 from ..._wire.spec import PCM_SAMPLE_RATE
 from ...audio import AudioClip
 from ...codec import resample
-from ...longform import split_sentences
+from ...longform import complete_sentences, split_sentences
 from ..engine import Engine
 from ..voices import plan_voice
 
-__all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS"]
+__all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS", "SpeakingPace"]
 
 # A streamed reply starts speaking at its first phrase of a few words instead of waiting for the
 # first whole sentence (often a third of a short reply): after a comma or dash, or before a word
@@ -32,6 +32,29 @@ def first_phrase(text: str) -> tuple[str, str]:
         if len(text[: m.start()].split()) >= FIRST_PHRASE_WORDS:
             return text[: m.end()], text[m.end():]
     return "", text
+
+
+class SpeakingPace:
+    """When to speak a reply whose text is still streaming: its first phrase as soon as it exists
+    (`first_phrase`), then each whole sentence; the rest at the end. One home for the chat stream
+    (routes/chat.py) and Realtime responses (realtime/responder.py)."""
+
+    def __init__(self) -> None:
+        self.pending = ""
+        self.started = False
+
+    def feed(self, delta: str) -> str:
+        """The text to speak now that `delta` arrived ("" when nothing is ready yet)."""
+        ready, self.pending = complete_sentences(self.pending + delta)
+        if not ready and not self.started:
+            ready, self.pending = first_phrase(self.pending)
+        self.started = self.started or bool(ready)
+        return ready
+
+    def rest(self) -> str:
+        """What is left to speak when the text has ended ("" when only whitespace is)."""
+        rest, self.pending = self.pending, ""
+        return rest if rest.strip() else ""
 
 
 def synthesize(engine: Engine, voice: str, text: str) -> Iterator[tuple[np.ndarray, int]]:

@@ -1,6 +1,6 @@
 """One Realtime response: the conversation as text (user audio transcribed by the engine's Whisper),
 the chat backend's answer streamed token by token, and, for audio output, that answer spoken phrase
-by phrase as the chat-completions stream does (chat_speech.first_phrase, then whole sentences) and
+by phrase as the chat-completions stream does (chat.speech.SpeakingPace) and
 sent as pcm16 deltas at 24 kHz.
 
 Every model call runs in a worker thread (`asyncio.to_thread`), so the event loop keeps serving
@@ -24,11 +24,11 @@ import numpy as np
 from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE, new_id
 from ...codec import resample
 from ...codec.stream import StreamEncoder
-from ...longform import complete_sentences, split_sentences
+from ...longform import split_sentences
 from ..api_errors import EngineError
 from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT
-from ..chat.speech import first_phrase
+from ..chat.speech import SpeakingPace
 from ..engine import Admission, Engine
 from ..models.llm import GenParams
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
@@ -202,7 +202,7 @@ class Response:
         self.emit({"type": "response.content_part.added", "event_id": new_id("event"), **self._where(), "part": part})
         events = gen.events()
         encoder = StreamEncoder("pcm", SAMPLE_RATE) if self.audio else None
-        pending, spoken = "", False
+        pace = SpeakingPace()
         while True:
             step = await asyncio.to_thread(next, events, None)
             if step is None:
@@ -219,15 +219,13 @@ class Response:
             self.item.content[0]["transcript"] += delta
             self.emit({"type": "response.output_audio_transcript.delta", "event_id": new_id("event"),
                        **self._where(), "delta": delta})
-            ready, pending = complete_sentences(pending + delta)
-            if not ready and not spoken:
-                ready, pending = first_phrase(pending)
+            ready = pace.feed(delta)
             if ready:
-                spoken = True
                 await self._say(ready, encoder)
         if self.audio:
-            if pending.strip():
-                await self._say(pending, encoder)
+            rest = pace.rest()
+            if rest:
+                await self._say(rest, encoder)
             self._send_audio(encoder.close())
 
     async def _say(self, text: str, encoder: StreamEncoder) -> None:

@@ -26,12 +26,11 @@ from ..._wire.spec import CHAT_AUDIO_FORMATS, CHAT_MODALITIES, CHAT_STREAM_AUDIO
 from ..._wire.sse import format_sse
 from ...codec import resample
 from ...codec.stream import StreamEncoder
-from ...longform import complete_sentences
 from .. import paths
 from ..api_errors import EngineError, bad_request, model_not_found, model_unavailable
 from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT, text_messages
-from ..chat.speech import first_phrase, speak_all, synthesize
+from ..chat.speech import SpeakingPace, speak_all, synthesize
 from ..engine import Engine, EngineDep
 from ..model_names import chat_model_ok
 from ..models.llm import Generation, GenParams
@@ -201,8 +200,7 @@ def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice:
     if failure is not None:
         raise failure
     text: list[str] = []
-    pending = ""
-    started_speaking = False
+    pace = SpeakingPace()
     encoder = StreamEncoder("pcm", PCM_SAMPLE_RATE) if voice else None
 
     def speak(sentences: str) -> Iterator[bytes]:
@@ -225,18 +223,16 @@ def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice:
             yield _chunk(meta, {"content": delta}, include_usage=include_usage)
             continue
         yield _chunk(meta, {"audio": {"id": audio_id, "transcript": delta}}, include_usage=include_usage)
-        ready, pending = complete_sentences(pending + delta)
-        if not ready and not started_speaking:
-            ready, pending = first_phrase(pending)
+        ready = pace.feed(delta)
         if ready:
-            started_speaking = True
             yield from speak(ready)
     full = "".join(text)
     audio_out = 0.0
     # Only tool calls, nothing said: no audio at all (as in the non-streamed reply).
     if voice is not None and not (gen.tool_calls and not full.strip()):
-        if pending.strip():
-            yield from speak(pending)
+        rest = pace.rest()
+        if rest:
+            yield from speak(rest)
         tail = encoder.close()
         if tail:
             yield _chunk(meta, {"audio": {"id": audio_id, "data": base64.b64encode(tail).decode("ascii")}},
