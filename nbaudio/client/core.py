@@ -48,6 +48,7 @@ from ..backend import resolve_backend
 from ..errors import (
     APIConnectionError,
     APIResponseError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     InvalidInputError,
@@ -224,15 +225,8 @@ class BaseClient:
                     break
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                malformed = malformed_answer(exc)
-                if malformed:  # the server answered, but not in HTTP: sending again will not help
-                    raise APIResponseError(f"{self._where()} answered POST {path} with {malformed}").with_hint(
-                        "check that the base URL points at an OpenAI-compatible HTTP API") from None
-                reason = connection_reason(exc)
-                text = (f"nothing listens at {self._where()}" if reason.startswith("connection refused")
-                        else f"could not reach {self._where()}: {reason}")
-                last_error = APIConnectionError(self.redact(text)).with_hint(self._url_hint())
-                if self._url_source == "none" and reason.startswith("connection refused") and not revived:
+                last_error, refused = self._connection_error(exc, path)
+                if self._url_source == "none" and refused and not revived:
                     # The embedded engine stopped (a shared one stops when idle): start it again and
                     # send this request there, once, without spending a retry on it.
                     revived = True
@@ -245,23 +239,40 @@ class BaseClient:
             log.debug("POST %s -> %d in %.3fs", path, resp.status_code, time.monotonic() - started)
             if resp.status_code < 400:
                 return resp
-            err = make_status_error(
-                resp.status_code, self.redact(resp.text), content_type=resp.headers.get("content-type", ""),
-                request_id=resp.headers.get("x-request-id"),
-                # Names lowercased, so `retry-after` is found however the server spelled it; values
-                # redacted, as a server may echo the Authorization header back in any of them.
-                headers={k.lower(): self.redact(v) for k, v in resp.headers.items()},
-            )
-            resp.close()
-            if isinstance(err, AuthenticationError):
-                err.with_hint(self._key_hint())
-            if isinstance(err, NotFoundError):
-                relay.explain_not_found(err, f"POST {path} at {self.redact(self._base_url or '')}", path)
+            err = self._status_error(resp, path)
             if not should_retry(err, resp.headers):
                 raise err
             last_error = err
         assert last_error is not None
         raise last_error
+
+    def _connection_error(self, exc: Exception, path: str) -> tuple[APIConnectionError, bool]:
+        """(the error for a request that got no answer, whether the connection was refused); an
+        answer that is not HTTP raises at once (APIResponseError: sending it again gets the same)."""
+        malformed = malformed_answer(exc)
+        if malformed:
+            raise APIResponseError(f"{self._where()} answered POST {path} with {malformed}").with_hint(
+                "check that the base URL points at an OpenAI-compatible HTTP API") from None
+        reason = connection_reason(exc)
+        refused = reason.startswith("connection refused")
+        text = f"nothing listens at {self._where()}" if refused else f"could not reach {self._where()}: {reason}"
+        return APIConnectionError(text).with_hint(self._url_hint()), refused
+
+    def _status_error(self, resp: requests.Response, path: str) -> APIStatusError:
+        """The APIStatusError an error answer names, with the next step for a person where there is one."""
+        err = make_status_error(
+            resp.status_code, resp.text, content_type=resp.headers.get("content-type", ""),
+            request_id=resp.headers.get("x-request-id"),
+            # Names lowercased, so `retry-after` is found however the server spelled it (values are
+            # redacted by the error: a server may echo the Authorization header back in any of them).
+            headers={k.lower(): v for k, v in resp.headers.items()},
+        )
+        resp.close()
+        if isinstance(err, AuthenticationError):
+            err.with_hint(self._key_hint())
+        if isinstance(err, NotFoundError):
+            relay.explain_not_found(err, f"POST {path} at {self.redact(self._base_url or '')}", path)
+        return err
 
     def _url_hint(self) -> str | None:
         """The next step when nothing answers: the setting that chose this address."""

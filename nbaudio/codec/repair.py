@@ -89,6 +89,50 @@ def flac_declared_total(data: bytes) -> int | None:
     return int.from_bytes(data[18:26], "big") & _FLAC_TOTAL_MASK
 
 
+def _flac_frame_header(head: bytes) -> tuple[int, int, int] | None:
+    """(frame or sample number, block size, channels) of a FLAC frame header at the start of
+    `head` whose fields are valid and whose CRC-8 checks, else None."""
+    if len(head) < 6 or head[1] not in (0xF8, 0xF9) or head[3] & 1:
+        return None
+    block_code, rate_code, channel_code = head[2] >> 4, head[2] & 0x0F, head[3] >> 4
+    if block_code == 0 or rate_code == 15 or channel_code > 10:
+        return None
+    # The frame (or sample) number, coded like UTF-8: the count of leading 1 bits of the first
+    # byte is the length (none: one byte), up to 7 bytes for 36 bits.
+    first = head[4]
+    ones = 8 - (first ^ 0xFF).bit_length()
+    length = max(1, ones)
+    tail = head[5 : 4 + length]
+    # A continuation byte (10xxxxxx) or 0xFF cannot lead; the rest must all be continuation bytes.
+    if ones in (1, 8) or len(head) < 4 + length or any(b & 0xC0 != 0x80 for b in tail):
+        return None
+    number = first & (0xFF >> (ones + 1))
+    for b in tail:
+        number = number << 6 | (b & 0x3F)
+    q = 4 + length
+    if block_code == 1:
+        block = 192
+    elif block_code <= 5:
+        block = 576 << (block_code - 2)
+    elif block_code in (6, 7):
+        size = 1 if block_code == 6 else 2
+        if len(head) < q + size:
+            return None
+        block = int.from_bytes(head[q : q + size], "big") + 1
+        q += size
+    else:
+        block = 256 << (block_code - 8)
+    q += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
+    if len(head) <= q:
+        return None
+    crc = 0
+    for b in head[:q]:
+        crc = _FLAC_CRC8[crc ^ b]
+    if crc != head[q]:
+        return None
+    return number, block, channel_code + 1 if channel_code < 8 else 2
+
+
 def _flac_last_frame_end(data: bytes, audio_start: int, fixed_block: int) -> int | None:
     """The number of samples up to the end of the frame that ends exactly at the end of `data`
     (its header CRC-8 and whole-frame CRC-16 both check, so a sync pattern inside audio data is not
@@ -102,49 +146,10 @@ def _flac_last_frame_end(data: bytes, audio_start: int, fixed_block: int) -> int
         if p < 0:
             return None
         hi = p
-        head = data[p : p + 16]
-        if len(head) < 6 or head[1] not in (0xF8, 0xF9) or head[3] & 1:
+        header = _flac_frame_header(data[p : p + 16])
+        if header is None:
             continue
-        block_code, rate_code, channel_code = head[2] >> 4, head[2] & 0x0F, head[3] >> 4
-        if block_code == 0 or rate_code == 15 or channel_code > 10:
-            continue
-        # The frame (or sample) number, coded like UTF-8: the count of leading 1 bits of the first
-        # byte is the length (none: one byte), up to 7 bytes for 36 bits.
-        first = head[4]
-        ones = 8 - (first ^ 0xFF).bit_length()
-        if ones in (1, 8):  # a continuation byte (10xxxxxx) or 0xFF cannot lead
-            continue
-        length = max(1, ones)
-        if len(head) < 4 + length:
-            continue
-        number = first & (0xFF >> (ones + 1))
-        tail = head[5 : 4 + length]
-        if any(b & 0xC0 != 0x80 for b in tail):
-            continue
-        for b in tail:
-            number = number << 6 | (b & 0x3F)
-        q = 4 + length
-        if block_code == 1:
-            block = 192
-        elif block_code <= 5:
-            block = 576 << (block_code - 2)
-        elif block_code in (6, 7):
-            size = 1 if block_code == 6 else 2
-            if len(head) < q + size:
-                continue
-            block = int.from_bytes(head[q : q + size], "big") + 1
-            q += size
-        else:
-            block = 256 << (block_code - 8)
-        q += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
-        if len(head) <= q:
-            continue
-        crc = 0
-        for b in head[:q]:
-            crc = _FLAC_CRC8[crc ^ b]
-        if crc != head[q]:
-            continue
-        channels = channel_code + 1 if channel_code < 8 else 2
+        number, block, channels = header
         if end - p > block * channels * 4 + 1024:  # more bytes than a frame of this size can hold
             continue
         checks += 1
@@ -155,7 +160,7 @@ def _flac_last_frame_end(data: bytes, audio_start: int, fixed_block: int) -> int
             continue
         # Blocking strategy bit: 1 = variable block sizes (the number is the first sample's),
         # 0 = fixed (the number counts frames of the stream's block size).
-        start = number if head[1] & 1 else number * fixed_block
+        start = number if data[p + 1] & 1 else number * fixed_block
         return start + block
     return None
 

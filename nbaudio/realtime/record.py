@@ -109,41 +109,65 @@ class TurnRecord:
     def feed(self, event: dict[str, Any], audio: bytes = b"") -> None:
         """Take in one server event, already checked (nbaudio.realtime.server_events), and the audio
         it carries (a response.output_audio.delta's pcm16, decoded)."""
-        kind = event.get("type", "")
-        if kind in ("conversation.item.added", "conversation.item.done", "response.output_item.added"):
-            turn = self._turn(event.get("item") or {})
-            turn.status = (event.get("item") or {}).get("status") or turn.status
-            if kind == "response.output_item.added":
-                turn.response_id = event.get("response_id")
-        elif kind == "input_audio_buffer.speech_started" and event.get("item_id"):
+        take = self._TAKES.get(event.get("type", ""))
+        if take is not None:
+            take(self, event, audio)
+
+    def _item(self, event: dict[str, Any], audio: bytes) -> None:
+        turn = self._turn(event.get("item") or {})
+        turn.status = (event.get("item") or {}).get("status") or turn.status
+        if event["type"] == "response.output_item.added":
+            turn.response_id = event.get("response_id")
+
+    def _speech_started(self, event: dict[str, Any], audio: bytes) -> None:
+        if event.get("item_id"):
             self._spans[event["item_id"]] = [_ms(event.get("audio_start_ms")), None]
-        elif kind == "input_audio_buffer.speech_stopped" and event.get("item_id") in self._spans:
+
+    def _speech_stopped(self, event: dict[str, Any], audio: bytes) -> None:
+        if event.get("item_id") in self._spans:
             self._spans[event["item_id"]][1] = _ms(event.get("audio_end_ms"))
-        elif kind == "input_audio_buffer.committed":
-            turn = self._turns.setdefault(event["item_id"], Turn(event["item_id"], "user"))
-            turn.audio += self._committed_audio(event["item_id"])
-        elif kind == "conversation.item.input_audio_transcription.completed":
-            if event.get("item_id") in self._turns:
-                self._turns[event["item_id"]].text = event.get("transcript") or ""
-        elif kind == "response.output_audio.delta" and event.get("item_id") in self._turns:
+
+    def _committed(self, event: dict[str, Any], audio: bytes) -> None:
+        turn = self._turns.setdefault(event["item_id"], Turn(event["item_id"], "user"))
+        turn.audio += self._committed_audio(event["item_id"])
+
+    def _text_done(self, event: dict[str, Any], audio: bytes) -> None:
+        if event.get("item_id") in self._turns:
+            self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
+
+    def _audio_delta(self, event: dict[str, Any], audio: bytes) -> None:
+        if event.get("item_id") in self._turns:
             self._turns[event["item_id"]].audio += audio
-        elif kind in ("response.output_audio_transcript.done", "response.output_text.done"):
-            if event.get("item_id") in self._turns:
-                self._turns[event["item_id"]].text = event.get("transcript") or event.get("text") or ""
-        elif kind == "conversation.item.truncated" and event.get("item_id") in self._turns:
-            turn = self._turns[event["item_id"]]
-            end = (_ms(event.get("audio_end_ms")) or 0) * BYTES_PER_MS
-            if turn.audio and end < len(turn.audio):
-                turn.heard = min(turn.heard, end / len(turn.audio))
-            del turn.audio[end:]
-        elif kind == "conversation.item.deleted":
-            self._turns.pop(event.get("item_id"), None)
-        elif kind == "response.done":
-            response = event.get("response") or {}
-            for item in response.get("output") or []:
-                turn = self._turns.get(item.get("id"))
-                if turn is not None:
-                    turn.usage, turn.status = response.get("usage"), item.get("status") or turn.status
+
+    def _truncated(self, event: dict[str, Any], audio: bytes) -> None:
+        turn = self._turns.get(event.get("item_id"))
+        if turn is None:
+            return
+        end = (_ms(event.get("audio_end_ms")) or 0) * BYTES_PER_MS
+        if turn.audio and end < len(turn.audio):
+            turn.heard = min(turn.heard, end / len(turn.audio))
+        del turn.audio[end:]
+
+    def _deleted(self, event: dict[str, Any], audio: bytes) -> None:
+        self._turns.pop(event.get("item_id"), None)
+
+    def _response_done(self, event: dict[str, Any], audio: bytes) -> None:
+        response = event.get("response") or {}
+        for item in response.get("output") or []:
+            turn = self._turns.get(item.get("id"))
+            if turn is not None:
+                turn.usage, turn.status = response.get("usage"), item.get("status") or turn.status
+
+    # What each server event changes in the record (events not listed change nothing).
+    _TAKES = {
+        "conversation.item.added": _item, "conversation.item.done": _item, "response.output_item.added": _item,
+        "input_audio_buffer.speech_started": _speech_started, "input_audio_buffer.speech_stopped": _speech_stopped,
+        "input_audio_buffer.committed": _committed,
+        "conversation.item.input_audio_transcription.completed": _text_done,
+        "response.output_audio_transcript.done": _text_done, "response.output_text.done": _text_done,
+        "response.output_audio.delta": _audio_delta, "conversation.item.truncated": _truncated,
+        "conversation.item.deleted": _deleted, "response.done": _response_done,
+    }
 
     def conversation(self) -> Conversation:
         """The turns as a Conversation: user messages (with their audio), assistant ChatReplies."""

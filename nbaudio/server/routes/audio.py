@@ -126,6 +126,36 @@ def _chunking_vad(value: str | None) -> bool:
     return True
 
 
+def _language(form: Any, task: str) -> str | None:
+    """The `language` field as Whisper's code (None: detect it); only transcriptions take one."""
+    raw = text_field(form, "language") if task == "transcribe" else None
+    if not raw:
+        return None
+    language = language_code(raw)
+    if language is None:
+        raise bad_request(f"Invalid value for 'language': {raw!r} is not a language Whisper knows "
+                          "(use an ISO-639-1 code such as 'en' or 'de').", param="language")
+    return language
+
+
+def _listed(form: Any, name: str, allowed: tuple[str, ...], say: str) -> list[str]:
+    """A `name[]` field whose every value is one of `allowed` (else 400 with `say`)."""
+    values = list_field(form, name)
+    for value in values:
+        if value not in allowed:
+            raise bad_request(f"Invalid value for '{name}[]': {value!r}; {say}.", param=f"{name}[]")
+    return values
+
+
+def _response_format(form: Any, task: str) -> str:
+    formats = TRANSCRIPTION_FORMATS if task == "transcribe" else TRANSLATION_FORMATS
+    fmt = text_field(form, "response_format") or "json"
+    if fmt not in formats:
+        raise bad_request(f"Invalid value for 'response_format': '{fmt}'. Supported values are: "
+                          f"{', '.join(repr(f) for f in formats)}.", param="response_format")
+    return fmt
+
+
 async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
     form = await read_form(request)
     model = text_field(form, "model")
@@ -133,28 +163,10 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
         raise bad_request("Missing required parameter: 'model'.", param="model")
     if not stt_model_ok(model, task):
         raise model_not_found(model)
-    formats = TRANSCRIPTION_FORMATS if task == "transcribe" else TRANSLATION_FORMATS
-    fmt = text_field(form, "response_format") or "json"
-    if fmt not in formats:
-        raise bad_request(f"Invalid value for 'response_format': '{fmt}'. Supported values are: "
-                          f"{', '.join(repr(f) for f in formats)}.", param="response_format")
-    language = None
-    lang_raw = text_field(form, "language") if task == "transcribe" else None
-    if lang_raw:
-        language = language_code(lang_raw)
-        if language is None:
-            raise bad_request(f"Invalid value for 'language': {lang_raw!r} is not a language Whisper knows "
-                              "(use an ISO-639-1 code such as 'en' or 'de').", param="language")
-    grans = list_field(form, "timestamp_granularities")
-    for g in grans:
-        if g not in TIMESTAMP_GRANULARITIES:
-            raise bad_request(f"Invalid value for 'timestamp_granularities[]': {g!r}; use 'word' and/or "
-                              "'segment'.", param="timestamp_granularities[]")
-    include = list_field(form, "include")
-    for i in include:
-        if i not in TRANSCRIPTION_INCLUDE:
-            raise bad_request(f"Invalid value for 'include[]': {i!r}; the only supported value is 'logprobs'.",
-                              param="include[]")
+    fmt = _response_format(form, task)
+    language = _language(form, task)
+    grans = _listed(form, "timestamp_granularities", TIMESTAMP_GRANULARITIES, "use 'word' and/or 'segment'")
+    include = _listed(form, "include", TRANSCRIPTION_INCLUDE, "the only supported value is 'logprobs'")
     if include and fmt != "json":
         raise bad_request("'include[]=logprobs' only works with response_format 'json'.", param="include[]")
     stream = bool_field(form, "stream")
@@ -179,17 +191,17 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
     transcript = _transcript(segs, meta, req, "tokens" if model.startswith("gpt-") else "duration")
     if turns is not None:
         transcript = split_by_speaker(transcript, turns) if split else label_segments(transcript, turns)
-    headers = {}
+    warning = None
     if task == "translate":
         transcript.language = "english"
         # Whisper base invents fluent English for some languages (docs/translation.md): say so.
         warning = translation_warning(meta["language"], LANGUAGES.get(meta["language"], "").title() or None)
-        if warning:
-            headers[WARNING_HEADER] = warning
     body, media_type = transcript.render(fmt)
-    if headers and media_type == "application/json":
-        body = json.dumps({**json.loads(body), "warning": headers[WARNING_HEADER]}, ensure_ascii=False)
-    return Response(body, media_type=media_type, headers=headers)
+    if not warning:
+        return Response(body, media_type=media_type)
+    if media_type == "application/json":
+        body = json.dumps({**json.loads(body), "warning": warning}, ensure_ascii=False)
+    return Response(body, media_type=media_type, headers={WARNING_HEADER: warning})
 
 
 def _text(segs: list[SttSegment]) -> str:

@@ -180,20 +180,24 @@ def _stream(engine: Engine, gen: Generation, meta: dict[str, Any], voice: str | 
         gen.cancel()
 
 
+def _first_event(events: Iterator[Any]) -> tuple[list[Any], EngineError | None]:
+    """([the first event] or [], the error that came instead). Waited for before the first chunk: an
+    upstream names the model that answers in its first chunk, and every chunk must carry that name
+    (clients take it from the first)."""
+    try:
+        return [next(events)], None
+    except StopIteration:
+        return [], None
+    except EngineError as exc:
+        return [], exc
+
+
 def _stream_chunks(engine: Engine, gen: Generation, meta: dict[str, Any], voice: str | None, audio_in: float,
                    include_usage: bool) -> Iterator[bytes]:
     """Chat chunks: transcript/content deltas per token, pcm16 audio per spoken sentence."""
     audio_id = engine.store.new_id() if voice else None
-    # Wait for the first event before the first chunk: an upstream names the model that answers in
-    # its first chunk, and every chunk must carry that name (clients take it from the first).
     events = gen.events()
-    failure: EngineError | None = None
-    try:
-        head = [next(events)]
-    except StopIteration:
-        head = []
-    except EngineError as exc:
-        head, failure = [], exc
+    head, failure = _first_event(events)
     meta = {**meta, "model": gen.model}
     yield _chunk(meta, {"role": "assistant", "content": None if voice else "", "refusal": None},
                  include_usage=include_usage)
