@@ -3,12 +3,11 @@ threads gave, the workers reach the parent's engine from its settings, and the k
 
 from __future__ import annotations
 
+import distributed
 import pytest
 
 import nbaudio
 from tests.batch.conftest import N_FILES
-
-distributed = pytest.importorskip("distributed")
 
 CANARY = "sk-canary-batch-dask-5f0c2a9e7d41"  # a key that must show nowhere
 # What may differ between two runs of the same inputs: the time each took and the tries it needed.

@@ -31,9 +31,8 @@ def test_a_rate_limited_relay_sets_the_pace(corpus, relay):
     assert df.summary.wer is not None and df.summary.wer <= 0.15
     assert relay.refused >= 1 and (df["attempts"] > 1).any()  # the relay did push back
     assert df.summary.stats.throttled == relay.refused
-    # At the server: never more admitted than allowed (the relay's own count), and what the client
-    # sent in any second, refused requests included, stays near the rate.
-    assert relay.most_in_window(admitted_only=True) <= RATE
+    # What the client sent in any second, refused requests included, stays near the rate (what the
+    # relay admitted is capped by the relay itself, so it says nothing about the client).
     first_refusal = next(t for t, ok in relay.arrivals if not ok)
     assert relay.most_in_window(admitted_only=False, since=first_refusal) <= RATE * PROBE_TOLERANCE
     assert relay.refused <= MAX_REFUSED_SHARE * N_FILES

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat  # the test extra installs it: a broken import fails, it is not skipped
 import pytest
-
-nbformat = pytest.importorskip("nbformat", reason="nbformat comes with the test extra")
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -100,7 +99,7 @@ def _sanitize(text: str) -> str:
 
 
 def test_sanitize_file_masks_what_varies():
-    pytest.importorskip("nbval", reason="nbval comes with the test extra")
+    import nbval  # noqa: F401 - the test extra installs it
     line = ("nbaudio: no remote API configured, so using the embedded local engine on 127.0.0.1:41235 "
             "(set NBAUDIO_BASE_URL and NBAUDIO_API_KEY to use a remote API instead)")
     assert _sanitize(line) == _sanitize(line.replace("41235", "38001"))
@@ -117,7 +116,8 @@ def test_sanitize_file_masks_what_varies():
 @pytest.mark.timeout(300)
 def test_make_demo_writes_the_quickstart_as_html(tmp_path, monkeypatch, capsys):
     """`make demo`: runs 01_quickstart on the embedded engine (even with a remote key set) and prints the HTML path."""
-    pytest.importorskip("nbconvert", reason="nbconvert comes with the test extra")
+    import nbconvert  # noqa: F401 - the test extra installs it
+
     from nbaudio import demo
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-a-real-key-for-the-demo-0000")  # must be ignored
@@ -141,8 +141,9 @@ def test_make_demo_writes_the_quickstart_as_html(tmp_path, monkeypatch, capsys):
 def test_notebook_runs_against_a_remote_api_without_showing_the_key(name, tmp_path, monkeypatch):
     """The two variables of the first cell switch a notebook to a remote API (here an engine that
     checks its key), and the key never reaches an output."""
-    pytest.importorskip("nbclient", reason="nbclient comes with the test extra")
     import shutil
+
+    import nbclient  # noqa: F401 - the test extra installs it
 
     from nbaudio import demo, local
 

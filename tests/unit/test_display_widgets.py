@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+import nbaudio.widgets as widgets
 from nbaudio import AudioClip, Segment, Transcript
 from nbaudio.errors import InvalidInputError
 from tests.support.signals import tone, voiced_speech
-
-widgets = pytest.importorskip("nbaudio.widgets")
 
 RATE = 24000
 

@@ -103,7 +103,7 @@ def test_verbose_json_segments_carry_speakers_when_known(t, validate):
 
 
 def test_to_dataframe(t):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     df = t.to_dataframe()
     assert list(df.columns) == ["start", "end", "duration", "speaker", "text"]
     assert df.groupby("speaker")["duration"].sum().to_dict() == {"A": 5.0, "B": 1.0, "C": 4.0}

@@ -317,7 +317,6 @@ def test_sse_split_at_every_byte_boundary():
 
 @pytest.mark.parametrize("fmt", ["m4a", "webm"])
 def test_pyav_formats_decode(fmt):
-    pytest.importorskip("av")
     clip = AudioClip.from_array(tone(1.0, amp=0.4), 24000).encode(fmt)
     again = AudioClip(clip.data)
     assert again.format == fmt
