@@ -1,0 +1,39 @@
+"""tools/build_notebooks.py is how the notebooks are made: the saved notebooks hold exactly the cells
+it builds (sources, cell types, nbval tags), so the two cannot drift apart. Outputs come from running
+them (`--execute`) and are checked by nbval in `make test`."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BUILDER = _builder()
+
+
+def _cells(nb) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.cell_type, c.source, tuple(c.metadata.get("tags", ()))) for c in nb.cells]
+
+
+def test_every_saved_notebook_is_built_by_the_tool():
+    saved = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert saved == sorted(BUILDER.NOTEBOOK_CELLS)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDER.NOTEBOOK_CELLS))
+def test_the_saved_notebook_is_what_the_tool_builds(name):
+    built = BUILDER.build(name)
+    saved = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert _cells(saved) == _cells(built), f"rebuild it: python tools/build_notebooks.py --execute {name[:2]}"
