@@ -49,7 +49,7 @@ lint: $(LINT_VENV)/.installed
 test: lint $(STAMP) system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
-# The tests that need no engine, browser or relay: a few seconds (see the markers in pyproject.toml).
+# The tests that need no engine, browser or relay: about a minute (tests/support/needs.py checks the markers).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not engine and not browser and not relay" -q
 
