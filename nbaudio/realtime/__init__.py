@@ -9,7 +9,8 @@
 It talks to OpenAI (wss://api.openai.com/v1/realtime), to relays (their base URL with http(s)
 turned into ws(s), or `websocket_base_url=`) and to the embedded engine. `aconnect()` is the asyncio
 form (`async with nbaudio.realtime.aconnect(...) as rt:`). The package: connection.py (URL,
-handshake, close codes), events.py (what both forms share), session.py (sync), aio.py (asyncio),
+handshake, close codes), events.py (the wire both forms share), core.py (their state, record and
+docstrings), session.py (sync), aio.py (asyncio),
 record.py (the turns).
 """
 

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .._wire.realtime import SAMPLE_RATE
-from ..chat import Conversation
 from .connection import asyncio_connect, connect_options, handshake_error, require_websockets
+from .core import SessionCore, same_doc, session_update
 from .events import (
     CHUNK_MS,
     DEFAULT_TIMEOUT,
@@ -32,20 +32,18 @@ from .events import (
     truncate_event,
     wait_seconds,
 )
-from .record import Turn
+from .session import RealtimeSession
 
 __all__ = ["AsyncRealtimeSession"]
 
 
-class AsyncRealtimeSession:
-    """One open session on asyncio; made by `nbaudio.realtime.aconnect(...)`."""
+class AsyncRealtimeSession(SessionCore):
+    """One open session on asyncio; made by `nbaudio.realtime.aconnect(...)`. Each method is the
+    sync `RealtimeSession`'s, awaited (the docstrings are that class's)."""
 
     def __init__(self, wire: Wire, websocket: Any, session: dict[str, Any], timeout: float) -> None:
-        self._wire = wire
+        super().__init__(wire, session, timeout)
         self._ws = websocket
-        self.url = wire.url
-        self.session = session
-        self.timeout = timeout
 
     @classmethod
     async def open(cls, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
@@ -70,8 +68,8 @@ class AsyncRealtimeSession:
             raise
         return rt
 
+    @same_doc(RealtimeSession.send)
     async def send(self, event: dict[str, Any]) -> None:
-        """Send a client event as is (its `type` must be a Realtime client event)."""
         from websockets.exceptions import ConnectionClosed
 
         text = self._wire.encode(event)
@@ -80,15 +78,14 @@ class AsyncRealtimeSession:
         except ConnectionClosed as exc:
             raise self._wire.closed_error(exc) from None
 
+    @same_doc(RealtimeSession.update_session)
     async def update_session(self, **session: Any) -> RealtimeEvent:
-        await self.send({"type": "session.update", "session": {"type": "realtime", **session}})
-        event = await self.wait_for("session.updated")
-        self.session = event.get("session") or {}
-        return event
+        await self.send(session_update(session))
+        return self._updated(await self.wait_for("session.updated"))
 
+    @same_doc(RealtimeSession.send_audio)
     async def send_audio(self, audio: Any, *, sample_rate: int | None = None, chunk_ms: int = CHUNK_MS,
                          pace: bool = False, commit: bool = False) -> float:
-        """As RealtimeSession.send_audio; pacing waits with asyncio.sleep."""
         pcm = pcm16(audio, sample_rate)
         start, sent = time.monotonic(), 0
         for piece, event in appends(pcm, chunk_ms):
@@ -101,27 +98,31 @@ class AsyncRealtimeSession:
             await self.send({"type": "input_audio_buffer.commit"})
         return len(pcm) / (2 * SAMPLE_RATE)
 
+    @same_doc(RealtimeSession.commit)
     async def commit(self) -> None:
         await self.send({"type": "input_audio_buffer.commit"})
 
+    @same_doc(RealtimeSession.clear_audio)
     async def clear_audio(self) -> None:
         await self.send({"type": "input_audio_buffer.clear"})
         self._wire.record.cleared()
 
+    @same_doc(RealtimeSession.send_text)
     async def send_text(self, text: str, *, respond: bool = True, role: str = "user") -> None:
-        """As RealtimeSession.send_text."""
         await self.send(text_item(text, role))
         if respond:
             await self.create_response()
 
+    @same_doc(RealtimeSession.create_response)
     async def create_response(self, **response: Any) -> None:
         await self.send({"type": "response.create", **({"response": response} if response else {})})
 
+    @same_doc(RealtimeSession.cancel)
     async def cancel(self) -> None:
         await self.send({"type": "response.cancel"})
 
+    @same_doc(RealtimeSession.truncate)
     async def truncate(self, item_id: str, audio_end_ms: int, content_index: int = 0) -> None:
-        """As RealtimeSession.truncate: cut an assistant item to what was played."""
         await self.send(truncate_event(item_id, audio_end_ms, content_index))
 
     async def _recv(self, timeout: float, waiting_for: str) -> RealtimeEvent:
@@ -136,6 +137,7 @@ class AsyncRealtimeSession:
             raise self._wire.closed_error(exc) from None
         return self._wire.decode(raw)
 
+    @same_doc(RealtimeSession.events)
     async def events(self, *, timeout: float | None = None, errors: str = "raise") -> AsyncIterator[RealtimeEvent]:
         while True:
             event = await self._recv(wait_seconds(timeout, self.timeout), "the next event")
@@ -143,6 +145,7 @@ class AsyncRealtimeSession:
                 raise self._wire.server_error(event)
             yield event
 
+    @same_doc(RealtimeSession.wait_for)
     async def wait_for(self, *types: str, timeout: float | None = None) -> RealtimeEvent:
         while True:
             event = await self._recv(wait_seconds(timeout, self.timeout), " or ".join(types))
@@ -151,14 +154,7 @@ class AsyncRealtimeSession:
             if event.type in types:
                 return event
 
-    @property
-    def turns(self) -> list[Turn]:
-        return self._wire.record.turns
-
-    @property
-    def conversation(self) -> Conversation:
-        return self._wire.record.conversation()
-
+    @same_doc(RealtimeSession.close)
     async def close(self) -> None:
         if not self._wire.closed:
             self._wire.closed = True
@@ -169,7 +165,3 @@ class AsyncRealtimeSession:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return (f"<nbaudio.realtime.AsyncRealtimeSession {self.url} {'closed' if self._wire.closed else 'open'}, "
-                f"{len(self._wire.record.turns)} items>")

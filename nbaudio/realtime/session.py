@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._wire.realtime import SAMPLE_RATE
-from ..chat import Conversation
 from .connection import open_websocket
+from .core import SessionCore, session_update
 from .events import (
     CHUNK_MS,
     DEFAULT_TIMEOUT,
@@ -41,21 +41,19 @@ from .events import (
     truncate_event,
     wait_seconds,
 )
-from .record import Turn
 
 __all__ = ["RealtimeSession", "RealtimeEvent"]
 
 
-class RealtimeSession:
-    """One open session. Use `nbaudio.realtime.connect(...)` to make it; close it (or use `with`)."""
+class RealtimeSession(SessionCore):
+    """One open session. Use `nbaudio.realtime.connect(...)` to make it; close it (or use `with`).
+    Its methods' docstrings are also the asyncio form's (`AsyncRealtimeSession`)."""
 
     def __init__(self, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
                  first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
                  redact: Any = None) -> None:
+        super().__init__(Wire(base_url, model, api_key, websocket_base_url, redact), {}, timeout)
         self.model = model
-        self.timeout = timeout
-        self._wire = Wire(base_url, model, api_key, websocket_base_url, redact)
-        self.url = self._wire.url
         self._ws = open_websocket(self.url, api_key, timeout=first_event_timeout, ping_interval=PING_INTERVAL,
                                   redact=self._wire.redact)
         try:
@@ -77,10 +75,8 @@ class RealtimeSession:
 
     def update_session(self, **session: Any) -> RealtimeEvent:
         """`session.update` with these fields (type "realtime" added) and wait for session.updated."""
-        self.send({"type": "session.update", "session": {"type": "realtime", **session}})
-        event = self.wait_for("session.updated")
-        self.session = event.get("session") or {}
-        return event
+        self.send(session_update(session))
+        return self._updated(self.wait_for("session.updated"))
 
     def send_audio(self, audio: Any, *, sample_rate: int | None = None, chunk_ms: int = CHUNK_MS,
                    pace: bool = False, commit: bool = False) -> float:
@@ -99,9 +95,11 @@ class RealtimeSession:
         return len(pcm) / (2 * SAMPLE_RATE)
 
     def commit(self) -> None:
+        """Commit the input buffer as a user turn (`input_audio_buffer.commit`; with turn_detection None)."""
         self.send({"type": "input_audio_buffer.commit"})
 
     def clear_audio(self) -> None:
+        """Drop the audio appended and not yet committed (`input_audio_buffer.clear`)."""
         self.send({"type": "input_audio_buffer.clear"})
         self._wire.record.cleared()
 
@@ -116,6 +114,7 @@ class RealtimeSession:
         self.send({"type": "response.create", **({"response": response} if response else {})})
 
     def cancel(self) -> None:
+        """Stop the response in progress (`response.cancel`)."""
         self.send({"type": "response.cancel"})
 
     def truncate(self, item_id: str, audio_end_ms: int, content_index: int = 0) -> None:
@@ -154,18 +153,8 @@ class RealtimeSession:
             if event.type in types:
                 return event
 
-    # ---- the record -------------------------------------------------------------------------
-    @property
-    def turns(self) -> list[Turn]:
-        """Every item seen so far, in order: role, text, audio (pcm16), usage."""
-        return self._wire.record.turns
-
-    @property
-    def conversation(self) -> Conversation:
-        """The turns as an `nbaudio.chat.Conversation` (user audio and assistant replies as AudioClips)."""
-        return self._wire.record.conversation()
-
     def close(self) -> None:
+        """Close the WebSocket (the record stays readable)."""
         if not self._wire.closed:
             self._wire.closed = True
             self._ws.close()
@@ -175,7 +164,3 @@ class RealtimeSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return (f"<nbaudio.realtime.RealtimeSession {self.url} {'closed' if self._wire.closed else 'open'}, "
-                f"{len(self._wire.record.turns)} items>")

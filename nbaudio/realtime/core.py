@@ -1,0 +1,57 @@
+"""What the sync and asyncio Realtime sessions share beyond the wire (events.py): the session's
+state, its record (`turns`, `conversation`), its repr, and the docstrings of the methods both forms
+have: written once, on the sync `RealtimeSession`, and given to the asyncio one by `same_doc`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..chat import Conversation
+from .events import RealtimeEvent, Wire
+from .record import Turn
+
+__all__ = ["SessionCore", "same_doc", "session_update"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def same_doc(sync_method: Callable[..., Any]) -> Callable[[F], F]:
+    """The asyncio method's docstring is the sync one's (awaited, it does the same)."""
+    def give(method: F) -> F:
+        method.__doc__ = sync_method.__doc__
+        return method
+    return give
+
+
+def session_update(session: dict[str, Any]) -> dict[str, Any]:
+    """The `session.update` event for these fields (type "realtime" added)."""
+    return {"type": "session.update", "session": {"type": "realtime", **session}}
+
+
+class SessionCore:
+    """State and record of one session, whichever form reads and writes it."""
+
+    def __init__(self, wire: Wire, session: dict[str, Any], timeout: float) -> None:
+        self._wire = wire
+        self.url = wire.url
+        self.session = session
+        self.timeout = timeout
+
+    def _updated(self, event: RealtimeEvent) -> RealtimeEvent:
+        self.session = event.get("session") or {}
+        return event
+
+    @property
+    def turns(self) -> list[Turn]:
+        """Every item seen so far, in order: role, text, audio (pcm16), usage."""
+        return self._wire.record.turns
+
+    @property
+    def conversation(self) -> Conversation:
+        """The turns as an `nbaudio.chat.Conversation` (user audio and assistant replies as AudioClips)."""
+        return self._wire.record.conversation()
+
+    def __repr__(self) -> str:
+        return (f"<nbaudio.realtime.{type(self).__name__} {self.url} {'closed' if self._wire.closed else 'open'}, "
+                f"{len(self._wire.record.turns)} items>")
