@@ -49,9 +49,17 @@ lint: $(LINT_VENV)/.installed
 test: lint $(STAMP) system-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
-# The tests that need no engine, browser or relay: about a minute (tests/support/needs.py checks the markers).
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not engine and not browser and not relay" -q
+# The tests that need no engine, browser, relay or engine packages, on a light install of their own
+# (no model weights, no llama.cpp build: about a minute to install, half a minute to run on 2 cores).
+# tests/support/needs.py checks the markers; this lane checks that the light install suffices.
+FAST_VENV := $(VENV)-fast
+$(FAST_VENV)/.installed: pyproject.toml
+	@$(PYTHON) -m venv $(FAST_VENV)
+	@$(FAST_VENV)/bin/python -m pip install -q -e '.[fast]'
+	@touch $@
+
+test-fast: $(FAST_VENV)/.installed
+	$(FAST_VENV)/bin/python -m pytest tests -m "not engine and not browser and not relay and not local" -q -n 4
 
 # Speed and size against the peers (librosa, IPython, requests, openai, faster-whisper, piper);
 # writes docs/benchmarks.md. Not part of `make test`; about 5 minutes on 2 cores (more on the first run).
@@ -71,4 +79,4 @@ lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.root_dir=notebooks
 
 clean:
-	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache
+	rm -rf $(VENV) $(LINT_VENV) $(FAST_VENV) build .pytest_cache

@@ -130,16 +130,32 @@ def open_websocket(url: str, api_key: str | None, *, timeout: float, ping_interv
                    redact: Any = str) -> Any:
     """A connected `websockets.sync.client.ClientConnection`, or the exception saying why not."""
     require_websockets()
-    from websockets.sync.client import connect
-
     try:
-        return connect(url, **connect_options(url, api_key, timeout=timeout, ping_interval=ping_interval,
-                                              redact=redact))
+        return _sync_connect(url, **connect_options(url, api_key, timeout=timeout, ping_interval=ping_interval,
+                                                    redact=redact))
     except Exception as exc:
         err = handshake_error(exc, url, timeout, redact)
         if err is None:
             raise
         raise err from None
+
+
+def _sync_connect(url: str, **options: Any) -> Any:
+    """websockets' sync connect, made not to follow redirects (>= 16 follows them, as the asyncio
+    client does; 15 never did) and kept open by us, not by a `with` block."""
+    from websockets.sync import client
+
+    connecter = getattr(client, "reconnect", None)
+    if connecter is None or not hasattr(connecter, "process_redirect"):  # websockets 15: no redirects
+        return client.connect(url, **options)
+
+    class _NoRedirects(connecter):
+        def process_redirect(self, exc: Exception) -> Exception:
+            return exc  # handshake_error says where it pointed
+
+    connection = _NoRedirects(url, **options).connect()
+    connection.pending_legacy_warning = False  # closed by the session, not by a `with` block (17.1+)
+    return connection
 
 
 def closed_error(exc: Any, where: str, redact: Any = str) -> RealtimeClosedError:

@@ -3,7 +3,6 @@ threads gave, the workers reach the parent's engine from its settings, and the k
 
 from __future__ import annotations
 
-import distributed
 import pytest
 
 import nbaudio
@@ -16,6 +15,8 @@ RUN_COLUMNS = ("elapsed", "attempts")
 
 @pytest.fixture(scope="module")
 def dask_client():
+    import distributed  # the test extra installs it; imported here so the fast lane collects this module
+
     cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=2, dashboard_address=None)
     client = distributed.Client(cluster)
     yield client

@@ -22,6 +22,7 @@ GEMMA = CHAT_MODELS["gemma3-270m"]
 GEMMA_INSTALLED = all(weights.package_dir(m) is not None for m in GEMMA.modules)
 
 
+@pytest.mark.local  # the chat models are found by their packages
 def test_known_names_resolve_without_loading():
     assert set(CHAT_MODELS) >= {"smollm2-135m-instruct", "gemma3-270m"}
     assert DEFAULT_CHAT_MODEL == "smollm2-135m-instruct"
@@ -70,6 +71,7 @@ def test_known_but_not_installed_names_the_package(monkeypatch):
         Settings(llm_model="gemma3-270m")
 
 
+@pytest.mark.local  # the chat models are found by their packages
 def test_cli_serve_refuses_an_unknown_model():
     r = subprocess.run([sys.executable, "-m", "nbaudio.cli", "serve", "--port", "1", "--llm-model", "smollm3"],
                        capture_output=True, text=True, timeout=120)
@@ -106,6 +108,7 @@ def test_join_parts_verifies_and_joins_once(tmp_path, monkeypatch):
     assert not out.exists() and not (out.parent / "model.gguf.tmp").exists()
 
 
+@pytest.mark.local  # llama.cpp's chat formatter
 def test_gemma_template_puts_the_system_prompt_in_the_first_user_turn():
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 

@@ -160,6 +160,7 @@ def test_encoder_weights_are_checked_and_a_bad_copy_replaced(tmp_path, monkeypat
     assert sha256_file(found.path) == WEIGHTS_SHA256 and "SHA-256 checked" in found.origin
 
 
+@pytest.mark.local  # what make install puts in the venv
 def test_make_install_puts_the_encoder_weights_in_the_venv(tmp_path):
     """tools/install.py installs resemblyzer --no-deps: the weights are there offline, nothing is fetched."""
     from nbaudio.server.diarization.weights import encoder_weights

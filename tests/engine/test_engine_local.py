@@ -119,6 +119,7 @@ def test_cli_serve_refuses_public_host_without_key():
     assert r.returncode == 2 and "--api-key" in r.stderr
 
 
+@pytest.mark.local  # serve and doctor check the engine packages
 def test_cli_serve_runs_and_checks_key():
     port, key = _free_port(), "cli-secret-123"
     env = {**os.environ, "NBAUDIO_SERVE_API_KEY": key}
@@ -143,6 +144,7 @@ def test_cli_serve_runs_and_checks_key():
     assert key not in out + err
 
 
+@pytest.mark.local  # serve and doctor check the engine packages
 def test_cli_doctor_reports_models():
     r = subprocess.run([sys.executable, "-m", "nbaudio.cli", "doctor", "--no-load"], capture_output=True, text=True,
                        timeout=120)

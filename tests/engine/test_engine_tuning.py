@@ -98,6 +98,7 @@ def test_whisper_runs_two_transcriptions_at_once_and_a_third_waits(engine, speec
     assert all(t.strip() for t in texts)
 
 
+@pytest.mark.local  # faster-whisper itself
 def test_block_features_match_faster_whisper():
     from faster_whisper.feature_extractor import FeatureExtractor
 

@@ -34,6 +34,8 @@ WRONG_KEY = "sk-proj-WRONGKEYa1Sd2Fg3Hj4Kl5Zx6Cv7Bn8Mq9Wu0Ei1Ro2Ty3Pa4Sd5Fg6Hj7K
 PROC = Path("/proc")
 needs_proc = pytest.mark.skipif(not (PROC / "self" / "cmdline").exists(), reason="reads /proc/PID/cmdline")
 
+pytestmark = pytest.mark.local  # `nbaudio serve` starts only with the engine packages installed
+
 
 def _key_file(tmp_path: Path, name: str, key: str, mode: int = 0o600) -> Path:
     path = tmp_path / name

@@ -28,6 +28,7 @@ def test_a_spoken_question_is_one_turn(spoken, chunk_ms):
     assert speech_ms - 400 <= paused - started <= speech_ms + 200
 
 
+@pytest.mark.local  # faster-whisper's Silero VAD
 def test_silence_is_no_turn():
     detector = TurnDetector(ServerVad())
     assert detector.feed(silence(2.0)) == [] and not detector.speaking

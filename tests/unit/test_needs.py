@@ -10,6 +10,7 @@ from nbaudio import local, shared_engine
 from tests.support import browser, needs
 
 
+@pytest.mark.local  # with the engine packages missing, the default engine says so before it would start
 @pytest.mark.parametrize("start", [local.start, shared_engine.connect, lambda: nbaudio.Client().open()],
                          ids=["local.start", "shared_engine.connect", "the default engine"])
 def test_starting_the_engine_unmarked_fails(start, monkeypatch):
