@@ -37,3 +37,24 @@ def test_the_saved_notebook_is_what_the_tool_builds(name):
     built = BUILDER.build(name)
     saved = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     assert _cells(saved) == _cells(built), f"rebuild it: python tools/build_notebooks.py --execute {name[:2]}"
+
+
+def _saved_widget_modules(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    return [m["state"]["_esm"] for m in state.values() if "_esm" in m.get("state", {})]
+
+
+@pytest.mark.parametrize("name", sorted(BUILDER.NOTEBOOK_CELLS))
+def test_saved_widgets_carry_todays_javascript(name):
+    """A widget saved with the notebook (shown where no kernel runs) carries the ES module nbaudio
+    ships now, not the one of the day it was saved."""
+    from importlib import resources
+
+    from nbaudio.widgets.esm import widget_module
+
+    shipped = {widget_module("recorder.js"), widget_module("live.js"),
+               resources.files("nbaudio.widgets").joinpath("player.js").read_text(encoding="utf-8")}
+    for module in _saved_widget_modules(ROOT / "notebooks" / f"{name}.ipynb"):
+        assert module in shipped, (f"{name} holds widget JavaScript nbaudio no longer ships ({module[:60]!r}…): "
+                                   f"python tools/build_notebooks.py --execute {name[:2]}")
