@@ -32,7 +32,6 @@ from typing import Any
 from ._redaction import redact
 from ._wire import spec
 from .errors import APIStatusError, InvalidInputError, NotFoundError
-from .transcript import unwrap_events, unwrap_text_body
 
 __all__ = [
     "AUDIO_ID_CODES",
@@ -49,8 +48,6 @@ __all__ = [
     "rejected_audio_ids",
     "transcribed_messages",
     "transcription_formats",
-    "unwrap_events",
-    "unwrap_text_body",
 ]
 
 

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ERROR_TYPES, APIResponseError, APIStatusError, status_error_class
-from .error_status import WRAPPER_TYPES, split_request_id, status_for, unwrap_relay_status
+from .error_status import split_request_id, status_for, unwrap_relay_status
 from .fields import parse_json
 from .text import looks_like_text, one_line, shorten
 
 __all__ = [
-    "WRAPPER_TYPES",
     "error_in_ok_body",
     "error_payload",
     "is_error_event",
@@ -28,9 +27,6 @@ __all__ = [
     "make_stream_error",
     "ok_body_error",
     "parse_error_body",
-    "split_request_id",
-    "status_for",
-    "unwrap_relay_status",
 ]
 
 # ---- error bodies -----------------------------------------------------------------------------

@@ -1,9 +1,7 @@
 """What `audio=` arguments accept, read and checked before an `AudioClip` is built from them:
 encoded bytes, a file path, a binary file object, `(samples, sample_rate)`. Each refusal says what
 to pass instead.
-
-Here, below `nbaudio.audio`, because nothing in it needs the clip: `AudioClip`'s constructors and
-`as_audio_clip` call these and build the clip from what they return.
+`AudioClip`'s constructors and `as_audio_clip` call these and build the clip from what they return.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Chat with audio: `Conversation`, the turns of a chat kept across requests and saved to and
 loaded from files, and `build_messages` (what a `chat()` call sends). The reply and message types
-are nbaudio.chat._reply'; they are re-exported here, where they have always been imported from.
+are in _reply.
 
 A `Conversation` keeps each assistant turn's audio id, its expiry and its transcript. When it
 builds the messages for the next request it refers to earlier audio by id while the id is
@@ -18,21 +18,15 @@ from typing import Any
 from .._wire.text import plural
 from ..audio import AudioInput
 from ..errors import InvalidInputError
-from ._files import AUDIO_NOT_SAVED, load_turns, save_turns
+from ._files import load_turns, save_turns
 from ._reply import (
-    EXPIRY_MARGIN_SECONDS,
     ChatReply,
-    ChatStreamAssembler,
-    Usage,
     check_message,
-    input_audio_part,
     message_text,
-    reply_clip,
     user_message,
 )
 
-__all__ = ["Conversation", "build_messages", "AUDIO_NOT_SAVED", "ChatReply", "Usage", "ChatStreamAssembler",
-           "input_audio_part", "message_text", "user_message", "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
+__all__ = ["Conversation", "build_messages"]
 
 
 class Conversation:

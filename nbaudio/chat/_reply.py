@@ -1,8 +1,6 @@
 """Chat messages both ways: reading replies (`ChatReply`, `Usage`, a streamed reply assembled from
 its chunks) and building request messages (user text and audio, checks of given messages).
-
-`Conversation`, the turns of a chat kept across requests, is in nbaudio.chat, which re-exports
-these names (`nbaudio.chat.ChatReply` keeps working)."""
+`Conversation`, the turns of a chat kept across requests, is in _conversation."""
 
 from __future__ import annotations
 

@@ -7,6 +7,5 @@ WebVTT cues), `_wrapped` (formats relays wrap in JSON or events).
 
 from ._segments import Segment, Word, clamp_span
 from ._transcript import Transcript
-from ._wrapped import unwrap_events, unwrap_text_body
 
-__all__ = ["Segment", "Transcript", "Word", "clamp_span", "unwrap_events", "unwrap_text_body"]
+__all__ = ["Segment", "Transcript", "Word", "clamp_span"]

@@ -1,8 +1,5 @@
-"""`Segment` and `Word`: the timed pieces of a transcript, their JSON shapes and one clamp rule.
-
-Here, below `nbaudio.transcript` (which re-exports them) and `nbaudio.transcript._subtitles`, so that both the
-transcript and its SRT/VTT form build on the same two types.
-"""
+"""`Segment` and `Word`: the timed pieces of a transcript, their JSON shapes and one clamp rule;
+the transcript and its SRT/VTT form both build on them."""
 
 from __future__ import annotations
 

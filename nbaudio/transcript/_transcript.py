@@ -1,8 +1,6 @@
 """`Transcript`: parsed from every transcription response format and rendered back to each of
 them (the engine renders with the same code the client parses with).
-
-Its pieces, `Segment` and `Word`, are `nbaudio.transcript._segments`'s, and SRT / WebVTT cues
-`nbaudio.transcript._subtitles`'s; both stay importable from here."""
+Its pieces, `Segment` and `Word`, are in _segments, SRT / WebVTT cues in _subtitles."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._wire.fields import MAX_SECONDS, Place, meta_number, meta_text, objects_field, parse_json
 from .._wire.spec import TRANSCRIPTION_FORMATS
-from .._wire.text import format_timestamp, parse_timestamp, plural, shorten
+from .._wire.text import plural, shorten
 from ..errors import APIResponseError, InvalidInputError, MissingDependencyError
 from ..speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from ._segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
@@ -23,10 +21,7 @@ from ._wrapped import unwrap_events, unwrap_text_body
 if TYPE_CHECKING:
     from ..audio import AudioClip
 
-# format_timestamp and parse_timestamp live in nbaudio._wire.text, Segment, Word and clamp_span in
-# nbaudio.transcript._segments; they stay importable from here.
-__all__ = ["Transcript", "Segment", "Word", "format_timestamp", "parse_timestamp", "unwrap_text_body", "unwrap_events",
-           "clamp_span"]
+__all__ = ["Transcript"]
 
 
 @dataclass(slots=True, eq=False)

@@ -1,8 +1,6 @@
 """Transcription bodies a relay wrapped in JSON (LiteLLM does): an srt/vtt body as `{"text": "<body>"}`,
-a streamed transcription buffered as `{"text": "data: {...}\\n\\n..."}`.
-
-Here, below `nbaudio.transcript`, because `Transcript.from_response` reads them (nbaudio.relay
-re-exports them, and so does nbaudio.transcript).
+a streamed transcription buffered as `{"text": "data: {...}\\n\\n..."}`, read by
+`Transcript.from_response`.
 """
 
 from __future__ import annotations
