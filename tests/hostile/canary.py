@@ -29,3 +29,28 @@ def assert_no_key(*texts: object, key: str = CANARY) -> None:
     for text in texts:
         found = leaked(str(text), key)
         assert found is None, f"{len(found)} characters of the key show in: {str(text)[:300]!r}"
+
+
+def outcomes_within(seconds: float, *calls) -> list[BaseException | None]:
+    """What each of `calls` raised (None: it returned), from a thread that must finish within
+    `seconds`; a call still blocked then (a FIFO read, say) fails the test."""
+    import threading
+
+    import pytest
+
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        for call in calls:
+            try:
+                call()
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001 - the test reports whatever it was
+                outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"blocked for {seconds:g} s (a read that never ends?)")
+    return outcome

@@ -14,7 +14,6 @@ import contextlib
 import json
 import math
 import os
-import threading
 import time
 import warnings
 
@@ -28,6 +27,7 @@ import nbaudio
 import nbaudio.realtime
 from nbaudio import AudioClip
 from nbaudio.errors import InvalidInputError
+from tests.hostile.canary import outcomes_within
 from tests.support.faults import ScriptedWebSocket
 
 pytestmark = pytest.mark.timeout(120)
@@ -246,22 +246,7 @@ def test_a_file_name_too_long_says_so(server, client, tmp_path):
 def test_a_fifo_a_device_or_a_folder_is_refused_not_read(server, client, tmp_path):
     fifo = tmp_path / "talk.wav"
     os.mkfifo(fifo)
-    outcome: list[BaseException | None] = []
-
-    def read() -> None:
-        try:
-            AudioClip.from_file(fifo)
-            outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - the test reports whatever it was
-            outcome.append(exc)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(20)
-    if reader.is_alive():  # let the stuck reader go before failing
-        with open(fifo, "wb"):
-            pass
-        pytest.fail("AudioClip.from_file blocked on a FIFO")
+    outcome = outcomes_within(20, lambda: AudioClip.from_file(fifo))  # a blocked read fails the test
     assert isinstance(outcome[0], InvalidInputError) and "pipe (FIFO)" in str(outcome[0])
     refused(server, lambda: client.transcribe(fifo), "FIFO")
     if os.path.exists("/dev/zero"):
