@@ -25,7 +25,8 @@ from typing import Any
 
 from ..errors import APIResponseError
 
-__all__ = ["Place", "describe", "parse_json", "object_field", "list_field", "objects_field", "text_field",
+__all__ = ["JSONTooDeep", "Place", "describe", "parse_json", "object_field", "list_field", "objects_field",
+           "text_field",
            "seconds_field", "base64_field", "meta_text", "meta_count", "meta_number", "MAX_SECONDS"]
 
 # Strings up to this long are quoted in messages; a key's shortest recognisable piece is longer.
@@ -74,13 +75,17 @@ class Place:
                                 request_id=request_id).with_hint(_HINT)
 
 
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than the decoder can go: bad JSON, told apart where it is worth saying so."""
+
+
 def parse_json(text: str | bytes) -> Any:
-    """`json.loads`, with JSON nested too deeply to parse a ValueError like any other bad JSON
-    (the decoder's RecursionError is not one)."""
+    """`json.loads`, with JSON nested too deeply to parse a ValueError (JSONTooDeep) like any other
+    bad JSON (the decoder's RecursionError is not one). The one place nbaudio reads JSON from outside."""
     try:
         return json.loads(text)
     except RecursionError:
-        raise ValueError("the JSON is nested too deeply to read") from None
+        raise JSONTooDeep("the JSON is nested too deeply to read") from None
 
 
 # ---- fields that carry the result: refused when wrong -------------------------------------------

@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 from typing import IO, Any
 
+from .._wire.fields import parse_json
 from .._wire.user_files import folder_reason, os_reason, shown_path, user_path
 from ..errors import InvalidInputError
 
@@ -81,8 +82,8 @@ class Journal:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except (ValueError, RecursionError):
+                row = parse_json(line)
+            except ValueError:
                 # A kill in the middle of a write leaves the last line cut short: that input is redone.
                 log.info("%s line %d is incomplete; its input will be done again", self.path, number)
                 continue

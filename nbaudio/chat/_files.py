@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .._wire.fields import parse_json
 from .._wire.user_files import os_reason, read_regular_file, shown_path, user_path
 from ..audio import AudioClip
 from ..errors import APIResponseError, InvalidInputError
@@ -108,8 +109,8 @@ def load_turns(path: Any, add: Callable[[dict[str, Any], ChatReply | None], None
     p = conversation_path(path)
     raw = read_regular_file(p, "conversation file", "path")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to read
+        data = parse_json(raw)
+    except ValueError as exc:
         raise _bad(p, f"it is not JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
         raise _bad(p, "it is not a saved conversation: expected a JSON object with a list of \"turns\"")

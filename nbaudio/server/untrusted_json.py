@@ -9,8 +9,9 @@ no OpenAI request nests anywhere near `MAX_DEPTH` levels.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from .._wire.fields import JSONTooDeep, parse_json
 
 __all__ = ["UntrustedJSONError", "MAX_DEPTH", "NOT_JSON", "TOO_DEEP", "loads"]
 
@@ -28,8 +29,8 @@ class UntrustedJSONError(ValueError):
 def loads(raw: str | bytes) -> Any:
     """The value of `raw`, or UntrustedJSONError."""
     try:
-        value = json.loads(raw)
-    except RecursionError:
+        value = parse_json(raw)
+    except JSONTooDeep:
         raise UntrustedJSONError(_TOO_DEEP_HERE) from None
     except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         raise UntrustedJSONError(NOT_JSON) from None
