@@ -75,12 +75,12 @@ class ChatEndpoint:
         arg = self._client.defaults.pick
         check_bool(stream, "stream")
         self._client.near_misses.warn("chat", extra, spec.CHAT_PARAMS)
+        model = check_model(arg("chat", "model", model, "gpt-4o-audio-preview"))
+        mods = _modalities(arg("chat", "modalities", modalities, ("text", "audio")))  # read once: may be a generator
         turn = _ChatTurn(self, self._client.relay_state, messages, audio, bridge=_bridge_options(audio_bridge),
-                         stream=stream, timeout=timeout,
-                         model=check_model(arg("chat", "model", model, "gpt-4o-audio-preview")),
-                         modalities=_modalities(arg("chat", "modalities", modalities, ("text", "audio"))),
+                         stream=stream, timeout=timeout, model=model, modalities=mods,
                          voice=check_voice(arg("chat", "voice", voice, "alloy")),
-                         audio_format=self._audio_format(audio_format, stream, modalities), extra=extra)
+                         audio_format=self._audio_format(audio_format, stream, mods), extra=extra)
         resp = self._chat_request(turn)
         if stream:
             def done(reply: ChatReply) -> None:
@@ -98,14 +98,13 @@ class ChatEndpoint:
         turn.finish(reply)
         return reply
 
-    def _audio_format(self, asked: Any, stream: bool, modalities: Any) -> str:
+    def _audio_format(self, asked: Any, stream: bool, modalities: list[str]) -> str:
         """The reply's audio format: asked, or the client's default, or wav (pcm16 when streamed)."""
         fmt = self._client.defaults.pick("chat", "audio_format", asked, "wav")
         if stream and fmt == "wav" and asked is UNSET and not self._client.defaults.has("chat", "audio_format"):
             fmt = spec.CHAT_STREAM_AUDIO_FORMAT  # a WAV cannot be streamed; pcm16 is what the API streams
         fmt = check_choice(fmt, spec.CHAT_AUDIO_FORMATS, "audio_format")
-        mods = self._client.defaults.pick("chat", "modalities", modalities, ("text", "audio"))
-        if stream and "audio" in _modalities(mods) and fmt != spec.CHAT_STREAM_AUDIO_FORMAT:
+        if stream and "audio" in modalities and fmt != spec.CHAT_STREAM_AUDIO_FORMAT:
             raise InvalidInputError(
                 f"streamed audio comes only as pcm16; use audio_format='pcm16' (not {fmt!r}) or stream=False",
                 param="audio_format")

@@ -180,6 +180,20 @@ def test_defaults_change_out_of_the_box_values(httpserver):
     assert body["voice"] == "coral" and body["model"] == "tts-1-hd"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_modalities_may_be_any_iterable_even_a_generator(httpserver, stream):
+    """Read once: a generator is not consumed by a first look and found empty by a second."""
+    import json
+
+    httpserver.expect_request("/v1/chat/completions").respond_with_data("data: [DONE]\n\n",
+                                                                       content_type="text/event-stream")
+    with nbaudio.Client(httpserver.url_for("/"), max_retries=0) as c, pytest.raises(NbAudioError):
+        reply = c.chat("hi", modalities=(m for m in ["text", "audio"]), stream=stream)
+        if stream:
+            reply.collect()
+    assert json.loads(httpserver.log[0][0].data)["modalities"] == ["text", "audio"]
+
+
 def test_closed_client_says_so(httpserver):
     c = nbaudio.Client(httpserver.url_for("/"))
     c.close()
