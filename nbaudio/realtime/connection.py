@@ -107,16 +107,22 @@ def handshake_error(exc: BaseException, url: str, timeout: float, redact: Any) -
 
 
 @functools.cache
-def asyncio_connect() -> Any:
-    """websockets' asyncio `connect`, made not to follow redirects: it would send the
-    Authorization header to whatever host a redirect names (the sync client never follows)."""
-    from websockets.asyncio.client import connect
+def _without_redirects(connecter: type) -> type:
+    """websockets' `connecter` class, made not to follow redirects: it would send the Authorization
+    header to whatever host a redirect names. One subclass per websockets class, made once."""
 
-    class _NoRedirects(connect):
+    class NoRedirects(connecter):
         def process_redirect(self, exc: Exception) -> Exception:
             return exc  # handshake_error says where it pointed
 
-    return _NoRedirects
+    return NoRedirects
+
+
+def asyncio_connect() -> Any:
+    """websockets' asyncio `connect`, not following redirects (`_without_redirects`)."""
+    from websockets.asyncio.client import connect
+
+    return _without_redirects(connect)
 
 
 def require_websockets() -> None:
@@ -149,11 +155,7 @@ def _sync_connect(url: str, **options: Any) -> Any:
     if connecter is None or not hasattr(connecter, "process_redirect"):  # websockets 15: no redirects
         return client.connect(url, **options)
 
-    class _NoRedirects(connecter):
-        def process_redirect(self, exc: Exception) -> Exception:
-            return exc  # handshake_error says where it pointed
-
-    connection = _NoRedirects(url, **options).connect()
+    connection = _without_redirects(connecter)(url, **options).connect()
     connection.pending_legacy_warning = False  # closed by the session, not by a `with` block (17.1+)
     return connection
 
