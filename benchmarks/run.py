@@ -32,6 +32,7 @@ AREAS = {
     "realtime": ("benchmarks.bench_realtime", "Realtime API"),
     "live": ("benchmarks.bench_live", "Live conversation in the browser"),
     "diarize": ("benchmarks.bench_diarize", "Who spoke when"),
+    "real": ("benchmarks.bench_real", "Recordings of people"),
 }
 PACKAGES = ("nbaudio", "numpy", "matplotlib", "requests", "openai", "librosa", "faster-whisper", "ctranslate2",
             "piper-tts", "onnxruntime", "llama_cpp_python")
