@@ -4,7 +4,9 @@ are in _reply.
 
 A `Conversation` keeps each assistant turn's audio id, its expiry and its transcript. When it
 builds the messages for the next request it refers to earlier audio by id while the id is
-alive, and sends the transcript as text once it has expired or the server rejected it.
+alive, and sends the transcript as text once it has expired or the server rejected it. A user turn
+whose recording was already transcribed (a `%voice live` turn: the Realtime server heard it) is sent
+as that text: its audio stays for the player, and is not sent, and transcribed, again every turn.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Conversation:
                  max_history: int | None = None) -> None:
         self._messages: list[dict[str, Any]] = []
         self.replies: dict[int, ChatReply] = {}  # message index -> the reply that produced it
+        # Indices of user messages whose text part is the transcript of their audio part: sent as text.
+        self.transcribed: set[int] = set()
         self.rejected_ids: set[str] = set()
         self.max_history = max_history
         if system:
@@ -51,8 +55,16 @@ class Conversation:
     def add(self, message: dict[str, Any]) -> None:
         self._messages.append(copy.deepcopy(check_message(message, len(self._messages))))
 
-    def add_user(self, text: str | None = None, audio: AudioInput | None = None) -> dict[str, Any]:
+    def add_user(self, text: str | None = None, audio: AudioInput | None = None, *,
+                 transcribed: bool = False) -> dict[str, Any]:
+        """Add a user message. `transcribed=True` says `text` is what was said in `audio` (a
+        recording already heard): later requests send the text only, the audio stays for display."""
+        if transcribed and (audio is None or not (text and text.strip())):
+            raise InvalidInputError("transcribed=True needs both the audio and its transcript as text",
+                                    param="transcribed")
         self._messages.append(user_message(text, audio))
+        if transcribed:
+            self.transcribed.add(len(self._messages) - 1)
         return self._messages[-1]
 
     def add_reply(self, reply: ChatReply) -> None:
@@ -64,6 +76,17 @@ class Conversation:
             msg["tool_calls"] = reply.tool_calls
         self.replies[len(self._messages)] = reply
         self._messages.append(msg)
+
+    def extend(self, other: Conversation) -> None:
+        """Append another conversation's messages, replies and heard turns included (how a
+        `%voice live` session's turns join the conversation it continued)."""
+        for i, (message, reply) in enumerate(other.turns()):
+            if reply is not None:
+                self.add_reply(reply)
+            else:
+                self.add(message)
+                if i in other.transcribed:
+                    self.transcribed.add(len(self._messages) - 1)
 
     def reject_audio_ids(self, ids: Iterable[str] | None = None) -> int:
         """Stop referring to these audio ids (all, when None); their transcripts are sent instead."""
@@ -81,6 +104,7 @@ class Conversation:
             if self._messages[i]["role"] == "user":
                 for j in range(i, len(self._messages)):
                     self.replies.pop(j, None)
+                    self.transcribed.discard(j)
                 del self._messages[i:]
                 return
 
@@ -89,6 +113,7 @@ class Conversation:
         keep = [m for m in self._messages if m["role"] in ("system", "developer")]
         self._messages = keep
         self.replies.clear()
+        self.transcribed.clear()
         self.rejected_ids.clear()
 
     # ---- reading ----------------------------------------------------------------------
@@ -127,6 +152,9 @@ class Conversation:
         else:
             indexed = list(enumerate(msgs))
         for i, m in indexed:
+            if i in self.transcribed:
+                out.append({"role": "user", "content": message_text(m)})
+                continue
             m = copy.deepcopy(m)
             audio = m.get("audio") if m.get("role") == "assistant" else None
             if audio:
@@ -160,7 +188,7 @@ class Conversation:
         user's recordings and each reply's audio as files beside it. With `audio=False` no audio is
         written; `load()` then says so and sends a note in place of each recording (the turns stay
         valid). A file or folder that cannot be written raises InvalidInputError saying why."""
-        return save_turns(self.turns(), path, audio=audio)
+        return save_turns(self.turns(), path, audio=audio, transcribed=self.transcribed)
 
     @classmethod
     def load(cls, path: str | Path) -> Conversation:
@@ -169,8 +197,11 @@ class Conversation:
         naming the file, the turn and the field."""
         conv = cls()
 
-        def add(message: dict[str, Any], reply: ChatReply | None) -> None:
+        def add(message: dict[str, Any], reply: ChatReply | None, transcribed: bool) -> None:
             conv.add(message)
+            if transcribed and message_text(message) and isinstance(message.get("content"), list) and any(
+                    isinstance(p, dict) and p.get("type") == "input_audio" for p in message["content"]):
+                conv.transcribed.add(len(conv) - 1)
             if reply is not None:
                 conv.replies[len(conv) - 1] = reply
 

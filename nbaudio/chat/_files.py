@@ -16,7 +16,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +51,16 @@ def conversation_path(path: Any) -> Path:
 # ---- saving ---------------------------------------------------------------------------------
 
 
-def save_turns(turns: Iterable[tuple[dict[str, Any], ChatReply | None]], path: Any, *, audio: bool) -> Path:
-    """Write (message, reply) turns as a conversation file (see Conversation.save); the path written."""
+def save_turns(turns: Iterable[tuple[dict[str, Any], ChatReply | None]], path: Any, *, audio: bool,
+               transcribed: Collection[int] = ()) -> Path:
+    """Write (message, reply) turns as a conversation file (see Conversation.save); the path written.
+    `transcribed`: the indices of user turns whose text is the transcript of their audio."""
     p = conversation_path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         records = [_saved_turn(i, m, reply, p, audio) for i, (m, reply) in enumerate(turns)]
+        for i in transcribed:
+            records[i]["transcribed"] = True
         p.write_text(json.dumps({"nbaudio_conversation": FILE_VERSION, "turns": records}, indent=2,
                                 ensure_ascii=False), encoding="utf-8")
     except OSError as exc:
@@ -104,8 +108,9 @@ def _saved_message(m: dict[str, Any], stem: Path, audio: bool) -> dict[str, Any]
 # ---- loading --------------------------------------------------------------------------------
 
 
-def load_turns(path: Any, add: Callable[[dict[str, Any], ChatReply | None], None]) -> None:
-    """Read a conversation file and `add(message, reply)` each turn in order (see Conversation.load)."""
+def load_turns(path: Any, add: Callable[[dict[str, Any], ChatReply | None, bool], None]) -> None:
+    """Read a conversation file and `add(message, reply, transcribed)` each turn in order (see
+    Conversation.load)."""
     p = conversation_path(path)
     raw = read_regular_file(p, "conversation file", "path")
     try:
@@ -129,7 +134,7 @@ def load_turns(path: Any, add: Callable[[dict[str, Any], ChatReply | None], None
             not_saved.append(str(users))
         reply = _loaded_reply(rec.get("reply"), p, where)
         try:
-            add(message, reply)
+            add(message, reply, rec.get("transcribed") is True and not lost)
         except InvalidInputError as exc:
             raise _bad(p, f"{where}: {exc.message}") from None
     if not_saved:

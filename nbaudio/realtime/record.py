@@ -189,7 +189,9 @@ def conversation_of(turns: Iterable[Turn]) -> Conversation:
     for turn in turns:
         if turn.role == "user":
             if turn.text.strip() or turn.audio:
-                conv.add_user(turn.text if turn.text.strip() else None, turn.clip)
+                # The server heard it already: later chat requests send its transcript, not the audio.
+                heard = bool(turn.text.strip()) and bool(turn.audio)
+                conv.add_user(turn.text if turn.text.strip() else None, turn.clip, transcribed=heard)
         elif turn.role == "assistant":
             text = _heard_text(turn)
             conv.add_reply(ChatReply(transcript=text if turn.audio else None,

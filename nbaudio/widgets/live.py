@@ -276,11 +276,7 @@ class LiveSession(anywidget.AnyWidget):
         """On the bridge's thread, once: keep the record, tell the page, replace the widget with it."""
         self.result = end
         if self._continues is not None:
-            for message, reply in end.conversation.turns():
-                if reply is not None:
-                    self._continues.add_reply(reply)
-                else:
-                    self._continues.add(message)
+            self._continues.extend(end.conversation)
         error = _explain(end)
         replies = "reply" if end.interrupted == 1 else "replies"
         cut = f", {end.interrupted} {replies} cut short" if end.interrupted else ""

@@ -7,6 +7,7 @@ microphone and Web Audio playback, is tests/browser/test_browser_live.py.
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from typing import Any
@@ -267,6 +268,15 @@ def test_voice_live_keeps_the_conversation_for_voice_cells(shell, voice, client,
     before = len(conv)
     cell(shell, "--text-only --max-tokens 20", "Say that again, shorter.")
     assert len(magics.conversations["default"]) == before + 2  # %%voice went on with the live conversation
+    # What the %%voice turn sent: the spoken turn as the words the server heard, not its audio again
+    # (which the engine transcribed anew on every later request), so it costs what a typed turn costs.
+    spoken = conv.messages[1]
+    assert [p["type"] for p in spoken["content"]] == ["text", "input_audio"]  # kept for the player
+    sent = conv.to_messages()
+    assert "input_audio" not in json.dumps(sent)
+    assert sent[1] == {"role": "user", "content": spoken["content"][0]["text"]}
+    usage = conv.last_reply.usage
+    assert usage is not None and not (usage.raw.get("prompt_tokens_details") or {}).get("audio_tokens")
     assert isinstance(live.record, LiveRecord)
 
 
