@@ -139,11 +139,24 @@ def _watch(server: Any, app: Any, port: int, args: argparse.Namespace) -> None:
         from .shared_engine import write_state
 
         write_state(Path(args.state_file), port)
+    warmup = app.state.warmup
+    if warmup is not None:
+        print("nbaudio engine: loading models (requests wait for them)", flush=True)
+        warmup.start(_own_url(args.host, port)).join()
+        failed = f"; not loaded: {', '.join(warmup.failed)} (see above)" if warmup.failed else ""
+        print(f"nbaudio engine: ready ({', '.join(f'{k} {v:.1f} s' for k, v in warmup.seconds.items())}{failed})",
+              flush=True)
     while args.idle_exit and not server.should_exit:
         if app.state.activity.idle_seconds() > args.idle_exit:
             print(f"nbaudio engine: idle for {args.idle_exit:g} s, stopping", flush=True)
             server.should_exit = True
         time.sleep(min(5.0, args.idle_exit / 4))
+
+
+def _own_url(host: str, port: int) -> str:
+    """How the engine reaches itself: a wildcard bind through loopback, else the address it bound."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
 
 def _version(dist: str) -> str | None:

@@ -117,7 +117,10 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
             server.should_exit = True
             raise RuntimeError(f"the local engine did not start on {host}:{real_port}")
         time.sleep(0.02)
-    return LocalServer(server, thread, host, real_port, app)
+    local = LocalServer(server, thread, host, real_port, app)
+    if app.state.warmup is not None:
+        app.state.warmup.start(local.base_url)
+    return local
 
 
 ENGINE_MODE_ENV = "NBAUDIO_ENGINE"  # "shared" (default): one engine per machine; "kernel": one per process

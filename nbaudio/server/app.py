@@ -19,6 +19,7 @@ from .registry import ModelRegistry
 from .routes import audio, chat, meta
 from .settings import Settings
 from .store import AudioStore
+from .warmup import Warmup
 
 __all__ = ["create_app"]
 
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None, *, models: ModelRegistry | None
     app.state.realtime = RealtimeHub()  # WS /v1/realtime: its sessions and their limits
     app.include_router(realtime_router)
     app.add_middleware(Guard, settings=settings, admission=app.state.admission)
+    # Started by whoever runs the server, once it listens (local.start, `nbaudio serve`).
+    app.state.warmup = (Warmup(settings.api_key, local_chat=not settings.chat_upstream,
+                               loaded=app.state.engine.models.loaded) if settings.warm_up else None)
     app.state.activity = Activity()  # idle time, for `nbaudio serve --idle-exit`
     app.add_middleware(ActivityMiddleware, activity=app.state.activity)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -111,6 +111,8 @@ class Settings:
     # Browser origins (scheme://host[:port]) allowed to call the engine; never "*".
     cors_origins: tuple[str, ...] = ()
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    # Load and run every model a first request needs as soon as the engine listens (warmup.py).
+    warm_up: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

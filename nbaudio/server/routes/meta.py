@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..._wire.spec import SPEECH_MODELS, TRANSCRIPTION_MODELS, VOICES
 from .. import paths
@@ -75,7 +75,9 @@ def list_voices(engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get(paths.HEALTH)
-def health(engine: EngineDep) -> dict[str, Any]:
-    return {"status": "ok", "uptime": round(time.time() - engine.started, 1), "loaded_models": engine.models.loaded(),
+def health(engine: EngineDep, request: Request) -> dict[str, Any]:
+    warmup = request.app.state.warmup
+    return {"status": "ok", **(warmup.state() if warmup is not None else {"models": "on first use"}),
+            "uptime": round(time.time() - engine.started, 1), "loaded_models": engine.models.loaded(),
             "espeak_ng": bool(espeak_voices()), "stored_audio_ids": len(engine.store),
             "chat_backend": "upstream" if engine.settings.chat_upstream else "llama-cpp"}
