@@ -14,10 +14,12 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["progress", "NotebookBar", "in_kernel", "REDRAW_S"]
+__all__ = ["progress", "waiting", "NotebookBar", "Waiting", "in_kernel", "REDRAW_S", "WAIT_SHOWN_AFTER_S"]
 
 # The notebook bar redraws at most this often (one display update per redraw).
 REDRAW_S = 0.2
+# A single request says it is still running once it has taken this long (quick ones show nothing).
+WAIT_SHOWN_AFTER_S = 1.0
 
 
 def in_kernel() -> bool:
@@ -80,3 +82,75 @@ def progress(total: int, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, disable=total <= 1 or not _tty(), leave=False)
+
+
+class Waiting:
+    """One long request in a notebook: after WAIT_SHOWN_AFTER_S, a line saying what runs and for how
+    long ("transcribe · 3:00 of audio · 12 s"), redrawn every second by a thread; it ends as one line
+    of text ("transcribe: 3:00 of audio in 15.2 s", or "stopped after" on an error). Requests that
+    end sooner show nothing."""
+
+    def __init__(self, desc: str, detail: str = "") -> None:
+        import threading
+
+        self.desc, self.detail = desc, detail
+        self._started = time.monotonic()
+        self._handle: Any = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="nbaudio-waiting", daemon=True)
+        self._thread.start()
+
+    def _label(self) -> str:
+        return f"{self.desc} · {self.detail}" if self.detail else self.desc
+
+    def _bundle(self, seconds: float) -> dict[str, str]:
+        text = f"{self._label()} · {seconds:.0f} s"
+        return {"text/plain": text,
+                "text/html": (f'<div style="color:#888;font-size:0.85em">{html.escape(self._label())} · '
+                              f'<progress style="width:6em;vertical-align:middle"></progress> '
+                              f'{seconds:.0f} s</div>')}
+
+    def _run(self) -> None:
+        from IPython.display import display
+
+        if self._done.wait(WAIT_SHOWN_AFTER_S):
+            return
+        with self._lock:
+            if self._done.is_set():
+                return
+            self._handle = display(self._bundle(time.monotonic() - self._started), raw=True, display_id=True)
+        while not self._done.wait(1.0):
+            with self._lock:
+                if self._handle is not None:
+                    self._handle.update(self._bundle(time.monotonic() - self._started), raw=True)
+
+    def close(self, failed: bool = False) -> None:
+        with self._lock:
+            self._done.set()
+            handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        seconds = time.monotonic() - self._started
+        end = f"stopped after {seconds:.1f} s" if failed else f"in {seconds:.1f} s"
+        detail = f"{self.detail} " if self.detail else ""
+        handle.update({"text/plain": f"{self.desc}: {detail}{end}"}, raw=True)
+
+    def __enter__(self) -> Waiting:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(failed=kind is not None)
+
+
+class _NoWaiting:
+    def __enter__(self) -> _NoWaiting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def waiting(desc: str, detail: str = "") -> Any:
+    """Around one request that may take long: a `Waiting` line in a notebook, nothing elsewhere."""
+    return Waiting(desc, detail) if in_kernel() else _NoWaiting()

@@ -27,6 +27,7 @@ from .._http.validation import (
 )
 from .._wire import spec
 from .._wire.spec import WARNING_HEADER
+from .._wire.text import format_clock
 from ..audio import AudioClip, AudioInput, as_audio_clip
 from ..codec import sniff_format
 from ..errors import (
@@ -36,7 +37,7 @@ from ..errors import (
     InvalidInputError,
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
-from ..progress import progress
+from ..progress import progress, waiting
 from ..transcript import Transcript
 from .core import BaseClient, check_ok_body, resolve_timeout
 
@@ -174,11 +175,15 @@ class TranscriptionEndpoints:
                     f"the audio is {len(data) / 1e6:.1f} MB, over the 25 MB upload limit; use stream=False "
                     "to have it split and transcribed in pieces", param="audio")
             return self._stt_long(path, clip, form, fmt, timeout, task=task)
-        resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, stream=stream, timeout=timeout)
         if stream:
+            resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, stream=True,
+                                     timeout=timeout)
             return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
                                        stall_after=resolve_timeout(timeout, self._client.timeout)[1])
-        t = self._transcript(resp, fmt, task)
+        # A long recording is one request that can take a while: the notebook says it is running.
+        with waiting(task, f"{format_clock(clip.duration, decimals=0)} of audio"):
+            resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
+            t = self._transcript(resp, fmt, task)
         t.audio = clip
         return t
 

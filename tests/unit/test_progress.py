@@ -60,3 +60,43 @@ def test_escapes_and_one_piece_draws_nothing(shown):
     with progress(1, "speak") as bar:
         bar.update(1)
     assert shown == []
+
+
+def test_a_long_request_says_it_is_running_then_ends_as_one_line(shown, monkeypatch):
+    import time
+
+    from nbaudio.progress import Waiting, waiting
+
+    monkeypatch.setattr(progress_mod, "WAIT_SHOWN_AFTER_S", 0.05)
+    with waiting("transcribe", "3:00 of audio") as w:
+        assert isinstance(w, Waiting)
+        time.sleep(0.3)
+    assert shown[0]["text/plain"].startswith("transcribe · 3:00 of audio · ")
+    assert "<progress" in shown[0]["text/html"]
+    final = shown[-1]
+    assert set(final) == {"text/plain"} and final["text/plain"].startswith("transcribe: 3:00 of audio in ")
+
+
+def test_a_quick_request_shows_nothing_and_a_failed_one_says_so(shown, monkeypatch):
+    import time
+
+    from nbaudio.progress import waiting
+
+    with waiting("transcribe", "0:05 of audio"):
+        pass
+    time.sleep(0.1)
+    assert shown == []
+    monkeypatch.setattr(progress_mod, "WAIT_SHOWN_AFTER_S", 0.01)
+    with pytest.raises(ValueError), waiting("translate", "<i>1:00</i> of audio"):
+        time.sleep(0.1)
+        raise ValueError("boom")
+    assert "&lt;i&gt;" in shown[0]["text/html"]
+    assert shown[-1]["text/plain"].startswith("translate: <i>1:00</i> of audio stopped after ")
+
+
+def test_outside_a_notebook_waiting_draws_nothing(monkeypatch):
+    from nbaudio.progress import Waiting, waiting
+
+    monkeypatch.setattr(progress_mod, "in_kernel", lambda: False)
+    with waiting("transcribe") as w:
+        assert not isinstance(w, Waiting)
