@@ -171,8 +171,9 @@ class LlamaChat:
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
         threads = max(1, settings.threads // 2)
+        # Prompts are evaluated in blocks of PROMPT_BLOCK tokens at fixed positions (_counting says why).
         self.llm = _counting(Llama)(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
-                                    n_threads_batch=threads, verbose=False)
+                                    n_threads_batch=threads, n_batch=PROMPT_BLOCK, verbose=False)
         if source.chat_template:
             self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
         # What a request does not set (docs/chat_models.md measures them): a fixed seed, so the same
@@ -221,6 +222,9 @@ class LlamaChat:
             gen.finish(error)
 
 
+# Tokens per prompt batch, and the granularity at which a conversation's earlier prompt is reused:
+# small enough that a growing conversation keeps most of its context, large enough to batch well.
+PROMPT_BLOCK = 64
 # Within this many tokens of max_tokens, a streamed reply's text waits for its sentence to end before it is sent.
 TAIL_CUT_TOKENS = 48
 
@@ -233,10 +237,35 @@ def _counting(llama_class: type) -> type:
 
     class CountingLlama(llama_class):
         sampled = 0
+        # How many leading tokens of the context were evaluated in whole, aligned blocks of
+        # n_batch (see generate): only those may be reused by the next prompt.
+        reusable = 0
 
         def sample(self, *args: Any, **kwargs: Any) -> Any:
             self.sampled += 1
             return super().sample(*args, **kwargs)
+
+        def generate(self, tokens: Any, *args: Any, reset: bool = True, **kwargs: Any) -> Any:
+            """The same prompt gives the same answer whatever came before. llama-cpp-python keeps
+            the longest prefix this prompt shares with the last one and evaluates the rest from
+            there, so the same prompt was split into different batches after different turns,
+            and the floating-point sums (and so a greedy answer) changed: "excitement and
+            contentment" once, "excitement or pleasure" after another question. Here the prompt
+            is always evaluated in blocks of n_batch at fixed positions, and only whole blocks
+            of an earlier prompt are kept: every block is computed exactly as a fresh run would."""
+            tokens = list(tokens)
+            if not reset:
+                return super().generate(tokens, *args, reset=False, **kwargs)
+            same, limit = 0, min(self.reusable, self.n_tokens, len(tokens) - 1)
+            while same < limit and self._input_ids[same] == tokens[same]:
+                same += 1
+            keep = same // self.n_batch * self.n_batch
+            if keep == 0 or not self._ctx.kv_cache_seq_rm(-1, keep, -1):
+                keep = 0
+                self.reset()
+            self.n_tokens = keep
+            self.reusable = len(tokens) // self.n_batch * self.n_batch
+            return super().generate(tokens[keep:], *args, reset=False, **kwargs)
 
     return CountingLlama
 
