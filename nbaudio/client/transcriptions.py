@@ -181,7 +181,10 @@ class TranscriptionEndpoints:
             return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
                                        stall_after=resolve_timeout(timeout, self._client.timeout)[1])
         # A long recording is one request that can take a while: the notebook says it is running.
-        with waiting(task, f"{format_clock(clip.duration, decimals=0)} of audio"):
+        # Its length when the samples are in memory; a file is not decoded just to say it (its size then).
+        size = (f"{format_clock(clip.duration, decimals=0)} of audio" if clip.is_decoded
+                else f"{len(data) / 1e6:.1f} MB of audio")
+        with waiting(task, size):
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip

@@ -26,8 +26,11 @@ def _wants(mime: str, include: Iterable[str] | None, exclude: Iterable[str] | No
     return (include is None or mime in include) and not (exclude is not None and mime in exclude)
 
 
-def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> dict[str, str]:
+def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, *,
+               waveforms: bool = False) -> dict[str, str]:
     """The notebook output of an nbaudio object: `text/html` plus `text/plain` (always).
+    `waveforms`: a Conversation shows a waveform under each player (the live record), not only
+    players (a long dialogue stays compact).
 
     The only side effect is the one the size cap asks for: a player above
     `options.max_inline_bytes` is written under `options.media_dir` (once; same bytes, same name).
@@ -39,7 +42,8 @@ def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable
     notes: list[str] = []
     bundle: dict[str, str] = {}
     if _wants("text/html", include, exclude):
-        bundle["text/html"] = render(obj, notes)
+        bundle["text/html"] = (conversation_html(obj, notes, waveforms=True) if waveforms and
+                               isinstance(obj, Conversation) else render(obj, notes))
     elif _wants("image/png", include, exclude):
         clip = obj if isinstance(obj, AudioClip) else getattr(obj, "audio", None)
         if isinstance(clip, AudioClip):

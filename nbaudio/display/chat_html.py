@@ -59,19 +59,19 @@ def reply_html(reply: ChatReply, notes: list[str]) -> str:
     return wrap(_turn("assistant", _reply_body(reply, notes)), "chat", unit=False)
 
 
-def _input_audio_html(part: dict[str, Any], notes: list[str]) -> str:
+def _input_audio_html(part: dict[str, Any], notes: list[str], waveform: bool = False) -> str:
     data = part.get("data")
     if not isinstance(data, str) or not data or data == "<omitted>":
         return f'<div style="{MUTED}">(audio {escape(part.get("format", ""))} not kept)</div>'
     try:
         clip = AudioClip.from_base64(data, part.get("format"))
-        return clip_block(clip, waveform=False, notes=notes)
+        return clip_block(clip, waveform=waveform, notes=notes)
     except AudioDecodeError as exc:
         return (f'<div style="{MUTED}">(audio {escape(part.get("format", ""))} could not be decoded: '
                 f"{escape(exc)})</div>")
 
 
-def _message_html(message: dict[str, Any], notes: list[str]) -> str:
+def _message_html(message: dict[str, Any], notes: list[str], waveform: bool = False) -> str:
     role = str(message.get("role", "?"))
     parts = [role_heading(role)]
     text = message_text(message)
@@ -82,22 +82,22 @@ def _message_html(message: dict[str, Any], notes: list[str]) -> str:
     if isinstance(content, list):
         for part in content:
             if isinstance(part, dict) and part.get("type") == "input_audio":
-                parts.append(_input_audio_html(part.get("input_audio") or {}, notes))
+                parts.append(_input_audio_html(part.get("input_audio") or {}, notes, waveform))
     if message.get("audio") and not text:
         parts.append(f'<div style="{MUTED}">audio {escape(message["audio"].get("id", ""))}</div>')
     parts.extend(_tool_calls_html(message.get("tool_calls")))
     return _turn(role, "".join(parts))
 
 
-def conversation_html(conv: Conversation, notes: list[str]) -> str:
-    """The whole output of a Conversation; notes for the plain-text output go to `notes`."""
+def conversation_html(conv: Conversation, notes: list[str], *, waveforms: bool = False) -> str:
+    """The whole output of a Conversation; notes for the plain-text output go to `notes`. A long
+    dialogue stays compact (players without waveforms) unless `waveforms` (the live record)."""
     parts = []
     for message, reply in conv.turns():
         if reply is not None:
-            # a whole dialogue stays compact: players without waveforms
-            parts.append(_turn("assistant", _reply_body(reply, notes, waveform=False)))
+            parts.append(_turn("assistant", _reply_body(reply, notes, waveform=waveforms)))
         else:
-            parts.append(_message_html(message, notes))
+            parts.append(_message_html(message, notes, waveforms))
     if not parts:
         parts.append(f'<div style="{MUTED}">(empty conversation)</div>')
     return wrap("".join(parts), "conversation", unit=False)

@@ -37,9 +37,8 @@ class Turn:
     response_id: str | None = None
     heard: float = 1.0  # the share of an assistant reply's audio the listener heard (truncate)
 
-    @property
-    def clip(self) -> AudioClip | None:
-        return pcm_clip(bytes(self.audio), name=f"{self.role}-{self.item_id}") if self.audio else None
+    def clip(self, name: str) -> AudioClip | None:
+        return pcm_clip(bytes(self.audio), name=name) if self.audio else None
 
 
 def _ms(value: float | None) -> int | None:
@@ -186,16 +185,21 @@ def _heard_text(turn: Turn) -> str:
 def conversation_of(turns: Iterable[Turn]) -> Conversation:
     """Turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
     conv = Conversation()
+    said = replied = 0  # clips are named by turn ("you 2", "reply 2"), not by the server's item ids
     for turn in turns:
         if turn.role == "user":
             if turn.text.strip() or turn.audio:
+                said += 1
                 # The server heard it already: later chat requests send its transcript, not the audio.
                 heard = bool(turn.text.strip()) and bool(turn.audio)
-                conv.add_user(turn.text if turn.text.strip() else None, turn.clip, transcribed=heard)
+                conv.add_user(turn.text if turn.text.strip() else None, turn.clip(f"you {said}"), transcribed=heard)
         elif turn.role == "assistant":
+            if not turn.text.strip() and not turn.audio:
+                continue  # stopped before it said anything: no empty reply in the record
+            replied += 1
             text = _heard_text(turn)
             conv.add_reply(ChatReply(transcript=text if turn.audio else None,
-                                     content=None if turn.audio else text, audio=turn.clip,
+                                     content=None if turn.audio else text, audio=turn.clip(f"reply {replied}"),
                                      usage=_usage(turn.usage), id=turn.response_id,
                                      finish_reason="stop" if turn.status == "completed" else turn.status))
         elif turn.role == "system" and turn.text.strip():

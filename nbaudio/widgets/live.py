@@ -78,7 +78,10 @@ class LiveRecord:
         self.conversation, self.summary, self.error = conversation, summary, error
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.conversation._repr_mimebundle_(include=include, exclude=exclude))
+        from ..display import mimebundle
+
+        # Each turn with its waveform, as every chat turn shows in the notebook.
+        bundle = dict(mimebundle(self.conversation, include=include, exclude=exclude, waveforms=True))
         head = f"live session: {self.summary}" + (f"\n⚠ {self.error}" if self.error else "")
         bundle["text/plain"] = head + "\n" + bundle.get("text/plain", repr(self.conversation))
         if "text/html" in bundle:

@@ -65,3 +65,25 @@ def test_undoing_a_heard_turn_forgets_it():
     clip = AudioClip.from_array(np.zeros(1600, np.float32), 16000)
     conv.add_user("Translate this:", clip)
     assert "input_audio" in json.dumps(conv.to_messages())
+
+
+def test_the_record_names_clips_by_turn_and_keeps_no_empty_reply():
+    record = _live_record()
+    # A second turn whose reply was stopped before it said anything.
+    record.sent_audio(np.full(24000, 800, dtype="<i2").tobytes())
+    record.feed({"type": "input_audio_buffer.committed", "item_id": "u2"})
+    record.feed({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u2",
+                 "transcript": "And Germany?"})
+    record.feed({"type": "response.output_item.added", "response_id": "r2",
+                 "item": {"id": "a2", "role": "assistant", "status": "in_progress"}})
+    record.feed({"type": "response.done", "response": {"status": "cancelled", "output": [
+        {"id": "a2", "status": "incomplete"}]}})
+    conv = record.conversation()
+    assert [m["role"] for m in conv.messages] == ["user", "assistant", "user"]
+    replies = [r for _, r in conv.turns() if r is not None]
+    assert [r.audio.name for r in replies] == ["reply 1"]
+    from nbaudio.widgets.live import LiveRecord
+
+    html = LiveRecord(conv, "2 turns")._repr_mimebundle_()["text/html"]
+    assert "item_" not in html and "incomplete" not in html
+    assert html.count('alt="waveform"') == 3  # both recordings and the reply, as every chat turn
