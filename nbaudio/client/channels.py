@@ -130,9 +130,9 @@ def _timed(t: Transcript, channel: AudioClip) -> Transcript:
     """`t` with segments: one spanning the channel's sound when the server gave text without timings."""
     if t.segments or not t.text.strip():
         return t
-    from ..audio.activity import voiced_spans
+    from ..audio.activity import sounding_spans
 
-    spans = voiced_spans(channel.samples, channel.sample_rate)
+    spans = sounding_spans(channel.samples, channel.sample_rate)
     start, end = (spans[0][0], spans[-1][1]) if spans else (0.0, channel.duration)
     return replace(t, segments=[Segment(id=0, start=start, end=end, text=t.text.strip())])
 

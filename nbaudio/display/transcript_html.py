@@ -146,8 +146,8 @@ def _table(t: Transcript, flags: list[Flag], src: str | None = None, *, scripted
         attrs = f' data-total="{len(segs)}" data-kept="{kept}"'
         if kept > shown:
             # escaped text holds no "<", so no "</script" can end this early
-            later = ('<script type="text/x-nbaudio-rows" class="nbaudio-later">'
-                     f"{''.join(_row(segs[i], hours, colours, src, flagged.get(i)) for i in range(shown, kept))}</script>")
+            hidden = "".join(_row(segs[i], hours, colours, src, flagged.get(i)) for i in range(shown, kept))
+            later = f'<script type="text/x-nbaudio-rows" class="nbaudio-later">{hidden}</script>'
     search = ' data-search="1"' if shown >= SEARCH_FROM_ROWS else ""
     return (f'{head}<div class="nbaudio-rows"{search}{attrs} style="max-height:{ROWS_MAX_HEIGHT};overflow-y:auto;'
             'position:relative;margin-top:4px">'

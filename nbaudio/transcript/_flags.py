@@ -35,11 +35,15 @@ COMPRESSION_RATIO_THRESHOLD = 2.4  # Whisper's compression_ratio_threshold
 LOGPROB_THRESHOLD = -1.0  # Whisper's logprob_threshold
 WORD_PROBABILITY_THRESHOLD = math.exp(LOGPROB_THRESHOLD)
 UNSURE_WORDS_SHARE = 0.25  # a segment is flagged when this share of its words (at least one) is unsure
-# Energy: a segment with text over less than this share of voiced frames is text over silence ...
+# The audio (nbaudio.audio.activity): a segment with text over less than this share of voiced frames
+# is text over silence or noise ...
 SILENT_VOICED_SHARE = 0.1
-# ... and a voiced stretch this long, this little covered by segments, is speech that came back empty.
+# ... and a sounding stretch this long, with this much voice in it, this little covered by segments,
+# is speech that came back empty.
 MISSED_MIN_SECONDS = 1.0
+MISSED_MIN_VOICED = 0.5
 MISSED_MAX_COVERED = 0.2
+ANALYSIS_RATE = 16000
 REPEAT_MIN_WORDS = 3  # a segment repeating the one before is a loop only past a short reply ("yes. yes.")
 
 # Each kind, as the view counts it.
@@ -151,13 +155,13 @@ def _token_flags(logprobs: list[dict[str, Any]], duration: float | None) -> list
 def _energy_flags(segments: Sequence[Segment], audio: AudioClip) -> list[Flag]:
     import numpy as np
 
-    from ..audio.activity import FRAME_SECONDS, voiced_runs
+    from ..audio.activity import FRAME_SECONDS, runs
 
     try:
-        voiced = audio.cached(("nbaudio-voiced-frames",), lambda: _voiced(audio))
+        sounding, voiced = audio.cached(("nbaudio-activity",), lambda: _activity(audio))
     except AudioDecodeError:  # e.g. AAC without PyAV: the server read it, we cannot
         return []
-    n = len(voiced)
+    n = len(sounding)
     covered = np.zeros(n, dtype=bool)
     flags = []
     for i, seg in enumerate(segments):
@@ -167,20 +171,21 @@ def _energy_flags(segments: Sequence[Segment], audio: AudioClip) -> list[Flag]:
         if b > a and _WORD.search(seg.text):
             share = float(voiced[a:b].mean())
             if share < SILENT_VOICED_SHARE:
-                flags.append(Flag("silent", seg.start, seg.end, f"text over a stretch with almost no sound "
-                                  f"({share:.0%} of it is above the noise floor)", share, i))
-    for a, b in voiced_runs(voiced):
+                flags.append(Flag("silent", seg.start, seg.end, f"text where hardly anything sounds like a voice "
+                                  f"({share:.0%} of it is voiced)", share, i))
+    for a, b in runs(sounding):
         seconds = (b - a) * FRAME_SECONDS
-        share = float(covered[a:b].mean())
-        if seconds >= MISSED_MIN_SECONDS and share <= MISSED_MAX_COVERED:
+        voice = float(voiced[a:b].sum()) * FRAME_SECONDS
+        if seconds >= MISSED_MIN_SECONDS and voice >= MISSED_MIN_VOICED and covered[a:b].mean() <= MISSED_MAX_COVERED:
             flags.append(Flag("missed_speech", a * FRAME_SECONDS, b * FRAME_SECONDS,
-                              f"{seconds:.1f} s of sound that no segment covers: speech may have come back "
-                              "empty (or it was noise)", seconds))
+                              f"{seconds:.1f} s of sound ({voice:.1f} s of it voiced) that no segment covers: speech "
+                              "may have come back empty", seconds))
     return flags
 
 
-def _voiced(audio: AudioClip) -> np.ndarray:
-    from ..audio.activity import frame_levels, voiced_frames
+def _activity(audio: AudioClip) -> tuple[np.ndarray, np.ndarray]:
+    """(sounding frames, voiced frames) of the clip mixed to mono at 16 kHz (enough for a voice's pitch)."""
+    from ..audio.activity import frame_levels, sounding_frames, voiced_frames
 
-    mono = audio.mono()
-    return voiced_frames(frame_levels(mono.samples, mono.sample_rate))
+    mono = audio.mono().resample(ANALYSIS_RATE) if audio.sample_rate > ANALYSIS_RATE else audio.mono()
+    return sounding_frames(frame_levels(mono.samples, mono.sample_rate)), voiced_frames(mono.samples, mono.sample_rate)
