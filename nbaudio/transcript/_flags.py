@@ -38,11 +38,15 @@ UNSURE_WORDS_SHARE = 0.25  # a segment is flagged when this share of its words (
 # The audio (nbaudio.audio.activity): a segment with text over less than this share of voiced frames
 # is text over silence or noise ...
 SILENT_VOICED_SHARE = 0.1
+# Segment times are loose: a short segment can sit in the pause beside its words, so only segments
+# this long are judged (on AMI's tuning part the one wrong "silent" flag was a 0.44 s "Right.").
+SILENT_MIN_SECONDS = 1.0
 # ... and a sounding stretch this long, with this much voice in it, this little covered by segments,
 # is speech that came back empty.
 MISSED_MIN_SECONDS = 1.0
 MISSED_MIN_VOICED = 0.5
 MISSED_MAX_COVERED = 0.2
+MISSED_JOIN_GAP = 0.3  # seconds: pauses shorter than this are inside one stretch
 ANALYSIS_RATE = 16000
 REPEAT_MIN_WORDS = 3  # a segment repeating the one before is a loop only past a short reply ("yes. yes.")
 
@@ -168,12 +172,12 @@ def _energy_flags(segments: Sequence[Segment], audio: AudioClip) -> list[Flag]:
         a = min(n, max(0, int(seg.start / FRAME_SECONDS)))
         b = min(n, max(a, int(math.ceil(seg.end / FRAME_SECONDS))))
         covered[a:b] = True
-        if b > a and _WORD.search(seg.text):
-            share = float(voiced[a:b].mean())
+        if seg.end - seg.start >= SILENT_MIN_SECONDS and _WORD.search(seg.text):
+            share = float(voiced[a:b].mean()) if b > a else 0.0
             if share < SILENT_VOICED_SHARE:
                 flags.append(Flag("silent", seg.start, seg.end, f"text where hardly anything sounds like a voice "
                                   f"({share:.0%} of it is voiced)", share, i))
-    for a, b in runs(sounding):
+    for a, b in runs(sounding, join_gap=MISSED_JOIN_GAP):
         seconds = (b - a) * FRAME_SECONDS
         voice = float(voiced[a:b].sum()) * FRAME_SECONDS
         if seconds >= MISSED_MIN_SECONDS and voice >= MISSED_MIN_VOICED and covered[a:b].mean() <= MISSED_MAX_COVERED:
