@@ -125,8 +125,8 @@ def transcribe_many(sources: Any, *, client: Client | None = None, concurrency: 
     speakers (diarized output), flags (how many stretches of its transcript not to trust: see
     Transcript.flags) and flag_kinds ("no_speech 1, silent 2"), elapsed, attempts, error; with
     `references` (a dict by file name, or a sequence in input order) also reference and wer, the
-    summary giving the overall WER and the worst rows first. The keyword arguments go to `Client.transcribe` (model, language,
-    timestamp_granularities, ...).
+    summary giving the overall WER and the worst rows first. The keyword arguments go to
+    `Client.transcribe` (model, language, timestamp_granularities, channels, ...).
 
     `concurrency` (default 4) is the most inputs in flight; it adapts: it halves when the
     server answers 429 / 503 (the engine's `engine_busy`), every start waits out the
