@@ -131,7 +131,7 @@ def _word_flags(i: int, seg: Segment) -> list[Flag]:
     unsure = [w for w in rated if w.probability < WORD_PROBABILITY_THRESHOLD]
     if not unsure or len(unsure) < UNSURE_WORDS_SHARE * len(rated):
         return []
-    listed = ", ".join(f"{w.word.strip()!r} {w.probability:.2f}" for w in unsure[:5])
+    listed = ", ".join(f"{shorten(w.word.strip(), 24)!r} {w.probability:.2f}" for w in unsure[:5])
     more = f" and {len(unsure) - 5} more" if len(unsure) > 5 else ""
     return [Flag("unsure_words", seg.start, seg.end, f"{len(unsure)} of {len(rated)} words under probability "
                  f"{WORD_PROBABILITY_THRESHOLD:.2f}: {listed}{more}", min(w.probability for w in unsure), i)]
