@@ -145,6 +145,11 @@ def test_stereo_that_is_not_a_call():
     room = np.stack([mono + rng.normal(0, 1e-3, len(mono)),
                      np.concatenate([np.zeros(delay), mono[:-delay]]) * 0.7 + rng.normal(0, 1e-3, len(mono))], axis=1)
     assert not channel_activity(room.astype(np.float32), RATE).distinct_speech
+    # two people in a room, each nearer one microphone: every voice in both, 6 dB apart (splitting
+    # would transcribe each person twice)
+    near, far = call(), call()
+    two_mics = near * 1.0 + far[:, ::-1] * 10 ** (-6 / 20)
+    assert not channel_activity(two_mics, RATE).distinct_speech
     # music panned left and right, both sides playing at once
     t = np.arange(6 * RATE) / RATE
     music = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t) * (t % 1 < 0.5)], axis=1)
