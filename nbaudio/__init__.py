@@ -23,6 +23,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     AudioDecodeError,
+    AudioHint,
     AudioTooLongError,
     AuthenticationError,
     BadRequestError,
@@ -39,12 +40,12 @@ from .errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
-from .transcript import Segment, Transcript, Word
+from .transcript import Flag, Segment, Transcript, Word
 from .version import __version__ as __version__  # re-exported: nbaudio.__version__
 
 __all__ = [
     "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",
-    "AudioClip", "Transcript", "Segment", "Word", "ChatReply", "Conversation", "Usage",
+    "AudioClip", "Transcript", "Segment", "Word", "Flag", "AudioHint", "ChatReply", "Conversation", "Usage",
     "NbAudioError", "InvalidInputError", "AudioDecodeError", "AudioTooLongError", "MissingDependencyError",
     "APIError", "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",

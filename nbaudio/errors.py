@@ -21,6 +21,7 @@
             └── RealtimeClosedError              a Realtime WebSocket closed (.close_code, .meaning)
 
     ParameterNameWarning (a UserWarning)         an unknown argument that looks like a typo
+    AudioHint (a UserWarning)                    the audio would be better sent another way (channels='split')
 
 `status_error_class` is the only place that maps status codes to classes, and
 `connection_reason` the only place that names why a connection failed. What servers send
@@ -43,6 +44,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AudioDecodeError",
+    "AudioHint",
     "AudioTooLongError",
     "AuthenticationError",
     "BadRequestError",
@@ -274,6 +276,11 @@ class RealtimeClosedError(APIConnectionError):
         self.close_code = close_code
         self.reason = redact(reason)
         self.meaning = meaning
+
+
+class AudioHint(UserWarning):
+    """What nbaudio noticed about the audio you sent that another option would serve better (a stereo
+    call with one speaker per channel, sent downmixed: channels='split'). Said once per client."""
 
 
 class ParameterNameWarning(UserWarning):

@@ -65,13 +65,17 @@ class RelayState:
     refused_formats: set[tuple[str, str]] = field(default_factory=set)  # (model, response_format) refused
     _noted: set[str] = field(default_factory=set)
 
-    def note(self, key: str, message: str) -> None:
-        """Warn once per client and key (a RelayNotice: filter it with the warnings module)."""
+    def note(self, key: str, message: str, category: type[UserWarning] = RelayNotice) -> None:
+        """Warn once per client and key (a RelayNotice unless told: filter it with the warnings module)."""
         if key in self._noted:
             return
         self._noted.add(key)
         # Notes quote what servers said: every key this process holds is taken out.
-        warnings.warn(RelayNotice(redact(f"nbaudio: {message}")), stacklevel=_outside_nbaudio())
+        warnings.warn(category(redact(f"nbaudio: {message}")), stacklevel=_outside_nbaudio())
+
+    def noted(self, key: str) -> bool:
+        """Whether the note `key` was given (a check that costs something is then skipped)."""
+        return key in self._noted
 
     def __repr__(self) -> str:
         learnt = [name for name, on in (("audio ids dropped", self.audio_ids_dropped),

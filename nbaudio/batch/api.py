@@ -25,8 +25,8 @@ __all__ = ["DEFAULT_CONCURRENCY", "TRANSCRIBE_COLUMNS", "SPEAK_COLUMNS", "transc
 # Inputs in flight at once unless told: what the embedded engine runs at once (--max-concurrent).
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 256
-TRANSCRIBE_COLUMNS = ("source", "duration", "language", "text", "segments", "words", "speakers", "elapsed",
-                      "attempts", "error")
+TRANSCRIBE_COLUMNS = ("source", "duration", "language", "text", "segments", "words", "speakers", "flags",
+                      "flag_kinds", "elapsed", "attempts", "error")
 SPEAK_COLUMNS = ("text", "clip", "path", "duration", "format", "elapsed", "attempts", "error")
 _NO_PANDAS = ("pandas is not installed, so the result is a list of dict rows "
               "(pip install 'nbaudio[batch]' for a DataFrame)")
@@ -122,10 +122,11 @@ def transcribe_many(sources: Any, *, client: Client | None = None, concurrency: 
 
     `sources`: a folder, a glob ("audio/**/*.wav"), a list of paths / AudioClips / bytes, or a
     pandas Series (a DataFrame column). Rows: source, duration, language, text, segments, words,
-    speakers (diarized output), elapsed, attempts, error; with `references` (a dict by file name,
-    or a sequence in input order) also reference and wer, the summary giving the overall WER and
-    the worst rows first. The keyword arguments go to `Client.transcribe` (model, language,
-    timestamp_granularities, ...).
+    speakers (diarized output), flags (how many stretches of its transcript not to trust: see
+    Transcript.flags) and flag_kinds ("no_speech 1, silent 2"), elapsed, attempts, error; with
+    `references` (a dict by file name, or a sequence in input order) also reference and wer, the
+    summary giving the overall WER and the worst rows first. The keyword arguments go to
+    `Client.transcribe` (model, language, timestamp_granularities, channels, ...).
 
     `concurrency` (default 4) is the most inputs in flight; it adapts: it halves when the
     server answers 429 / 503 (the engine's `engine_busy`), every start waits out the

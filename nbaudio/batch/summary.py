@@ -22,7 +22,7 @@ __all__ = ["SCALE_OUT", "BatchRows", "Summary", "add_wer", "render_bundle", "sum
 
 WORST_SHOWN = 5  # rows listed under "worst WER"
 TABLE_ROWS = 20  # rows shown in the display's table (the data holds them all)
-SHOWN_COLUMNS = ("source", "duration", "language", "text", "speakers", "wer", "elapsed", "error")
+SHOWN_COLUMNS = ("source", "duration", "language", "text", "speakers", "flags", "wer", "elapsed", "error")
 SCALE_OUT = ("to scale out, pip install 'nbaudio[batch]' and pass executor=dask_client.get_executor() "
              "(a dask.distributed Client), or any concurrent.futures.Executor")
 
@@ -41,6 +41,9 @@ class Summary:
     wer: float | None = None  # over all words of the references
     worst: list[tuple[str, float]] = field(default_factory=list)  # (source, wer), worst first
     note: str | None = None
+    flags: int = 0  # Transcript.flags over all rows: stretches not to trust
+    flagged: int = 0  # rows with at least one
+    flag_kinds: Counter = field(default_factory=Counter)
 
     @property
     def throughput(self) -> float:
@@ -58,6 +61,10 @@ class Summary:
         out = [head]
         if self.languages:
             out.append("languages: " + ", ".join(f"{k} {v}" for k, v in self.languages.most_common()))
+        if self.flags:
+            kinds = ", ".join(f"{k} {n}" for k, n in self.flag_kinds.most_common())
+            out.append(f"flags: {self.flags} in {plural(self.flagged, 'row')} ({kinds}): the rows' flag_kinds "
+                       "say which; transcript.flags of each says where")
         if self.speakers:
             out.append(f"speakers: {self.speakers} distinct labels in {plural(self.diarized, 'diarized row')}")
         speed = f"throughput: {self.throughput:.2f} inputs/s over {s.wall:.1f} s"
@@ -104,6 +111,10 @@ def summarize(task: str, rows: list[dict[str, Any]], stats: RunStats, note: str 
     diarized = sum(1 for r in rows if r.get("speakers"))
     summary = Summary(task, stats.inputs, len(rows), errors, seconds, languages, len(speakers), diarized, stats,
                       note=note)
+    counts = [_count(r.get("flags")) for r in rows]
+    summary.flags, summary.flagged = sum(counts), sum(1 for n in counts if n)
+    for r in rows:
+        summary.flag_kinds.update(_kinds(r.get("flag_kinds")))
     scored = [r for r in rows if r.get("wer") is not None]
     if scored:
         words = [len(normalize_words(r["reference"])) for r in scored]
@@ -111,6 +122,22 @@ def summarize(task: str, rows: list[dict[str, Any]], stats: RunStats, note: str 
         worst = sorted(scored, key=lambda r: -r["wer"])[:WORST_SHOWN]
         summary.worst = [(str(r.get("source") or r.get("text")), r["wer"]) for r in worst if r["wer"] > 0]
     return summary
+
+
+def _count(value: Any) -> int:
+    """A row's flag count (a results file or a DataFrame may hold it as a float, or NaN)."""
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else 0
+
+
+def _kinds(value: Any) -> Counter:
+    """A row's `flag_kinds` ("no_speech 2, silent 1") as a Counter."""
+    out: Counter = Counter()
+    if isinstance(value, str):
+        for part in value.split(","):
+            kind, _, n = part.strip().rpartition(" ")
+            if kind and n.isdigit():
+                out[kind] += int(n)
+    return out
 
 
 def _missing(value: Any) -> bool:

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,9 +135,11 @@ def _transcribe(kwargs: dict[str, Any]) -> Any:
             if s.speaker is not None:
                 seg["speaker"] = s.speaker
             segments.append(seg)
+        flags = t.flags
         return {"duration": t.duration if t.duration is not None else clip.duration, "language": t.language,
                 "text": t.text, "segments": segments, "words": [w.to_dict() for w in t.all_words()],
-                "speakers": t.speakers or None}
+                "speakers": t.speakers or None, "flags": len(flags),
+                "flag_kinds": ", ".join(f"{k} {n}" for k, n in Counter(f.kind for f in flags).most_common()) or None}
     return work
 
 

@@ -65,7 +65,7 @@ log = logging.getLogger("nbaudio")
 METHOD_PARAMS: dict[str, frozenset[str]] = {
     "speak": frozenset({"voice", "model", "response_format", "speed", "instructions", "stream_format"}),
     "transcribe": frozenset({"model", "response_format", "timestamp_granularities", "language", "prompt",
-                             "temperature", "include", "chunking_strategy"}),
+                             "temperature", "include", "chunking_strategy", "channels"}),
     "translate": frozenset({"model", "response_format", "prompt", "temperature"}),
     "chat": frozenset({"model", "voice", "audio_format", "modalities"}),
 }

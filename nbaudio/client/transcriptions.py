@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -34,11 +34,20 @@ from ..errors import (
     APIResponseError,
     APIStatusError,
     AudioDecodeError,
+    AudioHint,
     InvalidInputError,
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
 from ..progress import progress, waiting
 from ..transcript import Transcript
+from .channels import (
+    CHANNEL_MODES,
+    check_split_arguments,
+    downmix_hint,
+    speaker_names,
+    timed_form,
+    transcribe_channels,
+)
 from .core import BaseClient, check_ok_body, resolve_timeout
 
 __all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form"]
@@ -69,16 +78,23 @@ class TranscriptionEndpoints:
         chunking_strategy: str | dict | None = UNSET,
         known_speaker_names: Iterable[str] | None = None,
         known_speaker_references: Iterable[AudioInput] | None = None,
-        known_speakers: Mapping[str, AudioInput] | None = None,
+        known_speakers: Mapping[str, AudioInput] | Sequence[str] | None = None,
+        channels: str = UNSET,
         stream: bool = False,
         timeout: Any = None,
         **extra: Any,
     ) -> Transcript | TranscriptionStream:
         """Speech to text. Uploads over 25 MB are split at silences and the pieces joined.
 
-        The result keeps its input as `transcript.audio`. `known_speakers={"Alice": clip_or_path}`
-        (up to 4; each reference 2-10 s, longer ones are cut) names the speakers
-        gpt-4o-transcribe-diarize labels (ask it for response_format="diarized_json").
+        The result keeps its input as `transcript.audio`; `transcript.flags` says where not to trust
+        it. `known_speakers={"Alice": clip_or_path}` (up to 4; each reference 2-10 s, longer ones are
+        cut) names the speakers gpt-4o-transcribe-diarize labels (ask it for
+        response_format="diarized_json").
+
+        `channels="split"` transcribes each channel as its own speaker (a call recorded one side per
+        channel), one request per channel, merged in time order: speakers `left`/`right` (`ch1`..
+        past two), or named by `known_speakers=["Alice", "Bob"]` or `{"left": "Alice"}`. The default,
+        "downmix", sends the audio as it is (the API mixes it to mono).
         """
         a = functools.partial(self._client.defaults.pick, "transcribe")  # a(name, value, fallback)
         model = check_model(a("model", model, "whisper-1"))
@@ -108,13 +124,20 @@ class TranscriptionEndpoints:
         if chunking is not None and chunking != "auto" and not server_vad:
             raise InvalidInputError("chunking_strategy must be 'auto' or {'type': 'server_vad', ...}",
                                     param="chunking_strategy")
-        # The 2-10 s rule is the diarizing model's (other models ignore references): checked where it applies.
-        speakers = known_speaker_clips(known_speakers, known_speaker_names, known_speaker_references,
-                                       self._client.relay_state.note, check_length=diarize or fmt == "diarized_json")
+        split = check_choice(a("channels", channels, "downmix"), CHANNEL_MODES, "channels") == "split"
+        if split:
+            check_split_arguments(stream, known_speaker_names, known_speaker_references)
+            speakers = []
+        else:
+            # The 2-10 s rule is the diarizing model's (other models ignore references): checked where it applies.
+            speakers = known_speaker_clips(known_speakers, known_speaker_names, known_speaker_references,
+                                           self._client.relay_state.note,
+                                           check_length=diarize or fmt == "diarized_json")
         form = _stt_form(model, fmt, a("prompt", prompt, None), a("temperature", temperature, None), extra)
         lang = a("language", language, None)
         if lang is not None:
-            form.append(("language", check_language(lang)))
+            lang = check_language(lang)
+            form.append(("language", lang))
         if fmt == "verbose_json":
             form.extend(("timestamp_granularities[]", g) for g in grans)
         form.extend(("include[]", i) for i in include)
@@ -133,6 +156,22 @@ class TranscriptionEndpoints:
             form.append(("stream", "true"))
         if format_note:
             state.note(f"format:{model}", format_note)
+        if split:
+            names = speaker_names(known_speakers, clip.channels)
+            each_fmt, each_form = timed_form(model, fmt, form)
+            t = transcribe_channels(clip, names, lambda c: self._send(c, each_form, each_fmt, False, timeout, model),
+                                    state.note)
+        else:
+            downmix_hint(clip, functools.partial(state.note, category=AudioHint), state.noted)
+            t = self._send(clip, form, fmt, stream, timeout, model)
+        if isinstance(t, Transcript):
+            t.requested_language = lang
+        return t
+
+    def _send(self, clip: AudioClip, form: list, fmt: str, stream: bool, timeout: Any, model: str):
+        """One transcription request (or several for an upload over 25 MB); json again when this server
+        refuses `fmt` for `model` (learnt once per client)."""
+        state = self._client.relay_state
         if (model, fmt) in state.refused_formats:
             fmt, form = "json", _json_form(form)  # this server refused it before; the note was given then
         try:

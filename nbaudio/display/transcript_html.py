@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._wire.text import format_clock, plural
-from ..transcript import Transcript
+from ..transcript import Flag, Transcript
 from .clip_html import clip_block
+from .flags_html import flag_mark, flags_by_segment, flags_line
 from .markup import MUTED, escape, wrap
 from .settings import options
 from .speakers_html import (
@@ -94,8 +95,8 @@ _EM_PER_CHAR = 0.6
 _TD_NARROW = "white-space:nowrap;text-align:left;vertical-align:top;padding-right:0.8em"
 
 
-def _row(s: Any, hours: bool, colours: dict[str, str] | None, src: str | None) -> str:
-    """One segment's `<tr>`; `colours` by speaker when the transcript has speakers."""
+def _row(s: Any, hours: bool, colours: dict[str, str] | None, src: str | None, flags: list[Flag] | None) -> str:
+    """One segment's `<tr>`; `colours` by speaker when the transcript has speakers; `flags`: its flags."""
     who = attrs = ""
     if colours is not None:
         colour = colours.get(s.speaker or "", UNLABELLED_COLOR)
@@ -108,10 +109,11 @@ def _row(s: Any, hours: bool, colours: dict[str, str] | None, src: str | None) -
     return (f'<tr class="nbaudio-seg" data-start="{s.start:.3f}" data-end="{s.end:.3f}"{attrs}>'
             f'<td style="{_TD_NARROW};font-variant-numeric:tabular-nums;padding-left:8px">'
             f"{_ts(s.start, hours, stamp, href=_fragment(src, s.start, s.end))}</td>{who}"
-            f'<td style="text-align:left;vertical-align:top">{escape(s.text.strip())}{words}</td></tr>')
+            f'<td style="text-align:left;vertical-align:top">{flag_mark(flags) if flags else ""}'
+            f"{escape(s.text.strip())}{words}</td></tr>")
 
 
-def _table(t: Transcript, src: str | None = None, *, scripted: bool = False) -> str:
+def _table(t: Transcript, flags: list[Flag], src: str | None = None, *, scripted: bool = False) -> str:
     """The segment table in its scrolled box; `src` is the player's file URL (escaped), if it has one;
     `scripted`: the output has a player, so player.js runs where scripts do.
 
@@ -131,7 +133,8 @@ def _table(t: Transcript, src: str | None = None, *, scripted: bool = False) -> 
     head_speaker = f"<th {_TH_NARROW.format(width=speaker_width)}>speaker</th>" if speakers else ""
     shown = min(len(segs), options.max_rows)
     kept = min(len(segs), shown + options.max_hidden_rows) if scripted and shown else shown
-    rows = [_row(s, hours, colours, src) for s in segs[:shown]]
+    flagged = flags_by_segment(flags)
+    rows = [_row(s, hours, colours, src, flagged.get(i)) for i, s in enumerate(segs[:shown])]
     head = attrs = later = ""
     if len(segs) > shown:
         span = 3 if speakers else 2
@@ -143,8 +146,8 @@ def _table(t: Transcript, src: str | None = None, *, scripted: bool = False) -> 
         attrs = f' data-total="{len(segs)}" data-kept="{kept}"'
         if kept > shown:
             # escaped text holds no "<", so no "</script" can end this early
-            later = ('<script type="text/x-nbaudio-rows" class="nbaudio-later">'
-                     f"{''.join(_row(s, hours, colours, src) for s in segs[shown:kept])}</script>")
+            hidden = "".join(_row(segs[i], hours, colours, src, flagged.get(i)) for i in range(shown, kept))
+            later = f'<script type="text/x-nbaudio-rows" class="nbaudio-later">{hidden}</script>'
     search = ' data-search="1"' if shown >= SEARCH_FROM_ROWS else ""
     return (f'{head}<div class="nbaudio-rows"{search}{attrs} style="max-height:{ROWS_MAX_HEIGHT};overflow-y:auto;'
             'position:relative;margin-top:4px">'
@@ -211,8 +214,10 @@ def transcript_html(t: Transcript, notes: list[str]) -> str:
     if t.warning:
         notes.append(f"warning: {t.warning}")
         parts.append(f'<div style="color:#b45309">⚠ {escape(t.warning)}</div>')
+    flags = t.flags
+    parts.append(flags_line(flags, (t.duration or 0.0) >= 3600))
     if t.segments:
-        table = _table(t, src, scripted=player)
+        table = _table(t, flags, src, scripted=player)
         legend, script = _speakers(t, table)
         parts.extend((legend, table, script))  # the script after the rows it wires (a page runs it as parsed)
     else:

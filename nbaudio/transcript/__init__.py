@@ -1,11 +1,12 @@
 """Transcripts as values: `Transcript` (read from every response format, written as SRT / WebVTT,
 joined across pieces, by speaker) and its `Segment`s and `Word`s.
 
-Inside: `_transcript` (Transcript), `_segments` (Segment, Word, their times), `_subtitles` (SRT and
-WebVTT cues), `_wrapped` (formats relays wrap in JSON or events).
+Inside: `_transcript` (Transcript), `_segments` (Segment, Word, their times), `_flags` (Flag: where
+not to trust it), `_subtitles` (SRT and WebVTT cues), `_wrapped` (formats relays wrap in JSON or events).
 """
 
+from ._flags import FLAG_KINDS, Flag
 from ._segments import Segment, Word, clamp_span
 from ._transcript import Transcript
 
-__all__ = ["Segment", "Transcript", "Word", "clamp_span"]
+__all__ = ["FLAG_KINDS", "Flag", "Segment", "Transcript", "Word", "clamp_span"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._wire.fields import Place, meta_count, meta_number, objects_field, seconds_field, text_field
+from .._wire.fields import Place, meta_count, meta_number, meta_text, objects_field, seconds_field, text_field
 from .._wire.text import shorten
 
 __all__ = ["Word", "Segment", "clamp_span", "word_from_dict", "segment_from_dict", "attach_words",
@@ -44,6 +44,8 @@ class Segment:
     avg_logprob: float = 0.0
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
+    # The language this segment was heard in, when the server says (the engine does; OpenAI does not).
+    language: str | None = None
 
     @property
     def duration(self) -> float:
@@ -59,6 +61,8 @@ class Segment:
         }
         if self.speaker is not None:
             d["speaker"] = self.speaker
+        if self.language is not None:
+            d["language"] = self.language
         return d
 
     def __repr__(self) -> str:
@@ -106,6 +110,7 @@ def segment_from_dict(s: dict[str, Any], index: int, place: Place | None = None)
         avg_logprob=meta_number(s.get("avg_logprob")) or 0.0,
         compression_ratio=meta_number(s.get("compression_ratio")) or 0.0,
         no_speech_prob=meta_number(s.get("no_speech_prob")) or 0.0,
+        language=meta_text(s.get("language")),
     )
 
 

@@ -14,6 +14,7 @@ from .._wire.spec import TRANSCRIPTION_FORMATS
 from .._wire.text import plural, shorten
 from ..errors import APIResponseError, InvalidInputError, MissingDependencyError
 from ..speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
+from ._flags import Flag, find_flags
 from ._segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
 from ._subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
 from ._wrapped import unwrap_events, unwrap_text_body
@@ -43,6 +44,8 @@ class Transcript:
     raw: Any = None
     # A server's warning about this result (the local engine's: "translates French poorly"), shown beside it.
     warning: str | None = None
+    # The language= the transcript was asked in (transcribe() sets it): segments in another are flagged.
+    requested_language: str | None = None
 
     # ---- parsing ----------------------------------------------------------------------
     @classmethod
@@ -136,6 +139,16 @@ class Transcript:
                    duration=segments[-1].end if segments else None)
 
     # ---- derived ----------------------------------------------------------------------
+    @property
+    def flags(self) -> list[Flag]:
+        """Where not to trust this transcript, in time order (nbaudio.transcript.Flag: kind, start, end,
+        reason, value, segment index): segments the decoder itself doubted (no-speech probability,
+        compression ratio, log-probability past Whisper's thresholds), unsure words, segments in
+        another language than asked, a segment repeating the one before, and with `audio`, text over
+        silence and sound that came back with no text. Computed from the segments each time it is read."""
+        return find_flags(self.segments, language=self.requested_language or self.language, audio=self.audio,
+                          logprobs=self.logprobs, duration=self.duration)
+
     @property
     def speakers(self) -> list[str]:
         """Speaker labels in order of first appearance (diarized output)."""
@@ -304,6 +317,10 @@ class Transcript:
             bits.append(plural(len(self.words), "word"))
         if self.warning:
             bits.append("(with a warning: see .warning)")
+        flags = self.flags
+        if flags:
+            shown = ", ".join(f.short() for f in flags[:3]) + (", ..." if len(flags) > 3 else "")
+            bits.append(f"{plural(len(flags), 'flag')} ({shown}: see .flags)")
         return f"<Transcript {' '.join(bits)}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
