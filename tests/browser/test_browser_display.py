@@ -1,0 +1,110 @@
+"""A clip's and a transcript's output in Debian's Chromium at 900 px: readable time labels that do not
+collide, and a waveform that still seeks where it is clicked. The page is the output's HTML as it is,
+in a notebook's 13 px font (JupyterLab's smallest output text); screenshots go to build/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nbaudio import AudioClip, Segment, Transcript, display
+from tests.support.browser import CHROMIUM, launch_chromium
+from tests.support.signals import voiced_speech
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+RATE = 16000
+MIN_LABEL_PX = 11.0
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+              pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, str]:
+    minute = AudioClip.from_array(voiced_speech(60.0, RATE), RATE, name="minute.wav")
+    hour = AudioClip.from_array(np.tile(voiced_speech(10.0, 8000), 360), 8000, name="hour.wav")  # h:mm:ss labels
+    who = ["Alice", "Bob", "Chen"]
+    segs = [Segment(i, 3.0 * i, 3.0 * i + 2.7, f" sentence {i}", speaker=who[i % 3 if i % 4 else 0]) for i in range(20)]
+    t = Transcript(text="x", segments=segs, duration=60.0, audio=minute)
+    media = tmp_path_factory.mktemp("media")  # the hour's player is over the inline cap: written here
+    with display.options.override(media_dir=str(media)):
+        return {"clip": display.mimebundle(minute)["text/html"], "hour": display.mimebundle(hour)["text/html"],
+                "transcript": display.mimebundle(t)["text/html"]}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _page(browser, html: str, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(30_000)
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.set_content("<!doctype html><html><body style='font:13px sans-serif;margin:8px 24px'>"
+                     f"{html}</body></html>")
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    return page
+
+
+_LABELS = """(box) => [...box.querySelectorAll('.nbaudio-tick')].map(e => {
+    const r = e.getBoundingClientRect();
+    return {text: e.textContent, size: parseFloat(getComputedStyle(e).fontSize),
+            left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+})"""
+
+
+@pytest.mark.parametrize("name", ["clip", "hour", "transcript"])
+@pytest.mark.parametrize("width", [900, 1280])
+def test_time_labels_are_readable_and_apart(browser, outputs, name, width):
+    page = _page(browser, outputs[name], width)
+    try:
+        box = page.locator(".nbaudio-wavebox").first
+        labels = box.evaluate(_LABELS)
+        assert len(labels) >= 5, labels
+        small = [(lb["text"], lb["size"]) for lb in labels if lb["size"] < MIN_LABEL_PX]
+        assert not small, f"labels under {MIN_LABEL_PX} px: {small}"
+        for a, b in zip(labels, labels[1:]):  # in time order: each ends before the next starts
+            assert a["right"] <= b["left"], f"{a['text']!r} and {b['text']!r} overlap: {a} {b}"
+        img = box.locator("img").bounding_box()
+        assert labels[0]["left"] >= img["x"] - 0.5 and labels[-1]["right"] <= img["x"] + img["width"] + 0.5
+        assert all(lb["top"] >= img["y"] + img["height"] - 0.5 for lb in labels)  # under the image, not on it
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".nbaudio").first.screenshot(path=str(SHOTS / f"display_{name}_{width}.png"))
+        assert not page.errors, page.errors
+    finally:
+        page.close()
+
+
+def test_a_click_on_the_waveform_seeks_there_and_the_cursor_follows(browser, outputs):
+    page = _page(browser, outputs["clip"], 900)
+    try:
+        page.wait_for_function("document.querySelector('audio').readyState >= 1")
+        wave = page.locator(".nbaudio-wave").first
+        b = wave.bounding_box()
+        wave.click(position={"x": b["width"] * 0.25, "y": b["height"] / 2})
+        audio = page.locator("audio").first
+        page.wait_for_function("(a) => !a.seeking && Math.abs(a.currentTime - 15) < 1", arg=audio.element_handle())
+        audio.evaluate("(a) => a.pause()")
+        cursor = wave.evaluate("(w) => { const c = [...w.children].find(e => e.tagName === 'DIV');"
+                               "return c && {left: parseFloat(c.style.left), h: c.getBoundingClientRect().height}; }")
+        t = audio.evaluate("(a) => a.currentTime")
+        assert cursor is not None and cursor["left"] == pytest.approx(100 * t / 60.0, abs=0.5)
+        assert cursor["h"] == pytest.approx(b["height"], abs=1)  # the whole image, the labels are outside it
+        # the label under the click's place reads the time it seeked to
+        under = [lb for lb in page.locator(".nbaudio-wavebox").evaluate(_LABELS) if lb["text"] == "0:15"]
+        assert not under or abs((under[0]["left"] + under[0]["right"]) / 2 - (b["x"] + b["width"] * 0.25)) < 2
+        assert not page.errors, page.errors
+    finally:
+        page.close()
