@@ -4,6 +4,7 @@ in a notebook's 13 px font (JupyterLab's smallest output text); screenshots go t
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -70,16 +71,7 @@ _LABELS = """(box) => [...box.querySelectorAll('.nbaudio-tick')].map(e => {
 def test_time_labels_are_readable_and_apart(browser, outputs, name, width):
     page = _page(browser, outputs[name], width)
     try:
-        box = page.locator(".nbaudio-wavebox").first
-        labels = box.evaluate(_LABELS)
-        assert len(labels) >= 5, labels
-        small = [(lb["text"], lb["size"]) for lb in labels if lb["size"] < MIN_LABEL_PX]
-        assert not small, f"labels under {MIN_LABEL_PX} px: {small}"
-        for a, b in zip(labels, labels[1:]):  # in time order: each ends before the next starts
-            assert a["right"] <= b["left"], f"{a['text']!r} and {b['text']!r} overlap: {a} {b}"
-        img = box.locator("img").bounding_box()
-        assert labels[0]["left"] >= img["x"] - 0.5 and labels[-1]["right"] <= img["x"] + img["width"] + 0.5
-        assert all(lb["top"] >= img["y"] + img["height"] - 0.5 for lb in labels)  # under the image, not on it
+        _check_labels(page.locator(".nbaudio-wavebox").first)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.locator(".nbaudio").first.screenshot(path=str(SHOTS / f"display_{name}_{width}.png"))
         assert not page.errors, page.errors
@@ -108,3 +100,55 @@ def test_a_click_on_the_waveform_seeks_there_and_the_cursor_follows(browser, out
         assert not page.errors, page.errors
     finally:
         page.close()
+
+
+def _check_labels(box) -> list[dict]:
+    """The labels under a waveform: at least 5, >= MIN_LABEL_PX, each clear of the next, spread over the
+    image's width from edge to edge and under it."""
+    labels = box.evaluate(_LABELS)
+    assert len(labels) >= 5, labels
+    small = [(lb["text"], lb["size"]) for lb in labels if lb["size"] < MIN_LABEL_PX]
+    assert not small, f"labels under {MIN_LABEL_PX} px: {small}"
+    for a, b in itertools.pairwise(labels):  # in time order: each ends before the next starts
+        assert a["right"] <= b["left"], f"{a['text']!r} and {b['text']!r} overlap: {a} {b}"
+    img = box.locator("img").bounding_box()
+    left, right = img["x"], img["x"] + img["width"]
+    assert abs(labels[0]["left"] - left) <= 1 and abs(labels[-1]["right"] - right) <= 1, (labels, img)
+    assert all(lb["top"] >= img["y"] + img["height"] - 0.5 for lb in labels)  # under the image, not on it
+    return labels
+
+
+def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_path):
+    """Saved outputs opened in JupyterLab without trust (its sanitiser keeps the labels' layout), 900 px wide."""
+    import nbformat
+
+    from tests.support.browser import jupyter_lab, wait_for_kernel
+
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = nbformat.v4.new_notebook()
+    for i, name in enumerate(("clip", "transcript"), 1):
+        cell = nbformat.v4.new_code_cell(name, execution_count=i)
+        cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=i,
+                                               data={"text/html": outputs[name], "text/plain": name})]
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nbformat.write(nb, work / "saved.ipynb")
+    with jupyter_lab(tmp_path / "lab", work) as lab:
+        page = browser.new_page(viewport={"width": 900, "height": 1400})
+        try:
+            page.set_default_timeout(30_000)
+            page.goto(f"{lab['url']}/lab/tree/saved.ipynb?token={lab['token']}", wait_until="domcontentloaded",
+                      timeout=90_000)
+            wait_for_kernel(page, "saved.ipynb")
+            boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
+            boxes.nth(1).wait_for()
+            assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed
+            for i in range(2):
+                page.wait_for_function("(im) => im.complete && im.naturalWidth > 0",
+                                       arg=boxes.nth(i).locator("img").element_handle())
+                _check_labels(boxes.nth(i))
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
+        finally:
+            page.close()
