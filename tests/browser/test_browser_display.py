@@ -152,3 +152,46 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_pat
             page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
         finally:
             page.close()
+
+
+_FAKE_MODEL = """async ([src, state]) => {
+    // the anywidget model API player.js uses: get, set, on, save_changes
+    const handlers = {}, model = {
+        get: (k) => state[k], set: (k, v) => { state[k] = v; }, save_changes: () => {},
+        on: (ev, fn) => { (handlers[ev] = handlers[ev] || []).push(fn); },
+    };
+    const mod = await import("data:text/javascript;base64," + src);
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    mod.default.render({model, el});
+    window.nbModel = state;
+}"""
+
+
+def test_player_widget_labels(browser):
+    """The Player widget's ES module (nbaudio/widgets/player.js) on a stand-in for anywidget's model."""
+    import base64
+    from importlib import resources
+
+    import nbaudio.widgets as widgets
+
+    clip = AudioClip.from_array(voiced_speech(60.0, RATE), RATE)
+    el = widgets.Player(clip).element
+    state = {k: getattr(el, k) for k in ("mime", "width", "duration", "x0", "x1", "ticks", "position", "playing",
+                                         "rate")}
+    state["audio"] = state["waveform"] = None  # bytes go as blob URLs; the layout is what is checked
+    src = base64.b64encode(resources.files("nbaudio.widgets").joinpath("player.js").read_bytes()).decode()
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    try:
+        page.set_content("<!doctype html><html><body style='font:13px sans-serif;margin:8px 24px'></body></html>")
+        page.evaluate(_FAKE_MODEL, [src, state])
+        ticks = page.locator(".nbaudio-ticks")
+        labels = ticks.evaluate(_LABELS)
+        assert [lb["text"] for lb in labels] == [label for _, label in el.ticks]
+        assert min(lb["size"] for lb in labels) >= MIN_LABEL_PX
+        for a, b in itertools.pairwise(labels):
+            assert a["right"] <= b["left"], (a, b)
+        row = ticks.bounding_box()
+        assert abs(labels[0]["left"] - row["x"]) <= 1 and abs(labels[-1]["right"] - (row["x"] + row["width"])) <= 1
+    finally:
+        page.close()
