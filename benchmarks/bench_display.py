@@ -43,9 +43,9 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.first_display import bench_first_display  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     CACHE,
-    ROOT,
     Result,
     Stat,
     interleaved,
@@ -329,59 +329,6 @@ def bench_memory_hour() -> Result:
              f"took {m['seconds']:.1f} s; output HTML {m['html'] / 1e3:.0f} kB")
 
 
-FIRST_DISPLAY_SCRIPT = """
-import json, os, sys, tempfile, time
-import IPython.display  # a kernel has IPython loaded before any cell runs
-os.chdir(tempfile.mkdtemp())
-wav = open(sys.argv[2], "rb").read()
-t = time.perf_counter()
-if sys.argv[1] == "nbaudio":
-    import nbaudio
-    imported = time.perf_counter() - t
-    clip = nbaudio.AudioClip(wav, "wav", name="speech.wav")
-    show = clip._repr_mimebundle_
-else:
-    from IPython.display import Audio
-    imported = time.perf_counter() - t
-    clip = Audio(data=wav)
-    show = clip._repr_html_  # what the notebook's formatter calls
-cpu, t = time.process_time(), time.perf_counter()
-show()
-first, first_cpu = time.perf_counter() - t, time.process_time() - cpu
-t = time.perf_counter()
-show()
-again = time.perf_counter() - t
-print(json.dumps({"import": imported, "first": first, "cpu": first_cpu, "again": again}))
-"""
-
-
-def _first_display(who: str, wav: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", FIRST_DISPLAY_SCRIPT, who, str(wav)], capture_output=True, text=True,
-                         check=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def bench_first_display(repeats: int) -> Result:
-    """The first display of a 60 s clip in a fresh process, imports included, beside IPython's Audio."""
-    wav = speech_wav_of(60)
-    runs: dict[str, list[dict[str, float]]] = {"nbaudio": [], "ipython": []}
-    for _ in range(repeats):  # alternating, so that load from other processes hits both alike
-        for who in runs:
-            runs[who].append(_first_display(who, wav))
-
-    def stat(who: str, key: str) -> Stat:
-        return Stat([r[key] for r in runs[who]])
-
-    ours, peer = stat("nbaudio", "first"), stat("ipython", "first")
-    return Result(
-        "first display in a fresh kernel, 60 s of 22.05 kHz speech WAV (the imports it triggers included)",
-        ours.fmt("s"), f"IPython.display.Audio(data=WAV bytes), first display: {peer.fmt('s')}", ours.median,
-        "≤ 0.3 s", ours.median <= 0.3,
-        note=f"`import nbaudio` {stat('nbaudio', 'import').fmt('s')}; CPU time of the first display "
-             f"{stat('nbaudio', 'cpu').fmt('s')}; displayed again {stat('nbaudio', 'again').fmt('s')}; "
-             "ratio = the median itself (s)")
-
-
 def encoder_choices(seconds: float = 60.0) -> list[str]:
     """The player encoders on the same 60 s of speech at 24 kHz: CPU seconds and bytes."""
     import soundfile as sf
@@ -427,7 +374,7 @@ def collect(quick: bool = False) -> list[Result]:
     results.append(bench_transcript(3 if quick else 5))
     results.append(bench_repeat(repeats))
     results.append(bench_memory_hour())
-    results.append(bench_first_display(3 if quick else 7))
+    results.append(bench_first_display(speech_wav_of(60), 3 if quick else 7))
     results[1].detail += encoder_choices()
     return results
 
