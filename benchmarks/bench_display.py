@@ -19,6 +19,11 @@
    clip already shown, from the caches. Target: <= 0.05 s.
 5. Peak memory while displaying 1 h (in a fresh process: `AudioClip.from_file` then
    `display.mimebundle`): growth of peak RSS, against the decoded float32 size. Target: <= 2x.
+6. The first display in a fresh kernel (issue 29): in a new process each time, with IPython loaded
+   as a kernel has it, `import nbaudio`, a 60 s clip of the piper speech WAV, and the first
+   `_repr_mimebundle_()`, whatever it imports on the way (waveform drawing, the player's encoder);
+   beside `IPython.display.Audio(data=<the WAV bytes>)` shown first in a fresh process the same
+   way. The two alternate. Target: <= 0.3 s; `import nbaudio` is reported beside.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.first_display import bench_first_display  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     CACHE,
     Result,
@@ -368,6 +374,7 @@ def collect(quick: bool = False) -> list[Result]:
     results.append(bench_transcript(3 if quick else 5))
     results.append(bench_repeat(repeats))
     results.append(bench_memory_hour())
+    results.append(bench_first_display(speech_wav_of(60), 3 if quick else 7))
     results[1].detail += encoder_choices()
     return results
 

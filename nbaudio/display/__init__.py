@@ -15,7 +15,8 @@ made once per clip and kept on it; `clear_cache()` drops the copies shared betwe
         display(long_clip)
 
 Modules, each importing only those above it: settings (`options`), markup (escaping, styles, the output
-wrapper), waveform (envelope and matplotlib drawing), player (the compact copy and <audio>),
+wrapper), waveform (envelope, ticks, matplotlib drawing), waveform_image (the output's image, drawn with
+numpy), player (the compact copy and <audio>),
 clip_html, flags_html, transcript_html, chat_html, bundle (`mimebundle`, the entry point of every
 `_repr_mimebundle_`).
 """
@@ -26,7 +27,8 @@ from .._wire.text import format_clock
 from .bundle import mimebundle
 from .player import clear_cache, codec_label, player_clip
 from .settings import DisplayOptions, options
-from .waveform import WAVE_LEFT, WAVE_RIGHT, envelope, plot_waveform, waveform_png
+from .waveform import WAVE_LEFT, WAVE_RIGHT, envelope, plot_waveform
+from .waveform_image import waveform_png
 
 __all__ = [
     "WAVE_LEFT",

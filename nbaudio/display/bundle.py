@@ -12,8 +12,9 @@ from ..errors import InvalidInputError
 from ..transcript import Transcript
 from .chat_html import conversation_html, reply_html
 from .clip_html import clip_html
+from .settings import options
 from .transcript_html import transcript_html
-from .waveform import waveform_png
+from .waveform import labelled_png, segment_spans
 
 __all__ = ["mimebundle"]
 
@@ -48,7 +49,10 @@ def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable
         clip = obj if isinstance(obj, AudioClip) else getattr(obj, "audio", None)
         if isinstance(clip, AudioClip):
             segs = obj.segments if isinstance(obj, Transcript) and obj.segments else None
-            bundle["image/png"] = base64.b64encode(waveform_png(clip, segments=segs)).decode("ascii")
+            spans = tuple(segment_spans(segs)) if segs else None
+            size, key = options.waveform_px, ("labelled waveform", spans, options.waveform_px, options.color)
+            png = clip.cached(key, lambda: labelled_png(clip, spans, size))  # no HTML: labels in the picture
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
     plain = repr(obj)
     if notes:
         plain += "\n" + "\n".join(notes)

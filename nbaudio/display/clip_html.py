@@ -11,9 +11,32 @@ from ..errors import AudioDecodeError, MissingDependencyError
 from .markup import MUTED, escape, wrap
 from .player import PlayerMedia, codec_label, player_html, player_media
 from .settings import options
-from .waveform import WAVE_LEFT, WAVE_RIGHT, waveform_png
+from .waveform import WAVE_LEFT, WAVE_RIGHT, time_ticks
+from .waveform_image import waveform_png
 
-__all__ = ["clip_block", "clip_html"]
+__all__ = ["clip_block", "clip_html", "ticks_html"]
+
+# The time labels under the waveform: text in the notebook's font (a size relative to it, so they
+# grow with zoom and on a projector), each with a 4 px tick mark above it drawn as its background.
+_TICK_ROW = "position:relative;height:1.7em;font-size:0.85em;line-height:1;opacity:0.8"
+_TICK = ("position:absolute;top:0;padding-top:5px;white-space:nowrap;"
+         "background:linear-gradient(currentColor,currentColor) {mark} 0/1px 4px no-repeat")
+# Labels this close to an end are aligned to it (centred they would stick out of the box).
+_END_FRACTION = 0.03
+
+
+def ticks_html(duration: float) -> str:
+    """The time labels of a waveform of `duration` seconds, placed by percent of its width."""
+    spans = []
+    for f, label in time_ticks(duration):
+        if f <= _END_FRACTION:
+            where = f"left:{f * 100:.2f}%;" + _TICK.format(mark="0")
+        elif f >= 1 - _END_FRACTION:
+            where = f"right:{(1 - f) * 100:.2f}%;" + _TICK.format(mark="100%")
+        else:
+            where = f"left:{f * 100:.2f}%;transform:translateX(-50%);" + _TICK.format(mark="50%")
+        spans.append(f'<span class="nbaudio-tick" style="{where}">{escape(label)}</span>')
+    return f'<div class="nbaudio-ticks" style="{_TICK_ROW}">{" ".join(spans)}</div>'
 
 
 def _waveform_html(clip: AudioClip, segments: Any = None) -> str:
@@ -23,10 +46,11 @@ def _waveform_html(clip: AudioClip, segments: Any = None) -> str:
     width, height = options.waveform_px
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     # data-x0/x1/dur let the player script map a click on the image to a time
-    return (f'<div class="nbaudio-wave" data-x0="{WAVE_LEFT}" data-x1="{WAVE_RIGHT}" data-dur="{clip.duration:.6f}" '
-            f'style="position:relative;width:100%;max-width:{width}px">'
+    return (f'<div class="nbaudio-wavebox" style="width:100%;max-width:{width}px">'
+            f'<div class="nbaudio-wave" data-x0="{WAVE_LEFT}" data-x1="{WAVE_RIGHT}" data-dur="{clip.duration:.6f}" '
+            'style="position:relative">'
             f'<img alt="waveform" src="{uri}" style="width:100%;display:block" width="{width}" height="{height}">'
-            '</div>')
+            f"</div>{ticks_html(clip.duration)}</div>")
 
 
 def _known_size(clip: AudioClip) -> int | None:

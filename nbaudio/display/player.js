@@ -28,7 +28,7 @@ m.textContent="\u26a0 "+(/^data:/.test(s)?f:s+" did not play: the file is missin
 a.parentNode.insertBefore(m,a.nextSibling);}
 a.addEventListener("error",failed);if(a.error)failed();
 if(w){var x0=+w.dataset.x0,x1=+w.dataset.x1,d=+w.dataset.dur;c=document.createElement("div");
-c.style.cssText="position:absolute;top:0;bottom:18%;width:1px;background:#e45756;pointer-events:none;display:none";
+c.style.cssText="position:absolute;top:0;bottom:0;width:1px;background:#e45756;pointer-events:none;display:none";
 w.appendChild(c);w.style.cursor="pointer";w.addEventListener("click",function(e){var b=w.getBoundingClientRect();
 var f=((e.clientX-b.left)/b.width-x0)/(x1-x0);go(Math.max(0,Math.min(1,f))*d);});}
 // One listener for every time in the unit, in the capture phase: it runs before the handler JupyterLab

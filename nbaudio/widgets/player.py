@@ -25,7 +25,8 @@ from .._wire.text import format_clock, one_line, shorten
 from ..audio import AudioClip, as_audio_clip
 from ..display.player import player_clip
 from ..display.settings import options
-from ..display.waveform import WAVE_LEFT, WAVE_RIGHT, waveform_png
+from ..display.waveform import WAVE_LEFT, WAVE_RIGHT, time_ticks
+from ..display.waveform_image import waveform_png
 from ..errors import InvalidInputError
 from ..transcript import Segment, Transcript
 
@@ -46,6 +47,8 @@ class AudioElement(anywidget.AnyWidget):
     duration = traitlets.Float(0.0).tag(sync=True)
     x0 = traitlets.Float(0.0).tag(sync=True)  # where the time axis starts/ends in the image (fractions)
     x1 = traitlets.Float(1.0).tag(sync=True)
+    # The time labels under the image: [[fraction of the time axis, label], ...] (text, not pixels in the image).
+    ticks = traitlets.List([]).tag(sync=True)
     position = traitlets.Float(0.0).tag(sync=True)  # seconds
     playing = traitlets.Bool(False).tag(sync=True)
     rate = traitlets.Float(1.0).tag(sync=True)
@@ -128,6 +131,7 @@ class Player(widgets.VBox):
             el.width = width
             el.x0, el.x1 = WAVE_LEFT, WAVE_RIGHT
             el.waveform = waveform_png(new_clip, segments=self._segments or None, size_px=(width, height))
+            el.ticks = [list(tick) for tick in time_ticks(new_clip.duration)]
             el.position = 0.0
         hours = new_clip.duration >= 3600
         self._syncing = True
