@@ -23,9 +23,11 @@ from ..catalog.weights import WeightError
 from ..chat.speech import SpeakingPace
 from ..engine import Admission, Engine
 from ..models.llm import GenParams
-from .responder import voice_audio
+from .config import SessionConfig, parse_response_options
+from .conversation import Conversation, Item
+from .responder import Response, reply_params, voice_audio
 
-__all__ = ["Preflight", "EarlyStart"]
+__all__ = ["Preflight", "EarlyStart", "begin_reply"]
 
 
 @dataclass
@@ -152,3 +154,12 @@ class Preflight:
                 self._speech = asyncio.get_running_loop().create_task(asyncio.to_thread(
                     voice_audio, self.engine, self.voice, self.speed, ready))
                 return
+
+
+def begin_reply(engine: Engine, admission: Admission, config: SessionConfig, conversation: Conversation,
+                text: str) -> Preflight:
+    """The reply the session's automatic response would make if the user's turn were `text`, begun now."""
+    probe = Response(engine, admission, config, parse_response_options(None), conversation, emit=lambda _: None)
+    said = Item(role="user", content=[{"type": "input_audio", "transcript": text}])
+    return Preflight(engine, admission, probe.messages([said]), reply_params(engine, config, probe.options),
+                     probe.voice if probe.audio else None, config.speed)

@@ -25,8 +25,8 @@ from .config import SemanticVad, SessionConfig, parse_item, parse_response_optio
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
 from .outbox import Outbox
-from .preflight import Preflight
-from .responder import Response, reply_params, transcribe_pcm
+from .preflight import Preflight, begin_reply
+from .responder import Response, transcribe_pcm
 from .turn_end import ending, silence_ms
 from .vad import TurnDetector
 
@@ -207,12 +207,7 @@ class RealtimeSession:
         decide how long this pause must last to end the turn (perhaps it already has)."""
         td = self.config.turn_detection
         if td.create_response and not self.responding and text.strip():
-            probe = Response(self.engine, self.admission, self.config, parse_response_options(None),
-                             self.conversation, self.emit)
-            said = Item(role="user", content=[{"type": "input_audio", "transcript": text}])
-            self._preflight = Preflight(self.engine, self.admission, probe.messages([said]),
-                                        reply_params(self.engine, self.config, probe.options),
-                                        probe.voice if probe.audio else None, self.config.speed)
+            self._preflight = begin_reply(self.engine, self.admission, self.config, self.conversation, text)
         if isinstance(td, SemanticVad) and self._detector is not None:
             async with self._feeding:
                 turn = self._detector.end_after(silence_ms(td.eagerness, ending(text)))
