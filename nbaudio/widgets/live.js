@@ -2,7 +2,7 @@
 //
 // Route: microphone → this page → the kernel (widget messages) → the Realtime server, and back.
 // The page never talks to the server and never sees the key. Microphone audio goes to the kernel as
-// 16-bit PCM at the device rate in binary buffers, 100 ms at a time (the kernel resamples to the
+// 16-bit PCM at the device rate in binary buffers, 50 ms at a time (the kernel resamples to the
 // 24 kHz the API takes). The model's audio comes back as pcm16 at 24 kHz and is played through Web
 // Audio: each piece is an AudioBuffer scheduled right after the one before, so playback is gapless
 // however the pieces arrive. For every reply item the page knows which piece started when, so on a
@@ -14,7 +14,8 @@
 // second; when the acknowledgements fall behind, the page stops sending (it says so) instead of
 // piling up audio that would reach the server late, and goes on when they catch up.
 
-const PIECE_S = 0.1;          // microphone audio per message
+const PIECE_S = 0.05;         // microphone audio per message: each capture block as it comes (100 ms pieces
+                              // made the server hear the end of a turn 50 ms later on average)
 const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
 const BEHIND_S = 1.5;         // unacknowledged audio after which the kernel is taken to be busy
 const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)

@@ -58,7 +58,7 @@ DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
 MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 VAD_MODES = ("server", "manual")
-_MAX_PIECE_SECONDS = 5.0  # the page sends 0.1 s at a time; far more is not from live.js
+_MAX_PIECE_SECONDS = 5.0  # the page sends 0.05 s at a time; far more is not from live.js
 # The server hears when a turn ends by what was said: soon after a finished sentence, later after
 # "and…" (semantic_vad; "high": never later than server_vad's 500 ms of silence when the words say
 # nothing either way). Most of the wait for a reply used to be a fixed half second of silence.
