@@ -44,13 +44,16 @@ class Segment:
     avg_logprob: float = 0.0
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
+    # The language the segment was heard in (verbose_json's name, "german"), when the server says:
+    # nbaudio's engine does, per segment, so a recording that changes language shows where.
+    language: str | None = None
 
     @property
     def duration(self) -> float:
         return self.end - self.start
 
     def to_dict(self) -> dict[str, Any]:
-        """The verbose_json TranscriptionSegment shape (plus `speaker` when the segment has one)."""
+        """The verbose_json TranscriptionSegment shape (plus `speaker` and `language` when known)."""
         d: dict[str, Any] = {
             "id": self.id if isinstance(self.id, int) else _index(self.id), "seek": self.seek,
             "start": self.start, "end": self.end, "text": self.text,
@@ -59,6 +62,8 @@ class Segment:
         }
         if self.speaker is not None:
             d["speaker"] = self.speaker
+        if self.language is not None:
+            d["language"] = self.language
         return d
 
     def __repr__(self) -> str:
@@ -106,6 +111,7 @@ def segment_from_dict(s: dict[str, Any], index: int, place: Place | None = None)
         avg_logprob=meta_number(s.get("avg_logprob")) or 0.0,
         compression_ratio=meta_number(s.get("compression_ratio")) or 0.0,
         no_speech_prob=meta_number(s.get("no_speech_prob")) or 0.0,
+        language=s["language"] if isinstance(s.get("language"), str) else None,
     )
 
 
