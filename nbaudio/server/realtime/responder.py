@@ -33,8 +33,8 @@ from ..engine import Admission, Engine
 from ..models.llm import GenParams
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
-from ..transcribe import transcribe
 from ..tokens import audio_tokens, text_tokens_estimate
+from ..transcribe import transcribe
 from ..voices import plan_voice
 from .config import ResponseOptions, SessionConfig
 from .conversation import Conversation, Item, Phrase
