@@ -4,8 +4,13 @@ The recording is cut into windows at pauses (models/stt_windows.py). Unless the 
 language, the multilingual model detects each window's language, so a recording that goes from
 English to German keeps both halves: the English-only model (tiny.en by default, fast) hears only
 windows detected as English, every other window goes to the multilingual one (base) with its
-language given. Consecutive windows of one language are decoded together, in one faster-whisper
-call. Translation always goes to the multilingual model, window language by window language.
+language given. Translation always goes to the multilingual model, window language by window
+language.
+
+No speech is dropped silently: Whisper sometimes ends a window early (an end-of-text after the
+first sentence, most often where a pause or another voice follows), and faster-whisper then skips
+to the window's end. After each window the speech VAD heard after its last segment is decoded
+again from the pause before it, when there is UNHEARD_SECONDS of it or more.
 
 A window whose detection is unsure (probability under LANGUAGE_MIN_PROBABILITY, or no speech in
 it) takes the language of the nearest sure window before it (after it, for the first ones): a
@@ -16,7 +21,7 @@ language of most of the speech; each segment carries its own (`SttSegment.langua
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,31 +29,21 @@ import numpy as np
 from .api_errors import model_unavailable
 from .catalog.weights import WeightError
 from .engine import Engine
+from .models import loops
 from .models.stt import SAMPLE_RATE, SttRequest, SttSegment, WhisperEngine
-from .models.stt_windows import Window, plan_windows
+from .models.stt_windows import Plan, Window, pause_before, plan_windows
 
-__all__ = ["transcribe", "settle_languages", "LANGUAGE_MIN_PROBABILITY"]
+__all__ = ["transcribe", "settle_languages", "LANGUAGE_MIN_PROBABILITY", "UNHEARD_SECONDS"]
 
 # Below this, a window's detected language is a guess (tuning clips: every window of real speech
 # in the tuning set was detected at 0.7 or more; see tests/fixtures/real_speech/README.md).
 LANGUAGE_MIN_PROBABILITY = 0.5
-
-
-@dataclass
-class _Run:
-    """Consecutive windows decoded together: one model, one language."""
-
-    model: WhisperEngine
-    language: str
-    windows: list[Window]
-
-    @property
-    def start(self) -> float:
-        return self.windows[0].start
-
-    @property
-    def end(self) -> float:
-        return self.windows[-1].end
+# Speech after a window's last segment that is decoded again (`_unheard`): at least this much of
+# it, starting this long after the segment's end (Whisper's end times run early by up to ~0.5 s),
+# at most MAX_RETRIES times per window.
+UNHEARD_SECONDS = 1.0
+HEARD_MARGIN_SECONDS = 0.5
+MAX_RETRIES = 2
 
 
 def transcribe(engine: Engine, req: SttRequest) -> tuple[Iterator[SttSegment], dict[str, Any]]:
@@ -56,15 +51,15 @@ def transcribe(engine: Engine, req: SttRequest) -> tuple[Iterator[SttSegment], d
 
     A model that fails to load is a 503. `meta["language"]` is Whisper's code of the language of
     most of the speech (by window duration)."""
-    windows = plan_windows(req.samples, vad=req.vad)
+    plan = plan_windows(req.samples, vad=req.vad)
     duration = len(req.samples) / SAMPLE_RATE
     try:
-        languages = _window_languages(engine, req, windows)
-        runs = _runs(engine, req.task, windows, languages)
+        languages = _window_languages(engine, req, plan.windows)
+        models = [_model(engine, req.task, lang) for lang in languages]
     except WeightError as exc:
         raise model_unavailable("speech-to-text model", exc) from None
-    meta = {"language": _main_language(windows, languages), "duration": duration}
-    return _decode(runs, req), meta
+    meta = {"language": _main_language(plan.windows, languages), "duration": duration}
+    return _decode(req, plan, languages, models), meta
 
 
 def _window_languages(engine: Engine, req: SttRequest, windows: list[Window]) -> list[str]:
@@ -99,15 +94,8 @@ def settle_languages(detected: list[tuple[str, float] | None]) -> list[str]:
     return out
 
 
-def _runs(engine: Engine, task: str, windows: list[Window], languages: list[str]) -> list[_Run]:
-    runs: list[_Run] = []
-    for w, lang in zip(windows, languages, strict=True):
-        if runs and runs[-1].language == lang:
-            runs[-1].windows.append(w)
-            continue
-        which = "en" if lang == "en" and task == "transcribe" else "multi"
-        runs.append(_Run(engine.models.whisper(which), lang, [w]))
-    return runs
+def _model(engine: Engine, task: str, language: str) -> WhisperEngine:
+    return engine.models.whisper("en" if language == "en" and task == "transcribe" else "multi")
 
 
 def _main_language(windows: list[Window], languages: list[str]) -> str:
@@ -117,16 +105,38 @@ def _main_language(windows: list[Window], languages: list[str]) -> str:
     return max(seconds, key=lambda lang: seconds[lang])
 
 
-def _decode(runs: list[_Run], req: SttRequest) -> Iterator[SttSegment]:
-    next_id = 0
-    for i, run in enumerate(runs):
-        part = replace(req, samples=_cut(req.samples, run.start, run.end), language=run.language,
-                       prompt=req.prompt if i == 0 else None)  # the prompt is for the start of the recording
-        windows = [(w.start - run.start, w.end - run.start) for w in run.windows]
-        segments, _ = run.model.segments(part, windows, offset=run.start)
-        for seg in segments:
-            seg.id, next_id = next_id, next_id + 1
-            yield seg
+def _decode(req: SttRequest, plan: Plan, languages: list[str], models: list[WhisperEngine]) -> Iterator[SttSegment]:
+    next_id, previous = 0, ""
+    for i, (w, lang, model) in enumerate(zip(plan.windows, languages, models, strict=True)):
+        start, prompt = w.start, req.prompt if i == 0 else None  # the prompt is for the start of the recording
+        for _attempt in range(MAX_RETRIES + 1):
+            last_end = start
+            for seg in _window(model, req, lang, prompt, start, w.end):
+                last_end = max(last_end, seg.end)
+                if loops.same_words(previous, seg.text):
+                    continue  # the previous segment again: a loop (loops.py)
+                seg.id, next_id, previous = next_id, next_id + 1, seg.text
+                yield seg
+            start = _unheard(plan.speech, last_end, w.end)
+            if start is None:
+                break
+            prompt = None
+
+
+def _window(model: WhisperEngine, req: SttRequest, language: str, prompt: str | None, start: float,
+            end: float) -> Iterator[SttSegment]:
+    part = replace(req, samples=_cut(req.samples, start, end), language=language, prompt=prompt)
+    segments, _ = model.segments(part, [(0.0, end - start)], offset=start)
+    return segments
+
+
+def _unheard(speech: list[tuple[float, float]], heard_to: float, end: float) -> float | None:
+    """Where to decode again when VAD heard UNHEARD_SECONDS of speech or more in (heard_to, end]
+    that no segment reached (starting after `heard_to` + HEARD_MARGIN_SECONDS), else None."""
+    later = [(s, min(e, end)) for s, e in speech if s >= heard_to + HEARD_MARGIN_SECONDS and s < end]
+    if sum(e - s for s, e in later) < UNHEARD_SECONDS:
+        return None
+    return pause_before(speech, later[0][0])
 
 
 def _cut(samples: np.ndarray, start: float, end: float) -> np.ndarray:

@@ -10,9 +10,9 @@ fed the text before it (`condition_on_previous_text`), which the engine turns of
 one hallucination seed the next (stt.py).
 
 So the engine plans the windows itself and hands them to faster-whisper (`clip_timestamps`): each
-window ends in the middle of a pause that Silero VAD (faster-whisper's copy) hears: the longest
-pause of its last LATE_SECONDS (else of all the pauses it may end in), and only when 30 seconds
-hold no pause at all, in the middle of the quietest 50 ms. The windows tile the recording, so no audio
+window ends in the middle of a pause that Silero VAD (faster-whisper's copy) hears, the longest
+one with a bonus for lateness (LATE_BONUS), and only when 30 seconds hold no pause at all, in the
+middle of the quietest 50 ms. The windows tile the recording, so no audio
 goes unheard; with `vad=True` (chunking_strategy) stretches of MIN_GAP_SECONDS without speech are
 left out, as faster-whisper's own VAD filter does. The same windows are the unit of language
 detection (languages.py).
@@ -24,14 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Window", "plan_windows", "speech_regions", "WINDOW_SECONDS"]
+__all__ = ["Window", "Plan", "plan_windows", "pause_before", "speech_regions", "WINDOW_SECONDS"]
 
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 30.0  # what Whisper hears at once
 # A window is at least this long unless the recording ends: fewer, fuller windows decode best.
 MIN_WINDOW_SECONDS = 10.0
-# A window ends in the longest pause of its last LATE_SECONDS (else of all it may end in).
-LATE_SECONDS = 10.0
+# A window ends in its longest pause, each second further into the window counting as this much
+# more pause: of two equal pauses the later one (fuller windows decode best), but a 1 s pause
+# 12 s in (a speaker taking over, perhaps in another language) before a 0.3 s one 29 s in.
+LATE_BONUS = 0.02
 # Pauses shorter than this are not heard as pauses (between most words there are none).
 MIN_PAUSE_MS = 100
 # With vad=True: silence this long is left out of the windows (faster-whisper's VAD default, 2 s),
@@ -62,23 +64,34 @@ def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
 
 
-def plan_windows(samples: np.ndarray, *, vad: bool = False) -> list[Window]:
-    """The windows to decode `samples` (16 kHz mono) in, in order."""
+@dataclass(frozen=True)
+class Plan:
+    """The windows to decode, in order, and the speech VAD heard ((start, end) seconds)."""
+
+    windows: list[Window]
+    speech: list[tuple[float, float]]
+
+
+def plan_windows(samples: np.ndarray, *, vad: bool = False) -> Plan:
+    """Where to cut `samples` (16 kHz mono) into windows, and where VAD hears speech."""
     total = len(samples) / SAMPLE_RATE
-    if total <= WINDOW_SECONDS and not vad:
-        return [Window(0.0, total)]  # one window: nothing to cut, no VAD to run
     regions = speech_regions(samples)
-    if vad:
-        spans = _speech_spans(regions, total)
-    else:
-        spans = [(0.0, total)]
+    spans = _speech_spans(regions, total) if vad else [(0.0, total)]
     windows: list[Window] = []
     for a, b in spans:
         inside = [(max(s, a), min(e, b)) for s, e in regions if e > a and s < b]
         for start, end in _cut_span(samples, a, b, _pauses(inside)):
             heard = any(s < end and e > start for s, e in inside)
             windows.append(Window(round(start, 3), round(end, 3), heard))
-    return windows
+    if not windows:  # vad=True and nobody speaks: one window, so that there is a language to report
+        windows.append(Window(0.0, round(total, 3), False))
+    return Plan(windows, regions)
+
+
+def pause_before(speech: list[tuple[float, float]], t: float) -> float:
+    """The middle of the pause that ends where the speech region starting at `t` begins."""
+    before = [e for s, e in speech if e <= t]
+    return (max(before) + t) / 2 if before else max(0.0, t - SPEECH_PAD_SECONDS)
 
 
 def _speech_spans(regions: list[tuple[float, float]], total: float) -> list[tuple[float, float]]:
@@ -103,12 +116,8 @@ def _cut_span(samples: np.ndarray, a: float, b: float,
     out = []
     while b - a > WINDOW_SECONDS:
         limit = a + WINDOW_SECONDS
-        near = [(n, m) for m, n in pauses if a + MIN_WINDOW_SECONDS <= m <= limit]
-        late = [p for p in near if p[1] >= limit - LATE_SECONDS]
-        if near:
-            cut = max(late or near)[1]  # the longest pause, the latest of equals
-        else:
-            cut = _quietest(samples, a + MIN_WINDOW_SECONDS, limit)
+        near = [(n + LATE_BONUS * (m - a), m) for m, n in pauses if a + MIN_WINDOW_SECONDS <= m <= limit]
+        cut = max(near)[1] if near else _quietest(samples, a + MIN_WINDOW_SECONDS, limit)
         out.append((a, cut))
         a = cut
     out.append((a, b))
