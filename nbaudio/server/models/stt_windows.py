@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Window", "Plan", "plan_windows", "pause_before", "speech_regions", "WINDOW_SECONDS"]
+__all__ = ["Window", "Plan", "plan_windows", "speech_regions", "WINDOW_SECONDS"]
 
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 30.0  # what Whisper hears at once
@@ -86,12 +86,6 @@ def plan_windows(samples: np.ndarray, *, vad: bool = False) -> Plan:
     if not windows:  # vad=True and nobody speaks: one window, so that there is a language to report
         windows.append(Window(0.0, round(total, 3), False))
     return Plan(windows, regions)
-
-
-def pause_before(speech: list[tuple[float, float]], t: float) -> float:
-    """The middle of the pause that ends where the speech region starting at `t` begins."""
-    before = [e for s, e in speech if e <= t]
-    return (max(before) + t) / 2 if before else max(0.0, t - SPEECH_PAD_SECONDS)
 
 
 def _speech_spans(regions: list[tuple[float, float]], total: float) -> list[tuple[float, float]]:
