@@ -5,8 +5,8 @@ Whisper's timestamps are guesses (tiny.en's often land a few hundredths of a sec
 next sentence has begun), and a window that starts inside a word makes Whisper skip the whole
 sentence it belongs to, while the next segment's start time, set to the window's start, hides the
 gap: a 140 s lecture lost "It shapes our landscapes by carving valleys and canyons." that way
-(tests/engine/test_engine_real_speech.py checks the like on recordings of people). Whisper only keeps such a sentence when it is
-fed the text before it (`condition_on_previous_text`), which the engine turns off because it lets
+(tests/engine/test_engine_real_speech.py checks for such losses on recordings of people). Whisper
+only keeps such a sentence when it is fed the text before it (`condition_on_previous_text`), which the engine turns off because it lets
 one hallucination seed the next (stt.py).
 
 So the engine plans the windows itself and hands them to faster-whisper (`clip_timestamps`): each
