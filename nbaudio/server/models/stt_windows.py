@@ -6,8 +6,8 @@ next sentence has begun), and a window that starts inside a word makes Whisper s
 sentence it belongs to, while the next segment's start time, set to the window's start, hides the
 gap: a 140 s lecture lost "It shapes our landscapes by carving valleys and canyons." that way
 (tests/engine/test_engine_real_speech.py checks for such losses on recordings of people). Whisper
-only keeps such a sentence when it is fed the text before it (`condition_on_previous_text`), which the engine turns off because it lets
-one hallucination seed the next (stt.py).
+only keeps such a sentence when it is fed the text before it (`condition_on_previous_text`),
+which the engine turns off because it lets one hallucination seed the next (stt.py).
 
 So the engine plans the windows itself and hands them to faster-whisper (`clip_timestamps`): each
 window ends in the middle of a pause that Silero VAD (faster-whisper's copy) hears, the longest
