@@ -32,8 +32,8 @@ from ..engine import Admission, Engine
 from ..models.llm import GenParams
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
-from ..route_helpers import whisper_for
 from ..tokens import audio_tokens, text_tokens_estimate
+from ..transcribe import transcribe
 from .config import ResponseOptions, SessionConfig
 from .conversation import Conversation, Item, Phrase
 
@@ -48,8 +48,7 @@ Emit = Callable[[dict[str, Any]], None]
 def transcribe_pcm(engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> tuple[str, float]:
     """(transcript, seconds) of pcm16 at 24 kHz, with the Whisper the language calls for."""
     samples = resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, SAMPLE_RATE, WHISPER_RATE)
-    whisper, lang = whisper_for(engine, samples, language, "transcribe")
-    segments, meta = whisper.segments(SttRequest(samples, language=lang, prompt=prompt))
+    segments, meta = transcribe(engine, SttRequest(samples, language=language, prompt=prompt))
     return "".join(s.text for s in segments).strip(), float(meta["duration"])
 
 

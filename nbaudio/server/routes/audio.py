@@ -35,8 +35,9 @@ from ..engine import EngineDep
 from ..model_names import speech_model_ok, stt_model_ok
 from ..models.stt import LANGUAGES, SttRequest, SttSegment, language_code
 from ..models.translation_quality import WARNING_HEADER, translation_warning
-from ..route_helpers import SSE_SCHEMA, samples_16k, streaming, whisper_for
+from ..route_helpers import SSE_SCHEMA, samples_16k, streaming
 from ..tokens import audio_tokens, text_tokens_estimate
+from ..transcribe import transcribe
 from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice, voice_name
 from .diarization import diarize, label_segments, read_speaker_request, split_by_speaker
@@ -180,11 +181,10 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
     if speakers is not None and speakers.wanted:  # before decoding: a stream's segments carry speakers too
         turns = await run_in_threadpool(diarize, engine.settings.cache_dir, samples, speakers,
                                         engine.settings.max_audio_seconds)
-    whisper, lang = await run_in_threadpool(whisper_for, engine, samples, language, task)
     split = turns is not None and fmt == "diarized_json" and not stream  # cut at speaker changes, by word times
-    req = SttRequest(samples=samples, task=task, language=lang, prompt=prompt, temperature=temperature,
+    req = SttRequest(samples=samples, task=task, language=language, prompt=prompt, temperature=temperature,
                      words=("word" in grans and fmt == "verbose_json") or split, logprobs=bool(include), vad=vad)
-    segments, meta = await run_in_threadpool(whisper.segments, req)
+    segments, meta = await run_in_threadpool(transcribe, engine, req)
     if stream:
         return streaming(_stt_sse(segments, meta, req, fmt, turns))
     segs = await run_in_threadpool(list, segments)
@@ -223,7 +223,7 @@ def _transcript(segs: list[SttSegment], meta: dict[str, Any], req: SttRequest, u
     segments = [
         Segment(id=s.id, start=s.start, end=s.end, text=s.text, seek=s.seek, tokens=s.tokens,
                 temperature=s.temperature, avg_logprob=s.avg_logprob, compression_ratio=s.compression_ratio,
-                no_speech_prob=s.no_speech_prob,
+                no_speech_prob=s.no_speech_prob, language=LANGUAGES.get(s.language or "", s.language),
                 words=[Word(w["word"].strip(), w["start"], w["end"], w["probability"]) for w in s.words])
         for s in segs
     ]
