@@ -63,6 +63,7 @@ class Tuning:
     vad_threshold: float = 0.4
     vad_min_silence_ms: int = 1000
     vad_speech_pad_ms: int = 100
+    embed_bridge_ms: int = 0
     cluster_distance: float = 0.35
     min_cluster_share: float = 0.10
 
@@ -114,7 +115,8 @@ class Diarizer:
         regions = speech_regions(x, tuning)
         if not regions:
             return []
-        windows = _windows(regions, hop=int(WINDOW_HOP_S * SAMPLE_RATE))
+        windows = _windows(_bridged(regions, int(tuning.embed_bridge_ms * SAMPLE_RATE / 1000)),
+                           hop=int(WINDOW_HOP_S * SAMPLE_RATE))
         emb = self._embed_windows(x, windows)
         labels = _cluster(emb, num_speakers, tuning)
         centroids = _centroids(emb, labels)
@@ -144,6 +146,17 @@ def speech_regions(samples: np.ndarray, tuning: Tuning = TUNED) -> list[tuple[in
     opts = VadOptions(threshold=tuning.vad_threshold, min_silence_duration_ms=tuning.vad_min_silence_ms,
                       speech_pad_ms=tuning.vad_speech_pad_ms, min_speech_duration_ms=VAD_MIN_SPEECH_MS)
     return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(samples, opts, sampling_rate=SAMPLE_RATE)]
+
+
+def _bridged(regions: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Regions with pauses shorter than `gap` samples between them joined into one."""
+    out: list[tuple[int, int]] = []
+    for s, e in regions:
+        if out and s - out[-1][1] < gap:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 def _windows(regions: list[tuple[int, int]], hop: int) -> list[tuple[int, int]]:
