@@ -74,17 +74,6 @@ class Score:
                 f"{self.found} of {self.true}; {'met' if self.met else 'not met'}")
 
 
-def one_speaker(turns: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
-    """The reference's speech as one speaker's turns."""
-    merged: list[list[float]] = []
-    for start, end, _ in sorted(turns):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(s, e, "everyone") for s, e in merged]
-
-
 def score(diarizer: Any, name: str, tuning: Any) -> Score:
     from nbaudio.speakers import diarization_error_rate
     from tests.support.real_speech import meeting
@@ -94,7 +83,7 @@ def score(diarizer: Any, name: str, tuning: Any) -> Score:
     turns = diarizer.diarize(m.samples, tuning=tuning)
     seconds = time.perf_counter() - t0
     hyp = [(t.start, t.end, t.speaker) for t in turns]
-    base = one_speaker(m.turns)
+    base = m.one_speaker()
     return Score(name, diarization_error_rate(m.turns, hyp).der,
                  diarization_error_rate(m.turns, hyp, collar=COLLAR).der,
                  diarization_error_rate(m.turns, base).der, diarization_error_rate(m.turns, base, collar=COLLAR).der,

@@ -18,7 +18,7 @@ from .._wire.fields import Place, objects_field, parse_json, seconds_field, text
 from ..audio import AudioClip, AudioInput, as_audio_clip
 from ..errors import APIResponseError, InvalidInputError, NotFoundError
 from ..transcript import Transcript
-from .core import BaseClient, check_ok_body
+from .core import BaseClient
 from .transcriptions import known_speaker_clips, speaker_form, upload_file
 
 __all__ = ["DiarizationEndpoint", "DIARIZATIONS_PATH"]
@@ -58,8 +58,11 @@ class DiarizationEndpoint:
             raise err.with_hint("speaker turns without a transcription come from the nbaudio engine's "
                                 "/v1/audio/diarizations; with another server, transcribe again with "
                                 "model='gpt-4o-transcribe-diarize' (and known_speakers=)") from None
-        check_ok_body(resp, "json", self._client.redact)
-        return _turns(resp.content)
+        try:
+            return _turns(resp.content)
+        except APIResponseError as err:  # its message may quote the server
+            raise APIResponseError(self._client.redact(err.message),
+                                   request_id=resp.headers.get("x-request-id")).with_hint(err.hint) from None
 
     def relabel(self, transcript: Transcript, *, num_speakers: int | None = None,
                 known_speakers: Mapping[str, AudioInput] | None = None, audio: AudioInput | None = None,
@@ -87,8 +90,8 @@ def _turns(body: bytes) -> list[tuple[float, float, str]]:
     except ValueError as exc:
         raise APIResponseError(f"diarization response is not valid JSON: {exc}") from None
     place = Place("the diarization")
-    if not isinstance(data, dict):
-        raise place.wrong(data, "an object")
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise place.wrong(data, "an object with a list of speaker turns as 'segments'")
     out = []
     for seg, at in objects_field(data, "segments", place):
         speaker = text_field(seg, "speaker", at)
