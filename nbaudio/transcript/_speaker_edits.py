@@ -8,6 +8,7 @@ Turns are (start, end, speaker) tuples or anything with those attributes (see sp
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -16,7 +17,8 @@ from ..errors import InvalidInputError
 from ..speakers import speaker_order, speaker_turns
 from ._segments import Segment, Word
 
-__all__ = ["speaker_at", "labelled_segments", "split_at_speakers", "reassigned_segments", "merged_speakers"]
+__all__ = ["speaker_at", "labelled_segments", "split_at_speakers", "reassigned_segments", "merged_speakers",
+           "with_all_words"]
 
 # The label the API gives a segment when no turn is near it (a transcript with speech but no voice found).
 FALLBACK_SPEAKER = "A"
@@ -43,6 +45,21 @@ def labelled_segments(segments: Sequence[Segment], turns: Any) -> list[Segment]:
     spans = speaker_turns(turns)
     return [replace(s, speaker=speaker_at(spans, s.start, s.end) or FALLBACK_SPEAKER, words=list(s.words))
             for s in segments]
+
+
+def with_all_words(segments: Sequence[Segment], words: Sequence[Word]) -> list[Segment]:
+    """Copies of `segments` holding every one of `words`, each in the segment nearest its middle (Whisper's
+    word times can run past their segment's), so cutting at speaker changes loses none."""
+    out = [replace(s, words=[]) for s in segments]
+    if not out:
+        return out
+    starts = [s.start for s in out]
+    for w in words:
+        mid = (w.start + w.end) / 2
+        i = bisect.bisect_right(starts, mid) - 1  # the last segment starting before the word's middle
+        nearest = min(out[max(0, i):i + 2], key=lambda s: max(s.start - mid, mid - s.end, 0.0))
+        nearest.words.append(w)
+    return out
 
 
 def split_at_speakers(segments: Sequence[Segment], turns: Any) -> list[Segment]:

@@ -15,7 +15,7 @@ from .._wire.text import plural, shorten
 from ..errors import APIResponseError, InvalidInputError, MissingDependencyError
 from ..speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from ._segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
-from ._speaker_edits import labelled_segments, merged_speakers, reassigned_segments, split_at_speakers
+from ._speaker_edits import labelled_segments, merged_speakers, reassigned_segments, split_at_speakers, with_all_words
 from ._subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
 from ._wrapped import unwrap_events, unwrap_text_body
 
@@ -167,6 +167,8 @@ class Transcript:
         transcribing it again. With `split` (the default when the segments have word times) segments
         are cut where the speaker changes; else each goes whole to the speaker who talks most in it."""
         segments = self.segments
+        if self.words:  # every top-level word in a segment (attach_words drops those outside all of them)
+            segments = with_all_words(segments, self.words)
         if split is None:
             split = any(s.words for s in segments)
         segs = split_at_speakers(segments, turns) if split else labelled_segments(segments, turns)

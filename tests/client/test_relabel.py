@@ -137,3 +137,12 @@ def test_the_view_is_drawn_from_the_new_segments():
     assert "Zoe" not in mimebundle(t)["text/html"]
     assert "Zoe" in mimebundle(t.reassign(1, "Zoe"))["text/html"]
     assert ">C<" in mimebundle(t)["text/html"] and ">C<" not in mimebundle(t.merge_speakers("A", "C"))["text/html"]
+
+
+def test_relabel_keeps_words_whisper_timed_outside_their_segment(client, seen):
+    """Whisper's word times can run past their segment's; cut at speaker changes, none is lost."""
+    t = transcript(audio())
+    t.words = [w for s in t.segments for w in s.words] + [Word("again.", 5.75, 6.4)]  # past segment 1, cut to 5.7 s
+    t.segments[1].end = 5.7
+    again = client.relabel(t)
+    assert [w.word for w in again.all_words()] == [w.word for w in t.words]

@@ -43,30 +43,33 @@ FRAME_S = HOP_SAMPLES / SAMPLE_RATE  # 10 ms
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    """The settings chosen on recordings of people (AMI meeting excerpts trn00-trn09 only, see
-    benchmarks/real_diarization.py, which also cross-validates them between the two halves) without
-    making the tests' synthetic meeting worse.
+    """The diarizer's settings. Measured on recordings of people (AMI excerpts trn00-trn09; see
+    benchmarks/real_diarization.py, which cross-validates a grid of them between the two halves) and
+    held to the tests' synthetic meeting, whole and cut into pieces; the defaults are the ones that
+    keep that meeting as it was.
 
     - vad_threshold, vad_min_silence_ms, vad_speech_pad_ms: Silero's speech probability, the pause
       that ends a region, the padding each side. AMI's references count short pauses as speech, so a
-      lower threshold and 1 s pauses scored better there, but they put the silences between the
-      synthetic meeting's turns into speech (false alarm 4.8 s -> 25 s): kept as they were.
+      lower threshold and 1 s pauses scored better there (mean DER 0.55 -> 0.44 with a 0.25 s collar),
+      but they put the silences between the synthetic meeting's turns into speech (false alarm
+      4.8 s -> 25 s).
     - embed_bridge_ms: regions closer than this are embedded as one stretch (windows run across the
-      pause), while turns stay inside the regions: meeting speech comes in pieces too short for a
-      1.6 s window, each of which alone was embedded from a repeated fragment.
+      pause) while turns stay inside the regions: better on AMI (1000), but windows across the pause
+      between two people's turns mix their voices.
     - cluster_distance: average-linkage cosine distance under which two clusters are one voice.
       Resemblyzer puts one far-field voice's windows at cosine similarity ~0.65-0.9 and two voices'
-      centroids at ~0.6-0.8; 0.40 merged two of the synthetic meeting's voices.
+      centroids at ~0.6-0.8. 0.35 (with min_cluster_share 0.10) found fewer false speakers on AMI, but
+      gave one of two synthetic voices' turns to the other in 50 s pieces of that meeting.
     - min_cluster_share: clusters with fewer of the windows fold into the nearest bigger one, so a
-      cough, a laugh or two people at once does not become a speaker.
+      cough or a laugh does not become a speaker.
     """
 
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 250
     vad_speech_pad_ms: int = 60
-    embed_bridge_ms: int = 1000
-    cluster_distance: float = 0.35
-    min_cluster_share: float = 0.10
+    embed_bridge_ms: int = 0
+    cluster_distance: float = 0.30
+    min_cluster_share: float = 0.04
 
 
 TUNED = Tuning()
