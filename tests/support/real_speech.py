@@ -33,6 +33,16 @@ class Meeting:
     def path(self) -> Path:
         return AMI / f"{self.name}.flac"
 
+    def one_speaker(self) -> list[tuple[float, float, str]]:
+        """The baseline "all speech is one speaker": the reference's speech, one label."""
+        merged: list[list[float]] = []
+        for start, end, _ in self.turns:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return [(s, e, "everyone") for s, e in merged]
+
     def overlapped_share(self, step: float = 0.001) -> float:
         """The part of reference speaker time where someone else speaks too: the least DER a
         system that gives one speaker at a time can reach."""
