@@ -3,6 +3,7 @@ split at silences and the pieces joined)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -219,11 +220,13 @@ class TranscriptionEndpoints:
                                      timeout=timeout)
             return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
                                        stall_after=resolve_timeout(timeout, self._client.timeout)[1])
-        # A long recording is one request that can take a while: the notebook says it is running.
-        # Its length when the samples are in memory; a file is not decoded just to say it (its size then).
+        # A long recording is one request that can take a while: the notebook says it is running
+        # (short ones say nothing: a line left under every quick transcription would be noise).
+        # Its length when the samples are in memory; a file is not decoded just to say it.
+        long = clip.duration >= WAIT_SHOWN_FROM_S if clip.is_decoded else len(data) >= WAIT_SHOWN_FROM_BYTES
         size = (f"{format_clock(clip.duration, decimals=0)} of audio" if clip.is_decoded
                 else f"{len(data) / 1e6:.1f} MB of audio")
-        with waiting(task, size):
+        with waiting(task, size) if long else contextlib.nullcontext():
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip
@@ -271,6 +274,12 @@ class TranscriptionEndpoints:
                 done.append((offset, t))
                 bar.update(1)
         return Transcript.join(done, audio=clip)
+
+
+# A single request shows that it is running (progress.waiting) from this much audio: a minute, or,
+# when the file is not decoded, its size as a minute of 16 kHz 16-bit WAV.
+WAIT_SHOWN_FROM_S = 60.0
+WAIT_SHOWN_FROM_BYTES = 1_920_000
 
 
 def _relabel_piece(t: Transcript, given: list[str], carried: dict[str, AudioClip]) -> Transcript:
