@@ -119,8 +119,8 @@ def _decode(req: SttRequest, plan: Plan, languages: list[str], models: list[Whis
         for seg in _heard(model, req, lang, prompt, (w.start, w.end), plan.speech, MAX_RETRIES):
             if not req.words:
                 seg.words = []  # asked for internally, to see what was heard
-            if loops.same_words(previous, seg.text):
-                continue  # the previous segment again: a loop (loops.py)
+            if loops.same_words(previous, seg.text) or loops.repeats_the_end(previous, seg.text):
+                continue  # the previous segment, or its last phrase, again: a loop (loops.py)
             seg.id, next_id, previous = next_id, next_id + 1, seg.text
             yield seg
 

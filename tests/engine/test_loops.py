@@ -83,3 +83,12 @@ def test_engine_returns_no_loop(engine, looping_german_wav, task):
             assert _longest_run(seg_words) < loops.MIN_PHRASE_REPEATS
             if body.get("words"):
                 assert len(body["words"]) <= len(words) + 2  # the words of the loop copies are gone too
+
+
+def test_a_segment_that_only_repeats_the_last_phrase_is_a_loop():
+    # Seen in a translation: the loop went on past the segment's end (3 copies in all, 2 in one segment).
+    assert loops.repeats_the_end(" I will not let you go I will not let you go,", " I will not let you go")
+    assert loops.repeats_the_end(" and then we left. We left.", " We left. We left.")
+    assert not loops.repeats_the_end(" I will not let you go,", " I will not let you down")
+    assert not loops.repeats_the_end(" We left.", " Left.")  # one word: ordinary
+    assert not loops.repeats_the_end("", " We left.")

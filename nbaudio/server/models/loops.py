@@ -11,7 +11,8 @@ rules, chosen so that ordinary repetition survives:
   in a row, or one word MIN_WORD_REPEATS times or more, keeps only its last copy (which carries
   the sentence's final punctuation). "No, no." and a phrase said twice for emphasis stay.
 - across segments: a segment of MIN_SEGMENT_WORDS words or more whose words equal the previous
-  kept segment's is dropped.
+  kept segment's is dropped, and so is one that only says again, once or more, the phrase the
+  previous kept segment ends with ("…I will not let you go," then "I will not let you go").
 Words are compared in lower case without punctuation.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["loop_spans", "cut_spans", "keep_pieces", "same_words", "MAX_PHRASE_WORDS"]
+__all__ = ["loop_spans", "cut_spans", "keep_pieces", "same_words", "repeats_the_end", "MAX_PHRASE_WORDS"]
 
 MAX_PHRASE_WORDS = 12
 MIN_PHRASE_REPEATS = 3
@@ -42,6 +43,17 @@ def same_words(a: str, b: str) -> bool:
     """True when `b` repeats `a` as a loop would: the same words, at least MIN_SEGMENT_WORDS of them."""
     wa = normalized_words(a)
     return len(wa) >= MIN_SEGMENT_WORDS and wa == normalized_words(b)
+
+
+def repeats_the_end(previous: str, text: str) -> bool:
+    """True when `text` is nothing but copies of a phrase (2..MAX_PHRASE_WORDS words) that
+    `previous` ends with: a loop that went on into the next segment."""
+    words, before = normalized_words(text), normalized_words(previous)
+    for k in range(2, min(MAX_PHRASE_WORDS, len(words)) + 1):
+        phrase = words[:k]
+        if len(words) % k == 0 and words == phrase * (len(words) // k) and before[-k:] == phrase:
+            return True
+    return False
 
 
 def loop_spans(text: str) -> list[tuple[int, int]]:

@@ -267,8 +267,8 @@ class WhisperEngine:
                     piece = tokenizer.decode([tok])
                     out.logprobs.append({"token": piece, "logprob": math.log(max(p, 1e-12)),
                                          "bytes": list(piece.encode("utf-8"))})
-            if loops.same_words(previous_text, out.text):
-                continue  # the previous segment again: a loop (loops.py)
+            if loops.same_words(previous_text, out.text) or loops.repeats_the_end(previous_text, out.text):
+                continue  # the previous segment, or its last phrase, again: a loop (loops.py)
             _cut_loops(out, tokenizer, eot)
             clamp_times(out, duration)
             if offset:
