@@ -20,6 +20,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -55,14 +56,9 @@ def _cell_title(cell: Any) -> str:
     return shorten(first, 60)
 
 
-# Called with (the notebook so far, the index of the cell that failed for want of the chat
-# library); returns True once the library is installed (the cell then runs again).
-ChatWait = Callable[[Any, int], bool]
-
-
-def needs_chat_library(error: Any) -> bool:
-    """Whether a cell failed because the engine's chat library is not installed (the engine's 503 names it)."""
-    return LLAMA_CPP.distribution in str(getattr(error, "evalue", ""))
+# Called with (the notebook so far, the index of the cell that failed, its CellExecutionError);
+# returns True when the cell failed for want of a package that is now installed (it runs again).
+ChatWait = Callable[[Any, int, Any], bool]
 
 
 def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: bool = False,
@@ -70,9 +66,9 @@ def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: boo
     """Run every cell of the notebook at `path` in a fresh kernel of this Python; return the notebook.
 
     Cells run with `cwd` as the working directory (default: the notebook's folder). With
-    `progress`, each code cell prints a line as it starts and how long it took. With `chat_wait`,
-    a cell that fails for want of the chat library is run again once `chat_wait` says it is
-    installed. Raises `nbclient.exceptions.CellExecutionError` when a cell fails.
+    `progress`, each code cell prints a line as it starts and how long it took. A cell that fails
+    is run again if `chat_wait` says so (the chat library it lacked is installed now). Raises
+    `nbclient.exceptions.CellExecutionError` when a cell fails.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -84,10 +80,10 @@ def execute(path: str | Path, *, cwd: str | Path | None = None, keep_remote: boo
             try:
                 return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             except CellExecutionError as error:
-                if chat_wait is None or not needs_chat_library(error):
+                if chat_wait is None:
                     raise
                 self.set_widgets_metadata()  # the widgets shown so far, for a page written meanwhile
-                if not chat_wait(self.nb, cell_index):
+                if not chat_wait(self.nb, cell_index, error):
                     raise
                 return await super().async_execute_cell(cell, cell_index, None, store_history)
 
@@ -138,6 +134,13 @@ def chat_build_status(status_path: Path) -> dict[str, Any] | None:
         return None
 
 
+def waits_for_build(error: Any, status: dict[str, Any]) -> bool:
+    """Whether a cell's error names a package the build installs (the engine's 503 names what it lacks)."""
+    names = [m.group() for r in status.get("requirements") or [LLAMA_CPP.distribution]
+             if (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", r))]
+    return any(name in str(getattr(error, "evalue", "")) for name in names)
+
+
 def chat_build_running(status: dict[str, Any]) -> bool:
     import fcntl
 
@@ -151,8 +154,6 @@ def chat_build_running(status: dict[str, Any]) -> bool:
 
 def compile_progress(log_path: str | Path) -> str:
     """"file 31 of 78" from the last ninja line of the build log, or "" when it has none yet."""
-    import re
-
     try:
         with open(log_path, "rb") as f:
             f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
@@ -205,12 +206,13 @@ def partial_page(nb: Any, index: int, note: str) -> str:
 
 
 def chat_waiter(status_path: Path, html_path: Path, started: float) -> ChatWait:
-    """What `execute` does when a cell needs the chat library: nothing (the cell's error stands)
-    unless a build was started; else write the page so far, wait, and say whether to run it again."""
+    """What `execute` does when a cell fails: nothing (the error stands) unless the error names a
+    package of a build started for this environment; then write the page so far, wait for the
+    build, and say whether to run the cell again."""
 
-    def wait(nb: Any, index: int) -> bool:
+    def wait(nb: Any, index: int, error: Any) -> bool:
         status = chat_build_status(status_path)
-        if status is None:
+        if status is None or not waits_for_build(error, status):
             return False
         if chat_build_running(status):
             when = time.strftime("%H:%M", time.localtime(status["started"]))

