@@ -15,7 +15,7 @@ from typing import Any
 
 from .audio import AudioClip
 from .chat import ChatReply, Conversation, Usage
-from .client import Client, chat, default_client, set_default_client, speak, transcribe, translate
+from .client import Client, chat, default_client, diarize, relabel, set_default_client, speak, transcribe, translate
 from .errors import (
     APIConnectionError,
     APIError,
@@ -44,8 +44,9 @@ from .transcript import Flag, Segment, Transcript, Word
 from .version import __version__ as __version__  # re-exported: nbaudio.__version__
 
 __all__ = [
-    "Client", "speak", "transcribe", "translate", "chat", "default_client", "set_default_client",
-    "AudioClip", "Transcript", "Segment", "Word", "Flag", "AudioHint", "ChatReply", "Conversation", "Usage",
+    "Client", "speak", "transcribe", "translate", "relabel", "diarize", "chat", "default_client",
+    "set_default_client", "AudioClip", "Transcript", "Segment", "Word", "Flag", "AudioHint", "ChatReply",
+    "Conversation", "Usage",
     "NbAudioError", "InvalidInputError", "AudioDecodeError", "AudioTooLongError", "MissingDependencyError",
     "APIError", "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._wire.text import format_clock
-from .errors import InvalidInputError
+from .errors import InvalidInputError, MissingDependencyError
 
 __all__ = ["SpeakerStats", "speaker_order", "speaker_stats", "check_speaker_names", "renamed_label",
            "DiarizationError", "diarization_error_rate", "speaker_turns"]
 
 # Scoring resolution of diarization_error_rate (seconds per frame).
 DER_STEP = 0.01
-# Beyond this many labels on either side the best one-to-one mapping is found greedily, not exhaustively.
+# Without scipy, the best one-to-one mapping is searched exhaustively, for at most this many labels a side.
 _EXHAUSTIVE_LABELS = 8
 
 
@@ -161,9 +161,12 @@ def diarization_error_rate(reference: Any, hypothesis: Any, *, collar: float = 0
     h = _activity(hyp, hyp_labels, n, step)
     scored = np.ones(n, bool)
     if collar > 0:
-        for s, e, _ in ref:
-            for edge in (s, e):
-                scored[max(0, int((edge - collar) / step)):int(np.ceil((edge + collar) / step))] = False
+        # Around each edge of a reference speaker's talk (their own overlapping turns joined: a turn
+        # inside another of the same speaker's has no edge), `collar` seconds each side.
+        width = int(round(collar / step))
+        padded = np.pad(r, ((0, 0), (1, 1)))
+        for edge in np.unique(np.nonzero(np.diff(padded.astype(np.int8), axis=1))[1]):
+            scored[max(0, edge - width):edge + width] = False
     r, h = r[:, scored], h[:, scored]
     overlap = (r[:, None, :] & h[None, :, :]).sum(axis=2) * step  # (ref, hyp) seconds together
     pairs = _best_mapping(overlap)
@@ -195,29 +198,35 @@ def _activity(turns: list[tuple[float, float, str]], labels: list[str], n: int, 
 
 
 def _best_mapping(overlap: Any) -> list[tuple[int, int]]:
-    """One-to-one (ref, hyp) pairs with the most total overlap: every injective mapping for a few
-    labels, greedily by overlap beyond that."""
+    """One-to-one (ref, hyp) pairs with the most total overlap (the standard mapping, as NIST md-eval
+    and pyannote.metrics find it): scipy's Hungarian solver when scipy is installed, else every
+    injective mapping, which is exact too but only affordable for a few labels."""
     n_ref, n_hyp = overlap.shape
     if n_ref == 0 or n_hyp == 0:
         return []
-    if max(n_ref, n_hyp) <= _EXHAUSTIVE_LABELS:
-        best, best_pairs = -1.0, []
-        if n_ref <= n_hyp:
-            for perm in itertools.permutations(range(n_hyp), n_ref):
-                score = sum(overlap[i, j] for i, j in enumerate(perm))
-                if score > best:
-                    best, best_pairs = score, list(enumerate(perm))
-        else:
-            for perm in itertools.permutations(range(n_ref), n_hyp):
-                score = sum(overlap[i, j] for j, i in enumerate(perm))
-                if score > best:
-                    best, best_pairs = score, [(i, j) for j, i in enumerate(perm)]
-        return [(i, j) for i, j in best_pairs if overlap[i, j] > 0]
-    pairs, used_r, used_h = [], set(), set()
-    for flat in overlap.ravel().argsort()[::-1]:
-        i, j = divmod(int(flat), n_hyp)
-        if i not in used_r and j not in used_h and overlap[i, j] > 0:
-            pairs.append((i, j))
-            used_r.add(i)
-            used_h.add(j)
-    return pairs
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError:
+        if max(n_ref, n_hyp) > _EXHAUSTIVE_LABELS:
+            raise MissingDependencyError(f"scoring {max(n_ref, n_hyp)} speakers needs scipy (over "
+                                         f"{_EXHAUSTIVE_LABELS}, the best mapping is not searched by trying "
+                                         "every one): pip install scipy") from None
+        return _searched_mapping(overlap)
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if overlap[i, j] > 0]
+
+
+def _searched_mapping(overlap: Any) -> list[tuple[int, int]]:
+    n_ref, n_hyp = overlap.shape
+    best, best_pairs = -1.0, []
+    if n_ref <= n_hyp:
+        for perm in itertools.permutations(range(n_hyp), n_ref):
+            score = sum(overlap[i, j] for i, j in enumerate(perm))
+            if score > best:
+                best, best_pairs = score, list(enumerate(perm))
+    else:
+        for perm in itertools.permutations(range(n_ref), n_hyp):
+            score = sum(overlap[i, j] for j, i in enumerate(perm))
+            if score > best:
+                best, best_pairs = score, [(i, j) for j, i in enumerate(perm)]
+    return [(i, j) for i, j in best_pairs if overlap[i, j] > 0]

@@ -73,7 +73,9 @@ Everything shows itself in the notebook. The first cell says which API we talk t
         md("""
 `api_key=none` and *embedded engine*: no remote API is configured, so the first request starts a
 local OpenAI-compatible server inside this kernel (piper for speech, faster-whisper for
-transcription, a small LLM for chat). With the two variables set you would see the remote URL and
+transcription, a small LLM for chat). Run the cell again once the engine has started and it shows
+the engine's local address and `api_key=engine's own` (a key the engine made for you, so other
+users of the machine cannot use it). With the two variables set you would see the remote URL and
 `api_key=set` — never the key itself.
 
 ## 1. Speak

@@ -7,7 +7,8 @@ embedded local engine (`nbaudio.local`), started once per process on the first r
 
 The package: core.py (settings, session, the request loop: BaseClient), and one endpoint object per
 API, owned by each Client: speech.py (/audio/speech), transcriptions.py (/audio/transcriptions,
-/audio/translations), chat_completions.py (/chat/completions and the audio bridge).
+/audio/translations), diarizations.py (the engine's /audio/diarizations: re-labelling a transcript's
+speakers), chat_completions.py (/chat/completions and the audio bridge).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..errors import InvalidInputError
 from ..transcript import Transcript
 from .chat_completions import ChatEndpoint
 from .core import BaseClient
+from .diarizations import DiarizationEndpoint
 from .speech import SpeechEndpoint
 from .transcriptions import TranscriptionEndpoints
 
@@ -45,7 +47,9 @@ __all__ = [
     "Secret",
     "chat",
     "default_client",
+    "diarize",
     "peek_default_client",
+    "relabel",
     "set_default_client",
     "speak",
     "transcribe",
@@ -112,6 +116,11 @@ class Client(BaseClient):
         return TranscriptionEndpoints(self)
 
     @functools.cached_property
+    def diarizations(self) -> DiarizationEndpoint:
+        """The engine's /audio/diarizations (`diarize`, `relabel`): speakers found again without transcribing."""
+        return DiarizationEndpoint(self)
+
+    @functools.cached_property
     def chat_completions(self) -> ChatEndpoint:
         """The /chat/completions endpoint (`chat`), whose audio bridge uses the two above."""
         return ChatEndpoint(self, self.speech, self.transcriptions)
@@ -120,6 +129,8 @@ class Client(BaseClient):
     transcribe = _EndpointMethod("transcriptions", TranscriptionEndpoints.transcribe)
     translate = _EndpointMethod("transcriptions", TranscriptionEndpoints.translate)
     chat = _EndpointMethod("chat_completions", ChatEndpoint.chat)
+    diarize = _EndpointMethod("diarizations", DiarizationEndpoint.diarize)
+    relabel = _EndpointMethod("diarizations", DiarizationEndpoint.relabel)
 
 
 # ---- the default client and module-level functions ------------------------------------------
@@ -185,6 +196,16 @@ def transcribe(audio: AudioInput, *, client: Client | None = None, **kwargs: Any
 def translate(audio: AudioInput, *, client: Client | None = None, **kwargs: Any) -> Transcript:
     """Speech to English text on the default client (see Client.translate)."""
     return (client or default_client()).translate(audio, **kwargs)
+
+
+def diarize(audio: AudioInput, *, client: Client | None = None, **kwargs: Any) -> list[tuple[float, float, str]]:
+    """Speaker turns of `audio` on the default client, without transcribing (see Client.diarize)."""
+    return (client or default_client()).diarize(audio, **kwargs)
+
+
+def relabel(transcript: Transcript, *, client: Client | None = None, **kwargs: Any) -> Transcript:
+    """A transcript's speakers found again from its audio on the default client (see Client.relabel)."""
+    return (client or default_client()).relabel(transcript, **kwargs)
 
 
 def chat(messages: Any, *, client: Client | None = None, **kwargs: Any) -> ChatReply | ChatStream:

@@ -106,6 +106,7 @@ class BaseClient:
         self._transport_ready = False
         self._closed = False
         self._lock = threading.Lock()
+        self._embedded = False  # its URL (and key) came from the embedded engine it started
 
     # ---- what it talks to -----------------------------------------------------------------
     @property
@@ -142,6 +143,7 @@ class BaseClient:
                     if key is not None:  # the shared engine's per-user key (redacted like any other)
                         self._api_key = Secret(key)
                     self._base_url = url
+                    self._embedded = True
         if not self._transport_ready:
             self._session.proxies = environment_proxies(self._base_url)
             bundle = ca_bundle()
@@ -170,6 +172,10 @@ class BaseClient:
         self.close()
 
     def __repr__(self) -> str:
+        if self._embedded and self._base_url:
+            # Started: its local address, and the key the engine made for this user (not one of yours).
+            key = "engine's own" if self._api_key else "none"
+            return f"<nbaudio.Client embedded engine at {self._base_url} api_key={key}>"
         where = self._base_url or "embedded engine (starts on first use)"
         return f"<nbaudio.Client {where} api_key={'set' if self._api_key else 'none'}>"
 

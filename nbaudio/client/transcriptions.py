@@ -50,7 +50,7 @@ from .channels import (
 )
 from .core import BaseClient, check_ok_body, resolve_timeout
 
-__all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form"]
+__all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form", "upload_file"]
 
 # Names under which speakers heard in one piece of a long upload are sent as references with the next
 # pieces: not single capital letters, which the API gives speakers it does not recognise.
@@ -207,7 +207,7 @@ class TranscriptionEndpoints:
         return self._stt("/audio/translations", clip, form, fmt, False, timeout, task="translate")
 
     def _stt(self, path: str, clip: AudioClip, form: list, fmt: str, stream: bool, timeout: Any, *, task: str):
-        name, data, mime = _upload_file(clip)
+        name, data, mime = upload_file(clip)
         if len(data) > spec.MAX_UPLOAD_BYTES:
             if stream:
                 raise InvalidInputError(
@@ -259,7 +259,7 @@ class TranscriptionEndpoints:
         done = []
         with progress(len(pieces), task) as bar:
             for offset, piece in pieces:
-                name, data, mime = _upload_file(piece)
+                name, data, mime = upload_file(piece)
                 extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
                 resp = self._client.post(path, form=piece_form + extra, files={"file": (name, data, mime)},
                                          timeout=timeout)
@@ -345,7 +345,7 @@ def speaker_form(speakers: Iterable[tuple[str, AudioClip]]) -> list[tuple[str, s
     return form
 
 
-def _upload_file(clip: AudioClip) -> tuple[str, bytes, str]:
+def upload_file(clip: AudioClip) -> tuple[str, bytes, str]:
     """(filename, bytes, content type) for a multipart upload, converting formats the API does not take.
 
     The name is always `audio.<ext>` with the extension of what the bytes are (sniffed, not the

@@ -37,7 +37,11 @@ class Turn:
     response_id: str | None = None
     heard: float = 1.0  # the share of an assistant reply's audio the listener heard (truncate)
 
-    def clip(self, name: str) -> AudioClip | None:
+    @property
+    def clip(self) -> AudioClip | None:
+        return self.named_clip("you" if self.role == "user" else "reply")
+
+    def named_clip(self, name: str) -> AudioClip | None:
         return pcm_clip(bytes(self.audio), name=name) if self.audio else None
 
 
@@ -192,14 +196,15 @@ def conversation_of(turns: Iterable[Turn]) -> Conversation:
                 said += 1
                 # The server heard it already: later chat requests send its transcript, not the audio.
                 heard = bool(turn.text.strip()) and bool(turn.audio)
-                conv.add_user(turn.text if turn.text.strip() else None, turn.clip(f"you {said}"), transcribed=heard)
+                conv.add_user(turn.text if turn.text.strip() else None, turn.named_clip(f"you {said}"),
+                              transcribed=heard)
         elif turn.role == "assistant":
             if not turn.text.strip() and not turn.audio:
                 continue  # stopped before it said anything: no empty reply in the record
             replied += 1
             text = _heard_text(turn)
             conv.add_reply(ChatReply(transcript=text if turn.audio else None,
-                                     content=None if turn.audio else text, audio=turn.clip(f"reply {replied}"),
+                                     content=None if turn.audio else text, audio=turn.named_clip(f"reply {replied}"),
                                      usage=_usage(turn.usage), id=turn.response_id,
                                      finish_reason="stop" if turn.status == "completed" else turn.status))
         elif turn.role == "system" and turn.text.strip():

@@ -1,4 +1,4 @@
-"""What the routes share: streamed responses, audio in for Whisper, and which Whisper hears it."""
+"""What the routes share: streamed responses and audio in for Whisper (which Whisper hears it: transcribe.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from fastapi.responses import StreamingResponse
 
 from ..audio import AudioClip, decode_mono
 from ..errors import AudioDecodeError, AudioTooLongError, MissingDependencyError
-from .api_errors import EngineError, bad_request, model_unavailable
-from .catalog.weights import WeightError
-from .engine import Engine
-from .models.stt import SAMPLE_RATE, WhisperEngine
+from .api_errors import EngineError, bad_request
+from .models.stt import SAMPLE_RATE
 
-__all__ = ["STREAM_HEADERS", "SSE_SCHEMA", "streaming", "samples_16k", "whisper_for"]
+__all__ = ["STREAM_HEADERS", "SSE_SCHEMA", "streaming", "samples_16k"]
 
 # Streamed answers must reach the client as they are made: no cache, no proxy buffering (nginx).
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -45,27 +43,3 @@ def samples_16k(clip: AudioClip, param: str, max_seconds: float) -> Any:
         raise bad_request(f"Invalid value for '{param}': the audio contains no samples.", param=param,
                           code="empty_file")
     return samples
-
-
-def whisper_for(engine: Engine, samples: Any, language: str | None, task: str) -> tuple[WhisperEngine, str | None]:
-    """(model, language code to force) for a request; a model that fails to load is a 503.
-
-    English goes to the English-only model (tiny.en by default, fast), any other language and
-    translation to the multilingual one (base). When the request names no language, the
-    multilingual model detects it first and English audio still goes to tiny.en.
-    """
-    models = engine.models
-    try:
-        if task == "translate":
-            return models.whisper("multi"), language
-        if language == "en":
-            return models.whisper("en"), "en"
-        if language:
-            return models.whisper("multi"), language
-        multi = models.whisper("multi")
-        detected, _prob = multi.detect_language(samples)
-        if detected == "en":
-            return models.whisper("en"), "en"
-        return multi, detected
-    except WeightError as exc:
-        raise model_unavailable("speech-to-text model", exc) from None

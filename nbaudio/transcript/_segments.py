@@ -44,7 +44,8 @@ class Segment:
     avg_logprob: float = 0.0
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
-    # The language this segment was heard in, when the server says (the engine does; OpenAI does not).
+    # The language the segment was heard in (verbose_json's name, "german"), when the server says:
+    # nbaudio's engine does, per segment, so a recording that changes language shows where.
     language: str | None = None
 
     @property
@@ -52,7 +53,7 @@ class Segment:
         return self.end - self.start
 
     def to_dict(self) -> dict[str, Any]:
-        """The verbose_json TranscriptionSegment shape (plus `speaker` when the segment has one)."""
+        """The verbose_json TranscriptionSegment shape (plus `speaker` and `language` when known)."""
         d: dict[str, Any] = {
             "id": self.id if isinstance(self.id, int) else _index(self.id), "seek": self.seek,
             "start": self.start, "end": self.end, "text": self.text,

@@ -16,6 +16,7 @@ from ..errors import APIResponseError, InvalidInputError, MissingDependencyError
 from ..speakers import SpeakerStats, check_speaker_names, renamed_label, speaker_order, speaker_stats
 from ._flags import Flag, find_flags
 from ._segments import Segment, Word, attach_words, clamp_span, diarized_segment_id, segment_from_dict, word_from_dict
+from ._speaker_edits import labelled_segments, merged_speakers, reassigned_segments, split_at_speakers, with_all_words
 from ._subtitles import looks_like_cues, parse_cues, srt_text, vtt_body, vtt_text
 from ._wrapped import unwrap_events, unwrap_text_body
 
@@ -172,6 +173,29 @@ class Transcript:
         names = check_speaker_names(mapping, self.speakers)
         segs = [replace(s, speaker=renamed_label(s.speaker, names), words=list(s.words)) for s in self.segments]
         return replace(self, segments=segs, words=list(self.words))
+
+    def with_speakers(self, turns: Any, *, split: bool | None = None) -> Transcript:
+        """A copy whose segments are labelled from who-spoke-when `turns` ((start, end, speaker) tuples),
+        such as `Client.diarize()` gives: `Client.relabel()` re-diarizes a transcript this way without
+        transcribing it again. With `split` (the default when the segments have word times) segments
+        are cut where the speaker changes; else each goes whole to the speaker who talks most in it."""
+        segments = self.segments
+        if self.words:  # every top-level word in a segment (attach_words drops those outside all of them)
+            segments = with_all_words(segments, self.words)
+        if split is None:
+            split = any(s.words for s in segments)
+        segs = split_at_speakers(segments, turns) if split else labelled_segments(segments, turns)
+        return replace(self, segments=segs, words=[] if split else list(self.words))
+
+    def reassign(self, segment: int, speaker: str) -> Transcript:
+        """A copy in which `segments[segment]` is said by `speaker` (one already there or a new name):
+        the fix for one turn diarization gave to the wrong voice."""
+        return replace(self, segments=reassigned_segments(self.segments, segment, speaker), words=list(self.words))
+
+    def merge_speakers(self, keep: str, *others: str) -> Transcript:
+        """A copy in which the segments of `others` are said by `keep`, e.g. `merge_speakers("A", "C")` when
+        diarization heard one person as two. (`rename_speakers` names them; this keeps one of the labels.)"""
+        return replace(self, segments=merged_speakers(self.segments, keep, *others), words=list(self.words))
 
     def all_words(self) -> list[Word]:
         """Word timestamps, from the top level or gathered from the segments."""

@@ -2,7 +2,7 @@
 //
 // Route: microphone → this page → the kernel (widget messages) → the Realtime server, and back.
 // The page never talks to the server and never sees the key. Microphone audio goes to the kernel as
-// 16-bit PCM at the device rate in binary buffers, 100 ms at a time (the kernel resamples to the
+// 16-bit PCM at the device rate in binary buffers, 50 ms at a time (the kernel resamples to the
 // 24 kHz the API takes). The model's audio comes back as pcm16 at 24 kHz and is played through Web
 // Audio: each piece is an AudioBuffer scheduled right after the one before, so playback is gapless
 // however the pieces arrive. For every reply item the page knows which piece started when, so on a
@@ -14,7 +14,8 @@
 // second; when the acknowledgements fall behind, the page stops sending (it says so) instead of
 // piling up audio that would reach the server late, and goes on when they catch up.
 
-const PIECE_S = 0.1;          // microphone audio per message
+const PIECE_S = 0.05;         // microphone audio per message: each capture block as it comes (100 ms pieces
+                              // made the server hear the end of a turn 50 ms later on average)
 const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
 const BEHIND_S = 1.5;         // unacknowledged audio after which the kernel is taken to be busy
 const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)
@@ -67,8 +68,10 @@ function render({ model, el }) {
 
   // stats: what the page measured, for the figures and the tests (also as root.dataset.stats)
   // latencyParts: per reply, [utterance end → speech_stopped here, → first reply audio here, → first sample out]
+  // wordsBeforeAudio: per reply, the words of its text on screen when its first audio came; silentWords: per
+  // reply that ended or was cut before any audio, the words it had shown (text the user never heard)
   const stats = { playedMs: 0, replies: 0, latenciesMs: [], latencyParts: [], interrupted: 0, micSeconds: 0,
-                  sentPieces: 0 };
+                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [] };
   let s = null;  // the running session: microphone, playback, bookkeeping
   let state = "idle";
 
@@ -105,13 +108,15 @@ function render({ model, el }) {
     mark.style.cssText = "color:#999";
     div.append(who, text, mark);
     turns.append(div);
-    b = { el: div, text, mark, role, full: "", share: 1 };
+    b = { el: div, text, mark, role, full: "", share: 1, heard: false };
     bubbles.set(itemId, b);
     scrollDown();
     return b;
   }
 
   // What a bubble shows: the text so far; of a reply cut short, the share of its words that was heard.
+  function wordCount(text) { return text.split(/\s+/).filter(Boolean).length; }
+
   function setText(b, full) {
     b.full = full;
     if (b.share >= 1) { b.text.textContent = full; return; }
@@ -143,6 +148,8 @@ function render({ model, el }) {
     if (!s.heardResponses.has(responseId)) {
       s.heardResponses.add(responseId);
       stats.replies += 1;
+      const b = bubbles.get(itemId);
+      if (b) { b.heard = true; stats.wordsBeforeAudio.push(wordCount(b.full)); }
       // When the first sample reaches the speakers, on the page's clock (outputLatency where known).
       const out = ctx.outputLatency || ctx.baseLatency || 0;
       const at = performance.now() + 1000 * (start - now + out);
@@ -175,24 +182,36 @@ function render({ model, el }) {
     stats.playedMs = Math.round(total);
   }
 
-  // Stop what plays now; tell the kernel how much of each unfinished reply item was heard.
+  // A reply still under way that has said nothing yet: it is cut where it is, at 0 ms.
+  function openSilentItems() {
+    for (const itemId of s.open) {
+      if (!s.items.has(itemId)) s.items.set(itemId, { pieces: [], receivedMs: 0, responseId: null });
+    }
+  }
+
+  // Stop what plays now; tell the kernel how much of each unfinished reply item was heard (a reply
+  // still being made counts as unfinished even while nothing of it plays: between two of its phrases,
+  // or before its first, its text runs ahead of what was heard).
   function interrupt() {
     if (!s) return;
     const now = s.ctx.currentTime;
     let cut = false;
+    openSilentItems();
     for (const [itemId, item] of s.items) {
       const end = item.pieces.length ? item.pieces[item.pieces.length - 1] : null;
-      if (!end || s.cut.has(itemId)) continue;
-      if (end.start + end.durMs / 1000 > now) {
+      if (s.cut.has(itemId) || (!end && !s.open.has(itemId))) continue;
+      if (s.open.has(itemId) || end.start + end.durMs / 1000 > now) {
         const heard = playedMs(item);
         model.send({ type: "live:interrupted", item_id: itemId, audio_end_ms: heard });
         s.cut.add(itemId);
         stats.interrupted += 1;
         cut = true;
+        s.open.delete(itemId);
         const b = bubbles.get(itemId);
         if (b) {
           b.mark.textContent = " ✂ (you interrupted after " + (heard / 1000).toFixed(1) + " s)";
-          b.share = item.receivedMs > 0 ? Math.min(1, heard / item.receivedMs) : 1;
+          b.share = item.receivedMs > 0 ? Math.min(1, heard / item.receivedMs) : 0;
+          if (!b.heard) stats.silentWords.push(wordCount(b.full));
           setText(b, b.full);
         }
       }
@@ -261,6 +280,7 @@ function render({ model, el }) {
                                          autoGainControl: true });
       s = { ...mic, rate: mic.ctx.sampleRate, seq: 0, acked: -1, pending: [], pendingFrames: 0, next: 0,
             items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(), playedBefore: 0,
+            open: new Set(),
             lastSound: 0, utteranceEnd: 0, talking: false, began: performance.now(), closing: false };
       mic.node.port.onmessage = (e) => { if (e.data && e.data.pcm) onBlock(e.data); };
       for (const track of mic.stream.getAudioTracks()) track.addEventListener("ended", () => stop("microphone"));
@@ -358,6 +378,7 @@ function render({ model, el }) {
       }
       case "assistant_item":
         bubble(msg.item_id, "assistant");
+        if (s) s.open.add(msg.item_id);
         break;
       case "assistant_delta": {
         const b = bubble(msg.item_id, "assistant");
@@ -375,9 +396,13 @@ function render({ model, el }) {
         if (b) b.mark.textContent = " ✂ (cut at " + ((msg.audio_end_ms || 0) / 1000).toFixed(1) + " s: what you heard)";
         break;
       }
-      case "response_done":
+      case "response_done": {
+        if (s && msg.item_id) s.open.delete(msg.item_id);
+        const b = msg.item_id ? bubbles.get(msg.item_id) : null;
+        if (b && !b.heard && b.full.trim() && msg.status === "completed") stats.silentWords.push(wordCount(b.full));
         if (s && !s.sources.size && state !== "hearing") setState("listening");
         break;
+      }
       case "notice":
         status.textContent = msg.text || "";
         break;

@@ -52,13 +52,17 @@ from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
 from .page_audio import BROWSER_RATES, browser_rate
 
-__all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES"]
+__all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES", "TURN_DETECTION"]
 
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
 MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 VAD_MODES = ("server", "manual")
-_MAX_PIECE_SECONDS = 5.0  # the page sends 0.1 s at a time; far more is not from live.js
+_MAX_PIECE_SECONDS = 5.0  # the page sends 0.05 s at a time; far more is not from live.js
+# The server hears when a turn ends by what was said: soon after a finished sentence, later after
+# "and…" (semantic_vad; "high": never later than server_vad's 500 ms of silence when the words say
+# nothing either way). Most of the wait for a reply used to be a fixed half second of silence.
+TURN_DETECTION = {"type": "semantic_vad", "eagerness": "high"}
 
 _ENDINGS = {
     "user": "stopped",
@@ -183,7 +187,7 @@ class LiveSession(anywidget.AnyWidget):
 
     def session_config(self) -> dict[str, Any]:
         """The `session.update` fields the session starts with."""
-        audio_in: dict[str, Any] = {"turn_detection": {"type": "server_vad"} if self.vad == "server" else None}
+        audio_in: dict[str, Any] = {"turn_detection": dict(TURN_DETECTION) if self.vad == "server" else None}
         if self.transcribe_model:
             audio_in["transcription"] = {"model": self.transcribe_model,
                                          **({"language": self.language} if self.language else {})}

@@ -290,7 +290,9 @@ class LiveBridge:
             return {"type": "truncated", "item_id": item_id, "audio_end_ms": event.get("audio_end_ms")}, None
         if kind == "response.done":
             self._responding = False
-            return {"type": "response_done", "status": (event.get("response") or {}).get("status")}, None
+            response = event.get("response") or {}
+            output = response.get("output") or [{}]
+            return {"type": "response_done", "status": response.get("status"), "item_id": output[0].get("id")}, None
         return None
 
 

@@ -46,13 +46,25 @@ def test_both_turns_heard_and_answered_aloud(run):
     users = [t for t in run.user_texts if t.strip() not in ("", "…")]
     assert len(users) >= 2, run.user_texts
     assert {"capital", "france"} <= _words(users[0]), users
-    assert {"story", "dog"} <= _words(users[1]), users
+    assert {"story", "dragon"} <= _words(users[1]), users
     stats = run.stats
     assert stats["replies"] >= 2  # two replies began to play through Web Audio
     # The AudioContext's clock went on while they played: seconds of reply audio heard.
     assert stats["playedMs"] > 2000, stats
     assert len(stats["latenciesMs"]) >= 2 and all(0 < ms < 10_000 for ms in stats["latenciesMs"]), stats
     assert all(text.strip() for text in run.assistant_texts[:2]), run.assistant_texts
+
+
+def test_a_long_reply_speaks_as_soon_as_its_first_phrase_exists(run):
+    # The words of each reply on screen when its first audio came, and of replies that ended or were
+    # cut before any: a reply's text never runs past its first phrase while nothing is heard (the
+    # story's first clause used to be spoken only once whole: a dozen words and more on screen in
+    # silence until the barge-in cut it).
+    from nbaudio.server.chat.speech import FIRST_PHRASE_MAX_WORDS
+
+    stats = run.stats
+    assert len(stats["wordsBeforeAudio"]) >= 2, stats
+    assert max(stats["wordsBeforeAudio"] + stats["silentWords"]) <= FIRST_PHRASE_MAX_WORDS + 2, stats
 
 
 def test_the_barge_in_cut_the_story(run):

@@ -167,3 +167,37 @@ def test_make_install_puts_the_encoder_weights_in_the_venv(tmp_path):
 
     found = encoder_weights(tmp_path)
     assert found.origin == "package resemblyzer==0.1.4" and not any(tmp_path.iterdir())
+
+
+def test_relabel_finds_speakers_again_without_transcribing(engine, short_meeting):
+    """A plain transcript (no speakers) labelled from /v1/audio/diarizations: with a count, then with a
+    known speaker's reference; the words and times stay Whisper's."""
+    client = nbaudio.Client(engine.base_url)
+    t = client.transcribe(AudioClip(short_meeting.wav()), model="whisper-1", response_format="verbose_json",
+                          timestamp_granularities=["word", "segment"])
+    assert t.speakers == []
+    again = client.relabel(t, num_speakers=3)
+    score = diarization_error_rate(short_meeting.turns, again)
+    assert sorted(again.speakers) == ["A", "B", "C"] and score.der <= DER_BOUND, score
+    assert " ".join(w.word.strip() for w in again.all_words()) == " ".join(w.word.strip() for w in t.all_words())
+    named = client.relabel(again, known_speakers={"Sam": AudioClip.from_array(short_meeting.references[ESPEAK],
+                                                                               RATE)})
+    assert diarization_error_rate(short_meeting.turns, named).mapping[ESPEAK] == "Sam"
+
+
+@pytest.mark.parametrize("fields, message", [({"model": "whisper-1"}, "'model'"),
+                                             ({"num_speakers": "0"}, "'num_speakers'")])
+def test_diarizations_route_refuses_bad_fields(engine, fields, message):
+    r = requests.post(engine.base_url + "/audio/diarizations", data=fields, timeout=60,
+                      files={"file": ("a.wav", wav_bytes(np.zeros(RATE, np.float32)), "audio/wav")})
+    assert r.status_code == 400 and message in r.json()["error"]["message"], r.text
+
+
+def test_diarizations_route_gives_turns(engine, short_meeting):
+    r = requests.post(engine.base_url + "/audio/diarizations", timeout=600,
+                      files={"file": ("m.wav", short_meeting.wav(), "audio/wav")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    turns = [(s["start"], s["end"], s["speaker"]) for s in body["segments"]]
+    assert body["speakers"] == ["A", "B", "C"] and abs(body["duration"] - short_meeting.duration) < 0.05
+    assert diarization_error_rate(short_meeting.turns, turns).der <= DER_BOUND

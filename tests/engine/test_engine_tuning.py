@@ -120,6 +120,14 @@ def test_block_features_match_faster_whisper():
     ("Dogs are loyal, friendly and calm, and they", "Dogs are loyal, friendly and calm, "),
     ("Yes, it is", ""),  # too short: wait for the sentence
     ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
+    # No clause boundary within FIRST_PHRASE_MAX_WORDS: cut before a word that opens a new part.
+    ("The dragon who guarded the mountain of gold was a legendary creature with scales",
+     "The dragon who guarded the mountain of gold "),
+    ("The dragon who guarded the mountain of gold was", ""),  # "was" may still grow: wait
+    ("Once upon a time a little grey mouse lived quietly and happily",  # "and" within the limit
+     "Once upon a time a little grey mouse lived quietly "),
+    ("Eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf", "Eins zwei drei vier fünf sechs sieben acht "
+     "neun zehn "),
 ])
 def test_first_phrase_split(text, first):
     from nbaudio.server.chat.speech import first_phrase

@@ -54,7 +54,7 @@ def test_two_kernels_starting_at_once_share_one_engine(machine):
     # This process (a third kernel) finds it too, and its client sends the key without showing it.
     with Client(max_retries=0) as client:
         assert client.open() == seen[0]["url"]
-        assert repr(client).endswith("api_key=set>")
+        assert repr(client) == f"<nbaudio.Client embedded engine at {seen[0]['url']} api_key=engine's own>"
         assert client.speak("Shared.").duration > 0.3
         key = (machine / "engine.key").read_text()
         assert key not in repr(client) and client.api_key.get() == key

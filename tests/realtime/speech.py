@@ -34,6 +34,19 @@ def silence(seconds: float) -> bytes:
     return bytes(2 * int(seconds * RATE))
 
 
+def speech_then_quiet(pcm: bytes, quiet_s: float) -> bytes:
+    """`pcm` (one utterance) up to where its speech ends, as the engine's VAD finds it, then `quiet_s`
+    of silence: no silence of the recording's own is left to end a turn by itself."""
+    from nbaudio.server.realtime.config import ServerVad
+    from nbaudio.server.realtime.vad import TurnDetector
+
+    detector = TurnDetector(ServerVad())
+    step = 2 * RATE // 10
+    turns = [t for k in range(0, len(pcm), step) for t in detector.feed(pcm[k:k + step])]
+    paused = [t.ms for t in turns if t.kind == "paused"][-1]
+    return pcm[:paused * 2 * RATE // 1000] + silence(quiet_s)
+
+
 def appends(pcm: bytes, chunk_ms: int = CHUNK_MS) -> list[dict[str, Any]]:
     step = 2 * RATE * chunk_ms // 1000
     return [{"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm[k:k + step]).decode()}

@@ -8,13 +8,14 @@ import base64
 import io
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from tests.realtime.conftest import QUESTIONS
-from tests.realtime.speech import RATE, appends, overlap, recv, stream, stream_then, until
+from tests.realtime.speech import RATE, appends, overlap, recv, speech_then_quiet, stream, stream_then, until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -71,6 +72,60 @@ def test_server_vad_turns_of_real_speech(rt_sdk, spoken, oai):
             assert usage["output_token_details"]["audio_tokens"] > 0
             assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
             assert done["response"]["output"][0]["content"][0] == {"type": "output_audio", "transcript": said}
+
+
+def _settled(engine):
+    """The engine's admission, once its own warm-up (which takes places too) is over."""
+    warmup = engine.app.state.warmup
+    assert warmup is None or warmup.done.wait(300)
+    return engine.app.state.admission
+
+
+def test_semantic_vad_ends_a_finished_question_on_its_words(rt_sdk, spoken, engine):
+    admission = _settled(engine)
+    semantic = {"type": "semantic_vad", "eagerness": "low"}  # a turn ends after 0.6 s if finished, else 1.5 s or 8 s
+    with rt_sdk.realtime.connect(model="gpt-realtime") as conn:
+        session = _open(conn, audio={"input": {"transcription": ENGLISH, "turn_detection": semantic}})
+        assert session["audio"]["input"]["turn_detection"] == {**semantic, "create_response": True,
+                                                               "interrupt_response": True}
+        # The question, 0.9 s of silence, then nothing more: only its words can end the turn.
+        pcm = speech_then_quiet(spoken[QUESTIONS[0]], 0.9)
+        feeder = stream(conn.send, pcm)
+        seen: list[dict] = []
+        done = until(conn, "response.done", seen)
+        feeder.join()
+        stopped = _of(seen, "input_audio_buffer.speech_stopped")
+        assert len(stopped) == 1 and stopped[0]["audio_end_ms"] <= len(pcm) * 1000 // (2 * RATE) + 64
+        assert overlap(QUESTIONS[0], _of(seen, "conversation.item.input_audio_transcription.completed")[0]
+                       ["transcript"]) >= 0.6
+        assert done["response"]["status"] == "completed" and _of(seen, "response.output_audio.delta")
+    assert admission.inside == admission.running == 0  # the reply begun early was the reply: nothing left over
+
+
+def test_a_reply_begun_in_a_pause_the_speaker_goes_on_from_is_dropped(rt_sdk, spoken, engine):
+    admission = _settled(engine)
+    with rt_sdk.realtime.connect(model="gpt-realtime") as conn:
+        _open(conn, audio={"input": {"transcription": ENGLISH, "turn_detection": VAD}})
+        # One turn: a question, a 0.3 s pause held open while the engine transcribes it and begins a
+        # reply, then a second question that makes that reply the wrong one.
+        first = speech_then_quiet(spoken[QUESTIONS[0]], 0.3)
+
+        def feed() -> None:
+            stream(conn.send, first).join()
+            time.sleep(3.0)  # nothing sent: the pause stays shorter than 500 ms, however long this takes
+            stream(conn.send, spoken[QUESTIONS[1]][int(0.25 * RATE) * 2:]).join()
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        started = until(conn, "input_audio_buffer.speech_started")
+        seen: list[dict] = []
+        done = until(conn, "response.done", seen)
+        feeder.join(timeout=60)
+        heard = _of(seen, "conversation.item.input_audio_transcription.completed")[0]["transcript"]
+        assert _of(seen, "input_audio_buffer.committed")[0]["item_id"] == started["item_id"]
+        assert overlap(QUESTIONS[0] + " " + QUESTIONS[1], heard) >= 0.6, heard  # both questions, one turn
+        assert done["response"]["status"] == "completed"
+    assert admission.inside == admission.running == 0  # the reply begun in the pause gave its places back
 
 
 def test_manual_turns_and_text_output(rt_sdk, spoken):
@@ -166,8 +221,14 @@ def test_bad_events_get_error_events_and_the_session_goes_on(rt_sdk):
             "input": {"format": {"type": "audio/pcm", "rate": 16000}}}}}, "unsupported_value",
          "session.audio.input.format"),
         ({"type": "session.update", "session": {"type": "realtime", "audio": {
-            "input": {"turn_detection": {"type": "semantic_vad"}}}}}, "unsupported_value",
+            "input": {"turn_detection": {"type": "push_to_talk"}}}}}, "unsupported_value",
          "session.audio.input.turn_detection.type"),
+        ({"type": "session.update", "session": {"type": "realtime", "audio": {
+            "input": {"turn_detection": {"type": "semantic_vad", "eagerness": "eager"}}}}}, "invalid_value",
+         "session.audio.input.turn_detection.eagerness"),
+        ({"type": "session.update", "session": {"type": "realtime", "audio": {
+            "input": {"turn_detection": {"type": "semantic_vad", "silence_duration_ms": 200}}}}}, "unknown_parameter",
+         "session.audio.input.turn_detection.silence_duration_ms"),
         ({"type": "session.update", "session": {"type": "realtime", "audio": {"output": {"voice": "nobody"}}}},
          "invalid_value", "session.audio.output.voice"),
         ({"type": "input_audio_buffer.append", "audio": "@@not base64@@"}, "invalid_value", "audio"),

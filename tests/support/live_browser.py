@@ -2,7 +2,8 @@
 scenario the browser test checks and the benchmark times (benchmarks/bench_live.py).
 
 The microphone file holds three utterances made by the engine's TTS: a short question, a pause
-long enough for its reply to play out, a request for a story (a long reply), and a third utterance
+long enough for its reply to play out, a request for a long story (a long reply, whose first
+clause may run for a dozen words before a comma), and a third utterance
 timed to land while that story plays (the barge-in). The page's widget plays the replies through
 Web Audio and measures, for each reply, the time from the end of the user's utterance (the last
 loud microphone block before the server's speech_stopped) to the reply's first sample leaving for
@@ -23,7 +24,7 @@ import requests
 from tests.support.browser import cell_outputs, jupyter_lab, launch_chromium, open_notebook, run_cell, write_notebook
 
 QUESTION = "What is the capital of France?"
-STORY = "Please tell me a short story about a brave little dog who lived near the sea."
+STORY = "Please tell me a long story about a dragon who guarded a mountain of gold."
 BARGE_IN = "Thank you, that is enough for now."
 LEAD_S = 0.8  # silence before the first utterance
 AFTER_QUESTION_S = 8.0  # the short reply plays out in this pause

@@ -33,6 +33,16 @@ class Meeting:
     def path(self) -> Path:
         return AMI / f"{self.name}.flac"
 
+    def one_speaker(self) -> list[tuple[float, float, str]]:
+        """The baseline "all speech is one speaker": the reference's speech, one label."""
+        merged: list[list[float]] = []
+        for start, end, _ in self.turns:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return [(s, e, "everyone") for s, e in merged]
+
     def overlapped_share(self, step: float = 0.001) -> float:
         """The part of reference speaker time where someone else speaks too: the least DER a
         system that gives one speaker at a time can reach."""
@@ -72,3 +82,121 @@ def meeting(name: str) -> Meeting:
     samples, rate = sf.read(AMI / f"{name}.flac", dtype="float32")
     assert rate == 16000, rate
     return Meeting(name, samples, sorted(_rttm(AMI / f"{part}.rttm")[name]), _uem(AMI / f"{part}.uem")[name])
+
+
+# ---- recordings of people for transcription (speech/, manifest.json) -------------------------------
+SPEECH = ROOT / "speech"
+# The pause put between the recordings a language-switch file is made of: between two of one
+# language, and where the language changes (a speaker taking over, as in a meeting).
+JOIN_PAUSE_SECONDS = 0.5
+SWITCH_PAUSE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recording with its reference (written by the corpus, not by us) and where it came from."""
+
+    name: str
+    language: str  # Whisper's code
+    reference: str
+    split: str  # "tuning" or "reported"
+    source: str
+    licence: str
+
+    @property
+    def path(self) -> Path:
+        return SPEECH / self.name
+
+    def samples(self) -> np.ndarray:
+        """16 kHz mono float32."""
+        from nbaudio.audio import AudioClip, decode_mono
+
+        return decode_mono(AudioClip.from_file(self.path), 16000, max_seconds=600)
+
+
+def recordings(split: str | None = None, language: str | None = None) -> list[Recording]:
+    """The recordings in manifest order, those of one split and/or language when asked."""
+    import json
+
+    entries = json.loads((SPEECH / "manifest.json").read_text(encoding="utf-8"))
+    out = [Recording(e["file"], e["language"], e["reference"], e["split"], e["source"], e["licence"])
+           for e in entries]
+    return [r for r in out if (split is None or r.split == split) and (language is None or r.language == language)]
+
+
+def recording(name: str) -> Recording:
+    return next(r for r in recordings() if r.name == name)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Recordings of one language, then of another, joined with pauses: each half's reference and span."""
+
+    samples: np.ndarray
+    halves: list[tuple[str, str, float, float]]  # (language, reference, start s, end s)
+
+
+# English then German: reported recordings only, about 22 s each, so that the change is ~22 s in.
+EN_DE = (("fleurs-en-005.ogg", "fleurs-en-006.ogg"), ("fleurs-de-005.ogg", "fleurs-de-006.ogg"))
+
+
+def language_switch(parts: tuple[tuple[str, ...], ...] = EN_DE) -> Switch:
+    """One file made of the recordings in `parts` (a tuple of names per language, in order); the
+    recordings of one language are joined by JOIN_PAUSE_SECONDS of silence, the languages by
+    SWITCH_PAUSE_SECONDS (tools/make_language_switch.py writes it to a file to listen to)."""
+    rate = 16000
+    pieces: list[np.ndarray] = []
+    halves = []
+    t = 0.0
+    for i, names in enumerate(parts):
+        if i:
+            pieces.append(np.zeros(int(SWITCH_PAUSE_SECONDS * rate), dtype=np.float32))
+            t += SWITCH_PAUSE_SECONDS
+        start, texts = t, []
+        for j, name in enumerate(names):
+            if j:
+                pieces.append(np.zeros(int(JOIN_PAUSE_SECONDS * rate), dtype=np.float32))
+                t += JOIN_PAUSE_SECONDS
+            rec = recording(name)
+            x = rec.samples()
+            pieces.append(x)
+            t += len(x) / rate
+            texts.append(rec.reference)
+        halves.append((recording(names[0]).language, " ".join(texts), round(start, 3), round(t, 3)))
+    return Switch(np.concatenate(pieces), halves)
+
+
+# ---- word error rate ---------------------------------------------------------------------------------
+def normalize(text: str, language: str) -> str:
+    """Whisper's normaliser (the one its papers and the Open ASR Leaderboard score with): English's
+    for English (spelling, numbers as digits, contractions), the basic one for the other languages
+    (lower case, punctuation and symbols to spaces, diacritics kept)."""
+    if language == "en":
+        from whisper_normalizer.english import EnglishTextNormalizer
+
+        return EnglishTextNormalizer()(text)
+    from whisper_normalizer.basic import BasicTextNormalizer
+
+    return BasicTextNormalizer()(text)
+
+
+# Written without spaces between words: scored by characters (CER), as AISHELL is.
+CHARACTER_LANGUAGES = ("zh", "ja", "th", "yue")
+
+
+def error_counts(reference: str, hypothesis: str, language: str) -> tuple[int, int]:
+    """(edits, reference length) after `normalize`: words, or characters for CHARACTER_LANGUAGES."""
+    import jiwer
+
+    ref, hyp = normalize(reference, language), normalize(hypothesis, language)
+    if language in CHARACTER_LANGUAGES:
+        ref, hyp = " ".join(ref.replace(" ", "")), " ".join(hyp.replace(" ", ""))
+    if not ref.split():
+        return len(hyp.split()), 0
+    out = jiwer.process_words(ref, hyp or "")
+    return out.substitutions + out.deletions + out.insertions, len(ref.split())
+
+
+def wer(reference: str, hypothesis: str, language: str) -> float:
+    edits, n = error_counts(reference, hypothesis, language)
+    return edits / n if n else float(edits > 0)

@@ -165,3 +165,22 @@ def test_der_of_transcripts(t):
     renamed = t.rename_speakers({"A": "x", "B": "y", "C": "z"})
     assert diarization_error_rate(t, renamed).der == pytest.approx(0.0)
     assert diarization_error_rate(t, []).der == pytest.approx(1.0)
+
+
+def test_der_mapping_without_scipy(monkeypatch):
+    """Without scipy the best mapping is searched exhaustively (exact) for up to 8 labels a side; past
+    that the score says what to install instead of giving a greedy, possibly wrong, mapping."""
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    ref = [(0.0, 10.0, "r1"), (10.0, 19.0, "r1"), (19.0, 28.0, "r2")]
+    hyp = [(0.0, 10.0, "h1"), (19.0, 28.0, "h1"), (10.0, 19.0, "h2")]
+    assert diarization_error_rate(ref, hyp).mapping == {"r1": "h2", "r2": "h1"}  # greedy would pair r1 with h1
+    many = hyp + [(28.0 + 0.2 * i, 28.1 + 0.2 * i, f"x{i}") for i in range(8)]
+    with pytest.raises(MissingDependencyError, match="pip install scipy"):
+        diarization_error_rate(ref, many)

@@ -13,7 +13,8 @@ from ...errors import AudioDecodeError
 from ..api_errors import bad_request
 from ..engine import Engine
 from ..models.stt import SttRequest
-from ..route_helpers import samples_16k, whisper_for
+from ..route_helpers import samples_16k
+from ..transcribe import transcribe
 
 __all__ = ["SPOKEN_SYSTEM_PROMPT", "ROLES", "text_messages"]
 
@@ -98,8 +99,7 @@ def _transcribe_part(engine: Engine, spec: Any, where: str) -> tuple[str, float]
     except AudioDecodeError as exc:
         raise bad_request(f"Invalid value for '{param}.data': {exc.message}", param=f"{param}.data") from None
     samples16 = samples_16k(clip, f"{param}.data", engine.settings.max_audio_seconds)
-    whisper, lang = whisper_for(engine, samples16, None, "transcribe")
-    segments, meta = whisper.segments(SttRequest(samples16, language=lang))
+    segments, meta = transcribe(engine, SttRequest(samples16))
     return "".join(s.text for s in segments).strip(), float(meta["duration"])
 
 

@@ -15,7 +15,8 @@ from ...longform import complete_sentences, split_sentences
 from ..engine import Engine
 from ..voices import plan_voice
 
-__all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS", "SpeakingPace"]
+__all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS", "FIRST_PHRASE_MAX_WORDS", "SpeakingPace",
+           "speech_samples"]
 
 # A streamed reply starts speaking at its first phrase of a few words instead of waiting for the
 # first whole sentence (often a third of a short reply): after a comma or dash, or before a word
@@ -24,20 +25,44 @@ __all__ = ["synthesize", "speak_all", "first_phrase", "FIRST_PHRASE_WORDS", "Spe
 _PHRASE_END = re.compile(r"(?<=[,;:\u2013\u2014])\s+|\s+(?=(?:and|but|or|so|because|that|which|who|when|while|"
                          r"where|if|with)\s)")
 FIRST_PHRASE_WORDS = 5
+# A phrase longer than this is not waited for: a story's "The dragon who guarded the mountain of
+# gold was a legendary creature with scales" has no clause boundary until its 12th word, and its
+# speech takes as long again to make, so the reply stayed silent for seconds on a loaded machine.
+# Such a run of words is cut before a word that often opens a new part of it (a verb, a
+# preposition: "…of gold | was a…"), or at the limit.
+FIRST_PHRASE_MAX_WORDS = 10
+_SOFT_START = frozenset("is was were are had has have will would could can in on at from near into over under "
+                        "through after before during across between behind beyond around along against without "
+                        "upon for to there".split())
+_WORD = re.compile(r"\S+(?=\s)")  # a word known to be whole: whitespace follows it
+# Later in a reply, a sentence this long is spoken clause by clause, so the next piece of speech is
+# ready before the one playing ends.
+LONG_SENTENCE_WORDS = 20
 
 
 def first_phrase(text: str) -> tuple[str, str]:
-    """(the first phrase of at least `FIRST_PHRASE_WORDS` words, the rest), or ("", text)."""
+    """(the first phrase, the rest), or ("", text) while none is ready: at least `FIRST_PHRASE_WORDS`
+    words up to a clause boundary, at most `FIRST_PHRASE_MAX_WORDS`."""
     for m in _PHRASE_END.finditer(text):
-        if len(text[: m.start()].split()) >= FIRST_PHRASE_WORDS:
+        words = len(text[: m.start()].split())
+        if words > FIRST_PHRASE_MAX_WORDS:
+            break
+        if words >= FIRST_PHRASE_WORDS:
             return text[: m.end()], text[m.end():]
-    return "", text
+    words = list(_WORD.finditer(text))
+    if len(words) <= FIRST_PHRASE_MAX_WORDS:
+        return "", text
+    cut = FIRST_PHRASE_MAX_WORDS
+    for n in range(FIRST_PHRASE_WORDS, FIRST_PHRASE_MAX_WORDS + 1):  # a phrase of n words, words[n] after it
+        if words[n].group().lower().strip("\"'(") in _SOFT_START:
+            cut = n
+    return text[: words[cut].start()], text[words[cut].start():]
 
 
 class SpeakingPace:
     """When to speak a reply whose text is still streaming: its first phrase as soon as it exists
-    (`first_phrase`), then each whole sentence; the rest at the end. One home for the chat stream
-    (routes/chat.py) and Realtime responses (realtime/responder.py)."""
+    (`first_phrase`), then each whole sentence (a long one clause by clause); the rest at the end.
+    One home for the chat stream (routes/chat.py) and Realtime responses (realtime/responder.py)."""
 
     def __init__(self) -> None:
         self.pending = ""
@@ -46,7 +71,7 @@ class SpeakingPace:
     def feed(self, delta: str) -> str:
         """The text to speak now that `delta` arrived ("" when nothing is ready yet)."""
         ready, self.pending = complete_sentences(self.pending + delta)
-        if not ready and not self.started:
+        if not ready and (not self.started or len(self.pending.split()) >= LONG_SENTENCE_WORDS):
             ready, self.pending = first_phrase(self.pending)
         self.started = self.started or bool(ready)
         return ready
@@ -63,6 +88,16 @@ def synthesize(engine: Engine, voice: str, text: str) -> Iterator[tuple[np.ndarr
         plan = plan_voice(engine, voice, sentence, 1.0, param="audio.voice")
         for audio in plan.synthesize(sentence):
             yield audio, plan.rate
+
+
+def speech_samples(engine: Engine, voice: str, speed: float, text: str, rate: int, param: str) -> list[np.ndarray]:
+    """`text` as float samples at `rate`, a piece per sentence, each in the voice its language needs
+    (`param` names the voice setting in the error of a voice that does not exist)."""
+    out = []
+    for sentence in split_sentences(text):
+        plan = plan_voice(engine, voice, sentence, speed, param=param)
+        out += [resample(audio, plan.rate, rate) for audio in plan.synthesize(sentence)]
+    return out
 
 
 def speak_all(engine: Engine, voice: str, text: str, fmt: str) -> tuple[str, float]:

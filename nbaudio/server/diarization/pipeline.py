@@ -2,11 +2,12 @@
 clustered by average-linkage agglomeration on cosine distance, and named from known speakers' references.
 
 1. Speech regions: faster-whisper's Silero VAD (its ONNX model ships in the faster-whisper wheel).
+   Its settings and the clustering's are `Tuning`, chosen on recordings of people.
 2. Windows of 1.6 s (the encoder's training length) every WINDOW_HOP_S over each region; a region
    shorter than a window is repeated to fill one, so a short reply still gets a voice.
-3. Clusters: average linkage, merged while the closest pair is nearer than CLUSTER_DISTANCE (cosine
-   distance), or down to the number of speakers when it is given; clusters with under MIN_CLUSTER_SHARE
-   of the windows are folded into the nearest big one (a cough is not a speaker).
+3. Clusters: average linkage, merged while the closest pair is nearer than `cluster_distance` (cosine
+   distance), or down to the number of speakers when it is given; clusters with under `min_cluster_share`
+   of the windows are folded into the nearest big one (a cough, or two voices at once, is not a speaker).
 4. Each 10 ms frame of speech goes to the cluster its windows resemble most; turns shorter than
    MIN_TURN_S are merged into a neighbour.
 5. Known speakers: each reference is embedded the same way; a cluster whose centroid is at least
@@ -26,25 +27,52 @@ import numpy as np
 from .encoder import HOP_SAMPLES, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, mel_frames, normalize_volume
 from .weights import EncoderWeights, encoder_weights
 
-__all__ = ["Turn", "Diarizer", "load_diarizer", "speaker_at", "CLUSTER_DISTANCE", "KNOWN_MATCH_SIMILARITY"]
+__all__ = ["Turn", "Diarizer", "Tuning", "TUNED", "load_diarizer", "speech_regions", "KNOWN_MATCH_SIMILARITY"]
 
 WINDOW_SAMPLES = PARTIAL_FRAMES * HOP_SAMPLES  # 1.6 s
 WINDOW_HOP_S = 0.4
-# Cosine distance under which two clusters are one voice (average linkage). Resemblyzer puts one voice's
-# windows at cosine similarity ~0.8-0.95 and different voices at ~0.4-0.75.
-CLUSTER_DISTANCE = 0.30
-MIN_CLUSTER_SHARE = 0.04
 MIN_TURN_S = 0.5
 KNOWN_MATCH_SIMILARITY = 0.70
 # Average linkage is quadratic in memory: beyond this many windows, neighbours are averaged first.
 MAX_CLUSTER_POINTS = 1200
 # Embedding batch: bounded so an hour of audio does not hold every window's LSTM state at once.
 BATCH = 256
-# Silero VAD settings: a pause this long separates two regions (and often two speakers).
-VAD_MIN_SILENCE_MS = 250
-VAD_SPEECH_PAD_MS = 60
 VAD_MIN_SPEECH_MS = 200
 FRAME_S = HOP_SAMPLES / SAMPLE_RATE  # 10 ms
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The diarizer's settings. Measured on recordings of people (AMI excerpts trn00-trn09; see
+    benchmarks/real_diarization.py, which cross-validates a grid of them between the two halves) and
+    held to the tests' synthetic meeting, whole and cut into pieces; the defaults are the ones that
+    keep that meeting as it was.
+
+    - vad_threshold, vad_min_silence_ms, vad_speech_pad_ms: Silero's speech probability, the pause
+      that ends a region, the padding each side. AMI's references count short pauses as speech, so a
+      lower threshold and 1 s pauses scored better there (mean DER 0.55 -> 0.44 with a 0.25 s collar),
+      but they put the silences between the synthetic meeting's turns into speech (false alarm
+      4.8 s -> 25 s).
+    - embed_bridge_ms: regions closer than this are embedded as one stretch (windows run across the
+      pause) while turns stay inside the regions: better on AMI (1000), but windows across the pause
+      between two people's turns mix their voices.
+    - cluster_distance: average-linkage cosine distance under which two clusters are one voice.
+      Resemblyzer puts one far-field voice's windows at cosine similarity ~0.65-0.9 and two voices'
+      centroids at ~0.6-0.8. 0.35 (with min_cluster_share 0.10) found fewer false speakers on AMI, but
+      gave one of two synthetic voices' turns to the other in 50 s pieces of that meeting.
+    - min_cluster_share: clusters with fewer of the windows fold into the nearest bigger one, so a
+      cough or a laugh does not become a speaker.
+    """
+
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 250
+    vad_speech_pad_ms: int = 60
+    embed_bridge_ms: int = 0
+    cluster_distance: float = 0.30
+    min_cluster_share: float = 0.04
+
+
+TUNED = Tuning()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +113,16 @@ class Diarizer:
 
     # ---- diarization -----------------------------------------------------------------------
     def diarize(self, samples: np.ndarray, *, num_speakers: int | None = None,
-                known: dict[str, np.ndarray] | None = None) -> list[Turn]:
+                known: dict[str, np.ndarray] | None = None, tuning: Tuning = TUNED) -> list[Turn]:
         """Turns of 16 kHz mono `samples`; `known` maps names to `embed_reference` vectors."""
         x = normalize_volume(samples)
-        regions = speech_regions(x)
+        regions = speech_regions(x, tuning)
         if not regions:
             return []
-        windows = _windows(regions, hop=int(WINDOW_HOP_S * SAMPLE_RATE))
+        windows = _windows(_bridged(regions, int(tuning.embed_bridge_ms * SAMPLE_RATE / 1000)),
+                           hop=int(WINDOW_HOP_S * SAMPLE_RATE))
         emb = self._embed_windows(x, windows)
-        labels = _cluster(emb, num_speakers)
+        labels = _cluster(emb, num_speakers, tuning)
         centroids = _centroids(emb, labels)
         frames = _frame_labels(len(x), windows, emb, centroids, regions)
         turns = _turns(frames, regions)
@@ -114,13 +143,24 @@ def load_diarizer(cache_dir: Path) -> Diarizer:
         return _LOADED[key]
 
 
-def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
+def speech_regions(samples: np.ndarray, tuning: Tuning = TUNED) -> list[tuple[int, int]]:
     """(start, end) sample ranges of speech, by faster-whisper's Silero VAD."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    opts = VadOptions(min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS,
-                      min_speech_duration_ms=VAD_MIN_SPEECH_MS)
+    opts = VadOptions(threshold=tuning.vad_threshold, min_silence_duration_ms=tuning.vad_min_silence_ms,
+                      speech_pad_ms=tuning.vad_speech_pad_ms, min_speech_duration_ms=VAD_MIN_SPEECH_MS)
     return [(int(t["start"]), int(t["end"])) for t in get_speech_timestamps(samples, opts, sampling_rate=SAMPLE_RATE)]
+
+
+def _bridged(regions: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Regions with pauses shorter than `gap` samples between them joined into one."""
+    out: list[tuple[int, int]] = []
+    for s, e in regions:
+        if out and s - out[-1][1] < gap:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 def _windows(regions: list[tuple[int, int]], hop: int) -> list[tuple[int, int]]:
@@ -137,7 +177,7 @@ def _windows(regions: list[tuple[int, int]], hop: int) -> list[tuple[int, int]]:
     return out
 
 
-def _cluster(emb: np.ndarray, num_speakers: int | None) -> np.ndarray:
+def _cluster(emb: np.ndarray, num_speakers: int | None, tuning: Tuning) -> np.ndarray:
     """A cluster index per window: average-linkage agglomeration on cosine distance."""
     n = len(emb)
     if n == 1:
@@ -158,7 +198,7 @@ def _cluster(emb: np.ndarray, num_speakers: int | None) -> np.ndarray:
     while clusters > target:
         flat = int(np.argmin(dist))
         i, j = divmod(flat, m)
-        if num_speakers is None and dist[i, j] > CLUSTER_DISTANCE:
+        if num_speakers is None and dist[i, j] > tuning.cluster_distance:
             break
         # Lance-Williams for average linkage: j joins i.
         merged = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
@@ -171,15 +211,15 @@ def _cluster(emb: np.ndarray, num_speakers: int | None) -> np.ndarray:
         clusters -= 1
     labels = members[owner]
     if num_speakers is None:
-        labels = _fold_small(emb, labels)
+        labels = _fold_small(emb, labels, tuning.min_cluster_share)
     _, dense = np.unique(labels, return_inverse=True)
     return dense
 
 
-def _fold_small(emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Clusters with under MIN_CLUSTER_SHARE of the windows join the big cluster nearest to them."""
+def _fold_small(emb: np.ndarray, labels: np.ndarray, min_share: float) -> np.ndarray:
+    """Clusters with under `min_share` of the windows join the big cluster nearest to them."""
     ids, counts = np.unique(labels, return_counts=True)
-    big = ids[counts >= MIN_CLUSTER_SHARE * len(labels)]
+    big = ids[counts >= min_share * len(labels)]
     if len(big) == 0 or len(big) == len(ids):
         return labels
     cents = _centroids(emb, labels, ids=big)
@@ -286,18 +326,3 @@ def _names(centroids: np.ndarray, turns: list[tuple[float, float, int]],
     for k in range(len(centroids)):
         names.setdefault(k, next(letters))
     return names
-
-
-def speaker_at(turns: list[Turn], start: float, end: float) -> str | None:
-    """The speaker who talks most between `start` and `end` (the nearest turn's when none overlaps)."""
-    if not turns:
-        return None
-    talk: dict[str, float] = {}
-    for t in turns:
-        overlap = min(end, t.end) - max(start, t.start)
-        if overlap > 0:
-            talk[t.speaker] = talk.get(t.speaker, 0.0) + overlap
-    if talk:
-        return max(talk, key=talk.__getitem__)
-    mid = (start + end) / 2
-    return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker

@@ -1,7 +1,7 @@
 """Speech to text with faster-whisper: transcription, translation, words, token logprobs.
 
-Which of the two models hears a request (English-only tiny.en or multilingual base) is decided in
-`route_helpers.whisper_for`.
+Which model hears which part of a recording (English-only tiny.en or multilingual base, window by
+window) is decided in `server/transcribe.py`; where the windows are cut, in stt_windows.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = ["WhisperEngine", "SttRequest", "SttSegment", "BlockFeatures", "LANGUAGES", "language_code",
-           "SAMPLE_RATE", "whisper_options", "clamp_times"]
+           "SAMPLE_RATE", "whisper_options", "clamp_times", "shift_times"]
 
 SAMPLE_RATE = 16000  # what Whisper listens at
 
@@ -86,6 +86,7 @@ class SttSegment:
     no_speech_prob: float
     words: list[dict[str, Any]] = field(default_factory=list)
     logprobs: list[dict[str, Any]] = field(default_factory=list)
+    language: str | None = None  # Whisper's code for the language the segment was decoded in
 
 
 def whisper_options(settings: Settings) -> dict[str, Any]:
@@ -200,11 +201,14 @@ class WhisperEngine:
             lang, prob, _ = self.model.detect_language(samples)
         return lang, float(prob)
 
-    def segments(self, req: SttRequest) -> tuple[Iterator[SttSegment], dict[str, Any]]:
+    def segments(self, req: SttRequest, windows: list[tuple[float, float]] | None = None,
+                 offset: float = 0.0) -> tuple[Iterator[SttSegment], dict[str, Any]]:
         """Decode lazily: the iterator runs the model one 30-second window at a time.
 
-        A slot is taken per window, not for the whole file, so a client that stops reading a
-        stream can never keep a worker busy.
+        `windows` ((start, end) seconds into `req.samples`, stt_windows.py) are where each window
+        starts and ends; `offset` is added to every time (the samples are a part of a longer
+        recording). A slot is taken per window, not for the whole file, so a client that stops
+        reading a stream can never keep a worker busy.
         """
         from faster_whisper.tokenizer import Tokenizer
 
@@ -213,12 +217,14 @@ class WhisperEngine:
             "language": req.language if self.multilingual else None,
             "initial_prompt": req.prompt or None,
             "word_timestamps": req.words or req.logprobs,
-            "vad_filter": req.vad,
+            "vad_filter": req.vad and windows is None,  # planned windows have left silence out already
             "beam_size": 5,
             # Feeding each window the text before it lets one hallucination seed the next; off, as
             # WhisperX and whisper-timestamped do. Loops inside a window are cut after decoding (loops.py).
             "condition_on_previous_text": False,
         }
+        if windows:
+            kwargs["clip_timestamps"] = [t for w in windows for t in w]
         if req.temperature is not None and req.temperature > 0:
             kwargs["temperature"] = [float(req.temperature)]
         with self.slots:
@@ -228,10 +234,10 @@ class WhisperEngine:
         eot = tokenizer.eot
         meta = {"language": info.language if self.multilingual else "en", "duration": float(info.duration),
                 "language_probability": float(info.language_probability)}
-        return self._iterate(gen, req, tokenizer, eot, round(meta["duration"], 3)), meta
+        return self._iterate(gen, req, tokenizer, eot, round(meta["duration"], 3), offset, meta["language"]), meta
 
     def _iterate(self, gen: Iterator[Any], req: SttRequest, tokenizer: Any, eot: int,
-                 duration: float) -> Iterator[SttSegment]:
+                 duration: float, offset: float, language: str) -> Iterator[SttSegment]:
         probs: list[float] = []
         previous_text, next_id = "", 0
         while True:
@@ -248,6 +254,7 @@ class WhisperEngine:
                 end=round(float(seg.end), 3), text=seg.text, tokens=list(seg.tokens),
                 temperature=float(seg.temperature or 0.0), avg_logprob=float(seg.avg_logprob),
                 compression_ratio=float(seg.compression_ratio), no_speech_prob=float(seg.no_speech_prob),
+                language=language,
             )
             if req.words and seg.words:
                 out.words = [{"word": w.word, "start": round(float(w.start), 3), "end": round(float(w.end), 3),
@@ -264,6 +271,8 @@ class WhisperEngine:
                 continue  # the previous segment again: a loop (loops.py)
             _cut_loops(out, tokenizer, eot)
             clamp_times(out, duration)
+            if offset:
+                shift_times(out, offset, int(round(offset * 100)))
             previous_text, out.id = out.text, next_id
             next_id += 1
             yield out
@@ -278,6 +287,14 @@ def clamp_times(seg: SttSegment, duration: float) -> None:
     seg.start, seg.end = clamp_span(seg.start, seg.end, 0.0, duration)
     for w in seg.words:
         w["start"], w["end"] = clamp_span(w["start"], w["end"], 0.0, duration)
+
+
+def shift_times(seg: SttSegment, seconds: float, frames: int) -> None:
+    """Move the segment (its times, words and seek, in 10 ms frames) later by `seconds`."""
+    seg.start, seg.end = round(seg.start + seconds, 3), round(seg.end + seconds, 3)
+    seg.seek += frames
+    for w in seg.words:
+        w["start"], w["end"] = round(w["start"] + seconds, 3), round(w["end"] + seconds, 3)
 
 
 def _cut_loops(seg: SttSegment, tokenizer: Any, eot: int) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE
 from ...errors import RealtimeEventError
+from .turn_end import EAGERNESS, silence_ms
 
-__all__ = ["ServerVad", "Transcription", "SessionConfig", "ResponseOptions", "parse_response_options", "parse_item",
-           "require"]
+__all__ = ["ServerVad", "SemanticVad", "Transcription", "SessionConfig", "ResponseOptions", "parse_response_options",
+           "parse_item", "require"]
 
 
 def require(obj: Any, where: str, allowed: set[str] | frozenset[str]) -> dict[str, Any]:
@@ -91,10 +92,6 @@ class ServerVad:
         obj = require(obj, where, {"type", "threshold", "prefix_padding_ms", "silence_duration_ms",
                                    "create_response", "interrupt_response", "idle_timeout_ms"})
         out = copy.copy(self)
-        if obj.get("type") != "server_vad":
-            raise RealtimeEventError(f"Unsupported value for '{where}.type': {obj.get('type')!r}. Supported: "
-                                     "'server_vad', or turn_detection null for manual turns.",
-                                     param=f"{where}.type", code="unsupported_value")
         for key, low, high, integer in (("threshold", 0.0, 1.0, False), ("prefix_padding_ms", 0, 5000, True),
                                         ("silence_duration_ms", 100, 10000, True)):
             if key in obj:
@@ -106,6 +103,54 @@ class ServerVad:
             raise RealtimeEventError(f"Unsupported parameter: '{where}.idle_timeout_ms' (give null).",
                                      param=f"{where}.idle_timeout_ms", code="unsupported_parameter")
         return out
+
+
+@dataclass
+class SemanticVad:
+    """`turn_detection: {"type": "semantic_vad", ...}`: the turn ends after a silence whose length
+    the words so far decide (turn_end.py); speech is found as server_vad finds it."""
+
+    eagerness: str = "auto"
+    create_response: bool = True
+    interrupt_response: bool = True
+    threshold: float = 0.5  # not settable (OpenAI: server_vad only), what the detector uses
+    prefix_padding_ms: int = 300
+
+    @property
+    def silence_duration_ms(self) -> int:
+        """The wait while the words are not known yet."""
+        return silence_ms(self.eagerness)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "semantic_vad", "eagerness": self.eagerness, "create_response": self.create_response,
+                "interrupt_response": self.interrupt_response}
+
+    def update(self, obj: Any, where: str) -> SemanticVad:
+        obj = require(obj, where, {"type", "eagerness", "create_response", "interrupt_response"})
+        out = copy.copy(self)
+        if "eagerness" in obj:
+            if obj["eagerness"] not in EAGERNESS:
+                raise RealtimeEventError(f"Invalid value for '{where}.eagerness': {obj['eagerness']!r}. Supported "
+                                         f"values are {', '.join(repr(e) for e in EAGERNESS)}.",
+                                         param=f"{where}.eagerness")
+            out.eagerness = obj["eagerness"]
+        for key in ("create_response", "interrupt_response"):
+            if key in obj:
+                setattr(out, key, _bool(obj, key, where))
+        return out
+
+
+def _turn_detection(current: ServerVad | SemanticVad | None, value: Any, where: str) -> ServerVad | SemanticVad:
+    """The turn detection a session.update asks for: the current one updated when the type stays,
+    else the new type's defaults updated."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    kinds = {"server_vad": ServerVad, "semantic_vad": SemanticVad}
+    if kind not in kinds:
+        raise RealtimeEventError(f"Unsupported value for '{where}.type': {str(kind)[:40]!r}. Supported: "
+                                 "'server_vad', 'semantic_vad', or turn_detection null for manual turns.",
+                                 param=f"{where}.type", code="unsupported_value")
+    base = current if isinstance(current, kinds[kind]) else kinds[kind]()
+    return base.update(value, where)
 
 
 @dataclass
@@ -130,7 +175,7 @@ class SessionConfig:
     voice: str = "alloy"
     speed: float = 1.0
     transcription: Transcription | None = None
-    turn_detection: ServerVad | None = field(default_factory=ServerVad)
+    turn_detection: ServerVad | SemanticVad | None = field(default_factory=ServerVad)
     max_output_tokens: int | None = None  # None: "inf" (the engine's own limit applies)
 
     def to_dict(self, session_id: str) -> dict[str, Any]:
@@ -201,8 +246,8 @@ def _update_input(config: SessionConfig, value: Any) -> None:
                 **{k: _string(t, k, f"{where}.transcription") for k in t if t[k] is not None})
     if "turn_detection" in inp:
         td = inp["turn_detection"]
-        config.turn_detection = None if td is None else (config.turn_detection or ServerVad()).update(
-            td, f"{where}.turn_detection")
+        config.turn_detection = None if td is None else _turn_detection(config.turn_detection, td,
+                                                                        f"{where}.turn_detection")
 
 
 def _update_output(config: SessionConfig, value: Any) -> None:

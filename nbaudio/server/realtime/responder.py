@@ -24,22 +24,20 @@ import numpy as np
 from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE, new_id
 from ...codec import resample
 from ...codec.stream import StreamEncoder
-from ...longform import split_sentences
 from ..api_errors import EngineError
 from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT
-from ..chat.speech import SpeakingPace
+from ..chat.speech import SpeakingPace, speech_samples
 from ..engine import Admission, Engine
 from ..models.llm import GenParams
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
-from ..route_helpers import whisper_for
 from ..tokens import audio_tokens, text_tokens_estimate
-from ..voices import plan_voice
+from ..transcribe import transcribe
 from .config import ResponseOptions, SessionConfig
 from .conversation import Conversation, Item, Phrase
 
-__all__ = ["Response", "transcribe_pcm", "DELTA_MS"]
+__all__ = ["Response", "transcribe_pcm", "voice_audio", "reply_params", "DELTA_MS"]
 
 log = logging.getLogger("nbaudio.server")
 DELTA_MS = 100  # audio per output_audio.delta: small enough that a cancel leaves little unsent
@@ -50,19 +48,19 @@ Emit = Callable[[dict[str, Any]], None]
 def transcribe_pcm(engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> tuple[str, float]:
     """(transcript, seconds) of pcm16 at 24 kHz, with the Whisper the language calls for."""
     samples = resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, SAMPLE_RATE, WHISPER_RATE)
-    whisper, lang = whisper_for(engine, samples, language, "transcribe")
-    segments, meta = whisper.segments(SttRequest(samples, language=lang, prompt=prompt))
+    segments, meta = transcribe(engine, SttRequest(samples, language=language, prompt=prompt))
     return "".join(s.text for s in segments).strip(), float(meta["duration"])
 
 
-def _speak(engine: Engine, voice: str, speed: float, text: str, encoder: StreamEncoder) -> bytes:
-    """`text` as pcm16 at 24 kHz, sentence by sentence in the voice its language needs."""
-    out = []
-    for sentence in split_sentences(text):
-        plan = plan_voice(engine, voice, sentence, speed, param="session.audio.output.voice")
-        for audio in plan.synthesize(sentence):
-            out.append(encoder.feed(resample(audio, plan.rate, encoder.source_rate)))
-    return b"".join(out)
+def voice_audio(engine: Engine, voice: str, speed: float, text: str) -> list[np.ndarray]:
+    """`text` as float samples at 24 kHz, sentence by sentence in the voice its language needs."""
+    return speech_samples(engine, voice, speed, text, SAMPLE_RATE, "session.audio.output.voice")
+
+
+def reply_params(engine: Engine, config: SessionConfig, options: ResponseOptions) -> GenParams:
+    """The chat model's settings for a response (a Preflight must ask for the same to be taken over)."""
+    limit = options.max_output_tokens or config.max_output_tokens or engine.settings.llm_max_tokens
+    return GenParams(model=config.model, max_tokens=min(limit, engine.settings.llm_max_tokens))
 
 
 @dataclass
@@ -86,6 +84,8 @@ class Response:
     _error: dict[str, Any] | None = None
     _reason: str | None = None
     _gen: Any = None  # the chat backend's Generation, once it started (cancelled with the response)
+    preflight: Any = None  # this reply begun before the turn ended (a preflight.Preflight), if it was
+    _early_speech: tuple[str, asyncio.Task] | None = None  # the Preflight's first phrase and its speech
 
     @property
     def modalities(self) -> list[str]:
@@ -154,19 +154,36 @@ class Response:
             "type": kind, "code": code, "message": message, "param": param, "event_id": None}})
         self.finish("failed")
 
-    async def _produce(self, user_items: list[Item], extra: list[Item]) -> None:
-        for item in [*user_items, *extra]:
-            if item.transcribing is not None:
-                self._audio_in_seconds += await asyncio.shield(item.transcribing)
+    def messages(self, extra: list[Item] = ()) -> list[dict[str, Any]]:
+        """The chat messages this response answers (the conversation with `extra` after it)."""
         base = self.conversation if self.options.use_conversation else Conversation()
-        instructions = self.options.instructions or self.config.instructions or SPOKEN_SYSTEM_PROMPT
-        messages = base.messages(instructions, extra)
+        return base.messages(self.options.instructions or self.config.instructions or SPOKEN_SYSTEM_PROMPT, extra)
+
+    async def _produce(self, user_items: list[Item], extra: list[Item]) -> None:
+        try:
+            for item in [*user_items, *extra]:
+                if item.transcribing is not None:
+                    self._audio_in_seconds += await asyncio.shield(item.transcribing)
+            messages = self.messages(extra)
+            params = reply_params(self.engine, self.config, self.options)
+            early = await self._take_preflight(messages, params)
+        finally:
+            if self.preflight is not None:  # not taken (cancelled, or a transcription failed)
+                self.preflight.drop()
+                self.preflight = None
+        if early is not None:
+            try:
+                self._early_speech = (early.phrase, early.speech) if early.speech is not None else None
+                self._gen = early.gen
+                await self._generated(early.gen)
+            finally:
+                self.admission.release(early.taken)
+                self.admission.leave()
+            return
         try:
             backend = await asyncio.to_thread(self.engine.chat_backend)
         except WeightError as exc:
             raise EngineError(503, f"The chat model is not available: {exc}", code="model_unavailable") from None
-        limit = self.options.max_output_tokens or self.config.max_output_tokens or self.engine.settings.llm_max_tokens
-        params = GenParams(model=self.config.model, max_tokens=min(limit, self.engine.settings.llm_max_tokens))
         if not self.admission.try_enter():
             raise EngineError(503, "The local engine is busy (all its places are taken); send response.create "
                                    "again in a moment.", code="engine_busy")
@@ -178,14 +195,30 @@ class Response:
                 raise EngineError(503, "The local engine is busy (no model was free in time); send "
                                        "response.create again.", code="engine_busy") from None
             gen = self._gen = await asyncio.to_thread(backend.generate, messages, params)
-            await self._stream(gen)
-            self._prompt_tokens, self._completion_tokens = gen.prompt_tokens, gen.completion_tokens
-            if gen.finish_reason == "length":
-                self._reason = "max_output_tokens"
+            await self._generated(gen)
         finally:
             if taken is not None:
                 self.admission.release(taken)
             self.admission.leave()
+
+    async def _take_preflight(self, messages: list[dict[str, Any]], params: GenParams) -> Any:
+        """The Preflight's start of this very reply (same words, same settings), or None."""
+        pre, self.preflight = self.preflight, None
+        if pre is None:
+            return None
+        if not pre.matches(messages, params, self.voice if self.audio else None, self.config.speed):
+            pre.drop()
+            return None
+        self.preflight = pre  # dropped by the caller if this is cancelled while it waits
+        early = await pre.take()
+        self.preflight = None
+        return early
+
+    async def _generated(self, gen: Any) -> None:
+        await self._stream(gen)
+        self._prompt_tokens, self._completion_tokens = gen.prompt_tokens, gen.completion_tokens
+        if gen.finish_reason == "length":
+            self._reason = "max_output_tokens"
 
     async def _stream(self, gen: Any) -> None:
         kind = "output_audio" if self.audio else "output_text"
@@ -229,7 +262,14 @@ class Response:
             self._send_audio(encoder.close())
 
     async def _say(self, text: str, encoder: StreamEncoder) -> None:
-        pcm = await asyncio.to_thread(_speak, self.engine, self.voice, self.config.speed, text, encoder)
+        early, self._early_speech = self._early_speech, None
+        if early is not None and early[0] == text:
+            samples = await early[1]
+        else:
+            if early is not None:
+                early[1].cancel()
+            samples = await asyncio.to_thread(voice_audio, self.engine, self.voice, self.config.speed, text)
+        pcm = b"".join(encoder.feed(a) for a in samples)
         start = self.item.audio_ms
         self._send_audio(pcm)
         self.item.phrases.append(Phrase(text, start, self.item.audio_ms))

@@ -21,11 +21,13 @@ from ..api_errors import EngineError
 from ..engine import Admission, Engine
 from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice
-from .config import SessionConfig, parse_item, parse_response_options, require
+from .config import SemanticVad, SessionConfig, parse_item, parse_response_options, require
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
 from .outbox import Outbox
+from .preflight import Preflight, begin_reply
 from .responder import Response, transcribe_pcm
+from .turn_end import ending, silence_ms
 from .vad import TurnDetector
 
 __all__ = ["RealtimeSession"]
@@ -86,6 +88,8 @@ class RealtimeSession:
         self._detector = TurnDetector(self.config.turn_detection) if self.config.turn_detection else None
         self._speech_item: str | None = None
         self._guess: asyncio.Task | None = None  # transcribing the turn so far, from its last pause
+        self._preflight: Preflight | None = None  # the reply to those words, begun while the pause lasts
+        self._feeding = asyncio.Lock()  # the turn detector is used by one call at a time
         self._unanswered: list[Item] = []  # user audio committed since the last response
         self._tasks: set[asyncio.Task] = set()
 
@@ -132,7 +136,8 @@ class RealtimeSession:
                 raise RealtimeEventError(exc.message, param="session.audio.output.voice") from None
         if config.turn_detection != self.config.turn_detection:
             self._detector = TurnDetector(config.turn_detection) if config.turn_detection else None
-            self._speech_item = self._guess = None
+            self._speech_item = None
+            self._forget_guess()
         self.config = config
         self.emit(_event("session.updated", session=config.to_dict(self.id)))
 
@@ -149,7 +154,9 @@ class RealtimeSession:
         self._appended += len(pcm)
         if self._detector is None:
             return
-        for turn in await asyncio.to_thread(self._detector.feed, pcm):
+        async with self._feeding:
+            turns = await asyncio.to_thread(self._detector.feed, pcm)
+        for turn in turns:
             if turn.kind == "started":
                 await self._speech_started(turn.ms)
             elif turn.kind == "stopped":
@@ -157,8 +164,9 @@ class RealtimeSession:
             elif turn.kind == "paused":
                 self._guess_transcript(turn.ms)
             else:
-                self._guess = None  # the user goes on: that guess is of no use
-        if not self._detector.speaking:  # keep only what a turn starting now could reach back to
+                self._forget_guess()  # the user goes on: that guess is of no use
+        if self._detector is not None and not self._detector.speaking:
+            # keep only what a turn starting now could reach back to
             keep = (self.config.turn_detection.prefix_padding_ms + 1000) * BYTES_PER_MS
             self._drop_before(self._appended - keep)
 
@@ -173,6 +181,7 @@ class RealtimeSession:
         self._drop_before(ms * BYTES_PER_MS)
         self._speech_item = new_id("item")
         self.emit(_event("input_audio_buffer.speech_started", audio_start_ms=ms, item_id=self._speech_item))
+        self._forget_guess()
         if self.responding and self.config.turn_detection.interrupt_response:
             self.outbox.drop_audio(self.response.id)  # what is still queued would only play over the user
             await self.response.cancel("turn_detected")
@@ -180,10 +189,37 @@ class RealtimeSession:
     def _guess_transcript(self, ms: int) -> None:
         """Start transcribing the turn so far (speech until `ms`, and the pause since) when the
         speaker pauses: if the pause turns out to end the turn (speech_stopped comes
-        silence_duration_ms later), its transcript is ready that much sooner."""
+        silence_duration_ms later), its transcript is ready that much sooner, and so is the reply,
+        begun as soon as the words are known (`_after_guess`)."""
         pcm = bytes(self._pending)
+        self._forget_guess()
         if ms * BYTES_PER_MS - self._pending_start >= MIN_COMMIT_MS * BYTES_PER_MS:
-            self._guess = self._track(asyncio.get_running_loop().create_task(self._stt(pcm)))
+            self._guess = self._track(asyncio.get_running_loop().create_task(self._guessed(pcm)))
+
+    async def _guessed(self, pcm: bytes) -> tuple[str, float]:
+        result = await self._stt(pcm)
+        if asyncio.current_task() is self._guess:  # the speaker is still in that pause
+            await self._after_guess(result[0])
+        return result
+
+    async def _after_guess(self, text: str) -> None:
+        """The words of the turn so far are known: begin the reply to them, and with semantic_vad
+        decide how long this pause must last to end the turn (perhaps it already has)."""
+        td = self.config.turn_detection
+        if td.create_response and not self.responding and text.strip():
+            self._preflight = begin_reply(self.engine, self.admission, self.config, self.conversation, text)
+        if isinstance(td, SemanticVad) and self._detector is not None:
+            async with self._feeding:
+                turn = self._detector.end_after(silence_ms(td.eagerness, ending(text)))
+            if turn is not None:
+                await self._speech_stopped(turn.ms)
+
+    def _forget_guess(self) -> None:
+        """The turn so far is not the turn: its transcript and reply are of no use."""
+        self._guess = None
+        if self._preflight is not None:
+            self._preflight.drop()
+            self._preflight = None
 
     async def _stt(self, pcm: bytes) -> tuple[str, float]:
         t = self.config.transcription
@@ -201,10 +237,12 @@ class RealtimeSession:
         self._pending_start += end
         guess, self._guess = self._guess, None
         if len(pcm) < MIN_COMMIT_MS * BYTES_PER_MS:
+            self._forget_guess()
             return
         self._commit(pcm, item_id, guess)
         if self.config.turn_detection.create_response and not self.responding:
             self._respond(parse_response_options(None))
+        self._forget_guess()  # a reply begun early and not taken by that response
 
     async def _on_input_audio_buffer_commit(self, event: dict[str, Any]) -> None:
         have = len(self._pending) // BYTES_PER_MS
@@ -218,14 +256,16 @@ class RealtimeSession:
         if self._detector is not None:
             self._detector.reset()
         self._commit(pcm, self._speech_item or new_id("item"))
-        self._speech_item = self._guess = None
+        self._speech_item = None
+        self._forget_guess()
 
     async def _on_input_audio_buffer_clear(self, event: dict[str, Any]) -> None:
         self._pending_start += len(self._pending)
         self._pending.clear()
         if self._detector is not None:
             self._detector.reset()
-        self._speech_item = self._guess = None
+        self._speech_item = None
+        self._forget_guess()
         self.emit(_event("input_audio_buffer.cleared"))
 
     def _commit(self, pcm: bytes, item_id: str, guess: asyncio.Task | None = None) -> None:
@@ -339,7 +379,9 @@ class RealtimeSession:
         for item in extra:
             if item.pcm:
                 self._transcribe(item)
-        self.response = Response(self.engine, self.admission, self.config, options, self.conversation, self.emit)
+        self.response = Response(self.engine, self.admission, self.config, options, self.conversation, self.emit,
+                                 preflight=self._preflight)
+        self._preflight = None
         waiting = self._unanswered if options.use_conversation else []
         self._unanswered = [] if options.use_conversation else self._unanswered
         self.response.start(waiting, extra)
@@ -359,6 +401,7 @@ class RealtimeSession:
 
     async def close(self) -> None:
         """Stop what is still running (the client left)."""
+        self._forget_guess()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

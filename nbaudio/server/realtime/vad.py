@@ -8,7 +8,8 @@ everything. Turns follow OpenAI's server_vad: speech starts after MIN_SPEECH_MS 
 (reported `prefix_padding_ms` earlier) and stops after `silence_duration_ms` below it (with
 Silero's own hysteresis of 0.15), the reported end including that silence. After PAUSE_MS of that
 silence the detector also says "paused" (and "resumed" if speech comes back before the turn ends),
-so the session can start transcribing while it waits to know that the turn is over.
+so the session can start transcribing while it waits to know that the turn is over. With
+semantic_vad the words of that transcript set how long this pause must last (`end_after`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..._wire.realtime import SAMPLE_RATE
-from .config import ServerVad
+from .config import SemanticVad, ServerVad
 
 __all__ = ["TurnDetector", "Turn", "load_vad"]
 
@@ -53,7 +54,7 @@ class TurnDetector:
     """Feed it pcm16 at 24 kHz as it arrives; `feed()` returns the turn edges it found. Not
     thread-safe: one session feeds it, one call at a time (the call may run in a worker thread)."""
 
-    def __init__(self, vad: ServerVad) -> None:
+    def __init__(self, vad: ServerVad | SemanticVad) -> None:
         import soxr
 
         self.vad = vad
@@ -63,6 +64,7 @@ class TurnDetector:
         self._windows = 0  # windows scored since the session's audio began
         self.speaking = False
         self._run = 0  # consecutive windows on the other side of the threshold
+        self._wait_ms: int | None = None  # the silence that ends this pause's turn, once its words are known
 
     def feed(self, pcm: bytes) -> list[Turn]:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
@@ -92,17 +94,28 @@ class TurnDetector:
             return None
         paused = self._run * _WINDOW_MS >= PAUSE_MS
         if p >= self.vad.threshold:
-            self._run = 0
+            self._run, self._wait_ms = 0, None
             return Turn("resumed", now_ms) if paused else None
         if p < max(0.01, self.vad.threshold - _HYSTERESIS) or self._run:  # as Silero: between the two
             self._run += 1                                                  # thresholds silence goes on
-        if self._run * _WINDOW_MS >= self.vad.silence_duration_ms:
-            self.speaking, self._run = False, 0
+        if self._run * _WINDOW_MS >= (self._wait_ms or self.vad.silence_duration_ms):
+            self.speaking, self._run, self._wait_ms = False, 0, None
             return Turn("stopped", now_ms)
         if not paused and self._run * _WINDOW_MS >= PAUSE_MS:
             return Turn("paused", now_ms - self._run * _WINDOW_MS)
         return None
 
+    def end_after(self, silence_ms: int) -> Turn | None:
+        """This pause ends the turn after `silence_ms` of silence (semantic turn detection, once the
+        words are known): "stopped" now if it has lasted that long already, else None."""
+        if not self.speaking or self._run * _WINDOW_MS < PAUSE_MS:
+            return None  # the speaker went on meanwhile: that decision was about an earlier pause
+        self._wait_ms = silence_ms
+        if self._run * _WINDOW_MS < silence_ms:
+            return None
+        self.speaking, self._run, self._wait_ms = False, 0, None
+        return Turn("stopped", self._windows * _WINDOW_MS)
+
     def reset(self) -> None:
         """Forget a turn in progress (the buffer was cleared or committed by hand)."""
-        self.speaking, self._run = False, 0
+        self.speaking, self._run, self._wait_ms = False, 0, None

@@ -1,4 +1,5 @@
-"""`POST /v1/audio/speech`, `/v1/audio/transcriptions`, `/v1/audio/translations`."""
+"""`POST /v1/audio/speech`, `/v1/audio/transcriptions`, `/v1/audio/translations`, and the engine's
+`/v1/audio/diarizations` (who spoke when, without transcribing)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ..._wire.spec import (
+    DIARIZE_MODEL,
     MIME_TYPES,
     SPEECH_FORMATS,
     SPEECH_MAX_INPUT,
@@ -27,16 +29,17 @@ from ..._wire.spec import (
 )
 from ..._wire.sse import format_sse
 from ...codec.stream import StreamEncoder
-from ...transcript import Segment, Transcript, Word
+from ...transcript import Segment, Transcript, Word, speaker_at
 from .. import paths, untrusted_json
 from ..api_errors import bad_request, model_not_found
-from ..diarization.pipeline import Turn, speaker_at
+from ..diarization.pipeline import Turn
 from ..engine import EngineDep
 from ..model_names import speech_model_ok, stt_model_ok
-from ..models.stt import LANGUAGES, SttRequest, SttSegment, language_code
+from ..models.stt import LANGUAGES, SAMPLE_RATE, SttRequest, SttSegment, language_code
 from ..models.translation_quality import WARNING_HEADER, translation_warning
-from ..route_helpers import SSE_SCHEMA, samples_16k, streaming, whisper_for
+from ..route_helpers import SSE_SCHEMA, samples_16k, streaming
 from ..tokens import audio_tokens, text_tokens_estimate
+from ..transcribe import transcribe
 from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice, voice_name
 from .diarization import diarize, label_segments, read_speaker_request, split_by_speaker
@@ -180,11 +183,10 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
     if speakers is not None and speakers.wanted:  # before decoding: a stream's segments carry speakers too
         turns = await run_in_threadpool(diarize, engine.settings.cache_dir, samples, speakers,
                                         engine.settings.max_audio_seconds)
-    whisper, lang = await run_in_threadpool(whisper_for, engine, samples, language, task)
     split = turns is not None and fmt == "diarized_json" and not stream  # cut at speaker changes, by word times
-    req = SttRequest(samples=samples, task=task, language=lang, prompt=prompt, temperature=temperature,
+    req = SttRequest(samples=samples, task=task, language=language, prompt=prompt, temperature=temperature,
                      words=("word" in grans and fmt == "verbose_json") or split, logprobs=bool(include), vad=vad)
-    segments, meta = await run_in_threadpool(whisper.segments, req)
+    segments, meta = await run_in_threadpool(transcribe, engine, req)
     if stream:
         return streaming(_stt_sse(segments, meta, req, fmt, turns))
     segs = await run_in_threadpool(list, segments)
@@ -223,7 +225,7 @@ def _transcript(segs: list[SttSegment], meta: dict[str, Any], req: SttRequest, u
     segments = [
         Segment(id=s.id, start=s.start, end=s.end, text=s.text, seek=s.seek, tokens=s.tokens,
                 temperature=s.temperature, avg_logprob=s.avg_logprob, compression_ratio=s.compression_ratio,
-                no_speech_prob=s.no_speech_prob,
+                no_speech_prob=s.no_speech_prob, language=LANGUAGES.get(s.language or "", s.language),
                 words=[Word(w["word"].strip(), w["start"], w["end"], w["probability"]) for w in s.words])
         for s in segs
     ]
@@ -294,3 +296,38 @@ async def create_transcription(request: Request, engine: EngineDep) -> Response:
 @router.post(paths.TRANSLATIONS, openapi_extra=_form_openapi("translate"))
 async def create_translation(request: Request, engine: EngineDep) -> Response:
     return await _stt(request, engine, "translate")
+
+
+# ---- who spoke when, alone ------------------------------------------------------------------
+_DIARIZE_OPENAPI = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary", "description": "The audio, at most 25 MB."},
+            "model": {"type": "string", "example": "gpt-4o-transcribe-diarize"},
+            "num_speakers": {"type": "integer", "minimum": 1},
+            "known_speaker_names[]": {"type": "array", "items": {"type": "string"}},
+            "known_speaker_references[]": {"type": "array", "items": {"type": "string"}}}}}}},
+    "responses": {"200": {"description": "Speaker turns: {duration, speakers, segments: [{start, end, speaker}]}",
+                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+}
+
+
+@router.post(paths.DIARIZATIONS, openapi_extra=_DIARIZE_OPENAPI)
+async def create_diarization(request: Request, engine: EngineDep) -> Response:
+    """An engine extension: the speaker turns of an upload, with the transcription form's speaker fields
+    (num_speakers, known_speaker_names[], known_speaker_references[]); a client re-labels a transcript
+    it already has with them instead of transcribing again."""
+    form = await read_form(request)
+    model = text_field(form, "model")
+    if model and model != DIARIZE_MODEL:
+        raise bad_request(f"Invalid value for 'model': {model!r}; speaker turns come from {DIARIZE_MODEL!r} "
+                          "(or leave 'model' out).", param="model")
+    speakers = read_speaker_request(form, "diarized_json")
+    clip = await upload_clip(form, engine.settings.max_upload_bytes)
+    samples = await run_in_threadpool(samples_16k, clip, "file", engine.settings.max_audio_seconds)
+    turns = await run_in_threadpool(diarize, engine.settings.cache_dir, samples, speakers,
+                                    engine.settings.max_audio_seconds)
+    body = {"duration": round(len(samples) / SAMPLE_RATE, 3),
+            "speakers": list(dict.fromkeys(t.speaker for t in turns)),
+            "segments": [{"start": t.start, "end": t.end, "speaker": t.speaker} for t in turns]}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")

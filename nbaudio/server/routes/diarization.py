@@ -19,11 +19,11 @@ import numpy as np
 from ..._wire.spec import KNOWN_SPEAKER_MAX_SECONDS, KNOWN_SPEAKER_MIN_SECONDS, MAX_KNOWN_SPEAKERS
 from ...audio import AudioClip
 from ...codec import guess_format
-from ...transcript import Segment, Transcript, Word
+from ...transcript import Transcript
 from ..api_errors import bad_request, model_unavailable
 from ..catalog.weights import WeightError
 from ..diarization.encoder import SAMPLE_RATE
-from ..diarization.pipeline import Turn, load_diarizer, speaker_at
+from ..diarization.pipeline import Turn, load_diarizer
 from ..route_helpers import samples_16k
 from .forms import bool_field, text_field
 
@@ -125,48 +125,13 @@ def diarize(cache_dir: Any, samples: np.ndarray, request: SpeakerRequest, max_se
 
 def label_segments(t: Transcript, turns: list[Turn]) -> Transcript:
     """Each segment labelled with the speaker who talks most in it (segments kept as they are)."""
-    for seg in t.segments:
-        seg.speaker = speaker_at(turns, seg.start, seg.end) or "A"
-    return t
+    return t.with_speakers(_spans(turns), split=False)
 
 
 def split_by_speaker(t: Transcript, turns: list[Turn]) -> Transcript:
-    """Segments cut where the speaker changes, by their word timestamps (diarized_json): each word goes
-    to the speaker talking around its middle; a segment without words is labelled whole."""
-    out: list[Segment] = []
-    for seg in t.segments:
-        if not seg.words:
-            out.append(Segment(id=len(out), start=seg.start, end=seg.end, text=seg.text,
-                               speaker=speaker_at(turns, seg.start, seg.end) or "A"))
-            continue
-        run: list[Word] = []
-        who = None
-        for w in seg.words:
-            mid = (w.start + w.end) / 2
-            speaker = speaker_at(turns, mid - 0.01, mid + 0.01) or "A"
-            if run and speaker != who:
-                out.append(_joined(len(out), run, who))
-                run = []
-            run.append(w)
-            who = speaker
-        out.append(_joined(len(out), run, who))
-    t.segments = [_tightened(seg, turns) for seg in out]
-    t.words = []
-    return t
+    """Segments cut where the speaker changes, by their word timestamps (diarized_json)."""
+    return t.with_speakers(_spans(turns), split=True)
 
 
-def _tightened(seg: Segment, turns: list[Turn]) -> Segment:
-    """The segment's times moved inside its speaker's turns: Whisper's word times run into the pauses
-    around speech (a first word "starting" at 0.0), the voice activity the diarizer found does not."""
-    mine = [tr for tr in turns if tr.speaker == seg.speaker and tr.end > seg.start and tr.start < seg.end]
-    if mine:
-        start, end = max(seg.start, min(tr.start for tr in mine)), min(seg.end, max(tr.end for tr in mine))
-        if end > start:
-            seg.start, seg.end = round(start, 3), round(end, 3)
-    return seg
-
-
-def _joined(i: int, words: list[Word], speaker: str | None) -> Segment:
-    text = " ".join(w.word.strip() for w in words)
-    return Segment(id=i, start=words[0].start, end=words[-1].end, text=text, speaker=speaker,
-                   words=list(words))
+def _spans(turns: list[Turn]) -> list[tuple[float, float, str]]:
+    return [(t.start, t.end, t.speaker) for t in turns]
