@@ -1,6 +1,6 @@
 """Language names and codes: Whisper's languages, as verbose_json names them ("english") and as
 `language=` codes ("en"), so a transcript's language can be compared with the one asked for.
-(The engine keeps the same table beside its model, nbaudio.server.models.stt.)"""
+The engine reads the same table (nbaudio.server.models.stt)."""
 
 from __future__ import annotations
 
