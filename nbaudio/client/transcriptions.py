@@ -220,13 +220,7 @@ class TranscriptionEndpoints:
                                      timeout=timeout)
             return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
                                        stall_after=resolve_timeout(timeout, self._client.timeout)[1])
-        # A long recording is one request that can take a while: the notebook says it is running
-        # (short ones say nothing: a line left under every quick transcription would be noise).
-        # Its length when the samples are in memory; a file is not decoded just to say it.
-        long = clip.duration >= WAIT_SHOWN_FROM_S if clip.is_decoded else len(data) >= WAIT_SHOWN_FROM_BYTES
-        size = (f"{format_clock(clip.duration, decimals=0)} of audio" if clip.is_decoded
-                else f"{len(data) / 1e6:.1f} MB of audio")
-        with waiting(task, size) if long else contextlib.nullcontext():
+        with _waiting_if_long(task, clip, len(data)):
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip
@@ -280,6 +274,19 @@ class TranscriptionEndpoints:
 # when the file is not decoded, its size as a minute of 16 kHz 16-bit WAV.
 WAIT_SHOWN_FROM_S = 60.0
 WAIT_SHOWN_FROM_BYTES = 1_920_000
+
+
+def _waiting_if_long(task: str, clip: AudioClip, size: int) -> Any:
+    """A long recording is one request that can take a while: the notebook says it is running.
+    Short ones say nothing (a line left under every quick transcription would be noise). The
+    length is given when the samples are in memory; a file is not decoded just to say it."""
+    if clip.is_decoded:
+        if clip.duration < WAIT_SHOWN_FROM_S:
+            return contextlib.nullcontext()
+        return waiting(task, f"{format_clock(clip.duration, decimals=0)} of audio")
+    if size < WAIT_SHOWN_FROM_BYTES:
+        return contextlib.nullcontext()
+    return waiting(task, f"{size / 1e6:.1f} MB of audio")
 
 
 def _relabel_piece(t: Transcript, given: list[str], carried: dict[str, AudioClip]) -> Transcript:

@@ -61,10 +61,11 @@ class Warmup:
         loaded = set(self.loaded())
         try:
             spoken: list[bytes] = []
-            if not {"whisper-en", "whisper-multi"} <= loaded or not any(k.startswith("piper:") for k in loaded):
+            whisper_loaded = {"whisper-en", "whisper-multi"} <= loaded
+            if not whisper_loaded or not any(k.startswith("piper:") for k in loaded):
                 self._step("speech", lambda: spoken.append(_post(session, base_url + "/audio/speech", json={
                     "model": "tts-1", "voice": "alloy", "input": "Ready.", "response_format": "wav"}).content))
-            if spoken or not {"whisper-en", "whisper-multi"} <= loaded:
+            if spoken or not whisper_loaded:
                 audio = spoken[0] if spoken else _quiet_wav()  # without a voice, a second of near silence
                 self._step("transcription", lambda: _post(session, base_url + "/audio/transcriptions",
                                                           data={"model": "whisper-1"},
