@@ -195,7 +195,7 @@ def test_quickstart_in_browser(browser, lab):
         player.evaluate("(a) => a.pause()")
 
         # The round-trip check printed True, and the chat reply shows as a chat turn with text.
-        assert _cell_text(page, "words(transcript.text) ==") == "True"
+        assert _cell_text(page, "misheard = [") == "True"
         chat = page.locator(".jp-OutputArea-output .nbaudio-chat")
         assert chat.count() == 1 and len(chat.inner_text().strip()) > 20, chat.all_inner_texts()
         _screenshot(page, "01_quickstart")
