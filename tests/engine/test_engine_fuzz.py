@@ -96,10 +96,12 @@ def test_description_covers_every_route(engine):
     doc = requests.get(engine.url + "/openapi.json", timeout=30).json()
     ops = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
     assert {("POST", "/v1/audio/speech"), ("POST", "/v1/audio/transcriptions"), ("POST", "/v1/audio/translations"),
-            ("POST", "/v1/chat/completions"), ("GET", "/v1/models")} <= ops
+            ("POST", "/v1/audio/diarizations"), ("POST", "/v1/chat/completions"), ("GET", "/v1/models")} <= ops
     upload = doc["paths"]["/v1/audio/transcriptions"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert upload["schema"]["properties"]["file"]["format"] == "binary"
     assert set(upload["schema"]["required"]) == {"file", "model"}
+    turns = doc["paths"]["/v1/audio/diarizations"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert turns["schema"]["properties"]["file"]["format"] == "binary"
     for item in doc["paths"].values():
         for op in item.values():
             assert "422" not in op["responses"]  # FastAPI's shape never leaves the engine
