@@ -64,6 +64,7 @@ function render({ model, el }) {
 
   // The trial on screen: its number, and per sample id its audio, plays and answer in this page.
   let trial = null;
+  let playError = "";  // this page's own trouble (a sample the browser could not play)
   const uid = Math.random().toString(36).slice(2);  // radio group names unique to this view
 
   function send(msg) { model.send({ ...msg, trial: trial ? trial.number : null }); }
@@ -89,8 +90,10 @@ function render({ model, el }) {
 
   function showState() {
     if (!trial) return;
+    const known = model.get("answers") || {};
     for (const s of trial.samples) {
       const plays = trial.plays[s.id], playing = s.audio && !s.audio.paused;
+      s.row.dataset.kernel = known[s.id] === undefined ? "" : String(known[s.id]);  // the kernel has this answer
       s.play.textContent = playing ? "■ Stop" : "▶ Play";
       s.playsLabel.textContent = plays ? `played ${plays}×` : "not played yet";
       // Answered already (this page, or another view of the test) counts as heard.
@@ -108,7 +111,7 @@ function render({ model, el }) {
     next.disabled = !ready;
     next.textContent = trial.number >= model.get("total") ? "Finish ✓" : "Next ▶";
     hint.textContent = ready ? "" : isMos() ? "rate every sample to go on" : "pick the sample you prefer to go on";
-    error.textContent = model.get("error") || "";
+    error.textContent = model.get("error") || playError;
   }
 
   function stopAll(except) {
@@ -127,6 +130,7 @@ function render({ model, el }) {
   function sampleRow(s) {
     const row = element("div", "nbaudio-lt-sample");
     row.dataset.label = s.label;
+    s.row = row;
     const name = element("span", "nbaudio-lt-name", "Sample " + s.label);
     s.play = element("button", "nbaudio-lt-play", "▶ Play");
     s.playsLabel = element("span", "nbaudio-lt-plays");
@@ -147,7 +151,8 @@ function render({ model, el }) {
       if (!s.audio.paused) { s.audio.pause(); s.audio.currentTime = 0; showState(); return; }
       stopAll(s);
       s.audio.currentTime = 0;
-      s.audio.play().catch((e) => { error.textContent = "could not play the sample: " + e.message; });
+      playError = "";
+      s.audio.play().catch((e) => { playError = "could not play the sample: " + e.message; showState(); });
     });
     s.audio.addEventListener("play", () => {
       trial.plays[s.id] += 1;

@@ -119,7 +119,8 @@ class ListeningTest(anywidget.AnyWidget):
     # ---- display ------------------------------------------------------------------------------
     def _ipython_display_(self) -> None:
         # The widget, then its static output: the one that stays readable in a saved notebook.
-        display(self._repr_mimebundle_(), raw=True)
+        data, metadata = self._repr_mimebundle_()  # anywidget's: (bundle, metadata)
+        display(data, metadata=metadata, raw=True)
         self._handles.append(display(self.results_bundle(), raw=True, display_id=True))
 
     def results_bundle(self) -> dict[str, str]:
