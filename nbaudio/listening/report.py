@@ -1,8 +1,10 @@
 """The static output beside a listening test's widget: text/plain and HTML (every value escaped),
 so a saved notebook keeps the ratings without the widget's state.
 
-While the test runs it shows the progress, and the ratings so far folded away (they name the
-systems, which the listener should not see before the end); once finished, the summary too.
+While the test runs it shows the progress and the ratings so far, folded away and without the
+systems' names: the output is in the page the listener is using, and the blind test must stay
+blind until the end (the seed's plan says which system each trial and position was:
+`plan_trials(systems, items, kind, seed)`). Once finished: the summary, and every rating with its system.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ def report_bundle(p: Progress) -> dict[str, str]:
     finished = p.done >= p.total
     head = (f"Listening test ({_KIND_NAMES[p.kind]}, seed {p.seed}): "
             + (f"finished, {p.done} of {p.total} trials" if finished else f"{p.done} of {p.total} trials answered"))
-    names = columns(p.kind)
+    names = columns(p.kind) if finished else [c for c in columns(p.kind) if c != "system"]
     table = [[_value(name, row[name]) for name in names] for row in p.rows]
     plain, html = [head], [f"<div><b>{escape(head)}</b></div>"]
     if finished and p.rows:
         try:
             summary_names, summary = _summary_table(p.kind, p.rows)
-        except MissingDependencyError as exc:  # the means without their interval, and what to install
+        except MissingDependencyError as exc:  # what to install for the summary; the ratings still show
             plain.append(str(exc))
             html.append(f'<div style="{MUTED}">{escape(exc)}</div>')
         else:
@@ -51,7 +53,7 @@ def report_bundle(p: Progress) -> dict[str, str]:
             html.append(_html_table(summary_names, summary))
     if p.rows:
         label = (f"all {len(p.rows)} ratings" if finished
-                 else f"the {len(p.rows)} ratings so far (they name the systems: open after the test)")
+                 else f"the {len(p.rows)} ratings so far (systems named when the test is finished)")
         plain += [label + ":", _text_table(names, table)]
         html.append(f'<details><summary style="{MUTED};cursor:pointer">{escape(label)}</summary>'
                     f"{_html_table(names, table)}</details>")

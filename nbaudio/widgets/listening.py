@@ -14,9 +14,10 @@ preferred (A/B), and the kernel refuses it too. The order comes from `nbaudio.li
 (seeded).
 
 Beside the widget, a static output (text/plain and escaped HTML, updated through its display id
-after each trial) holds the progress, the ratings, and the summary at the end: a saved notebook
-keeps them without the widget's state. The kernel receives the answers between cells, like every
-widget's messages.
+after each trial) holds the progress and the ratings (their systems named, and the summary shown,
+once the test is finished): a saved notebook keeps them without the widget's state. The answers
+reach the kernel as any widget's messages do: between cells, or during them where JupyterLab
+sends widget messages over a kernel subshell.
 """
 
 from __future__ import annotations

@@ -161,13 +161,15 @@ def test_the_static_output_keeps_the_ratings_escaped_and_shows_the_summary_at_th
     assert start["text/plain"].startswith("Listening test (MOS, 1–5, seed 1): 0 of 2 trials answered")
     _answer(test, lambda s: 5 if s == evil else 2)
     middle = test.results_bundle()
-    assert "<script>" not in middle["text/html"] and "&lt;script&gt;" in middle["text/html"]
-    assert "plain &amp; simple" in middle["text/html"]
     assert "<details>" in middle["text/html"] and "interval" not in middle["text/plain"]  # no summary yet
+    # The ratings so far, without the systems' names: the listener sees this output during the test.
+    assert "simple" not in middle["text/plain"] and "script" not in middle["text/html"].replace("&lt;", "<")
+    assert middle["text/plain"].splitlines()[2].split() == ["trial", "item", "position", "rating", "plays", "seconds"]
     _answer(test, lambda s: 4 if s == evil else 1)
     end = test.results_bundle()
     assert "finished, 2 of 2 trials" in end["text/plain"] and "95% interval" in end["text/plain"]
-    assert "<script>" not in end["text/html"]
+    assert "<script>" not in end["text/html"] and "&lt;script&gt;alert(1)" in end["text/html"]
+    assert "plain &amp; simple" in end["text/html"]
     summary_line = next(line for line in end["text/plain"].splitlines() if line.startswith(evil))
     assert summary_line.split()[1:3] == ["2", "4.50"]  # ratings, mean
 
