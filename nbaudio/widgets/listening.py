@@ -193,6 +193,7 @@ class ListeningTest(anywidget.AnyWidget):
         if self.kind == "ab" and not self._answers:
             self.error = "pick the sample you prefer before going on"
             return
+        rows = []
         for position, system in enumerate(trial.systems, start=1):
             if self.kind == "mos":
                 answer, seconds = self._answers[system]
@@ -201,8 +202,10 @@ class ListeningTest(anywidget.AnyWidget):
                 chosen = next(iter(self._answers))
                 answer, seconds = self._answers[chosen]
                 row_answer = {"preferred": system == chosen}
-            self._rows.append({"trial": trial.number, "item": trial.item, "system": system, "position": position,
-                               **row_answer, "plays": self._plays[system], "seconds": seconds})
+            rows.append({"trial": trial.number, "item": trial.item, "system": system, "position": position,
+                         **row_answer, "plays": self._plays[system], "seconds": seconds})
+        # In one step: where widget messages arrive on a kernel subshell, a cell may read the rows meanwhile.
+        self._rows.extend(rows)
         self.error = ""
         self.done += 1
         self._show_trial()
