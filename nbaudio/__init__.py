@@ -52,7 +52,7 @@ __all__ = [
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
     "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "Recorder",
-    "transcribe_many", "speak_many",
+    "transcribe_many", "speak_many", "listening_test",
 ]
 
 
@@ -62,6 +62,10 @@ def __getattr__(name: str) -> Any:
         from .widgets import Recorder
 
         return Recorder
+    if name == "listening_test":
+        from .widgets import listening_test
+
+        return listening_test
     # Batches (nbaudio.batch) load on first use too: pandas and Dask stay out of `import nbaudio`.
     if name in ("transcribe_many", "speak_many"):
         from . import batch

@@ -12,8 +12,12 @@ modules the .js files beside these modules).
     live = LiveSession(voice="alloy")     # a spoken conversation with a Realtime model, live
     live.conversation                     # after Stop: its turns, as a Conversation
 
+    test = listening_test({"alloy": clips_a, "echo": clips_b})   # a blind MOS (or kind="ab") test
+    test.results, test.summary()          # the ratings and their summary, as DataFrames
+
 Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js),
-`live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread); `mic.js` is
+`live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread), `listening`
+(ListeningTest, listening.js; the plan, statistics and static output are nbaudio.listening's); `mic.js` is
 what the microphone widgets' modules share (esm.py joins them).
 Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
 need a live kernel.
@@ -24,6 +28,7 @@ from __future__ import annotations
 from ..errors import MissingDependencyError
 
 try:
+    from .listening import ListeningTest, listening_test
     from .live import LiveRecord, LiveSession
     from .player import AudioElement, Player
     from .recorder import Recorder
@@ -34,4 +39,4 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
     ) from None
 
-__all__ = ["AudioElement", "LiveRecord", "LiveSession", "Player", "Recorder"]
+__all__ = ["AudioElement", "ListeningTest", "LiveRecord", "LiveSession", "Player", "Recorder", "listening_test"]
