@@ -21,6 +21,8 @@ When the session stops (■ Stop, the time limit, or a fault), the widget's outp
 the record: the conversation's turns with players, waveforms and transcripts, saved with the
 notebook like any other nbaudio display. Nothing said is lost on a fault: the record keeps every
 turn that reached the kernel, and the message says what happened.
+Until then its saved view (nbaudio.widgets.saved_view) says, in a notebook reopened on a new
+kernel, that the session had not started or was under way.
 """
 
 from __future__ import annotations

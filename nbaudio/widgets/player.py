@@ -6,9 +6,9 @@ from Python (ipywidgets; the browser side, `AudioElement`, is an anywidget whose
     player.seek(12.5); player.play()
     player.position, player.current_segment   # follow playback from Python
 
-Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
-need a live kernel. State lives in traitlets, so a Player can be built, driven and checked
-without a browser.
+The widget needs a live kernel; its saved view (nbaudio.widgets.saved_view: the clip and transcript
+as nbaudio.display shows them) stands in for it in a saved notebook. State lives in traitlets, so
+a Player can be built, driven and checked without a browser.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ rather than kept with a hole in it.
 The kernel receives the recording only between cells (widget messages wait while a cell
 runs), so use `rec.clip` in a later cell or `on_recorded(callback)`; `rec.wait()` is for
 threads and scripts and refuses to block a notebook cell, where it would never return.
+
+The saved notebook keeps the last recording in the recorder's saved view (nbaudio.widgets.saved_view),
+with a player, redrawn each time a recording arrives.
 """
 
 from __future__ import annotations
