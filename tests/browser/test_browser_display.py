@@ -174,13 +174,14 @@ def test_player_widget_labels(browser):
     import base64
 
     import nbaudio.widgets as widgets
+    from nbaudio.widgets.esm import widget_module
 
     clip = AudioClip.from_array(voiced_speech(60.0, RATE), RATE)
     el = widgets.Player(clip).element
     state = {k: getattr(el, k) for k in ("mime", "width", "duration", "x0", "x1", "ticks", "position", "playing",
                                          "rate", "saved_view_id")}
     state["audio"] = state["waveform"] = None  # bytes go as blob URLs; the layout is what is checked
-    src = base64.b64encode(el._esm.encode()).decode()  # the module anywidget gets
+    src = base64.b64encode(widget_module("player.js").encode()).decode()  # the module anywidget gets
     page = browser.new_page(viewport={"width": 900, "height": 600})
     try:
         page.set_content("<!doctype html><html><body style='font:13px sans-serif;margin:8px 24px'></body></html>")
