@@ -230,7 +230,9 @@ class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
     def command_listen(self, parser: MagicArgumentParser, rest: str) -> None:
         import ipywidgets  # the widgets only when asked for: `%load_ext nbaudio` stays light
 
+        from ..display import mimebundle
         from ..widgets.recorder import MAX_SECONDS_LIMIT, Recorder
+        from ..widgets.saved_view import SavedView, show_widget
 
         own, forwarded = parse_known_options(parser, split_line(rest))
         if not 0 < own.max_seconds <= MAX_SECONDS_LIMIT:
@@ -241,19 +243,35 @@ class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
             raise usage_error(parser, "%voice listen sends what you record; drop --audio (or use %%voice --audio)")
         recorder = Recorder(max_seconds=own.max_seconds)
         replies = ipywidgets.Output()
+        sent = []  # the recordings sent as turns
+
+        def saved_content() -> tuple[str, str]:
+            # The saved view (nbaudio.widgets.saved_view): the last recording, then the conversation.
+            body, text = recorder.saved_content("%voice listen")
+            conv = self.conversations.get(args.name) if sent else None
+            if conv is not None:
+                body += mimebundle(conv, include=["text/html"]).get("text/html", "")
+                text += f"; {len(sent)} sent to conversation {args.name!r}"
+            return body, text
 
         def send(clip: AudioClip) -> None:
             # Runs in the kernel's widget-message handler, after the cell has ended: the Output widget
             # takes what it displays to this cell (there is no live view there, so the reply shows whole).
             before = self.conversations.get(args.name)
+            length = len(before.messages) if before is not None else 0
             with replies:
                 self._voice_turn(args, "", clip, live=False)
-            if self.conversations.get(args.name) is not before:
+            after = self.conversations.get(args.name)
+            if after is not before:
                 args.new = False  # --new started one conversation; the later recordings continue it
+            if after is not None and (after is not before or len(after.messages) != length):
+                sent.append(clip)
+                recorder.saved_view.refresh()
 
+        recorder.saved_view = SavedView(saved_content)
         recorder.on_recorded(send)
         self.listener = recorder
-        display(ipywidgets.VBox([recorder, replies]))
+        show_widget(ipywidgets.VBox([recorder, replies]), recorder.saved_view)
 
     # ---- %voice -------------------------------------------------------------------------------
     @no_var_expand

@@ -18,9 +18,11 @@ modules the .js files beside these modules).
 Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js),
 `live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread), `listening`
 (ListeningTest, listening.js; the plan, statistics and static output are nbaudio.listening's); `mic.js` is
-what the microphone widgets' modules share (esm.py joins them).
-Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
-need a live kernel.
+what the microphone widgets' modules share, `saved_view.js` what every widget's module does first
+(esm.py joins them).
+These widgets need a live kernel. Each leaves a saved view beside its output (`saved_view`; the
+listening test its own results, nbaudio.listening.report): plain HTML saying what it holds, with a
+player, which a notebook reopened on a new kernel, GitHub and nbviewer show in its place.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ function pcmFrom(buffer) {
 }
 
 function render({ model, el }) {
+  const showSavedView = hideSavedView(model);
   const root = document.createElement("div");
   root.className = "nbaudio-live";
   root.style.cssText = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;margin:4px 0;max-width:760px";
@@ -428,7 +429,7 @@ function render({ model, el }) {
     if (problem) showError(problem);  // say it before anyone presses Start
   }
   publish();
-  return () => { if (s) stop("page"); };
+  return () => { if (s) stop("page"); showSavedView(); };
 }
 
 export default { render };

@@ -21,6 +21,8 @@ When the session stops (■ Stop, the time limit, or a fault), the widget's outp
 the record: the conversation's turns with players, waveforms and transcripts, saved with the
 notebook like any other nbaudio display. Nothing said is lost on a fault: the record keeps every
 turn that reached the kernel, and the message says what happened.
+Until then its saved view (nbaudio.widgets.saved_view) says, in a notebook reopened on a new
+kernel, that the session had not started or was under way.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from ..errors import (
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
 from .page_audio import BROWSER_RATES, browser_rate
+from .saved_view import SavedView, saved_view_head, show_widget
 
 __all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES", "TURN_DETECTION"]
 
@@ -111,12 +114,13 @@ class LiveSession(anywidget.AnyWidget):
     the session's turns are appended to it.
     """
 
-    _esm = widget_module("live.js")
+    _esm = widget_module("mic.js", "live.js")
 
     vad = traitlets.Unicode("server").tag(sync=True)
     max_minutes = traitlets.Float(15.0).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)  # why the session cannot start or ended badly
     ended = traitlets.Bool(False).tag(sync=True)
+    saved_view_id = traitlets.Unicode("").tag(sync=True)  # the page hides this saved view while the widget shows
     state = traitlets.Unicode("idle")  # kernel side: idle, connecting, live, ended
 
     def __init__(self, model: str = DEFAULT_REALTIME_MODEL, *, client: Client | None = None, voice: str | None = None,
@@ -153,6 +157,8 @@ class LiveSession(anywidget.AnyWidget):
         self._stop_handlers = widgets.CallbackDispatcher()
         self.record: LiveRecord | None = None
         self.result: LiveEnd | None = None
+        self.saved_view = SavedView(self._saved_content)
+        self.saved_view_id = self.saved_view.view_id
         self.on_msg(self._on_page_msg)
 
     # ---- what it holds -------------------------------------------------------------------------
@@ -217,17 +223,23 @@ class LiveSession(anywidget.AnyWidget):
 
     # ---- display -------------------------------------------------------------------------------
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         try:
             # Start the embedded engine now, in the cell, so its notice prints here.
             self.client.open()
         except NbAudioError as exc:
             self.error = str(exc)
         self._display_id = uuid.uuid4().hex
-        bundle = self._repr_mimebundle_()  # ipywidgets: (data, metadata) in a kernel, data elsewhere
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        display(data, raw=True, metadata=metadata, display_id=self._display_id)
+        show_widget(self, self.saved_view, display_id=self._display_id)
+
+    def _saved_content(self) -> tuple[str, str]:
+        """The saved view (nbaudio.widgets.saved_view) until the record replaces the widget."""
+        title = f"Live conversation with {self.model}"
+        if self.state == "idle":
+            state = f"not started ({self.error})" if self.error else "not started"
+        else:
+            state = "under way when the notebook was saved: nothing of it is kept here"
+        hint = "it runs with its kernel: run the cell to start one; when it stops, its record stays"
+        return saved_view_head(title, state, hint), f"{title}: {state}"
 
     # ---- messages from the page ----------------------------------------------------------------
     def _on_page_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
@@ -268,6 +280,7 @@ class LiveSession(anywidget.AnyWidget):
             return
         self.error = ""
         self.state = "connecting"
+        self.saved_view.refresh()
         self._bridge = LiveBridge(client=self.client, model=self.model, session=self.session_config(),
                                   seed=self._seed(), input_rate=rate, max_seconds=60 * self.max_minutes,
                                   manual=self.vad == "manual", send=self._page, on_end=self._finish)
@@ -301,6 +314,7 @@ class LiveSession(anywidget.AnyWidget):
                 from IPython.display import update_display
 
                 update_display(self.record, display_id=self._display_id)
+                self.saved_view.retire()  # the record says it all
             self._stop_handlers(self.conversation)
         finally:
             self._ended.set()

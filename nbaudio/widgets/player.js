@@ -7,6 +7,7 @@ function blobUrl(view, type) {
   return URL.createObjectURL(new Blob([view], { type }));
 }
 function render({ model, el }) {
+  const showSavedView = hideSavedView(model);
   const wrap = document.createElement("div");
   wrap.style.cssText = "position:relative;width:100%;max-width:" + model.get("width") + "px;cursor:pointer";
   const img = document.createElement("img");
@@ -106,6 +107,7 @@ function render({ model, el }) {
     if (frame) cancelAnimationFrame(frame);
     if (audioUrl) URL.revokeObjectURL(audioUrl);
     if (imgUrl) URL.revokeObjectURL(imgUrl);
+    showSavedView();
   };
 }
 export default { render };

@@ -6,15 +6,14 @@ from Python (ipywidgets; the browser side, `AudioElement`, is an anywidget whose
     player.seek(12.5); player.play()
     player.position, player.current_segment   # follow playback from Python
 
-Everything static (saved notebooks, GitHub, nbviewer) is in `nbaudio.display`; these widgets
-need a live kernel. State lives in traitlets, so a Player can be built, driven and checked
-without a browser.
+The widget needs a live kernel; its saved view (nbaudio.widgets.saved_view: the clip and transcript
+as nbaudio.display shows them) stands in for it in a saved notebook. State lives in traitlets, so
+a Player can be built, driven and checked without a browser.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -29,6 +28,8 @@ from ..display.waveform import WAVE_LEFT, WAVE_RIGHT, time_ticks
 from ..display.waveform_image import waveform_png
 from ..errors import InvalidInputError
 from ..transcript import Segment, Transcript
+from .esm import widget_module
+from .saved_view import SavedView, saved_view_head, show_widget
 
 __all__ = ["AudioElement", "Player"]
 
@@ -39,7 +40,7 @@ SEGMENT_ROWS = 6  # the segment list shows at most this many rows, then scrolls
 class AudioElement(anywidget.AnyWidget):
     """An <audio> element with its waveform; `position` and `playing` come back from the browser."""
 
-    _esm = Path(__file__).with_name("player.js")
+    _esm = widget_module("player.js")
     audio = traitlets.Bytes(b"").tag(sync=True)
     mime = traitlets.Unicode("audio/ogg").tag(sync=True)
     waveform = traitlets.Bytes(b"").tag(sync=True)
@@ -52,6 +53,7 @@ class AudioElement(anywidget.AnyWidget):
     position = traitlets.Float(0.0).tag(sync=True)  # seconds
     playing = traitlets.Bool(False).tag(sync=True)
     rate = traitlets.Float(1.0).tag(sync=True)
+    saved_view_id = traitlets.Unicode("").tag(sync=True)  # the page hides this saved view while the widget shows
 
     def seek(self, seconds: float) -> None:
         """Move playback to `seconds` (clamped to the clip)."""
@@ -76,7 +78,8 @@ class Player(widgets.VBox):
                  speeds: Sequence[float] = _SPEEDS, **kwargs: Any) -> None:
         if not speeds or any(not (0.25 <= float(s) <= 4.0) for s in speeds):
             raise InvalidInputError(f"speeds must be playback rates between 0.25 and 4, not {speeds!r}")
-        self.element = AudioElement()
+        self.saved_view = SavedView(self._saved_content)
+        self.element = AudioElement(saved_view_id=self.saved_view.view_id)
         self.play_button = widgets.ToggleButton(value=False, description="Play", icon="play",
                                                 tooltip="play / pause", layout=widgets.Layout(width="90px"))
         speed_options = [(f"{float(s):g}×", float(s)) for s in speeds]
@@ -144,6 +147,26 @@ class Player(widgets.VBox):
         # As many rows as segments (up to SEGMENT_ROWS): three segments leave no empty box below them.
         self.segment_list.rows = max(2, min(SEGMENT_ROWS, len(self._segments)))
         self._on_position()
+        self.saved_view.refresh()
+
+    def _saved_content(self) -> tuple[str, str]:
+        """The saved view (nbaudio.widgets.saved_view): the audio and transcript as nbaudio shows them."""
+        from ..display import mimebundle
+
+        clip, transcript = self.clip, self.transcript
+        state = f"{clip.name or 'audio'}, {clip.duration:.1f} s"
+        if self._segments:
+            state += f", {len(self._segments)} segments"
+        if transcript is not None and transcript.audio is not None:
+            parts = [transcript]  # its own player, with times that seek
+        else:
+            parts = [clip] + ([transcript] if transcript is not None else [])
+        body = "".join(mimebundle(part, include=["text/html"]).get("text/html", "") for part in parts)
+        hint = "its controls run with the kernel: run the cell for them; this plays the same audio"
+        return saved_view_head("Player", state, hint) + body, f"Player: {state}"
+
+    def _ipython_display_(self) -> None:
+        show_widget(self, self.saved_view)
 
     # ---- control ----------------------------------------------------------------------
     @property

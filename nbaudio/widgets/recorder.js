@@ -28,6 +28,7 @@ function wavBlob(parts, frames, rate) {
 }
 
 function render({ model, el }) {
+  const showSavedView = hideSavedView(model);
   const root = document.createElement("div");
   root.className = "nbaudio-recorder";
   root.style.cssText = "font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;margin:4px 0";
@@ -179,6 +180,7 @@ function render({ model, el }) {
   return () => {
     if (rec) stop("closed");
     setPreview(null);
+    showSavedView();
   };
 }
 

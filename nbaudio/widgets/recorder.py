@@ -30,6 +30,9 @@ rather than kept with a hole in it.
 The kernel receives the recording only between cells (widget messages wait while a cell
 runs), so use `rec.clip` in a later cell or `on_recorded(callback)`; `rec.wait()` is for
 threads and scripts and refuses to block a notebook cell, where it would never return.
+
+The saved notebook keeps the last recording in the recorder's saved view (nbaudio.widgets.saved_view),
+with a player, redrawn each time a recording arrives.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from ..errors import InvalidInputError
 from ..transcript import Transcript
 from .esm import widget_module
 from .page_audio import browser_rate
+from .saved_view import SavedView, saved_view_head, show_widget
 
 if TYPE_CHECKING:
     from .._http.streams import TranscriptionStream
@@ -80,13 +84,14 @@ class Recorder(anywidget.AnyWidget):
     be used (a page that is not secure, permission denied) or why a recording was rejected.
     """
 
-    _esm = widget_module("recorder.js")
+    _esm = widget_module("mic.js", "recorder.js")
 
     max_seconds = traitlets.Float(300.0).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)  # what the kernel has, shown under the controls
     error = traitlets.Unicode("").tag(sync=True)  # written by both sides; shown in red
     duration = traitlets.Float(0.0).tag(sync=True)  # seconds of the last recording
     recordings = traitlets.Int(0).tag(sync=True)  # recordings received so far (observable)
+    saved_view_id = traitlets.Unicode("").tag(sync=True)  # the page hides this saved view while the widget shows
     recording = traitlets.Bool(False)  # a recording is under way (kernel side: pieces are arriving)
     seconds = traitlets.Float(0.0)  # seconds received of the recording under way
 
@@ -109,6 +114,7 @@ class Recorder(anywidget.AnyWidget):
         self._rejected = 0  # recordings refused so far (wakes wait() with the reason)
         self._arrived = threading.Condition()
         self._recorded_handlers = widgets.CallbackDispatcher()
+        self.saved_view = SavedView(self.saved_content)
         self.on_msg(self._on_browser_msg)
 
     # ---- the recording ------------------------------------------------------------------------
@@ -161,6 +167,7 @@ class Recorder(anywidget.AnyWidget):
             self.duration, self.status, self.error = 0.0, "", ""
             self.recording, self.seconds = False, 0.0
         self.send({"type": "clear"})
+        self._saved_view.refresh()
 
     # ---- messages from the browser --------------------------------------------------------------
     def _on_browser_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
@@ -257,6 +264,7 @@ class Recorder(anywidget.AnyWidget):
                 self.seconds = clip.duration
                 self.recordings += 1
             self._arrived.notify_all()
+        self._saved_view.refresh()
         self._recorded_handlers(clip)
 
     def _reject(self, message: str) -> None:
@@ -268,6 +276,35 @@ class Recorder(anywidget.AnyWidget):
                 self.error = message
             self._rejected += 1
             self._arrived.notify_all()
+        self._saved_view.refresh()
+
+    # ---- display -----------------------------------------------------------------------------------
+    @property
+    def saved_view(self) -> SavedView:
+        """What the saved notebook shows where the widget cannot render (nbaudio.widgets.saved_view)."""
+        return self._saved_view
+
+    @saved_view.setter
+    def saved_view(self, view: SavedView) -> None:
+        # `%voice listen` gives its own, which adds the replies to what saved_content() says.
+        self._saved_view = view
+        self.saved_view_id = view.view_id
+
+    def saved_content(self, title: str = "Recorder") -> tuple[str, str]:
+        """The saved view's HTML body and plain text: what was recorded, with its player."""
+        from ..display import mimebundle
+
+        hint = "the recorder runs with its kernel: run the cell to record"
+        if self._clip is not None:
+            clip = self._clip
+            state = f"{clip.duration:.1f} s recorded ({clip.sample_rate / 1000:g} kHz mono)"
+            player = mimebundle(clip, include=["text/html"]).get("text/html", "")
+            return saved_view_head(title, state, hint) + player, f"{title}: {state}"
+        state = f"nothing recorded ({self.error})" if self.error else "nothing recorded"
+        return saved_view_head(title, state, hint), f"{title}: {state}"
+
+    def _ipython_display_(self) -> None:
+        show_widget(self, self._saved_view)
 
     # ---- text ------------------------------------------------------------------------------------
     def __repr__(self) -> str:

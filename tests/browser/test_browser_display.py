@@ -155,10 +155,11 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_pat
 
 
 _FAKE_MODEL = """async ([src, state]) => {
-    // the anywidget model API player.js uses: get, set, on, save_changes
+    // the anywidget model API player.js uses: get, set, on, off, save_changes
     const handlers = {}, model = {
         get: (k) => state[k], set: (k, v) => { state[k] = v; }, save_changes: () => {},
         on: (ev, fn) => { (handlers[ev] = handlers[ev] || []).push(fn); },
+        off: (ev, fn) => { handlers[ev] = (handlers[ev] || []).filter((f) => f !== fn); },
     };
     const mod = await import("data:text/javascript;base64," + src);
     const el = document.createElement("div");
@@ -171,16 +172,16 @@ _FAKE_MODEL = """async ([src, state]) => {
 def test_player_widget_labels(browser):
     """The Player widget's ES module (nbaudio/widgets/player.js) on a stand-in for anywidget's model."""
     import base64
-    from importlib import resources
 
     import nbaudio.widgets as widgets
+    from nbaudio.widgets.esm import widget_module
 
     clip = AudioClip.from_array(voiced_speech(60.0, RATE), RATE)
     el = widgets.Player(clip).element
     state = {k: getattr(el, k) for k in ("mime", "width", "duration", "x0", "x1", "ticks", "position", "playing",
-                                         "rate")}
+                                         "rate", "saved_view_id")}
     state["audio"] = state["waveform"] = None  # bytes go as blob URLs; the layout is what is checked
-    src = base64.b64encode(resources.files("nbaudio.widgets").joinpath("player.js").read_bytes()).decode()
+    src = base64.b64encode(widget_module("player.js").encode()).decode()  # the module anywidget gets
     page = browser.new_page(viewport={"width": 900, "height": 600})
     try:
         page.set_content("<!doctype html><html><body style='font:13px sans-serif;margin:8px 24px'></body></html>")

@@ -22,6 +22,7 @@ from tests.support.browser import (
     jupyter_lab,
     launch_chromium,
     open_notebook,
+    record_in_widget,
     run_cell,
     write_notebook,
 )
@@ -103,22 +104,6 @@ def browser(playwright, spoken_wav):
         b.close()
 
 
-def _record(page, widget, seconds: float) -> None:
-    """Press Record, let the fake microphone play for `seconds` (by the widget's own clock), press Stop."""
-    button = widget.locator(".nbaudio-rec-button")
-    button.click()
-    widget.locator(".nbaudio-rec-button", has_text="Stop").wait_for()
-    page.wait_for_function(
-        """([el, s]) => {
-            const m = /^(\\d+):(\\d+\\.\\d)/.exec(el.textContent);
-            return m && 60 * m[1] + +m[2] >= s;
-        }""",
-        arg=[widget.locator(".nbaudio-rec-time").element_handle(), seconds], timeout=int(seconds * 1000) + 30_000)
-    button.click()
-    page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
-                           arg=widget.locator(".nbaudio-rec-status").element_handle())
-
-
 def _words(text: str) -> set[str]:
     return {w.strip(".,!?").lower() for w in text.split()}
 
@@ -135,7 +120,7 @@ def test_record_in_the_browser_and_transcribe_in_the_kernel(browser, lab, spoken
         widget, other = widgets.nth(0), widgets.nth(1)
         assert widget.locator(".nbaudio-rec-error").inner_text() == ""  # 127.0.0.1 is a secure context
         # Longer than the sentence: the fake microphone loops the file from wherever it is.
-        _record(page, widget, 2 * spoken_s + 0.5)
+        record_in_widget(page, widget, 2 * spoken_s + 0.5)
         status = widget.locator(".nbaudio-rec-status").inner_text()
         assert re.search(r"\d+\.\d s at 16 kHz in the kernel", status), status
         # The preview plays what was recorded (at the device rate, before the kernel resamples it).
@@ -170,7 +155,7 @@ def test_voice_listen_answers_in_its_cell(browser, lab, spoken_wav):
         out = cell_outputs(page, 0)
         widget = out.locator(".nbaudio-recorder")
         widget.wait_for()
-        _record(page, widget, spoken_s + 1.0)
+        record_in_widget(page, widget, spoken_s + 1.0)
         # The reply comes from the widget callback after the cell ended, and shows in this cell.
         turn = out.locator(".nbaudio-chat")
         turn.wait_for(timeout=180_000)

@@ -277,6 +277,33 @@ def test_wait_refuses_to_block_a_notebook_cell(shell, mic_pcm):
 # ---- %%voice --audio rec and %voice listen ----------------------------------------------------------
 
 
+def test_the_saved_view_follows_the_recording(shell):
+    """What a saved notebook shows where the widget cannot render (nbaudio.widgets.saved_view): shown
+    beside the widget, whose own output has no text/plain, and redrawn through its display id."""
+    from IPython.display import display
+
+    from tests.support.signals import tone
+
+    rec = Recorder()
+    display(rec)
+    widget, view = shell.display_pub.outputs[-2:]
+    assert list(widget["data"]) == ["application/vnd.jupyter.widget-view+json"]
+    view_id = view["transient"]["display_id"]
+    assert view_id == rec.saved_view_id and not view["update"]
+    assert view["data"]["text/plain"] == "Recorder: nothing recorded"
+    front = FrontEnd(rec)
+    front.record(np.round(tone(1.0, DEVICE_RATE) * 32767).astype(np.int16))
+    update = shell.display_pub.outputs[-1]
+    assert update["update"] and update["transient"]["display_id"] == view_id
+    assert update["data"]["text/plain"] == "Recorder: 1.0 s recorded (16 kHz mono)"
+    assert "<audio" in update["data"]["text/html"] and "nbaudio-saved-view" in update["data"]["text/html"]
+    front.message({"type": "rec:start", "id": "x", "rate": 1})  # a page that reports no usable rate
+    assert "nothing recorded (the browser reported a sample rate of 1 Hz" in \
+        shell.display_pub.outputs[-1]["data"]["text/plain"]
+    rec.clear()
+    assert shell.display_pub.outputs[-1]["data"]["text/plain"] == "Recorder: nothing recorded"
+
+
 def test_voice_audio_from_a_recorder(shell, on_engine, sent, mic_pcm, capsys):
     rec = Recorder()
     shell.user_ns["rec"] = rec
@@ -299,8 +326,9 @@ def test_voice_listen_sends_each_recording(shell, on_engine, sent, mic_pcm):
     assert shell.run_line_magic("voice", f"listen --name mic --new {MAX_TOKENS}") is None
     rec = on_engine.listener
     assert isinstance(rec, Recorder) and rec.max_seconds == 120
-    shown = shell.display_pub.outputs[-1]["data"]
+    shown, saved = (o["data"] for o in shell.display_pub.outputs[-2:])
     assert "application/vnd.jupyter.widget-view+json" in shown  # the recorder and the replies' output
+    assert "%voice listen</b>: nothing recorded" in saved["text/html"]  # what a reopened notebook shows
     assert sent == []  # nothing is sent before a recording stops
 
     front = FrontEnd(rec)
@@ -311,8 +339,14 @@ def test_voice_listen_sends_each_recording(shell, on_engine, sent, mic_pcm):
     first = shell.user_ns["_voice"]
     assert isinstance(first, ChatReply) and first.text and first.audio is not None
     # Shown whole (no live view from a widget callback), once.
-    replies = [o for o in shell.display_pub.outputs if "nbaudio-chat" in o["data"].get("text/html", "")]
-    assert len(replies) == 1 and not any(o["update"] for o in shell.display_pub.outputs)
+    outputs = shell.display_pub.outputs
+    views = [o for o in outputs if "nbaudio-saved-view" in o["data"].get("text/html", "")]
+    replies = [o for o in outputs if "nbaudio-chat" in o["data"].get("text/html", "") and o not in views]
+    assert len(replies) == 1 and not any(o["update"] for o in outputs if o not in views)
+    # The saved view was redrawn with the recording, then with the conversation it went into.
+    assert views[-1]["update"] and views[-1]["transient"]["display_id"] == rec.saved_view_id
+    assert "nbaudio-conversation" in views[-1]["data"]["text/html"] and "1 sent to conversation 'mic'" in \
+        views[-1]["data"]["text/plain"]
 
     front.record(mic_pcm[: DEVICE_RATE * 2])  # the next recording continues the conversation (--new once)
     assert len(sent) == 2 and [m["role"] for m in sent[1]["messages"]] == ["user", "assistant", "user"]

@@ -185,3 +185,20 @@ def cell_outputs(page: Any, index: int) -> Any:
         window.jupyterapp.shell.currentWidget.content.widgets[i].node.dataset.nbaudioTest = mark;
     }""", [index, mark])
     return page.locator(f'[data-nbaudio-test="{mark}"] .jp-Cell-outputArea')
+
+
+def record_in_widget(page: Any, widget: Any, seconds: float) -> None:
+    """Press ● Record in a Recorder widget (a locator), let the fake microphone play for `seconds`
+    (by the widget's own clock), press ■ Stop, and wait until the kernel has the recording."""
+    button = widget.locator(".nbaudio-rec-button")
+    button.click()
+    widget.locator(".nbaudio-rec-button", has_text="Stop").wait_for()
+    page.wait_for_function(
+        """([el, s]) => {
+            const m = /^(\\d+):(\\d+\\.\\d)/.exec(el.textContent);
+            return m && 60 * m[1] + +m[2] >= s;
+        }""",
+        arg=[widget.locator(".nbaudio-rec-time").element_handle(), seconds], timeout=int(seconds * 1000) + 30_000)
+    button.click()
+    page.wait_for_function("(el) => el.textContent.includes('in the kernel')",
+                           arg=widget.locator(".nbaudio-rec-status").element_handle())
