@@ -44,6 +44,19 @@ def test_real_clip_word_error_rate(engine, name, bound):
     assert body["language"] == {"en": "english", "de": "german"}[rec.language]
 
 
+def test_short_english_skips_the_language_pass_other_languages_do_not(engine, monkeypatch):
+    """A recording of one window that the English model hears with confidence is not sent to the
+    multilingual model's language pass (a base encoder pass: slower than tiny.en's whole decode of
+    a Realtime turn); German is still detected and goes to the multilingual model."""
+    multi = engine.app.state.engine.models.whisper("multi")
+    detect, calls = multi.detect_language, []
+    monkeypatch.setattr(multi, "detect_language", lambda samples: calls.append(len(samples)) or detect(samples))
+    english = _transcribe(engine, recording("librispeech-1995-1837-0001.flac").samples())
+    assert english["language"] == "english" and not calls, english["text"]
+    german = _transcribe(engine, recording("fleurs-de-005.ogg").samples())
+    assert german["language"] == "german" and calls, german["text"]
+
+
 def test_long_recording_holds_every_sentence_its_pieces_hold(engine):
     """All English recordings joined (~2 minutes) and transcribed whole lose no run of words that
     the recordings transcribed one by one hold. Before windows were cut in pauses and unheard
