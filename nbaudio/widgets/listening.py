@@ -40,6 +40,7 @@ from ..errors import InvalidInputError
 from ..listening.plan import KINDS, plan_trials
 from ..listening.report import Progress, report_bundle
 from ..listening.results import save_results, summarize, to_dataframe
+from .saved_view import standing_in, widget_data
 
 __all__ = ["ListeningTest", "listening_test"]
 
@@ -120,14 +121,17 @@ class ListeningTest(anywidget.AnyWidget):
     # ---- display ------------------------------------------------------------------------------
     def _ipython_display_(self) -> None:
         # The widget, then its static output: the one that stays readable in a saved notebook.
-        data, metadata = self._repr_mimebundle_()  # anywidget's: (bundle, metadata)
+        # Reopened on a new kernel, the widget's output is an error that the static output's style
+        # rule hides (saved_view.py), and where widgets cannot render it shows nothing.
+        data, metadata = widget_data(self)
         display(data, metadata=metadata, raw=True)
         self._handles.append(display(self.results_bundle(), raw=True, display_id=True))
 
     def results_bundle(self) -> dict[str, str]:
         """The static output shown under the widget (text/plain and escaped text/html): the progress,
         the ratings so far (folded away while the test runs), and the summary once it is finished."""
-        return report_bundle(Progress(self.kind, self.seed, self.done, self.total, self._rows))
+        bundle = report_bundle(Progress(self.kind, self.seed, self.done, self.total, self._rows))
+        return {**bundle, "text/html": standing_in(bundle["text/html"])}
 
     def _update_report(self) -> None:
         bundle = self.results_bundle()

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SavedView", "saved_view_head", "show_widget"]
+__all__ = ["SavedView", "saved_view_head", "show_widget", "widget_data", "standing_in"]
 
 # Rules for JupyterLab's and Notebook 7's output areas (the widget renderer is a Lumino Panel; its
 # error state adds `jupyter-widgets`, its waiting state has text only). :has() needs Chrome 105,
@@ -56,9 +56,7 @@ class SavedView:
         if self._retired:
             return {}
         body, text = self._content()
-        return {"text/plain": text,
-                "text/html": f'{_STYLE}<div class="nbaudio-saved-view" data-nbaudio-view="{self.view_id}">'
-                             f"{body}</div>"}
+        return {"text/plain": text, "text/html": standing_in(body, self.view_id)}
 
     def show(self) -> None:
         from IPython.display import display
@@ -84,12 +82,25 @@ def saved_view_head(title: str, state: str, hint: str) -> str:
             f'<span style="opacity:.8">({html.escape(hint)})</span></div>')
 
 
+def standing_in(body: str, view_id: str = "") -> str:
+    """`body` (HTML) as an output that stands in for the widget beside it once no widget renders
+    there: with the style rule that hides that widget's error. With a `view_id`, the widget's
+    module hides this output while the widget lives; without one it always shows (the listening
+    test's results, which belong beside the live widget too)."""
+    return f'{_STYLE}<div class="nbaudio-saved-view" data-nbaudio-view="{view_id}">{body}</div>'
+
+
+def widget_data(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(data, metadata) of the widget's output, without its text/plain (see above)."""
+    bundle = widget._repr_mimebundle_()  # ipywidgets: (data, metadata) in a kernel, data elsewhere
+    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+    return {mime: value for mime, value in data.items() if mime != "text/plain"}, metadata
+
+
 def show_widget(widget: Any, view: SavedView, *, display_id: str | None = None) -> None:
     """Display `widget` (without its text/plain, see above), then its saved view."""
     from IPython.display import display
 
-    bundle = widget._repr_mimebundle_()  # ipywidgets: (data, metadata) in a kernel, data elsewhere
-    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    data = {mime: value for mime, value in data.items() if mime != "text/plain"}
+    data, metadata = widget_data(widget)
     display(data, raw=True, metadata=metadata, **({"display_id": display_id} if display_id else {}))
     view.show()

@@ -35,7 +35,10 @@ NOTEBOOK = "reopen.ipynb"
 CELLS = ["from nbaudio.widgets import Player, Recorder\nrec = Recorder()\nrec",
          "Player(rec.clip)",
          "%load_ext nbaudio\n%voice live",
-         "%voice listen"]
+         "%voice listen",
+         "import numpy as np, nbaudio\n"
+         "tone = lambda hz: nbaudio.AudioClip.from_array(0.3 * np.sin(np.arange(8000) * hz / 2546.5), 16000)\n"
+         "nbaudio.listening_test({'low': tone(220), 'high': tone(440)}, kind='ab')"]
 WIDGET_ERRORS = ("model not found", "Error displaying widget", "Loading widget", "Model not found")
 
 pytestmark = [
@@ -69,9 +72,12 @@ def saved(tmp_path_factory):
                 run_cell(page, index)
             cell_outputs(page, 3).locator(".nbaudio-recorder").wait_for()
             cell_outputs(page, 2).locator(".nbaudio-live").wait_for()
+            cell_outputs(page, 4).locator(".nbaudio-listening-results").wait_for()
             # While the widgets live, what the notebook keeps for later stays out of sight.
+            # (the listening test's results, which stay in sight, are the one exception)
             assert page.locator(".nbaudio-saved-view").count() >= len(CELLS)
-            assert page.locator(".nbaudio-saved-view:visible").count() == 0
+            assert page.locator(".nbaudio-saved-view:visible").count() == 1
+            assert cell_outputs(page, 4).locator(".nbaudio-saved-view").is_visible()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "reopen_live.png"), full_page=True)
             assert not page.js_errors, page.js_errors
@@ -122,6 +128,12 @@ def test_the_live_session_and_listener_say_what_they_were(saved):
     assert live.is_visible() and "not started" in live.inner_text(), live.inner_text()
     listen = cell_outputs(page, 3).locator(".nbaudio-saved-view")
     assert listen.is_visible() and "nothing recorded" in listen.inner_text(), listen.inner_text()
+
+
+def test_the_listening_test_keeps_its_results_without_the_error(saved):
+    page, _, _ = saved
+    results = cell_outputs(page, 4).locator(".nbaudio-listening-results")
+    assert results.is_visible() and "0 of 1 trials answered" in results.inner_text(), results.inner_text()
 
 
 def test_exported_html_shows_the_saved_views(saved):
