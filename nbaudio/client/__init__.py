@@ -101,6 +101,10 @@ class Client(BaseClient):
     with ResponseTooLargeError. None (the default): each endpoint's own cap,
     nbaudio.client.MAX_RESPONSE_BYTES (128 MB for speech and chat, 64 MB for transcriptions).
 
+    `prices` is what calls cost (nbaudio.Prices; `reply.cost`, `transcript.cost`, `clip.cost`): by
+    default OpenAI's published table, and free on the local engine; a dict {model: {field: dollars}}
+    changes some of OpenAI's, `nbaudio.Prices.openai(multiplier=0.5)` is a relay selling them at half.
+
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.
     """

@@ -39,6 +39,7 @@ from ..errors import (
     InvalidInputError,
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
+from ..pricing import total_cost, transcription_cost
 from ..progress import progress, waiting
 from ..transcript import Transcript
 from .channels import (
@@ -160,8 +161,10 @@ class TranscriptionEndpoints:
         if split:
             names = speaker_names(known_speakers, clip.channels)
             each_fmt, each_form = timed_form(model, fmt, form)
-            t = transcribe_channels(clip, names, lambda c: self._send(c, each_form, each_fmt, False, timeout, model),
-                                    state.note)
+            parts: list[Transcript] = []
+            t = transcribe_channels(clip, names, lambda c: _kept(self._send(c, each_form, each_fmt, False, timeout,
+                                                                              model), parts), state.note)
+            t.model, t.cost = model, total_cost(p.cost for p in parts)
         else:
             downmix_hint(clip, functools.partial(state.note, category=AudioHint), state.noted)
             t = self._send(clip, form, fmt, stream, timeout, model)
@@ -224,6 +227,15 @@ class TranscriptionEndpoints:
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip
+        return self._priced(t, resp, form, clip)
+
+    def _priced(self, t: Transcript, resp: requests.Response, form: list, clip: AudioClip) -> Transcript:
+        """`t` with its model and cost (from its usage, else the audio's seconds: nbaudio.pricing)."""
+        t.model = dict(form).get("model")
+        seconds = t.duration
+        if seconds is None and (t.usage or {}).get("type") not in ("tokens", "duration"):
+            seconds = _seconds_or_none(clip)  # decoded only when nothing else says how long it was
+        t.cost = transcription_cost(self._client.price_table(resp), t.model, t.usage, seconds)
         return t
 
     def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
@@ -260,14 +272,16 @@ class TranscriptionEndpoints:
                 extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
                 resp = self._client.post(path, form=piece_form + extra, files={"file": (name, data, mime)},
                                          timeout=timeout)
-                t = self._transcript(resp, piece_fmt, task)
+                t = self._priced(self._transcript(resp, piece_fmt, task), resp, piece_form, piece)
                 if carry:
                     t = _relabel_piece(t, given, carried)
                     room = spec.MAX_KNOWN_SPEAKERS - len(given) - len(carried)
                     carried.update(speaker_references(piece, t, exclude=set(given) | set(carried), limit=room))
                 done.append((offset, t))
                 bar.update(1)
-        return Transcript.join(done, audio=clip)
+        joined = Transcript.join(done, audio=clip)
+        joined.model, joined.cost = dict(form).get("model"), total_cost(t.cost for _, t in done)
+        return joined
 
 
 # A single request shows that it is running (progress.waiting) from this much audio: a minute, or,
@@ -405,6 +419,11 @@ def _form_value(value: Any, param: str) -> str:
 def _json_form(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The transcription form asking for json (granularities need verbose_json, so they go)."""
     return [(k, "json" if k == "response_format" else v) for k, v in form if k != "timestamp_granularities[]"]
+
+
+def _kept(t: Transcript, into: list[Transcript]) -> Transcript:
+    into.append(t)
+    return t
 
 
 def _seconds_or_none(clip: AudioClip) -> float | None:
