@@ -8,7 +8,8 @@ embedded local engine (`nbaudio.local`), started once per process on the first r
 The package: core.py (settings, session, the request loop: BaseClient), and one endpoint object per
 API, owned by each Client: speech.py (/audio/speech), transcriptions.py (/audio/transcriptions,
 /audio/translations), diarizations.py (the engine's /audio/diarizations: re-labelling a transcript's
-speakers), chat_completions.py (/chat/completions and the audio bridge).
+speakers), chat_completions.py (/chat/completions and the audio bridge); costs.py puts what a
+transcription cost on its Transcript (nbaudio.pricing).
 """
 
 from __future__ import annotations

@@ -34,12 +34,11 @@ from ..codec import sniff_format
 from ..errors import (
     APIResponseError,
     APIStatusError,
-    AudioDecodeError,
     AudioHint,
     InvalidInputError,
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
-from ..pricing import total_cost, transcription_cost
+from ..pricing import total_cost
 from ..progress import progress, waiting
 from ..transcript import Transcript
 from .channels import (
@@ -51,6 +50,7 @@ from .channels import (
     transcribe_channels,
 )
 from .core import BaseClient, check_ok_body, resolve_timeout
+from .costs import kept, priced, seconds_or_none
 
 __all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form", "upload_file"]
 
@@ -150,7 +150,7 @@ class TranscriptionEndpoints:
         self._client.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
         clip = as_audio_clip(audio)
         state = self._client.relay_state
-        if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
+        if chunking is None and relay.needs_chunking(model, seconds_or_none(clip)):
             form.append(("chunking_strategy", "auto"))
             state.note(f"chunking:{model}", f"{model} needs chunking_strategy for audio over "
                        f"{spec.DIARIZE_UNCHUNKED_MAX_SECONDS:g} s: sending chunking_strategy='auto'")
@@ -162,8 +162,8 @@ class TranscriptionEndpoints:
             names = speaker_names(known_speakers, clip.channels)
             each_fmt, each_form = timed_form(model, fmt, form)
             parts: list[Transcript] = []
-            t = transcribe_channels(clip, names, lambda c: _kept(self._send(c, each_form, each_fmt, False, timeout,
-                                                                              model), parts), state.note)
+            t = transcribe_channels(clip, names, lambda c: kept(self._send(c, each_form, each_fmt, False, timeout,
+                                                                             model), parts), state.note)
             t.model, t.cost = model, total_cost(p.cost for p in parts)
         else:
             downmix_hint(clip, functools.partial(state.note, category=AudioHint), state.noted)
@@ -227,16 +227,7 @@ class TranscriptionEndpoints:
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip
-        return self._priced(t, resp, form, clip)
-
-    def _priced(self, t: Transcript, resp: requests.Response, form: list, clip: AudioClip) -> Transcript:
-        """`t` with its model and cost (from its usage, else the audio's seconds: nbaudio.pricing)."""
-        t.model = dict(form).get("model")
-        seconds = t.duration
-        if seconds is None and (t.usage or {}).get("type") not in ("tokens", "duration"):
-            seconds = _seconds_or_none(clip)  # decoded only when nothing else says how long it was
-        t.cost = transcription_cost(self._client.price_table(resp), t.model, t.usage, seconds)
-        return t
+        return priced(t, self._client.price_table(resp), dict(form).get("model"), clip)
 
     def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
         """The Transcript in a 2xx body; a body that is an error instead (see check_ok_body) raises."""
@@ -272,7 +263,8 @@ class TranscriptionEndpoints:
                 extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
                 resp = self._client.post(path, form=piece_form + extra, files={"file": (name, data, mime)},
                                          timeout=timeout)
-                t = self._priced(self._transcript(resp, piece_fmt, task), resp, piece_form, piece)
+                t = priced(self._transcript(resp, piece_fmt, task), self._client.price_table(resp),
+                           dict(form).get("model"), piece)
                 if carry:
                     t = _relabel_piece(t, given, carried)
                     room = spec.MAX_KNOWN_SPEAKERS - len(given) - len(carried)
@@ -419,15 +411,3 @@ def _form_value(value: Any, param: str) -> str:
 def _json_form(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The transcription form asking for json (granularities need verbose_json, so they go)."""
     return [(k, "json" if k == "response_format" else v) for k, v in form if k != "timestamp_granularities[]"]
-
-
-def _kept(t: Transcript, into: list[Transcript]) -> Transcript:
-    into.append(t)
-    return t
-
-
-def _seconds_or_none(clip: AudioClip) -> float | None:
-    try:
-        return clip.duration
-    except AudioDecodeError:  # e.g. AAC without PyAV: the server may still read it
-        return None
