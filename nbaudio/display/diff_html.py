@@ -44,6 +44,8 @@ def _word(w: DiffWord, hours: bool, playable: bool) -> str:
         title += f" · {format_clock(w.start, hours=hours)}"
         if playable:
             attrs = f' class="nbaudio-ts nbaudio-diff-{w.op}" data-t="{max(0.0, w.start - 0.05):.3f}"'
+            # every word plays: player.js's dotted underline would blur the underline that marks an added word
+            style = ";".join(filter(None, [style, "text-decoration:none"]))
     style_attr = f' style="{style}"' if style else ""
     return f'<span{attrs}{style_attr} title="{escape(title)}">{_label(w)}</span>'
 
