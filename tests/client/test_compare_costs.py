@@ -51,7 +51,8 @@ def test_compared_with_the_first_system_and_priced(httpserver):
     assert not rows["gpt-4o-transcribe"]["words_timed"] and rows["whisper-1"]["wer"] is None
     assert rows[HOSTILE]["error"].startswith("NotFoundError") and rows[HOSTILE]["text"] is None
     html = cmp._repr_mimebundle_()["text/html"]
-    assert "<img src=x" not in html and html.count("&lt;img src=x") >= 2  # the hostile name, as the label and in the error
+    # the hostile name, as the label and in the error, is text
+    assert "<img src=x" not in html and html.count("&lt;img src=x") >= 2
     assert "no word times" in html and "does not exist" in html
     text = str(cmp)
     assert "gpt-4o-transcribe: the cat sat on [the→a] mat {+today+}" in text
