@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._wire.fields import MAX_SECONDS
 from ._table import ModelPrice, Prices
 
 __all__ = ["Cost", "chat_cost", "money", "speech_cost", "total_cost", "transcription_cost"]
@@ -140,7 +141,10 @@ def transcription_cost(prices: Prices, model: str | None, usage: dict[str, Any] 
 
 
 def _count(value: Any, kind: type = int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else int) and value >= 0
+    """A whole number >= 0 (`kind` float: any number of seconds up to the longest audio nbaudio reads)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        return False
+    return 0 <= value <= MAX_SECONDS if kind is float else value >= 0
 
 
 def _transcription_tokens(prices: Prices, price: ModelPrice, model: str | None, usage: dict[str, Any]) -> Cost:

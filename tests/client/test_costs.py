@@ -53,6 +53,8 @@ def test_costs_from_what_the_answer_reports():
     transcription_cost(Prices.openai(), "whisper-1", None, None),  # no length
     transcription_cost(Prices.openai(), "my-own-model", {"type": "duration", "seconds": 3}, 3.0),
     transcription_cost(Prices.openai(), "gpt-4o-transcribe", {"type": "tokens", "input_tokens": -1}, None),
+    transcription_cost(Prices.openai(), "whisper-1", {"type": "duration", "seconds": 1e308}, None),  # no length
+    transcription_cost(Prices.openai(), "whisper-1", {"type": "duration", "seconds": float("nan")}, None),
 ])
 def test_unknown_is_said_never_guessed(cost):
     assert cost.usd is None and str(cost) == "unknown" and cost.basis
@@ -93,7 +95,8 @@ def test_transcript_and_reply_costs_on_a_server(httpserver):
 
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(chat)
     with Client(httpserver.url_for("/v1"), max_retries=0, prices={"gpt-audio": {"text_input_per_1m": 3}}) as c:
-        t = c.transcribe(CLIP, model="gpt-4o-mini-transcribe")
+        with pytest.warns(UserWarning, match="returns only json"):
+            t = c.transcribe(CLIP, model="gpt-4o-mini-transcribe")
         reply = c.chat("hello", modalities=["text"])
     assert t.model == "gpt-4o-mini-transcribe" and t.cost.usd == pytest.approx((100 * 3 + 10 * 5) / 1e6)
     assert reply.cost.usd == pytest.approx((10 * 3 + 20 * 32 + 5 * 10) / 1e6)  # the client's text price, OpenAI's rest
