@@ -40,7 +40,8 @@ from .errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
 )
-from .transcript import Flag, Segment, Transcript, Word
+from .pricing import Cost, Prices
+from .transcript import Flag, Segment, Transcript, TranscriptDiff, Word
 from .version import __version__ as __version__  # re-exported: nbaudio.__version__
 
 __all__ = [
@@ -52,7 +53,8 @@ __all__ = [
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
     "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "Recorder",
-    "transcribe_many", "speak_many", "listening_test",
+    "transcribe_many", "speak_many", "listening_test", "compare_transcripts", "batch_diffs", "Prices", "Cost",
+    "TranscriptDiff",
 ]
 
 
@@ -71,6 +73,11 @@ def __getattr__(name: str) -> Any:
         from . import batch
 
         return getattr(batch, name)
+    # Comparisons load the display with them, on first use.
+    if name in ("compare_transcripts", "batch_diffs"):
+        from . import compare
+
+        return getattr(compare, name)
     # `nbaudio.realtime.connect(...)` after a plain `import nbaudio` (websockets loads when a session opens).
     if name == "realtime":
         import importlib

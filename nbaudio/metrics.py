@@ -1,26 +1,197 @@
-"""Measures for speech round trips (used by the demo, the classroom notebook and the tests)."""
+"""Word and character error rates, and the word alignment behind them: the one home of how nbaudio
+scores a transcript against a reference (the demo, the notebooks, `transcribe_many(references=)`,
+`Transcript.diff`, `nbaudio.compare_transcripts` and the tests all use it).
+
+The normaliser is Whisper's (the package `whisper-normalizer`, the normaliser Whisper's papers and
+the Open ASR Leaderboard score with): for English, `EnglishTextNormalizer` (lower case, punctuation
+off, British spellings to American, numbers as digits, contractions spelled out: "Don't!" -> "do
+not"); for every other language, `BasicTextNormalizer` (lower case, punctuation and symbols to
+spaces, diacritics kept). Languages written without spaces between words (CHARACTER_LANGUAGES)
+are scored by characters, as AISHELL is. The edit counts and the alignment are jiwer's.
+
+jiwer and whisper-normalizer are `pip install 'nbaudio[compare]'` (imported on first use).
+"""
 
 from __future__ import annotations
 
-import re
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["word_error_rate", "normalize_words"]
+from ._wire.languages import language_code
+from .errors import InvalidInputError, MissingDependencyError
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+__all__ = ["CHARACTER_LANGUAGES", "Alignment", "Edit", "align", "character_error_rate", "error_counts",
+           "normalize", "normalize_words", "normalizer_name", "require_scoring", "word_error_rate"]
+
+# Written without spaces between words: scored by characters (CER), as AISHELL is.
+CHARACTER_LANGUAGES = ("zh", "ja", "th", "yue")
+_INSTALL = "pip install 'nbaudio[compare]'"
+EDIT_OPS = ("equal", "substitute", "delete", "insert")
 
 
-def normalize_words(text: str) -> list[str]:
-    """Lower-case words without punctuation ("Don't!" -> ["don't"])."""
-    return _WORD.findall(text.lower())
+def _code(language: str | None) -> str:
+    """Whisper's code for a code or a verbose_json name ("english" -> "en"); None is English."""
+    if language is None:
+        return "en"
+    if not isinstance(language, str):
+        raise InvalidInputError(f"language must be a code such as 'en', not {type(language).__name__}",
+                                param="language")
+    return language_code(language) or language.strip().lower()
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words, case and punctuation ignored."""
-    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
+@functools.cache
+def _normalizer(english: bool) -> Callable[[str], str]:
+    try:
+        if english:
+            from whisper_normalizer.english import EnglishTextNormalizer
+
+            return EnglishTextNormalizer()
+        from whisper_normalizer.basic import BasicTextNormalizer
+
+        return BasicTextNormalizer()
+    except ImportError:
+        raise MissingDependencyError(f"scoring transcripts needs whisper-normalizer and jiwer: {_INSTALL}") from None
+
+
+def _jiwer():
+    try:
+        import jiwer
+    except ImportError:
+        raise MissingDependencyError(f"scoring transcripts needs jiwer and whisper-normalizer: {_INSTALL}") from None
+    return jiwer
+
+
+def require_scoring() -> None:
+    """MissingDependencyError, saying what to install, unless jiwer and whisper-normalizer import."""
+    _jiwer()
+    _normalizer(True)
+
+
+def normalizer_name(language: str | None = "en") -> str:
+    """Which normaliser scores `language`, in words (shown beside every WER nbaudio reports)."""
+    code = _code(language)
+    which = "English" if code == "en" else "basic"
+    unit = ", by characters" if code in CHARACTER_LANGUAGES else ""
+    return f"Whisper's {which} normaliser (whisper-normalizer){unit}"
+
+
+def normalize(text: str, language: str | None = "en") -> str:
+    """`text` as it is scored: Whisper's English normaliser for English, its basic one otherwise."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"text to score must be a string, not {type(text).__name__}")
+    return _normalizer(_code(language) == "en")(text)
+
+
+def normalize_words(text: str, language: str | None = "en") -> list[str]:
+    """The tokens `text` is scored by: its normalised words, or its characters for CHARACTER_LANGUAGES."""
+    normal = normalize(text, language)
+    if _code(language) in CHARACTER_LANGUAGES:
+        return list(normal.replace(" ", ""))
+    return normal.split()
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One step of an alignment: `equal` (the same token), `substitute` (ref said, hyp heard instead),
+    `delete` (ref said, nothing heard) or `insert` (heard, not said); the indices are the tokens'
+    places in Alignment.reference / .hypothesis (None for the side that has no token)."""
+
+    op: str
+    ref: str | None
+    hyp: str | None
+    ref_index: int | None
+    hyp_index: int | None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The reference and hypothesis tokens after normalising, and the edits that turn one into the other."""
+
+    reference: tuple[str, ...]
+    hypothesis: tuple[str, ...]
+    edits: tuple[Edit, ...]
+    language: str
+
+    def count(self, op: str) -> int:
+        return sum(1 for e in self.edits if e.op == op)
+
+    @property
+    def hits(self) -> int:
+        return self.count("equal")
+
+    @property
+    def substitutions(self) -> int:
+        return self.count("substitute")
+
+    @property
+    def deletions(self) -> int:
+        return self.count("delete")
+
+    @property
+    def insertions(self) -> int:
+        return self.count("insert")
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def error_rate(self) -> float:
+        """errors / reference tokens (WER, or CER for CHARACTER_LANGUAGES); an empty reference
+        scores 0 against an empty hypothesis and 1 against anything else."""
+        n = len(self.reference)
+        return self.errors / n if n else float(self.errors > 0)
+
+    @property
+    def normalizer(self) -> str:
+        return normalizer_name(self.language)
+
+
+def _edits(ref: list[str], hyp: list[str]) -> tuple[Edit, ...]:
+    if not ref and not hyp:
+        return ()
+    out = _jiwer().process_words(" ".join(ref), " ".join(hyp))
+    edits: list[Edit] = []
+    for chunk in out.alignments[0]:
+        r = range(chunk.ref_start_idx, chunk.ref_end_idx)
+        h = range(chunk.hyp_start_idx, chunk.hyp_end_idx)
+        if chunk.type in ("equal", "substitute"):
+            edits.extend(Edit(chunk.type, ref[i], hyp[j], i, j) for i, j in zip(r, h, strict=True))
+        elif chunk.type == "delete":
+            edits.extend(Edit("delete", ref[i], None, i, None) for i in r)
+        else:
+            edits.extend(Edit("insert", None, hyp[j], None, j) for j in h)
+    return tuple(edits)
+
+
+def align(reference: str, hypothesis: str, language: str | None = "en") -> Alignment:
+    """The token alignment of `hypothesis` against `reference` after normalising both (see the module)."""
+    code = _code(language)
+    ref, hyp = normalize_words(reference, code), normalize_words(hypothesis, code)
+    return Alignment(tuple(ref), tuple(hyp), _edits(ref, hyp), code)
+
+
+def error_counts(reference: str, hypothesis: str, language: str | None = "en") -> tuple[int, int]:
+    """(edits, reference tokens): words, or characters for CHARACTER_LANGUAGES."""
+    a = align(reference, hypothesis, language)
+    return a.errors, len(a.reference)
+
+
+def word_error_rate(reference: str, hypothesis: str, language: str | None = "en") -> float:
+    """(substitutions + deletions + insertions) / reference words after Whisper's normaliser
+    (characters for CHARACTER_LANGUAGES). Needs `nbaudio[compare]`."""
+    return align(reference, hypothesis, language).error_rate
+
+
+def character_error_rate(reference: str, hypothesis: str, language: str | None = "en") -> float:
+    """Character edits / reference characters, spaces between words included, after normalising."""
+    code = _code(language)
+    ref, hyp = normalize(reference, code), normalize(hypothesis, code)
+    if code in CHARACTER_LANGUAGES:
+        ref, hyp = ref.replace(" ", ""), hyp.replace(" ", "")
+    ref, hyp = " ".join(ref.split()), " ".join(hyp.split())
+    if not ref:
+        return float(bool(hyp))
+    out = _jiwer().process_characters(ref, hyp)
+    return (out.substitutions + out.deletions + out.insertions) / len(ref)

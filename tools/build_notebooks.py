@@ -487,8 +487,9 @@ for heard in examples:
     print(f"WER {wer(said, heard):.2f}  {heard!r}")
 """),
         md("""
-nbaudio ships the same measure as `nbaudio.metrics.word_error_rate` (it also keeps apostrophes
-inside words, so *don't* stays one word). On these examples the two agree:
+nbaudio ships the same measure as `nbaudio.metrics.word_error_rate`, counted by jiwer after
+Whisper's English normaliser (which also spells out contractions, *don't* as *do not*, and writes
+numbers as digits, so *twenty five* and *25* agree). On these examples the two agree:
 """),
         code("""
 from nbaudio.metrics import word_error_rate

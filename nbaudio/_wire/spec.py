@@ -42,6 +42,9 @@ TRANSLATION_FORMATS: tuple[str, ...] = get_args(TranslationFormat)
 # The local engine's warning about a result (a language it translates poorly): a `warning` field in
 # a JSON body, this header for every format. Not part of OpenAI's API; clients that ignore it lose nothing.
 WARNING_HEADER = "X-NbAudio-Warning"
+# On every answer of the local engine: a client on loopback that sees it knows its calls are free
+# (nbaudio.pricing), whether it started the engine or was pointed at one (`nbaudio serve`).
+ENGINE_HEADER = "X-Nbaudio-Engine"
 TimestampGranularity = Literal["word", "segment"]
 TIMESTAMP_GRANULARITIES: tuple[str, ...] = get_args(TimestampGranularity)
 TranscriptionInclude = Literal["logprobs"]

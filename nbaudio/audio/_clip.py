@@ -73,7 +73,8 @@ class AudioClip:
     `AudioClip.from_bytes(data)` or `AudioClip.from_base64(text)`.
     """
 
-    __slots__ = ("_data", "format", "_samples", "_sample_rate", "_channels", "name", "_memo", "__weakref__")
+    # `cost`: what making it cost (nbaudio.pricing.Cost), set by speak(); None for audio not made by a call.
+    __slots__ = ("_data", "format", "_samples", "_sample_rate", "_channels", "name", "_memo", "cost", "__weakref__")
 
     def __init__(
         self,
@@ -93,6 +94,7 @@ class AudioClip:
         self._channels = checked_channels(channels) if channels is not None else (1 if fmt == "pcm" else None)
         self.name = name
         self._memo: dict[Hashable, Any] | None = None
+        self.cost: Any = None
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -129,6 +131,7 @@ class AudioClip:
         clip._channels = 1 if arr.ndim == 1 else arr.shape[1]
         clip.name = name
         clip._memo = None
+        clip.cost = None
         return clip
 
     @classmethod

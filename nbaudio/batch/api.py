@@ -26,8 +26,8 @@ __all__ = ["DEFAULT_CONCURRENCY", "TRANSCRIBE_COLUMNS", "SPEAK_COLUMNS", "transc
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 256
 TRANSCRIBE_COLUMNS = ("source", "duration", "language", "text", "segments", "words", "speakers", "flags",
-                      "flag_kinds", "elapsed", "attempts", "error")
-SPEAK_COLUMNS = ("text", "clip", "path", "duration", "format", "elapsed", "attempts", "error")
+                      "flag_kinds", "cost", "cost_usd", "elapsed", "attempts", "error")
+SPEAK_COLUMNS = ("text", "clip", "path", "duration", "format", "cost", "cost_usd", "elapsed", "attempts", "error")
 _NO_PANDAS = ("pandas is not installed, so the result is a list of dict rows "
               "(pip install 'nbaudio[batch]' for a DataFrame)")
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._wire.text import plural, shorten
-from ..metrics import normalize_words, word_error_rate
+from ..metrics import align, normalizer_name
+from ..pricing import money
 from .runner import RunStats
 
 __all__ = ["SCALE_OUT", "BatchRows", "Summary", "add_wer", "render_bundle", "summarize"]
 
 WORST_SHOWN = 5  # rows listed under "worst WER"
 TABLE_ROWS = 20  # rows shown in the display's table (the data holds them all)
-SHOWN_COLUMNS = ("source", "duration", "language", "text", "speakers", "flags", "wer", "elapsed", "error")
+SHOWN_COLUMNS = ("source", "duration", "language", "text", "speakers", "flags", "wer", "cost", "elapsed", "error")
 SCALE_OUT = ("to scale out, pip install 'nbaudio[batch]' and pass executor=dask_client.get_executor() "
              "(a dask.distributed Client), or any concurrent.futures.Executor")
 
@@ -44,6 +45,8 @@ class Summary:
     flags: int = 0  # Transcript.flags over all rows: stretches not to trust
     flagged: int = 0  # rows with at least one
     flag_kinds: Counter = field(default_factory=Counter)
+    cost: str | None = None  # what the run cost, summed over the rows ("unknown" parts said)
+    wer_normalizer: str | None = None
 
     @property
     def throughput(self) -> float:
@@ -76,7 +79,10 @@ class Summary:
             out.append(f"resumed: {s.resumed} rows from the results file, not redone")
         if self.wer is not None:
             worst = "; ".join(f"{shorten(src, 40)} {w:.0%}" for src, w in self.worst)
-            out.append(f"WER overall {self.wer:.1%}" + (f"; worst: {worst}" if worst else ""))
+            out.append(f"WER overall {self.wer:.1%}" + (f"; worst: {worst}" if worst else "")
+                       + (f" (after {self.wer_normalizer})" if self.wer_normalizer else ""))
+        if self.cost:
+            out.append(f"cost: {self.cost}")
         if self.note:
             out.append(self.note)
         return out
@@ -96,11 +102,16 @@ def _span(seconds: float) -> str:
 
 
 def add_wer(rows: list[dict[str, Any]], references: Sequence[str | None]) -> None:
-    """Put each row's `reference` and `wer` (None where there is no reference or no text)."""
+    """Put each row's `reference`, `wer` and `reference_words` (None where there is no reference or
+    no text), scored in the row's language (nbaudio.metrics: Whisper's normaliser, jiwer's counts)."""
     for row, ref in zip(rows, references, strict=True):
         row["reference"] = ref
         text = row.get("text")
-        row["wer"] = word_error_rate(ref, text) if ref is not None and isinstance(text, str) else None
+        if ref is not None and isinstance(text, str):
+            scored = align(ref, text, row.get("language") if isinstance(row.get("language"), str) else None)
+            row["wer"], row["reference_words"] = scored.error_rate, len(scored.reference)
+        else:
+            row["wer"] = row["reference_words"] = None
 
 
 def summarize(task: str, rows: list[dict[str, Any]], stats: RunStats, note: str | None = None) -> Summary:
@@ -117,11 +128,28 @@ def summarize(task: str, rows: list[dict[str, Any]], stats: RunStats, note: str 
         summary.flag_kinds.update(_kinds(r.get("flag_kinds")))
     scored = [r for r in rows if r.get("wer") is not None]
     if scored:
-        words = [len(normalize_words(r["reference"])) for r in scored]
+        words = [_count(r.get("reference_words")) for r in scored]
         summary.wer = sum(r["wer"] * n for r, n in zip(scored, words, strict=True)) / max(1, sum(words))
         worst = sorted(scored, key=lambda r: -r["wer"])[:WORST_SHOWN]
         summary.worst = [(str(r.get("source") or r.get("text")), r["wer"]) for r in worst if r["wer"] > 0]
+        languages = {r.get("language") for r in scored}
+        summary.wer_normalizer = normalizer_name(languages.pop()) if len(languages) == 1 else "Whisper's normalisers"
+    summary.cost = _cost_line(rows)
     return summary
+
+
+def _cost_line(rows: list[dict[str, Any]]) -> str | None:
+    """'$0.0123', '$0.0123 (+ 2 rows unknown)', 'free (local)', 'unknown'; None when no row says."""
+    done = [r for r in rows if not r.get("error") and "cost" in r]
+    if not done:
+        return None
+    if all(r.get("cost") == "free (local)" for r in done):
+        return "free (local)"
+    known = [r["cost_usd"] for r in done if not _missing(r.get("cost_usd"))]
+    if not known:
+        return "unknown"
+    unknown = len(done) - len(known)
+    return money(sum(known)) + (f" (+ {plural(unknown, 'row')} unknown: no usage or no price)" if unknown else "")
 
 
 def _count(value: Any) -> int:

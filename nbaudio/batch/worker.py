@@ -22,10 +22,11 @@ from .._http.transport import retry_delay, should_retry
 from .._redaction import Secret
 from ..client import Client
 from ..errors import APIConnectionError, APIStatusError, NbAudioError, StreamInterruptedError
+from ..pricing import Cost, Prices
 from .sources import Job
 
-__all__ = ["THROTTLE_STATUSES", "Attempt", "WorkerSettings", "in_process_client", "speak_job", "transcribe_job",
-           "worker_clients"]
+__all__ = ["THROTTLE_STATUSES", "Attempt", "WorkerSettings", "cost_fields", "in_process_client", "speak_job",
+           "transcribe_job", "worker_clients"]
 
 # Answers that mean "too many requests now" (a relay's 429, the engine's 503 engine_busy):
 # they shrink the batch's concurrency; other retried errors only delay their own input.
@@ -44,20 +45,21 @@ class WorkerSettings:
     base_url: str
     api_key: Secret
     timeout: tuple[float, float]
+    prices: Prices | None = None  # the parent's price table (nbaudio.pricing); None: the default
 
     @classmethod
     def from_client(cls, client: Client) -> WorkerSettings:
-        return cls(client.open(), client.api_key, client.timeout)
+        return cls(client.open(), client.api_key, client.timeout, client.prices)
 
     def client(self) -> Client:
         """This process's client for these settings (built once, then reused with its connections)."""
         digest = hashlib.sha256((self.api_key.get() or "").encode()).hexdigest()
-        ident = (self.base_url, digest, self.timeout)
+        ident = (self.base_url, digest, self.timeout, self.prices.key() if self.prices is not None else None)
         with _CLIENTS_LOCK:
             found = _CLIENTS.get(ident)
             if found is None:
                 found = _CLIENTS[ident] = Client(self.base_url, api_key=self.api_key.get(), timeout=self.timeout,
-                                                 max_retries=0)
+                                                 max_retries=0, prices=self.prices)
             return found
 
     def __repr__(self) -> str:
@@ -139,8 +141,16 @@ def _transcribe(kwargs: dict[str, Any]) -> Any:
         return {"duration": t.duration if t.duration is not None else clip.duration, "language": t.language,
                 "text": t.text, "segments": segments, "words": [w.to_dict() for w in t.all_words()],
                 "speakers": t.speakers or None, "flags": len(flags),
-                "flag_kinds": ", ".join(f"{k} {n}" for k, n in Counter(f.kind for f in flags).most_common()) or None}
+                "flag_kinds": ", ".join(f"{k} {n}" for k, n in Counter(f.kind for f in flags).most_common()) or None,
+                **cost_fields(t.cost)}
     return work
+
+
+def cost_fields(cost: Cost | None) -> dict[str, Any]:
+    """A row's `cost` ("$0.0012", "free (local)", "unknown") and `cost_usd` (None when unknown)."""
+    if cost is None:
+        return {"cost": "unknown", "cost_usd": None}
+    return {"cost": str(cost), "cost_usd": cost.usd}
 
 
 def transcribe_job(target: Client | WorkerSettings, job: Job, kwargs: dict[str, Any], attempt: int) -> Attempt:
@@ -152,5 +162,5 @@ def speak_job(target: Client | WorkerSettings, job: Job, kwargs: dict[str, Any],
     """One attempt at speaking `job.text`; the row carries the clip's encoded bytes."""
     def work(client: Client, job: Job) -> dict[str, Any]:
         clip = client.speak(job.text, **kwargs)
-        return {"duration": clip.duration, "format": clip.format, "audio": clip.data}
+        return {"duration": clip.duration, "format": clip.format, "audio": clip.data, **cost_fields(clip.cost)}
     return _attempt(target, job, attempt, work)

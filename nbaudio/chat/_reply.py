@@ -14,6 +14,7 @@ from .._wire.text import shorten
 from ..audio import AudioClip, AudioInput, as_audio_clip
 from ..codec import sniff_format, whole_pcm16
 from ..errors import APIResponseError, InvalidInputError
+from ..pricing import Cost, Prices, chat_cost
 
 __all__ = ["ChatReply", "Usage", "ChatStreamAssembler", "input_audio_part", "message_text", "user_message",
            "check_message", "reply_clip", "EXPIRY_MARGIN_SECONDS"]
@@ -58,6 +59,13 @@ class Usage:
             raw=dict(d),
         )
 
+    def cost(self, prices: Prices, model: str | None) -> Cost:
+        """What these tokens cost `model` at `prices` (unknown without the text / audio split or a price)."""
+        return chat_cost(prices, model, prompt_text=self.prompt_text_tokens, prompt_audio=self.prompt_audio_tokens,
+                         prompt_total=self.prompt_tokens, completion_text=self.completion_text_tokens,
+                         completion_audio=self.completion_audio_tokens, completion_total=self.completion_tokens,
+                         cached=self.cached_tokens)
+
     def __repr__(self) -> str:
         return f"<Usage {self}>"
 
@@ -91,6 +99,8 @@ class ChatReply:
     audio_bridged: bool = False
     input_transcribed: bool = False
     raw: Any = field(default=None, repr=False)
+    # What the turn cost (nbaudio.pricing.Cost), set by Client.chat: its usage at the client's prices.
+    cost: Cost | None = None
 
     @property
     def text(self) -> str:

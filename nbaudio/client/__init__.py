@@ -8,7 +8,8 @@ embedded local engine (`nbaudio.local`), started once per process on the first r
 The package: core.py (settings, session, the request loop: BaseClient), and one endpoint object per
 API, owned by each Client: speech.py (/audio/speech), transcriptions.py (/audio/transcriptions,
 /audio/translations), diarizations.py (the engine's /audio/diarizations: re-labelling a transcript's
-speakers), chat_completions.py (/chat/completions and the audio bridge).
+speakers), chat_completions.py (/chat/completions and the audio bridge); costs.py puts what a
+transcription cost on its Transcript (nbaudio.pricing).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class Client(BaseClient):
     `max_response_bytes` caps what one answer may decode to (gzip inflated): past it reading stops
     with ResponseTooLargeError. None (the default): each endpoint's own cap,
     nbaudio.client.MAX_RESPONSE_BYTES (128 MB for speech and chat, 64 MB for transcriptions).
+
+    `prices` is what calls cost (nbaudio.Prices; `reply.cost`, `transcript.cost`, `clip.cost`): by
+    default OpenAI's published table, and free on the local engine; a dict {model: {field: dollars}}
+    changes some of OpenAI's, `nbaudio.Prices.openai(multiplier=0.5)` is a relay selling them at half.
 
     With no remote API configured, the embedded engine starts on the first request (or when you
     call `open()`); until then `base_url` is None. Reading `base_url` or the repr starts nothing.

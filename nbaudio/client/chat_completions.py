@@ -22,6 +22,7 @@ from ..errors import (
     APIStatusError,
     InvalidInputError,
 )
+from ..pricing import Cost, total_cost
 from .core import BaseClient, check_ok_body, resolve_timeout, response_json
 from .speech import SpeechEndpoint
 from .transcriptions import TranscriptionEndpoints
@@ -112,7 +113,11 @@ class ChatEndpoint:
 
     def _reply(self, resp: requests.Response, audio_format: str) -> ChatReply:
         check_ok_body(resp, "chat", self._client.redact)
-        return ChatReply.from_response(response_json(resp, self._client.redact), audio_format=audio_format)
+        reply = ChatReply.from_response(response_json(resp, self._client.redact), audio_format=audio_format)
+        prices = self._client.price_table(resp)
+        reply.cost = (reply.usage.cost(prices, reply.model) if reply.usage is not None
+                      else Cost.local() if prices.local else Cost.unknown("the answer gave no token usage"))
+        return reply
 
     def _chat_request(self, turn: _ChatTurn) -> requests.Response:
         """POST the turn; when the server's error says what to change (nbaudio.relay), change it and
@@ -155,6 +160,7 @@ class ChatEndpoint:
                                                           f"/audio/speech failed ({err}); the reply is text only")
             return
         reply.audio_bridged = True
+        reply.cost = total_cost([reply.cost, reply.audio.cost])  # the speech was a call of its own
         self._client.relay_state.note(
             "bridge-speech", "the server answered without audio although audio was asked for (a text model behind a "
             "relay ignores `modalities`): the reply was spoken with its /audio/speech (audio_bridge=False to get the "

@@ -44,6 +44,8 @@ from .._http.validation import (
 from .._redaction import Secret, redact
 from .._wire.error_bodies import make_status_error, ok_body_error
 from .._wire.fields import parse_json
+from .._wire.hosts import is_loopback_host
+from .._wire.spec import ENGINE_HEADER
 from ..backend import resolve_backend
 from ..errors import (
     APIConnectionError,
@@ -56,6 +58,7 @@ from ..errors import (
     connection_reason,
     malformed_answer,
 )
+from ..pricing import Prices
 
 __all__ = ["METHOD_PARAMS", "BaseClient", "check_ok_body", "resolve_timeout", "response_json"]
 
@@ -89,11 +92,14 @@ class BaseClient:
         default_headers: Mapping[str, str] | None = None,
         defaults: Mapping[str, Any] | None = None,
         max_response_bytes: int | None = None,
+        prices: Prices | Mapping[str, Any] | None = None,
     ) -> None:
         self.timeout = check_timeout(timeout)
         # None: each endpoint's own cap (nbaudio._http.transport.MAX_RESPONSE_BYTES).
         self.max_response_bytes = check_max_response_bytes(max_response_bytes)
         self.max_retries = check_max_retries(max_retries)
+        # What calls cost (nbaudio.pricing): None is OpenAI's published table, or free on the local engine.
+        self.prices = Prices.of(prices)
         backend = resolve_backend(base_url, api_key)
         self._api_key = Secret(check_api_key(backend.api_key))
         # None means: the embedded engine, started on the first request (or open()).
@@ -151,6 +157,14 @@ class BaseClient:
                 self._session.verify = bundle
             self._transport_ready = True
         return self._base_url
+
+    def price_table(self, resp: requests.Response | None = None) -> Prices:
+        """The prices of this client's calls: free on the local engine (this client started it, or
+        `resp` came over loopback with the engine's header), else `prices`, else OpenAI's table."""
+        if self._embedded or (resp is not None and resp.headers.get(ENGINE_HEADER)
+                              and is_loopback_host(urlsplit(self._base_url or "").hostname or "")):
+            return Prices.engine()
+        return self.prices if self.prices is not None else Prices.openai()
 
     def response_cap(self, path: str) -> int:
         """Bytes an answer from `path` may decode to before reading stops (ResponseTooLargeError)."""

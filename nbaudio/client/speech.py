@@ -13,6 +13,7 @@ from ..audio import AudioClip
 from ..codec import sniff_format
 from ..errors import APIResponseError, InvalidInputError
 from ..longform import split_text
+from ..pricing import speech_cost
 from ..progress import progress
 from .core import BaseClient, check_ok_body, resolve_timeout
 
@@ -83,10 +84,12 @@ class SpeechEndpoint:
                 resp = self._client.post("/audio/speech", json_body={**body, "input": piece}, timeout=timeout)
                 clips.append(self._speech_clip(resp, fmt))
                 bar.update(1)
-        if len(clips) == 1:
-            return clips[0]
-        joined = AudioClip.concatenate(clips)
-        return joined.encode(clips[0].format) if clips[0].format != "wav" else joined
+        out = clips[0]
+        if len(clips) > 1:
+            joined = AudioClip.concatenate(clips)
+            out = joined.encode(clips[0].format) if clips[0].format != "wav" else joined
+        out.cost = speech_cost(self._client.price_table(resp), model, len(text))  # characters of every piece
+        return out
 
     def _speech_clip(self, resp: requests.Response, fmt: str) -> AudioClip:
         request_id = resp.headers.get("x-request-id")

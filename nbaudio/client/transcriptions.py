@@ -34,11 +34,11 @@ from ..codec import sniff_format
 from ..errors import (
     APIResponseError,
     APIStatusError,
-    AudioDecodeError,
     AudioHint,
     InvalidInputError,
 )
 from ..longform import carried_speaker_label, speaker_references, split_audio
+from ..pricing import total_cost
 from ..progress import progress, waiting
 from ..transcript import Transcript
 from .channels import (
@@ -50,6 +50,7 @@ from .channels import (
     transcribe_channels,
 )
 from .core import BaseClient, check_ok_body, resolve_timeout
+from .costs import kept, priced, seconds_or_none
 
 __all__ = ["TranscriptionEndpoints", "known_speaker_clips", "speaker_form", "upload_file"]
 
@@ -149,7 +150,7 @@ class TranscriptionEndpoints:
         self._client.near_misses.warn("transcribe", extra, spec.TRANSCRIPTION_PARAMS)
         clip = as_audio_clip(audio)
         state = self._client.relay_state
-        if chunking is None and relay.needs_chunking(model, _seconds_or_none(clip)):
+        if chunking is None and relay.needs_chunking(model, seconds_or_none(clip)):
             form.append(("chunking_strategy", "auto"))
             state.note(f"chunking:{model}", f"{model} needs chunking_strategy for audio over "
                        f"{spec.DIARIZE_UNCHUNKED_MAX_SECONDS:g} s: sending chunking_strategy='auto'")
@@ -160,8 +161,10 @@ class TranscriptionEndpoints:
         if split:
             names = speaker_names(known_speakers, clip.channels)
             each_fmt, each_form = timed_form(model, fmt, form)
-            t = transcribe_channels(clip, names, lambda c: self._send(c, each_form, each_fmt, False, timeout, model),
-                                    state.note)
+            parts: list[Transcript] = []
+            t = transcribe_channels(clip, names, lambda c: kept(self._send(c, each_form, each_fmt, False, timeout,
+                                                                             model), parts), state.note)
+            t.model, t.cost = model, total_cost(p.cost for p in parts)
         else:
             downmix_hint(clip, functools.partial(state.note, category=AudioHint), state.noted)
             t = self._send(clip, form, fmt, stream, timeout, model)
@@ -224,7 +227,7 @@ class TranscriptionEndpoints:
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)
         t.audio = clip
-        return t
+        return priced(t, self._client.price_table(resp), dict(form).get("model"), clip)
 
     def _transcript(self, resp: requests.Response, fmt: str, task: str) -> Transcript:
         """The Transcript in a 2xx body; a body that is an error instead (see check_ok_body) raises."""
@@ -260,14 +263,17 @@ class TranscriptionEndpoints:
                 extra = speaker_form([(CARRIED_SPEAKER_PREFIX + k, c) for k, c in carried.items()])
                 resp = self._client.post(path, form=piece_form + extra, files={"file": (name, data, mime)},
                                          timeout=timeout)
-                t = self._transcript(resp, piece_fmt, task)
+                t = priced(self._transcript(resp, piece_fmt, task), self._client.price_table(resp),
+                           dict(form).get("model"), piece)
                 if carry:
                     t = _relabel_piece(t, given, carried)
                     room = spec.MAX_KNOWN_SPEAKERS - len(given) - len(carried)
                     carried.update(speaker_references(piece, t, exclude=set(given) | set(carried), limit=room))
                 done.append((offset, t))
                 bar.update(1)
-        return Transcript.join(done, audio=clip)
+        joined = Transcript.join(done, audio=clip)
+        joined.model, joined.cost = dict(form).get("model"), total_cost(t.cost for _, t in done)
+        return joined
 
 
 # A single request shows that it is running (progress.waiting) from this much audio: a minute, or,
@@ -405,10 +411,3 @@ def _form_value(value: Any, param: str) -> str:
 def _json_form(form: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The transcription form asking for json (granularities need verbose_json, so they go)."""
     return [(k, "json" if k == "response_format" else v) for k, v in form if k != "timestamp_granularities[]"]
-
-
-def _seconds_or_none(clip: AudioClip) -> float | None:
-    try:
-        return clip.duration
-    except AudioDecodeError:  # e.g. AAC without PyAV: the server may still read it
-        return None

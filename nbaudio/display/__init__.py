@@ -17,7 +17,7 @@ made once per clip and kept on it; `clear_cache()` drops the copies shared betwe
 Modules, each importing only those above it: settings (`options`), markup (escaping, styles, the output
 wrapper), waveform (envelope, ticks, matplotlib drawing), waveform_image (the output's image, drawn with
 numpy), player (the compact copy and <audio>),
-clip_html, flags_html, transcript_html, chat_html, bundle (`mimebundle`, the entry point of every
+clip_html, flags_html, transcript_html, diff_html, chat_html, bundle (`mimebundle`, the entry point of every
 `_repr_mimebundle_`).
 """
 

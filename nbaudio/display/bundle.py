@@ -9,9 +9,10 @@ from typing import Any
 from ..audio import AudioClip
 from ..chat import ChatReply, Conversation
 from ..errors import InvalidInputError
-from ..transcript import Transcript
+from ..transcript import Transcript, TranscriptDiff
 from .chat_html import conversation_html, reply_html
 from .clip_html import clip_html
+from .diff_html import diff_html
 from .settings import options
 from .transcript_html import transcript_html
 from .waveform import labelled_png, segment_spans
@@ -20,6 +21,7 @@ __all__ = ["mimebundle"]
 
 _RENDERERS: dict[type, Callable[[Any, list[str]], str]] = {
     AudioClip: clip_html, Transcript: transcript_html, ChatReply: reply_html, Conversation: conversation_html,
+    TranscriptDiff: diff_html,
 }
 
 
@@ -53,7 +55,7 @@ def mimebundle(obj: Any, include: Iterable[str] | None = None, exclude: Iterable
             size, key = options.waveform_px, ("labelled waveform", spans, options.waveform_px, options.color)
             png = clip.cached(key, lambda: labelled_png(clip, spans, size))  # no HTML: labels in the picture
             bundle["image/png"] = base64.b64encode(png).decode("ascii")
-    plain = repr(obj)
+    plain = str(obj) if isinstance(obj, TranscriptDiff) else repr(obj)  # a diff's words are its point
     if notes:
         plain += "\n" + "\n".join(notes)
     bundle["text/plain"] = plain

@@ -42,6 +42,8 @@ def _reply_body(reply: ChatReply, notes: list[str], *, waveform: bool = True) ->
     meta = []
     if reply.usage is not None:
         meta.append(f"tokens: {reply.usage}")
+    if reply.cost is not None:
+        meta.append(f"cost: {reply.cost}")
     if reply.audio_id:
         meta.append(f"audio id {reply.audio_id}")
     if meta:

@@ -72,6 +72,8 @@ def _caption(clip: AudioClip, media: PlayerMedia) -> str:
     bits.append("mono" if clip.channels == 1 else escape(f"{clip.channels} channels"))
     size = _known_size(clip)
     bits.append(escape(codec_label(clip.format) + (f" {human_bytes(size)}" if size is not None else "")))
+    if clip.cost is not None:
+        bits.append(escape(f"cost {clip.cost}"))
     if media.saved_to is not None:
         bits.append(f'player: <a href="{escape(media.src)}" target="_blank">{escape(media.saved_to.as_posix())}</a> '
                     f"({escape(media.label)})")

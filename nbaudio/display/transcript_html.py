@@ -184,6 +184,8 @@ def _meta(t: Transcript) -> str:
         bits.append(plural(len(words), "word"))
     if t.speakers:
         bits.append(plural(len(t.speakers), "speaker"))
+    if t.cost is not None:
+        bits.append(f"{t.model or 'cost'}: {t.cost}")
     return f'<div style="{MUTED}">{escape(" · ".join(bits))}</div>'
 
 

@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .._wire.error_bodies import error_payload
 from .._wire.hosts import is_loopback_host
 from .._wire.realtime import KEY_SUBPROTOCOL_PREFIX
+from .._wire.spec import ENGINE_HEADER
 from . import paths
 from .api_errors import ClientStalled
 from .engine import Admission
@@ -49,6 +50,8 @@ _MULTIPART_SLACK = 1 << 20
 _CORS_METHODS = b"GET, POST, OPTIONS"
 _CORS_HEADERS = b"Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, X-Stainless-Retry-Count"
 _CORS_EXPOSE = b"Retry-After, X-Nbaudio-Voice, X-Request-Id"
+# Every answer the app makes says it is the engine's (a client on loopback then prices it as free).
+_ENGINE_STAMP = (ENGINE_HEADER.lower().encode("latin-1"), b"local")
 
 
 class _Reply(StarletteHTTPException):
@@ -275,12 +278,11 @@ class _Call:
             return
         if message["type"] == "http.response.start":
             self.started = True
-            extra = list(self.cors)
+            extra = [*self.cors, _ENGINE_STAMP]
             # Answered early (e.g. a 400): close rather than read the rest of the body.
             if self.has_body and not self.body_done:
                 extra.append((b"connection", b"close"))
-            if extra:
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
         timeout = self.guard.settings.send_timeout
         try:
             async with asyncio.timeout(timeout):

@@ -12,7 +12,7 @@ from .catalog.chat_models import CHAT_MODELS
 from .catalog.weights import WHISPER_EN, WHISPER_MULTI
 
 __all__ = ["LOCAL_TTS_MODEL", "LOCAL_STT_MODELS", "LISTED_CHAT_MODELS", "speech_model_ok", "stt_model_ok",
-           "chat_model_ok"]
+           "chat_model_ok", "multilingual_only"]
 
 LOCAL_TTS_MODEL = "piper"
 LOCAL_STT_MODELS = (WHISPER_EN, WHISPER_MULTI)
@@ -29,6 +29,12 @@ def stt_model_ok(model: str, task: str) -> bool:
         return model in ("whisper-1", WHISPER_MULTI)
     return model in TRANSCRIPTION_MODELS or model in LOCAL_STT_MODELS or model.startswith(
         ("gpt-4o-transcribe", "gpt-4o-mini-transcribe"))  # dated snapshots
+
+
+def multilingual_only(model: str) -> bool:
+    """The request names the multilingual Whisper: it hears every window, English ones too (any other
+    name: the English-only model hears English, the multilingual one the rest)."""
+    return model == WHISPER_MULTI
 
 
 def chat_model_ok(model: str, *, upstream: bool) -> bool:

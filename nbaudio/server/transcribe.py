@@ -5,7 +5,8 @@ language, the multilingual model detects each window's language, so a recording 
 English to German keeps both halves: the English-only model (tiny.en by default, fast) hears only
 windows detected as English, every other window goes to the multilingual one (base) with its
 language given. Translation always goes to the multilingual model, window language by window
-language.
+language, and so does every window when the request names it (`whisper-base`): the engine's two
+Whisper models can be compared by name.
 
 No speech is dropped silently. Whisper's beam search sometimes leaves out a sentence it finds hard
 (a window's first, most often: the hypothesis without it scores better per token), or ends a
@@ -76,7 +77,7 @@ def transcribe(engine: Engine, req: SttRequest) -> tuple[Iterator[SttSegment], d
         languages = ["en"] if sure else _window_languages(engine, req, plan.windows)
         if languages != ["en"]:
             first = None  # the English model's text of speech in another language
-        models = [_model(engine, req.task, lang) for lang in languages]
+        models = [_model(engine, req, lang) for lang in languages]
     except WeightError as exc:
         raise model_unavailable("speech-to-text model", exc) from None
     meta = {"language": _main_language(plan.windows, languages), "duration": duration}
@@ -86,7 +87,8 @@ def transcribe(engine: Engine, req: SttRequest) -> tuple[Iterator[SttSegment], d
 def _english_first(engine: Engine, req: SttRequest, plan: Plan) -> tuple[list[SttSegment] | None, bool]:
     """(a one-window recording's segments from the English model, whether its own scores say it
     heard English: ENGLISH_SURE_LOGPROB); (None, False) when the request is not one for it."""
-    if req.language or req.task != "transcribe" or len(plan.windows) != 1 or not plan.windows[0].speech:
+    if req.language or req.task != "transcribe" or req.multilingual or len(plan.windows) != 1 \
+            or not plan.windows[0].speech:
         return None, False
     english = engine.models.whisper("en")
     if english.multilingual:  # a configured multilingual "English" model detects by itself
@@ -129,8 +131,9 @@ def settle_languages(detected: list[tuple[str, float] | None]) -> list[str]:
     return out
 
 
-def _model(engine: Engine, task: str, language: str) -> WhisperEngine:
-    return engine.models.whisper("en" if language == "en" and task == "transcribe" else "multi")
+def _model(engine: Engine, req: SttRequest, language: str) -> WhisperEngine:
+    english = language == "en" and req.task == "transcribe" and not req.multilingual
+    return engine.models.whisper("en" if english else "multi")
 
 
 def _main_language(windows: list[Window], languages: list[str]) -> str:

@@ -22,6 +22,8 @@ from ._wrapped import unwrap_events, unwrap_text_body
 
 if TYPE_CHECKING:
     from ..audio import AudioClip
+    from ..pricing import Cost
+    from ._diff import TranscriptDiff
 
 __all__ = ["Transcript"]
 
@@ -47,6 +49,10 @@ class Transcript:
     warning: str | None = None
     # The language= the transcript was asked in (transcribe() sets it): segments in another are flagged.
     requested_language: str | None = None
+    # The model asked for, and what the call cost (nbaudio.pricing.Cost: "unknown" when the usage or
+    # the price is not known); transcribe() sets both, a transcript read from a body has neither.
+    model: str | None = None
+    cost: Cost | None = None
 
     # ---- parsing ----------------------------------------------------------------------
     @classmethod
@@ -196,6 +202,14 @@ class Transcript:
         """A copy in which the segments of `others` are said by `keep`, e.g. `merge_speakers("A", "C")` when
         diarization heard one person as two. (`rename_speakers` names them; this keeps one of the labels.)"""
         return replace(self, segments=merged_speakers(self.segments, keep, *others), words=list(self.words))
+
+    def diff(self, reference: str | Transcript, *, language: str | None = None) -> TranscriptDiff:
+        """This transcript against `reference` (the text that was said, or another transcript): its
+        words aligned after Whisper's normaliser, substitutions, deletions and insertions marked,
+        WER and CER; in a notebook each word plays the audio from its time. Needs `nbaudio[compare]`."""
+        from ._diff import transcript_diff
+
+        return transcript_diff(self, reference, language=language, hypothesis_label=self.model or "transcript")
 
     def all_words(self) -> list[Word]:
         """Word timestamps, from the top level or gathered from the segments."""

@@ -416,3 +416,30 @@ def test_the_relay_is_what_answers(client, relay):
     client.speak("Hi.", response_format="wav")
     assert "POST /v1/audio/speech" in relay.log_tail(200_000)
     assert client.base_url.startswith(relay.url)
+
+
+# ---- issue 31: the same recording on the engine and through the relay, side by side, with costs ----
+
+
+def test_compare_transcripts_engine_and_relay(client, keyed_engine):
+    """One grid, two clients ("the engine vs my relay"): both scored against the same reference. The
+    engine is free; the relay (which drops the engine's stamp) is priced by OpenAI's table, here
+    with a group multiplier of 0.5."""
+    from tests.support.real_speech import recording
+
+    rec = recording("fleurs-en-006.ogg")  # reported part
+    relayed = nbaudio.Client(client.base_url, api_key=MASTER_KEY, max_retries=0, timeout=300,
+                             prices=nbaudio.Prices.openai(multiplier=0.5))
+    direct = nbaudio.Client(keyed_engine.base_url, api_key=ENGINE_KEY, max_retries=0, timeout=300)
+    cmp = nbaudio.compare_transcripts(str(rec.path), models=["whisper-1"], clients={"engine": direct, "relay": relayed},
+                                      reference=rec.reference)
+    rows = {r["system"]: r for r in cmp.rows()}
+    assert list(rows) == ["engine: whisper-1", "relay: whisper-1"] and not any(r["error"] for r in rows.values())
+    assert rows["engine: whisper-1"]["cost"] == "free (local)"
+    relay_cost = cmp.transcripts["relay: whisper-1"].cost
+    # OpenAI's $0.006 a minute of the duration the relay passed on (verbose_json), at the group's half
+    assert relay_cost.usd == pytest.approx(cmp.transcripts["relay: whisper-1"].duration / 60 * 0.006 * 0.5)
+    assert "0.5 (relay)" in relay_cost.basis
+    assert rows["engine: whisper-1"]["wer"] == pytest.approx(rows["relay: whisper-1"]["wer"])  # the same model behind
+    text = cmp._repr_mimebundle_()["text/plain"]
+    assert not any(k in text for k in KEYS)

@@ -42,6 +42,8 @@ class SttRequest:
     words: bool = False
     logprobs: bool = False
     vad: bool = False
+    # The request named the multilingual model ("whisper-base"): it hears English windows too.
+    multilingual: bool = False
 
 
 @dataclass

@@ -34,7 +34,7 @@ from .. import paths, untrusted_json
 from ..api_errors import bad_request, model_not_found
 from ..diarization.pipeline import Turn
 from ..engine import EngineDep
-from ..model_names import speech_model_ok, stt_model_ok
+from ..model_names import multilingual_only, speech_model_ok, stt_model_ok
 from ..models.stt import LANGUAGES, SAMPLE_RATE, SttRequest, SttSegment, language_code
 from ..models.translation_quality import WARNING_HEADER, translation_warning
 from ..route_helpers import SSE_SCHEMA, samples_16k, streaming
@@ -185,7 +185,8 @@ async def _stt(request: Request, engine: EngineDep, task: str) -> Response:
                                         engine.settings.max_audio_seconds)
     split = turns is not None and fmt == "diarized_json" and not stream  # cut at speaker changes, by word times
     req = SttRequest(samples=samples, task=task, language=language, prompt=prompt, temperature=temperature,
-                     words=("word" in grans and fmt == "verbose_json") or split, logprobs=bool(include), vad=vad)
+                     words=("word" in grans and fmt == "verbose_json") or split, logprobs=bool(include), vad=vad,
+                     multilingual=multilingual_only(model))
     segments, meta = await run_in_threadpool(transcribe, engine, req)
     if stream:
         return streaming(_stt_sse(segments, meta, req, fmt, turns))
