@@ -123,13 +123,17 @@ transcript = nbaudio.transcribe(clip, timestamp_granularities=["word", "segment"
 transcript
 """),
         md("""
-The model writes case and punctuation as it sees fit, so compare words. The same words came back:
+The model writes case and punctuation as it sees fit, so compare words. The voice varies a little
+each time it speaks (run the cell above again: the waveform changes), and now and then the small
+model mishears a word ("quit" for "quick", about once in 200 runs), so the check allows one:
 """),
         code("""
 def words(text):
     return "".join(c for c in text.lower() if c.isalnum() or c.isspace()).split()
 
-words(transcript.text) == words("The quick brown fox jumps over the lazy dog.")
+said, heard = words("The quick brown fox jumps over the lazy dog."), words(transcript.text)
+misheard = [(s, h) for s, h in zip(said, heard) if s != h]
+len(heard) == len(said) and len(misheard) <= 1
 """),
         code('[(w.word, round(w.start, 1)) for w in transcript.all_words()][:4]', IGNORE),
         md("""
