@@ -82,7 +82,7 @@ QUESTIONS = (
              r"(?i)bonjour.*(comment|ça va|allez)", FRENCH),
     Question("say-thanks", "other words", ("How do you say 'thank you' in French?",), r"(?i)\bmerci\b", SHORT),
     Question("my-name", "other words", ("My name is Ada.", "What is my name?"), r"\bAda\b", SHORT),
-    Question("retriever", "03 before this change", ("Is a golden retriever a good family dog?",),
+    Question("retriever", "03 until 2026-12-07", ("Is a golden retriever a good family dog?",),
              r"(?i)\byes\b|\b(good|great|excellent|wonderful) (family|choice|companion)", SHORT),
     Question("planet", "other words", ("What is the largest planet in our solar system?",), r"\bJupiter\b", SHORT),
 )
@@ -143,9 +143,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ⏎ ").strip() or "(nothing)"
 
 
-def render(answers: list[Answer], who: str, model: str) -> str:
-    asked = [a for a in answers if not a.question.where.startswith(("other", "03 before"))]
-    out = [f"Asked of {who} (replies name the model `{model}`) on {dt.date.today().isoformat()} by "
+def render(answers: list[Answer], who: str, model: str, day: str) -> str:
+    asked = [a for a in answers if not a.question.where.startswith(("other", "03 until"))]
+    out = [f"Asked of {who} (replies name the model `{model}`) on {day} by "
            "`experiments/notebook_questions.py`.", "",
            f"- the notebooks' questions: **{sum(a.right for a in asked)}/{len(asked)} right**; "
            f"in other words: {sum(a.right for a in answers if a not in asked)}/{len(answers) - len(asked)} right",
@@ -189,15 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", type=Path, help="also save the answers here (JSON)")
     ap.add_argument("--from-raw", type=Path, help="render saved answers instead of asking again")
     args = ap.parse_args(argv)
+    day = dt.date.today().isoformat()
     if args.from_raw:
         who, model, answers = load_raw(args.from_raw)
+        day = json.loads(args.from_raw.read_text()).get("date", "?")
     else:
         who, model, answers = run(args)
     if args.raw:
-        args.raw.write_text(json.dumps({"who": who, "model": model, "answers": [
+        args.raw.write_text(json.dumps({"who": who, "model": model, "date": day, "answers": [
             {"id": a.question.id, "text": a.text, "streamed": a.streamed} for a in answers]}, indent=1,
             ensure_ascii=False))
-    page = render(answers, who, model)
+    page = render(answers, who, model, day)
     if args.out:
         args.out.write_text(page)
     else:

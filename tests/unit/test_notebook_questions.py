@@ -23,7 +23,7 @@ def _script():
 
 
 SCRIPT = _script()
-ASKED = [q for q in SCRIPT.QUESTIONS if q.where[:2] in ("01", "03", "05") and "before" not in q.where]
+ASKED = [q for q in SCRIPT.QUESTIONS if q.where[:2] in ("01", "03", "05") and "until" not in q.where]
 
 
 def _code(prefix: str) -> str:
