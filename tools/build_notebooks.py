@@ -161,14 +161,17 @@ gives none:
 ## 5. Talk
 
 `chat` is a chat completion that answers with audio as well as text: the reply shows its
-transcript, a player and the token usage (text and audio tokens are counted apart). Replies from
-the small local model are short and sometimes odd; `max_completion_tokens` keeps them short.
+transcript, a player and the token usage (text and audio tokens are counted apart). The small
+local model is often wrong ([03_voice_chat](03_voice_chat.ipynb) says where, and how to get better
+answers); `max_completion_tokens` keeps its replies short.
 """),
         ignored("""
 reply = nbaudio.chat("In one sentence: why do dogs wag their tails?", voice="coral",
                      max_completion_tokens=50)
 reply
 """),
+        md("It gives the reason a person would give, excitement or happiness:"),
+        code('any(word in reply.text.lower() for word in ("excite", "happy"))'),
         code("reply.audio is not None, reply.usage.total_tokens > 0, reply.audio_id.startswith(\"audio_\")"),
         md("""
 ## Next
@@ -179,6 +182,28 @@ reply
   rate across voices and speeds, and how long it all takes.
 """),
     ]
+
+
+# What 03 says where the small local model shows its limits (measured: experiments/notebook_questions.py).
+TRUST_THE_ANSWERS = """
+**How far to trust the answers.** The embedded engine answers with SmolLM2-135M-Instruct, a very
+small model, and the questions in this notebook were chosen because it answers them right (the
+checks print `True`). Asked in other words it often does not: *What is 7 × 8?* gets 54, *What is
+seven times eight?* gets "just seven", *Thank you* comes back as made-up French, and after *My
+name is Ada.* it answers *What is my name?* with a name of its own. It is weak at arithmetic, at
+translation and at anything you tell it about yourself, and asking again does not help: the same
+question always gets the same answer. For answers you can rely on, use a bigger model:
+
+* a remote API: set `NBAUDIO_BASE_URL` and `NBAUDIO_API_KEY` in the first cell;
+* any OpenAI-compatible chat endpoint behind the local engine's speech: `nbaudio serve
+  --chat-upstream URL`, or `os.environ["NBAUDIO_CHAT_UPSTREAM"] = URL` in the first cell for the
+  embedded engine;
+* a bigger local model: `nbaudio serve --llm-model /path/to/model.gguf`, or
+  `os.environ["NBAUDIO_LLM_MODEL"] = "/path/to/model.gguf"` in the first cell.
+
+[docs/chat_models.md](../docs/chat_models.md#getting-better-answers) lists the questions it gets
+right and wrong, and which models to download.
+"""
 
 
 # ---- 02 transcripts --------------------------------------------------------------------------
@@ -358,18 +383,23 @@ same conversations instead of adding to the old ones.
         md("## A conversation"),
         ignored("""
 %%voice
-Is a golden retriever a good family dog?
+What is the capital of France?
 """),
         md("""
 The reply streamed in: text and audio appeared while they were generated and ended as a normal
-clip with its waveform. It is also in the variable `_voice`:
+clip with its waveform. It is also in the variable `_voice`, answer and all:
 """),
-        code("type(_voice).__name__, _voice.audio is not None, _voice.audio_id.startswith(\"audio_\")"),
-        md("The next cell continues the conversation; the model sees the earlier turns."),
+        code('type(_voice).__name__, _voice.audio is not None, _voice.audio_id.startswith("audio_"), '
+             '"Paris" in _voice.text'),
+        md("""
+The next cell continues the conversation; the model sees the earlier turns, so a question that
+only makes sense after the first one gets its answer:
+"""),
         ignored("""
 %%voice
-Would one be happy in a small flat?
+And of Italy?
 """),
+        code('"Rome" in _voice.text'),
         md("""
 `%voice history` returns the `Conversation`. Earlier replies are not sent back as text: while the
 server still holds their audio, each assistant turn refers to it **by id** (the API's
@@ -388,10 +418,11 @@ recording. Here the question itself is synthetic speech; `%voice` with options a
 sends the audio alone.
 """),
         ignored("""
-question = nbaudio.speak("What is the capital of France?", voice="onyx")
+question = nbaudio.speak("And of Germany?", voice="onyx")
 question
 """),
         ignored("%voice --audio question"),
+        code('"Berlin" in _voice.text'),
         md("""
 ## Your own voice
 
@@ -411,12 +442,20 @@ rec
 ## Several conversations side by side
 
 `--name` keeps separate conversations; `--system` starts one with a system message. Turns never
-mix between names.
+mix between names. A maths tutor:
 """),
         ignored("""
 %%voice --name tutor --system "You are a patient maths tutor. Answer in one short sentence."
-What is seven times eight?
+What is 7 times 8?
 """),
+        code('"56" in _voice.text'),
+        md("And a translator:"),
+        ignored("""
+%%voice --name french --system "Translate what the user says into French. Answer with the translation only."
+Good morning
+"""),
+        code('"bonjour" in _voice.text.lower()'),
+        md(TRUST_THE_ANSWERS),
         code("""
 tutor = %voice history --name tutor
 [m["role"] for m in tutor.messages], len(conv.messages)
@@ -432,14 +471,14 @@ import tempfile
 from pathlib import Path
 
 folder = Path(tempfile.mkdtemp())
-%voice export {folder}/dogs.json
+%voice export {folder}/capitals.json
 """),
         code("sorted(p.name for p in folder.iterdir())"),
         code("""
-saved = nbaudio.Conversation.load(folder / "dogs.json")
+saved = nbaudio.Conversation.load(folder / "capitals.json")
 [m["role"] for m in saved.messages] == [m["role"] for m in conv.messages]
 """),
-        md("`%voice replay N` plays reply N again (1 is the first, -1 the last: here the answer about Paris):"),
+        md("`%voice replay N` plays reply N again (1 is the first, -1 the last: here the answer about Berlin):"),
         ignored("%voice replay -1"),
         code("%voice reset"),
         md("""
@@ -731,6 +770,7 @@ seen
         ignored("""
 [record.transcript_of(i) for i in range(len(record.messages))]
 """),
+        code('"Paris" in record.transcript_of(1)'),
         ignored("record"),
         md("""
 ## Interrupting: what the model is told

@@ -224,18 +224,18 @@ def test_voice_chat_in_browser(browser, lab):
     page = _open_and_run(browser, lab, "03_voice_chat.ipynb")
     try:
         # The first %%voice cell: the streamed reply ended as a chat turn with text, waveform and a player.
-        first = _cell_outputs(page, "Is a golden retriever a good family dog?")
+        first = _cell_outputs(page, "What is the capital of France?")
         turn = first.locator(".nbaudio-chat")
         assert turn.count() == 1, f"no chat turn in the %%voice output: {first.inner_text()[:300]!r}"
         assert "assistant" in turn.inner_text() and len(turn.inner_text().strip()) > 30
         assert "streaming…" not in first.inner_text(), "the live view was not replaced by the final reply"
         assert "audio id audio_" in turn.inner_text()
         _check_audio_plays(page, turn.locator("audio"))
-        _check_images(page, ".jp-OutputArea-output .nbaudio-chat img[alt=waveform]", 4)
+        _check_images(page, ".jp-OutputArea-output .nbaudio-chat img[alt=waveform]", 5)
 
-        # Every turn (two typed, one spoken, one in the named conversation) shows a playable reply.
+        # Every turn (two typed, one spoken, one in each named conversation) shows a playable reply.
         players = page.locator(".jp-OutputArea-output .nbaudio-chat audio")
-        assert players.count() >= 4, f"expected 4 reply players, found {players.count()}"
+        assert players.count() >= 5, f"expected 5 reply players, found {players.count()}"
         for i in range(players.count()):
             _check_audio_plays(page, players.nth(i))
         # The spoken question's own clip, and the replay of the last reply.
@@ -245,6 +245,10 @@ def test_voice_chat_in_browser(browser, lab):
         assert _cell_text(page, "conv = %voice history") == "['system', 'user', 'assistant', 'user', 'assistant']"
         assert _cell_text(page, "tutor = %voice history --name tutor") == "(['system', 'user', 'assistant'], 7)"
         assert _cell_text(page, "%voice reset") == "conversation 'default' forgotten"
+        # The local model's answers were right (each check cell tests a reply's text).
+        for check in ('"Paris" in _voice.text', '"Rome" in', '"Berlin" in', '"56" in', '"bonjour" in'):
+            shown = _cell_text(page, check)
+            assert shown.rstrip(")").endswith("True") and "False" not in shown, (check, shown)
         _screenshot(page, "03_voice_chat")
         turn.screenshot(path=str(BUILD / "browser_03_voice_turn.png"))
     finally:
