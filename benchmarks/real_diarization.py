@@ -36,12 +36,12 @@ HALVES = (tuple(f"trn{i:02d}" for i in range(5)), tuple(f"trn{i:02d}" for i in r
 
 
 def grid() -> list[Any]:
-    """The settings the cross-validation chooses from: regions embedded apart or bridged over pauses
-    under 1 s, two cluster distances, two fold shares (Silero's settings as shipped: see Tuning)."""
+    """The settings the cross-validation chooses from: two cluster distances, and one cluster's turns
+    across pauses under 1 s joined or not (Silero's settings and the fold share as shipped: see Tuning)."""
     from nbaudio.server.diarization.pipeline import TUNED
 
-    return [replace(TUNED, embed_bridge_ms=bridge, cluster_distance=distance, min_cluster_share=share)
-            for bridge in (0, 1000) for distance in (0.30, 0.35) for share in (0.04, 0.10)]
+    return [replace(TUNED, cluster_distance=distance, same_speaker_gap_s=gap)
+            for distance in (0.30, 0.35) for gap in (0.0, 1.0)]
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,26 @@ def one_speaker_der(m):
     return diarization_error_rate(m.turns, m.one_speaker(), collar=COLLAR).der
 
 
-@pytest.mark.xfail(strict=True, reason="not reached: 3 voices found in dev00, DER 0.45 (0.25 s collar) against "
-                                       "0.24 for one speaker; far-field speech missed by the VAD (issue 28)")
+@pytest.mark.xfail(strict=True, reason="not reached: 4 voices found of 2, DER 0.37 (0.25 s collar) against 0.24 "
+                                       "for one speaker: one far-field voice's windows split in three at the "
+                                       "cluster distance the synthetic meeting needs; at 0.35 it is 2 voices, "
+                                       "DER 0.106 (issue 28)")
 def test_two_person_conversation(diarizer):
-    """dev00 (reported, never tuned on): 2 people, 5 % overlapped speech."""
+    """dev00 (reported, never tuned on): 2 people, 5 % overlapped speech: two voices, DER at most 0.10."""
     m, hyp = diarized(diarizer, "dev00")
     score = diarization_error_rate(m.turns, hyp, collar=COLLAR)
     assert len({h[2] for h in hyp}) == 2, score
     assert score.der <= 0.10, score
+
+
+def test_second_two_person_meeting(diarizer):
+    """dev01 (reported, never tuned on): 2 people, 8 % overlapped speech. The count within one of the
+    truth, DER (0.25 s collar) at most the overlapped share + 0.15 and below calling all speech one speaker."""
+    m, hyp = diarized(diarizer, "dev01")
+    score = diarization_error_rate(m.turns, hyp, collar=COLLAR)
+    assert abs(len({h[2] for h in hyp}) - 2) <= 1, score
+    assert score.der <= m.overlapped_share() + 0.15, score
+    assert score.der <= one_speaker_der(m), score
 
 
 def test_three_person_meeting(diarizer):
@@ -56,14 +68,7 @@ def test_three_person_meeting(diarizer):
     assert score.der <= one_speaker_der(m), score
 
 
-# Measured with the shipped Tuning: the speakers found beside the true count (issue 28).
-EXTRA_SPEAKERS = {"trn04": "5 found of 3", "trn08": "6 found of 4", "trn09": "4 found of 3"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"not reached: {EXTRA_SPEAKERS[n]}"))
-    if n in EXTRA_SPEAKERS else n
-    for n in AMI_TUNING if meeting(n).overlapped_share() > 0.1])
+@pytest.mark.parametrize("name", [n for n in AMI_TUNING if meeting(n).overlapped_share() > 0.1])
 def test_overlapped_speech_does_not_become_extra_speakers(diarizer, name):
     m, hyp = diarized(diarizer, name)
     assert len({h[2] for h in hyp}) <= len(m.speakers), (name, hyp)
@@ -71,8 +76,7 @@ def test_overlapped_speech_does_not_become_extra_speakers(diarizer, name):
 
 def test_known_speakers_come_back_by_name_on_real_voices(diarizer):
     """A reference for each of dev00's two people cut from its first 17 s; the rest comes back under
-    their names. (The diarizer also finds a third voice there, about a quarter of the speech: it stays
-    unnamed, and `relabel(num_speakers=2)` or `merge_speakers` is the fix.)"""
+    their names."""
     m = meeting("dev00")
     x = m.samples
     known = {"Ann": diarizer.embed_reference(x[2 * RATE:10 * RATE]),  # MEE009 alone
