@@ -47,8 +47,10 @@ lint: $(LINT_VENV)/.installed
 	$(LINT_VENV)/bin/ruff check nbaudio tests tools benchmarks experiments
 	$(LINT_VENV)/bin/lint-imports
 
+# Two workers, a test file to each at a time: most tests wait on loopback servers, models and the
+# browser, so two share the two cores well; a file's tests stay together with its module fixtures.
 test: lint $(STAMP) system-deps
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadfile
 
 # The tests that need no engine, browser, relay or engine packages, on a light install of their own
 # (no model weights, no llama.cpp build: about a minute to install, half a minute to run on 2 cores).

@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 
 import nbaudio
 from nbaudio import local
+from nbaudio.metrics import word_error_rate
 
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "The weather in a city.",
@@ -125,8 +126,10 @@ def test_tool_calls_pass_through_without_audio_then_the_answer_is_spoken(bridge)
     assert final.finish_reason == "stop" and final.tool_calls is None
     assert final.transcript == ANSWER and final.audio_id
     assert 1.0 < final.audio.duration < 10.0  # nine words spoken
-    heard = client.transcribe(final.audio).text.lower()
-    assert "sunny" in heard and "paris" in heard, heard
+    # The spoken answer, heard back: piper's voice varies per call, and tiny.en now and then mishears
+    # a word of it ("signing" for "sunny"), so one of nine may differ.
+    heard = client.transcribe(final.audio).text
+    assert word_error_rate(ANSWER, heard) <= 1 / 9, heard
 
 
 def test_streamed_tool_calls_arrive_as_delta_fragments(bridge):
