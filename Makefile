@@ -12,13 +12,21 @@ CHAT_BUILD := $(VENV)/.nbaudio-chat-build.json
 # nbval: notebooks run in a fresh kernel on the embedded engine; volatile outputs are masked.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install system-deps lint test test-fast demo lab clean bench
+.PHONY: install system-deps lint test test-fast demo lab labextension clean bench
+
+# nbaudio's JupyterLab extension (labextension/: %%voice cells shown as plain text, not Python), built
+# and committed here. JupyterLab loads prebuilt extensions from {sys.prefix}/share/jupyter/labextensions:
+# a wheel puts it there (pyproject.toml's data-files); an editable install places no data files, so
+# the venv gets a link to the checkout's build (which follows `make labextension`).
+LABEXT := share/jupyter/labextensions/nbaudio-lab
+LINK_LABEXT = mkdir -p $(VENV)/$(dir $(LABEXT)) && rm -rf $(VENV)/$(LABEXT) && ln -s $(CURDIR)/$(LABEXT) $(VENV)/$(LABEXT)
 
 # tools/install.py creates the venv and runs pip, printing what it is doing (pip's log: build/install.log).
 # For the demo it installs everything but llama-cpp-python and leaves that compiling in a worker
 # (log: build/chat-build.log), which touches the stamp once it is in; the test install waits for it.
 $(DEMO_STAMP): pyproject.toml Makefile
 	@$(PYTHON) tools/install.py --venv $(VENV) --extras local,demo --chat-build background --stamp $@
+	@$(LINK_LABEXT)
 
 $(STAMP): $(DEMO_STAMP)
 	@$(PYTHON) tools/install.py --venv $(VENV) --extras local,test --stamp $@
@@ -82,5 +90,13 @@ demo: $(DEMO_STAMP)
 lab: $(STAMP)
 	$(BIN)/python -m jupyterlab --ServerApp.root_dir=notebooks
 
+# Rebuilds the extension after a change to labextension/src (commit the result: neither the install
+# nor the tests run npm). npm ci installs the locked versions (package-lock.json); @jupyter/builder
+# builds against the venv's JupyterLab (4.6.6 when this was built), whose packages the bundle shares.
+labextension:
+	cd labextension && npm ci --no-audit --no-fund
+	rm -rf $(LABEXT)
+	cd labextension && PATH=$(abspath $(BIN)):$$PATH jupyter-builder build .
+
 clean:
-	rm -rf $(VENV) $(LINT_VENV) $(FAST_VENV) build .pytest_cache
+	rm -rf $(VENV) $(LINT_VENV) $(FAST_VENV) build .pytest_cache labextension/node_modules

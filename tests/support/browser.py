@@ -25,6 +25,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--autoplay-policy=no-user-gesture-required", "--mute-audio")
 SERVER_START_S = 90
+# nbaudio's JupyterLab extension as built in this checkout (labextension/, `make labextension`): the
+# labs of the tests load it from here, whatever copy the venv's install holds.
+LABEXTENSIONS = Path(__file__).resolve().parents[2] / "share" / "jupyter" / "labextensions"
 
 
 def free_port() -> int:
@@ -70,7 +73,8 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
     cmd = [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
            f"--{front}.user_settings_dir={root / 'settings'}", f"--{front}.workspaces_dir={root / 'workspaces'}",
-           f"--{front}.expose_app_in_browser=True", "--ServerApp.open_browser=False",
+           f"--{front}.expose_app_in_browser=True", f"--{front}.extra_labextensions_path={LABEXTENSIONS}",
+           "--ServerApp.open_browser=False",
            "--ServerApp.shutdown_no_activity_timeout=900", "--MappingKernelManager.cull_idle_timeout=0", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI containers run as root
