@@ -160,3 +160,16 @@ def test_the_grid_fills_in_under_one_display_id_and_shows_once(api, shell):  # n
     # ... but shown again on purpose, it is
     shell.display_formatter.format(grid)
     assert len(outs) == 6 and outs[-1]["data"]["text/html"].count("<audio") == 3
+
+
+def test_hostile_text_and_transcripts_stay_text(api):
+    said = "<script>alert('said')</script> & done"
+    api.heard = "<b onmouseover=alert('heard')>bold</b>"
+    grid = nbaudio.compare_speech(said, voices=["alloy"], clients={"<i>api</i>": api.client}, live=False)
+    html = grid._repr_mimebundle_()["text/html"]
+    assert api.speech[0]["input"] == said
+    for raw in (said, api.heard, "<i>api</i>"):
+        assert raw not in html
+    assert "&lt;script&gt;alert(&#x27;said&#x27;)&lt;/script&gt; &amp; done" in html
+    assert "&lt;b onmouseover=alert(&#x27;heard&#x27;)&gt;bold&lt;/b&gt;" in html
+    assert html.count("<script>") == 1  # the player's own script, nothing from the text
