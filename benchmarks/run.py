@@ -33,6 +33,7 @@ AREAS = {
     "live": ("benchmarks.bench_live", "Live conversation in the browser"),
     "diarize": ("benchmarks.bench_diarize", "Who spoke when"),
     "real": ("benchmarks.bench_real", "Recordings of people"),
+    "compare": ("benchmarks.bench_compare", "Comparisons side by side"),
     "cold": ("benchmarks.bench_cold", "Cold start"),
 }
 PACKAGES = ("nbaudio", "numpy", "matplotlib", "requests", "openai", "librosa", "faster-whisper", "ctranslate2",

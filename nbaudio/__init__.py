@@ -53,7 +53,8 @@ __all__ = [
     "NotFoundError", "ConflictError", "RequestTooLargeError", "UnsupportedMediaTypeError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseError",
     "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "Recorder",
-    "transcribe_many", "speak_many", "listening_test", "compare_transcripts", "batch_diffs", "Prices", "Cost",
+    "transcribe_many", "speak_many", "listening_test", "compare_speech", "compare_transcripts", "compare_prompts",
+    "batch_diffs", "Prices", "Cost",
     "TranscriptDiff",
 ]
 
@@ -74,7 +75,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(batch, name)
     # Comparisons load the display with them, on first use.
-    if name in ("compare_transcripts", "batch_diffs"):
+    if name in ("compare_speech", "compare_transcripts", "compare_prompts", "batch_diffs"):
         from . import compare
 
         return getattr(compare, name)

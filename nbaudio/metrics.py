@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from ._wire.languages import language_code
 from .errors import InvalidInputError, MissingDependencyError
 
-__all__ = ["CHARACTER_LANGUAGES", "Alignment", "Edit", "align", "character_error_rate", "error_counts",
-           "normalize", "normalize_words", "normalizer_name", "require_scoring", "word_error_rate"]
+__all__ = ["CHARACTER_LANGUAGES", "Alignment", "Edit", "TermRecall", "align", "character_error_rate", "error_counts",
+           "normalize", "normalize_words", "normalizer_name", "require_scoring", "term_recall", "word_error_rate"]
 
 # Written without spaces between words: scored by characters (CER), as AISHELL is.
 CHARACTER_LANGUAGES = ("zh", "ja", "th", "yue")
@@ -195,3 +195,54 @@ def character_error_rate(reference: str, hypothesis: str, language: str | None =
         return float(bool(hyp))
     out = _jiwer().process_characters(ref, hyp)
     return (out.substitutions + out.deletions + out.insertions) / len(ref)
+
+
+@dataclass(frozen=True)
+class TermRecall:
+    """Of the terms said in a reference (`said`, counting each time one is said), how many the
+    hypothesis has (`heard`), and the terms said more often than heard (`missed`)."""
+
+    said: int
+    heard: int
+    missed: tuple[str, ...]
+
+    @property
+    def recall(self) -> float | None:
+        """heard / said; None when the reference says none of the terms (nothing to measure)."""
+        return self.heard / self.said if self.said else None
+
+    def __str__(self) -> str:
+        return f"{self.heard}/{self.said}" if self.said else "none said"
+
+
+def _occurrences(tokens: list[str], term: list[str]) -> int:
+    """Non-overlapping places where `term`'s tokens stand in a row in `tokens`."""
+    count, i, n = 0, 0, len(term)
+    while n and i + n <= len(tokens):
+        if tokens[i:i + n] == term:
+            count, i = count + 1, i + n
+        else:
+            i += 1
+    return count
+
+
+def term_recall(reference: str, hypothesis: str, terms: list[str], language: str | None = "en") -> TermRecall:
+    """How many of `terms` (names, jargon: a glossary) that `reference` says the hypothesis has too.
+    Terms, reference and hypothesis are normalised as for WER (so "Grafana's" is not "Grafana", and
+    case and punctuation do not count); a term of several words counts where they stand in a row; a
+    term said twice and heard once is 1 of 2. Terms the reference does not say are not counted."""
+    if isinstance(terms, str) or not all(isinstance(t, str) for t in terms):
+        raise InvalidInputError("terms must be a list of strings (names, jargon), e.g. ['Kubernetes', 'Grafana']",
+                                param="terms")
+    code = _code(language)
+    ref, hyp = normalize_words(reference, code), normalize_words(hypothesis, code)
+    said = heard = 0
+    missed = []
+    for term in dict.fromkeys(terms):  # a term listed twice counts once
+        words = normalize_words(term, code)
+        in_ref = _occurrences(ref, words)
+        got = min(in_ref, _occurrences(hyp, words))
+        said, heard = said + in_ref, heard + got
+        if got < in_ref:
+            missed.append(term)
+    return TermRecall(said, heard, tuple(missed))

@@ -182,10 +182,11 @@ class SpeechStream(_Stream[AudioClip]):
     kind = "speech"
 
     def __init__(self, response, redact, response_format: str, *, stall_after: float | None = None,
-                 max_bytes: int | None = None, body: bytes | None = None) -> None:
+                 max_bytes: int | None = None, body: bytes | None = None, cost: Any = None) -> None:
         super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes, body=body)
         self.response_format = response_format
         self.usage: dict[str, Any] | None = None
+        self.cost = cost  # the clip's (nbaudio.pricing.Cost): known from the model and the text before any byte
         self._buf = bytearray()
 
     def _partial(self) -> AudioClip | None:
@@ -228,6 +229,7 @@ class SpeechStream(_Stream[AudioClip]):
         if not self._buf:
             raise APIResponseError("the speech stream ended without audio")
         self.result = self._clip()
+        self.result.cost = self.cost
         return self.result
 
 

@@ -77,7 +77,8 @@ class SpeechEndpoint:
                     "Use stream=False (long text is split and joined for you) or send it in parts", param="text")
             resp = self._client.post("/audio/speech", json_body={**body, "input": text}, stream=True, timeout=timeout)
             return SpeechStream(resp, self._client.redact, fmt, max_bytes=self._client.response_cap("/audio/speech"),
-                                stall_after=resolve_timeout(timeout, self._client.timeout)[1])
+                                stall_after=resolve_timeout(timeout, self._client.timeout)[1],
+                                cost=speech_cost(self._client.price_table(resp), model, len(text)))
         clips = []
         with progress(len(pieces), "speak") as bar:
             for piece in pieces:

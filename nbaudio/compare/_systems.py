@@ -1,6 +1,7 @@
 """Systems side by side: every model on every client ("OpenAI vs my relay"), each run on the same
 input at once, timed, a failure kept as that system's error. Shared by the comparisons
-(compare_transcripts here; a speech grid or a listening test can run their systems the same way).
+(compare_transcripts, compare_prompts; compare_speech runs its grid's cells, each a system with a
+voice and a speed, the same way).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import concurrent.futures as cf
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..client import Client, default_client
 from ..errors import InvalidInputError, NbAudioError
@@ -19,6 +20,8 @@ __all__ = ["MAX_CONCURRENCY", "Run", "System", "run_systems", "systems"]
 # At most this many calls at once unless told: the embedded engine runs 4 at once (--max-concurrent)
 # and makes the next wait; a remote API takes more, and a comparison is a handful of systems.
 MAX_CONCURRENCY = 4
+# What run_systems runs: a System, or anything made of one (compare_speech's SpeechCell).
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,11 @@ class System:
 
 
 @dataclass
-class Run:
+class Run(Generic[S]):
     """What one system gave: `result` (None when it failed), `error` (the exception's text), and
     `seconds` from sending to the whole answer (with others running at once: see run_systems)."""
 
-    system: System
+    system: S
     result: Any = None
     error: str | None = None
     seconds: float | None = None
@@ -89,7 +92,7 @@ def systems(models: Any = None, clients: Any = None) -> list[System]:
     return out
 
 
-def _timed(system: System, call: Callable[[System], Any]) -> Run:
+def _timed(system: S, call: Callable[[S], Any]) -> Run[S]:
     started = time.perf_counter()
     try:
         result = call(system)
@@ -98,8 +101,8 @@ def _timed(system: System, call: Callable[[System], Any]) -> Run:
     return Run(system, result=result, seconds=time.perf_counter() - started)
 
 
-def run_systems(found: list[System], call: Callable[[System], Any], *, concurrency: int | None = None,
-                on_done: Callable[[Run], None] | None = None) -> list[Run]:
+def run_systems(found: list[S], call: Callable[[S], Any], *, concurrency: int | None = None,
+                on_done: Callable[[Run[S]], None] | None = None) -> list[Run[S]]:
     """`call(system)` for each system, `concurrency` at once (default: MAX_CONCURRENCY, or fewer
     systems), in threads; the runs in the order of `found`. `on_done` sees each run as it ends.
 
@@ -110,7 +113,7 @@ def run_systems(found: list[System], call: Callable[[System], Any], *, concurren
                                     or concurrency < 1):
         raise InvalidInputError(f"concurrency must be a whole number >= 1, not {concurrency!r}", param="concurrency")
     workers = min(len(found), concurrency or MAX_CONCURRENCY) or 1
-    runs: dict[int, Run] = {}
+    runs: dict[int, Run[S]] = {}
     with cf.ThreadPoolExecutor(workers, thread_name_prefix="nbaudio-compare") as pool:
         futures = {pool.submit(_timed, s, call): i for i, s in enumerate(found)}
         for done in cf.as_completed(futures):

@@ -24,7 +24,7 @@ from ..pricing import Cost
 from ..transcript import Transcript, TranscriptDiff, transcript_diff
 from ._systems import Run, System, run_systems, systems
 
-__all__ = ["COLUMNS", "TranscriptComparison", "compare_transcripts"]
+__all__ = ["COLUMNS", "TranscriptComparison", "compare_transcripts", "system_diffs", "transcriber"]
 
 COLUMNS = ("system", "client", "model", "wer", "cer", "substitutions", "deletions", "insertions", "reference_words",
            "seconds", "cost", "cost_usd", "words_timed", "text", "error")
@@ -38,9 +38,11 @@ def _wants_words(model: str | None, kwargs: dict[str, Any]) -> bool:
     return formats is None or "verbose_json" in formats
 
 
-def _transcribe(clip: AudioClip, kwargs: dict[str, Any]):
+def transcriber(clip: AudioClip, kwargs: dict[str, Any], per_system: dict[str, dict[str, Any]] | None = None):
+    """The call run_systems makes for each system: `clip` transcribed with `kwargs`, the system's
+    model, word times where the model gives them, and `per_system[label]`'s arguments (a prompt)."""
     def call(system: System) -> Transcript:
-        args = dict(kwargs)
+        args = dict(kwargs) | (per_system or {}).get(system.label, {})
         if system.model is not None:
             args["model"] = system.model
         if _wants_words(system.model, kwargs):
@@ -152,7 +154,8 @@ class TranscriptComparison:
         return comparison_bundle(self, include, exclude)
 
 
-def _diffs(cmp: TranscriptComparison) -> dict[str, TranscriptDiff]:
+def system_diffs(cmp: TranscriptComparison) -> dict[str, TranscriptDiff]:
+    """Each system's words against the reference, or without one against the first that answered."""
     base = cmp.baseline
     out = {}
     for label, t in cmp.transcripts.items():
@@ -186,8 +189,8 @@ def compare_transcripts(audio: AudioInput, *, models: Any = None, clients: Any =
     found = systems(models, clients)
     if language is not None:
         transcribe_kwargs["language"] = language
-    runs = run_systems(found, _transcribe(clip, transcribe_kwargs), concurrency=concurrency)
+    runs = run_systems(found, transcriber(clip, transcribe_kwargs), concurrency=concurrency)
     heard = next((language_code(r.result.language) for r in runs if r.ok and r.result.language), None)
     cmp = TranscriptComparison(clip, runs, reference, language or heard or "en", concurrency)
-    cmp.diffs = _diffs(cmp)
+    cmp.diffs = system_diffs(cmp)
     return cmp

@@ -15,7 +15,7 @@ from ..display.markup import MUTED, escape, wrap
 # The comparison (a _transcripts.TranscriptComparison) is typed Any here: that module imports this one.
 TranscriptComparison = Any
 
-__all__ = ["comparison_bundle", "comparison_html", "comparison_text"]
+__all__ = ["comparison_bundle", "comparison_html", "comparison_text", "table_html"]
 
 _HEAD = ("system", "WER", "CER", "S / D / I", "seconds", "cost", "")
 _TD = "text-align:left;padding:2px 10px 2px 0;vertical-align:top"
@@ -52,27 +52,32 @@ def comparison_text(cmp: TranscriptComparison) -> str:
     return "\n".join(lines)
 
 
-def _table(cmp: TranscriptComparison) -> str:
-    rows = cmp.rows()
+def table_html(head: tuple[str, ...], rows: list[dict[str, Any]], cells: Any) -> str:
+    """A table of `rows` (dicts with "wer" and "error"), each row's texts `cells(row)` (the WER
+    second), the best WER in bold and errors in amber, every value escaped."""
     scored = [r["wer"] for r in rows if r["wer"] is not None]
     best = min(scored) if scored else None
-    head = "".join(f'<th style="{_TD}">{escape(h)}</th>' for h in _HEAD)
+    head_html = "".join(f'<th style="{_TD}">{escape(h)}</th>' for h in head)
     body = []
     for r in rows:
-        cells = [escape(c) for c in _cells(r)]
+        texts = [escape(c) for c in cells(r)]
         if best is not None and r["wer"] == best:
-            cells[1] = f"<b>{cells[1]}</b>"
+            texts[1] = f"<b>{texts[1]}</b>"
         if r["error"]:
-            cells[-1] = f'<span style="color:#b45309">{cells[-1]}</span>'
-        body.append("<tr>" + "".join(f'<td style="{_TD}">{c}</td>' for c in cells) + "</tr>")
-    return (f'<table style="border-collapse:collapse;margin:4px 0"><thead><tr>{head}</tr></thead>'
+            texts[-1] = f'<span style="color:#b45309">{texts[-1]}</span>'
+        body.append("<tr>" + "".join(f'<td style="{_TD}">{c}</td>' for c in texts) + "</tr>")
+    return (f'<table style="border-collapse:collapse;margin:4px 0"><thead><tr>{head_html}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def comparison_html(cmp: TranscriptComparison, notes: list[str]) -> str:
+def comparison_html(cmp: TranscriptComparison, notes: list[str], *, head: str | None = None) -> str:
+    """The recording's player, `head` (the caption and the table, unless given: a view built on
+    this one says it its own way), the reference and each system's words against it."""
     block = clip_block(cmp.audio, notes=notes)
     playable = "<audio" in block
-    parts = [block, f'<div style="{MUTED}">{escape(_caption(cmp))}</div>', _table(cmp)]
+    if head is None:
+        head = f'<div style="{MUTED}">{escape(_caption(cmp))}</div>' + table_html(_HEAD, cmp.rows(), _cells)
+    parts = [block, head]
     if cmp.reference is not None:
         parts.append(f'<div style="margin-top:6px"><b>reference</b> <span style="{MUTED}">(as given)</span>: '
                      f"{escape(cmp.reference)}</div>")

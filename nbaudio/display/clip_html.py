@@ -39,11 +39,11 @@ def ticks_html(duration: float) -> str:
     return f'<div class="nbaudio-ticks" style="{_TICK_ROW}">{" ".join(spans)}</div>'
 
 
-def _waveform_html(clip: AudioClip, segments: Any = None) -> str:
+def _waveform_html(clip: AudioClip, segments: Any = None, size_px: tuple[int, int] | None = None) -> str:
     if not options.waveform:
         return ""
-    png = waveform_png(clip, segments=segments)
-    width, height = options.waveform_px
+    png = waveform_png(clip, segments=segments, size_px=size_px)
+    width, height = size_px or options.waveform_px
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     # data-x0/x1/dur let the player script map a click on the image to a time
     return (f'<div class="nbaudio-wavebox" style="width:100%;max-width:{width}px">'
@@ -85,8 +85,10 @@ def _caption(clip: AudioClip, media: PlayerMedia) -> str:
     return out
 
 
-def clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, notes: list[str]) -> str:
-    """Waveform (unless `waveform` is false or switched off), player and caption of `clip`.
+def clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, notes: list[str],
+               waveform_px: tuple[int, int] | None = None, caption: bool = True) -> str:
+    """Waveform (unless `waveform` is false or switched off; `waveform_px` other than the option's
+    size), player and caption (unless `caption` is false: a view that says it in its own words).
 
     Sentences the reader should also see in the plain-text output are appended to `notes`.
     """
@@ -99,8 +101,14 @@ def clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, 
     media = player_media(clip)
     if media.note:
         notes.append(media.note)
-    wave = _waveform_html(clip, segments) if waveform else ""
-    return wave + player_html(media) + _caption(clip, media)
+    wave = _waveform_html(clip, segments, waveform_px) if waveform else ""
+    if caption:
+        return wave + player_html(media) + _caption(clip, media)
+    link = ""  # a player saved beside the notebook is a link, its only trace when the caption is left out
+    if media.saved_to is not None:
+        link = (f'<div style="{MUTED}">player: <a href="{escape(media.src)}" target="_blank">'
+                f"{escape(media.saved_to.as_posix())}</a></div>")
+    return wave + player_html(media) + link
 
 
 def clip_html(clip: AudioClip, notes: list[str]) -> str:

@@ -119,6 +119,15 @@ def test_speech_cost_and_the_engines_stamp(httpserver):
         assert str(c.speak("Twelve chars", model="tts-1").cost) == "free (local)"
 
 
+
+def test_a_streamed_clip_has_its_cost_too(httpserver):
+    wav = wav_bytes(tone_pcm16(0.2, amp=0.3))
+    httpserver.expect_request("/v1/audio/speech").respond_with_data(wav, content_type="audio/wav")
+    with Client(httpserver.url_for("/v1"), max_retries=0) as c:
+        stream = c.speak("Twelve chars", model="tts-1", stream=True)
+        assert stream.collect().cost.usd == pytest.approx(12 * 15 / 1e6) and stream.result.cost is stream.cost
+
+
 def test_the_engines_stamp_counts_only_over_loopback():
     resp = requests.Response()
     resp.headers[ENGINE_HEADER] = "local"

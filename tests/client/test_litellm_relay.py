@@ -443,3 +443,25 @@ def test_compare_transcripts_engine_and_relay(client, keyed_engine):
     assert rows["engine: whisper-1"]["wer"] == pytest.approx(rows["relay: whisper-1"]["wer"])  # the same model behind
     text = cmp._repr_mimebundle_()["text/plain"]
     assert not any(k in text for k in KEYS)
+
+
+def test_compare_speech_engine_and_relay_in_one_grid(client, keyed_engine):
+    """"The engine vs my relay" for speech: the same voices through both, each clip heard back by the
+    client that made it. The relay streams the engine's audio through; its clips are priced by
+    OpenAI's table (per character of text), the engine's are free."""
+    direct = nbaudio.Client(keyed_engine.base_url, api_key=ENGINE_KEY, max_retries=0, timeout=300)
+    grid = nbaudio.compare_speech(TEXT, voices=["alloy", "echo"], models=["tts-1"],
+                                  clients={"engine": direct, "relay": client}, live=False)
+    df = grid.to_dataframe()
+    assert list(df["cell"]) == ["engine: tts-1 · alloy", "engine: tts-1 · echo", "relay: tts-1 · alloy",
+                                "relay: tts-1 · echo"]
+    assert df["error"].isna().all(), df["error"]
+    assert (df["ttfb"] <= df["seconds"]).all() and df["duration"].gt(1.0).all()
+    assert list(df["cost"][:2]) == ["free (local)"] * 2
+    price = nbaudio.pricing.speech_cost(nbaudio.Prices.openai(), "tts-1", len(TEXT))
+    assert (df["cost_usd"][2:] == price.usd).all() and price.usd > 0
+    assert df["wer"].le(0.25).all(), df[["cell", "heard"]]  # the engine's voice and Whisper, either way
+    bundle = grid._repr_mimebundle_()
+    assert bundle["text/html"].count("<audio") == 4
+    no_key_in(grid, *grid.clips.values())
+    assert not any(k in bundle["text/html"] + bundle["text/plain"] for k in KEYS)

@@ -68,3 +68,48 @@ def test_a_batch_against_its_references_worst_first(engine):
     html = diffs._repr_mimebundle_()["text/html"]
     assert html.count("<audio") == 2  # the two worst rows play; their words seek their own player
     assert all(w.start is not None for _, d in diffs.items for w in d.words)
+
+
+# Two sentences: the engine answers once the first is spoken, so the first audio comes before the whole clip.
+SAID = "Meet me at the library after lunch. Bring the red notebook."
+
+
+def test_a_speech_grid_of_the_engines_voices_and_speeds(engine):
+    with Client(engine.base_url) as client:
+        grid = nbaudio.compare_speech(SAID, voices=["alloy", "echo", "nova"], speeds=[1.0, 1.5],
+                                      clients={"engine": client}, live=False)
+    df = grid.to_dataframe()
+    assert list(df["cell"]) == [f"{v} · {s}" for s in ("1×", "1.5×") for v in ("alloy", "echo", "nova")]
+    assert df["error"].isna().all(), df["error"]
+    assert (df["ttfb"] < df["seconds"]).all() and (df["cost"] == "free (local)").all()
+    assert (df["bytes"] > 0).all() and df["heard"].str.len().gt(0).all()
+    # the round trip: the engine's own Whisper heard these clear sentences nearly word for word
+    assert df["wer"].between(0.0, 0.35).all(), df[["cell", "wer", "heard"]]
+    by_voice = df.pivot(index="voice", columns="speed", values="duration")
+    assert (by_voice[1.5] < by_voice[1.0] * 0.9).all()  # faster speech is shorter (by 0.75-0.81 when measured)
+    # the engine's voices differ (pitch and pace): no two clips at the same speed are the same bytes
+    assert len({grid.clip(label).data for label in grid.labels}) == 6
+    tests = grid.clips_by("voice")
+    assert list(tests) == ["alloy", "echo", "nova"] and list(tests["echo"]) == ["1×", "1.5×"]
+
+
+# A reported FLEURS recording with a proper noun: tiny.en heard "the Northern Marianna's" (measured).
+NAMED = "fleurs-en-006.ogg"
+
+
+def test_a_glossary_prompt_measured_with_and_without(engine):
+    rec = recording(NAMED)
+    with Client(engine.base_url) as client:
+        cmp = nbaudio.compare_prompts(str(rec.path), reference=rec.reference, models=["whisper-tiny.en"],
+                                      clients={"engine": client},
+                                      prompts={"none": None, "glossary": "Northern Marianas, Saipan, Guam."},
+                                      terms=["Northern Marianas", "Saipan", "Guam"])
+    rows = {r["system"]: r for r in cmp.rows()}
+    assert list(rows) == ["none", "glossary"] and rows["glossary"]["prompt"].startswith("Northern")
+    # only the term the recording says counts; the prompt made tiny.en spell the name as the reference does
+    assert (rows["none"]["terms_said"], rows["none"]["terms_heard"], rows["none"]["terms_missed"]) == (
+        1, 0, "Northern Marianas")
+    assert (rows["glossary"]["terms_heard"], rows["glossary"]["term_recall"]) == (1, 1.0)
+    assert rows["glossary"]["wer"] < rows["none"]["wer"]
+    html = cmp._repr_mimebundle_()["text/html"]
+    assert html.count("<audio") == 1 and "Saipan, Guam." in html and "0/1" in html and "1/1" in html

@@ -66,3 +66,18 @@ def test_runs_at_once_in_order_with_failures_kept():
 def test_a_bug_in_the_call_is_not_swallowed():
     with pytest.raises(ZeroDivisionError):
         run_systems(systems(["m"], {"a": A}), lambda s: 1 / 0)
+
+
+@pytest.mark.parametrize(("kwargs", "param"), [
+    ({"prompts": "Kubernetes"}, "prompts"), ({"prompts": {"": None}}, "prompts"), ({"prompts": {"g": 5}}, "prompts"),
+    ({"prompts": {"g": "K"}, "reference": None}, "reference"),
+    ({"prompts": {"g": "K"}, "terms": "Kubernetes"}, "terms"),
+    ({"prompts": {"g": "K"}, "prompt": "K"}, "prompt"),
+])
+def test_bad_prompt_comparisons_say_what_to_give(kwargs, param):
+    import nbaudio
+
+    args = {"reference": "what was said", "clients": {"a": A}} | kwargs
+    with pytest.raises(InvalidInputError) as e:
+        nbaudio.compare_prompts(b"not audio: refused before it is read", **args)
+    assert e.value.param == param

@@ -113,3 +113,21 @@ def test_without_jiwer_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_jiwer)
     with pytest.raises(MissingDependencyError, match=r"nbaudio\[compare\]"):
         metrics.word_error_rate("a b", "a c")
+
+
+def test_term_recall_counts_the_terms_said_and_heard_after_normalising():
+    ref = "Grafana alerts went to the Kubernetes team, and Grafana paged the on-call."
+    tr = metrics.term_recall(ref, "grafana alerts went to the kubernetes team and graph on a paged", ["Grafana",
+                             "Kubernetes", "Jenkins", "on-call", "Grafana"])
+    # Grafana twice (heard once), Kubernetes once, on-call once (heard not), Jenkins never said: not counted
+    assert (tr.said, tr.heard, tr.missed) == (4, 2, ("Grafana", "on-call")) and tr.recall == 0.5
+    assert str(tr) == "2/4"
+    # a term of several words counts where its words stand in a row; case and punctuation do not count
+    assert metrics.term_recall("the Northern Marianas office", "The northern Marianas, office.",
+                               ["Northern Marianas"]).recall == 1.0
+    assert metrics.term_recall("the Northern Marianas office", "the Marianas northern office",
+                               ["Northern Marianas"]).recall == 0.0
+    none = metrics.term_recall("nothing here", "nothing here", ["Grafana"])
+    assert none.said == 0 and none.recall is None and str(none) == "none said"
+    with pytest.raises(InvalidInputError):
+        metrics.term_recall("a", "a", "Grafana")
