@@ -80,7 +80,11 @@ def test_notebook_with_canary_key_shows_it_nowhere(path, guarded, tmp_path, monk
 
     monkeypatch.setenv("NBAUDIO_BASE_URL", guarded.base_url)
     monkeypatch.setenv("NBAUDIO_API_KEY", CANARY)
-    work = tmp_path / path.name
+    # The copy sits in a notebooks/ folder beside the checkout's tests/, as the notebooks do: 06 reads
+    # recordings of people from ../tests/fixtures.
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    work = tmp_path / "notebooks" / path.name
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(LOGGING_CELL))
     nb.cells.append(nbformat.v4.new_code_cell(HISTORY_CELL))
