@@ -2,6 +2,8 @@
 
     .venv/bin/python tools/notebook_screenshots.py [01 02 ...]     # writes build/screenshots/*.png
 
+Notebook 7 comes from the `notebook` package, which no extra installs (pip install notebook).
+
 The notebooks are opened as saved (not run, so untrusted: scripts in outputs do not run, as for
 anyone who opens a notebook they did not run), in Debian's Chromium through Playwright. The
 viewport is tall so that every cell is laid out and in the picture.
@@ -21,7 +23,9 @@ from tests.support.browser import jupyter_lab, launch_chromium  # noqa: E402
 
 WIDTHS = (1280, 900)
 HEIGHT = 7000
-APPS = {"jupyterlab": "lab/tree/{name}", "notebook": "notebooks/{name}"}
+# JupyterLab restores the last workspace's tabs, and the notebook asked for may then not be the one
+# in front: `reset` opens it alone.
+APPS = {"jupyterlab": "lab/tree/{name}?reset&", "notebook": "notebooks/{name}?"}
 
 
 def main(argv: list[str]) -> int:
@@ -39,15 +43,15 @@ def main(argv: list[str]) -> int:
             with jupyter_lab(Path(tmp) / app, work, app=app) as server, sync_playwright() as pw:
                 browser = launch_chromium(pw)
                 for width in WIDTHS:
-                    page = browser.new_page(viewport={"width": width, "height": HEIGHT})
                     for p in wanted:
-                        page.goto(f"{server['url']}/{route.format(name=p.name)}?token={server['token']}")
+                        page = browser.new_page(viewport={"width": width, "height": HEIGHT})
+                        page.goto(f"{server['url']}/{route.format(name=p.name)}token={server['token']}")
                         page.wait_for_selector(".jp-Cell", state="attached", timeout=60_000)
                         page.wait_for_timeout(3000)  # outputs render, fonts settle
                         shot = out / f"{app}_{p.stem}_{width}.png"
                         page.screenshot(path=str(shot), full_page=True)
                         print(shot)
-                    page.close()
+                        page.close()
                 browser.close()
     return 0
 

@@ -25,10 +25,16 @@ _TICK = ("position:absolute;top:0;padding-top:5px;white-space:nowrap;"
 _END_FRACTION = 0.03
 
 
-def ticks_html(duration: float) -> str:
-    """The time labels of a waveform of `duration` seconds, placed by percent of its width."""
+# A label's room at the most: "1.25 s" and its gaps at 0.85em of a 13-14 px font.
+_TICK_PX = 64
+
+
+def ticks_html(duration: float, width_px: int | None = None) -> str:
+    """The time labels of a waveform of `duration` seconds, placed by percent of its width: as many
+    as fit in `width_px` (a compare grid's small waveforms get fewer)."""
     spans = []
-    for f, label in time_ticks(duration):
+    most = 8 if width_px is None else max(2, min(8, width_px // _TICK_PX))
+    for f, label in time_ticks(duration, most):
         if f <= _END_FRACTION:
             where = f"left:{f * 100:.2f}%;" + _TICK.format(mark="0")
         elif f >= 1 - _END_FRACTION:
@@ -50,7 +56,7 @@ def _waveform_html(clip: AudioClip, segments: Any = None, size_px: tuple[int, in
             f'<div class="nbaudio-wave" data-x0="{WAVE_LEFT}" data-x1="{WAVE_RIGHT}" data-dur="{clip.duration:.6f}" '
             'style="position:relative">'
             f'<img alt="waveform" src="{uri}" style="width:100%;display:block" width="{width}" height="{height}">'
-            f"</div>{ticks_html(clip.duration)}</div>")
+            f"</div>{ticks_html(clip.duration, width)}</div>")
 
 
 def _known_size(clip: AudioClip) -> int | None:

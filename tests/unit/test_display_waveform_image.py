@@ -130,6 +130,13 @@ def test_time_labels_are_text_placed_along_the_image():
     assert hour[0] == "0:00:00" and all(re.fullmatch(r"\d:\d\d:\d\d", s) for s in hour)
 
 
+def test_a_small_waveform_gets_as_many_labels_as_fit():
+    """A compare grid's 240 px waveform of 1.77 s had labels every 0.25 s: "0.250.5 0.751 1.251.5"."""
+    small = [label for _, label in TICK.findall(ticks_html(1.77, 240))]
+    assert small == ["0", "1 s"]
+    assert len(TICK.findall(ticks_html(1.77, 720))) == 8  # the default width keeps its labels
+
+
 def test_clip_output_has_the_labels_under_a_seekable_image(half_silent):
     page = display.mimebundle(half_silent)["text/html"]
     wave = page.index('class="nbaudio-wave"')
