@@ -38,7 +38,9 @@ CELLS = ["from nbaudio.widgets import Player, Recorder\nrec = Recorder()\nrec",
          "%voice listen",
          "import numpy as np, nbaudio\n"
          "tone = lambda hz: nbaudio.AudioClip.from_array(0.3 * np.sin(np.arange(8000) * hz / 2546.5), 16000)\n"
-         "nbaudio.listening_test({'low': tone(220), 'high': tone(440)}, kind='ab')"]
+         "nbaudio.listening_test({'low': tone(220), 'high': tone(440)}, kind='ab')",
+         "nbaudio.Transcript.from_dict({'text': 'the quit brown fox'}).diff('The quick brown fox.')"]
+WIDGET_CELLS = 5  # the last cell's diff is plain HTML: no widget, no saved view
 WIDGET_ERRORS = ("model not found", "Error displaying widget", "Loading widget", "Model not found")
 
 pytestmark = [
@@ -75,7 +77,7 @@ def saved(tmp_path_factory):
             cell_outputs(page, 4).locator(".nbaudio-listening-results").wait_for()
             # While the widgets live, what the notebook keeps for later stays out of sight.
             # (the listening test's results, which stay in sight, are the one exception)
-            assert page.locator(".nbaudio-saved-view").count() >= len(CELLS)
+            assert page.locator(".nbaudio-saved-view").count() >= WIDGET_CELLS
             assert page.locator(".nbaudio-saved-view:visible").count() == 1
             assert cell_outputs(page, 4).locator(".nbaudio-saved-view").is_visible()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -136,6 +138,13 @@ def test_the_listening_test_keeps_its_results_without_the_error(saved):
     assert results.is_visible() and "0 of 1 trials answered" in results.inner_text(), results.inner_text()
 
 
+def test_a_diff_keeps_its_marks(saved):
+    page, _, _ = saved
+    diff = cell_outputs(page, 5).locator(".nbaudio-diff").first
+    marked = diff.locator(".nbaudio-diff-substitute")
+    assert diff.is_visible() and marked.inner_text() == "quick→quit", diff.inner_text()
+
+
 def test_exported_html_shows_the_saved_views(saved):
     """nbconvert's HTML of the saved notebook, scripts off (GitHub shows no scripts either)."""
     import nbformat
@@ -152,7 +161,8 @@ def test_exported_html_shows_the_saved_views(saved):
         static.set_default_timeout(CHECK_MS)
         static.goto(path.as_uri(), wait_until="load")
         views = static.locator(".nbaudio-saved-view")
-        assert views.count() == len(CELLS)
+        assert views.count() == WIDGET_CELLS
+        assert static.locator(".nbaudio-diff-substitute").inner_text() == "quick→quit"
         text = static.locator("body").inner_text()
         assert not [e for e in WIDGET_ERRORS if e in text]
         assert f"{seconds:.1f} s" in views.nth(0).inner_text()
