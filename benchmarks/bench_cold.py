@@ -91,10 +91,10 @@ def _requests(base_url: str, wav: bytes) -> dict[str, float]:
 
 def _realtime_turn(base_url: str, samples, rate: int) -> float:
     import nbaudio
-    from benchmarks.bench_live import _engine_turn
+    from benchmarks.bench_live import engine_turn
 
     with nbaudio.Client(base_url, max_retries=0) as client:
-        return _engine_turn(client, samples, rate)
+        return engine_turn(client, samples, rate)["audio"]  # end of speech sent → first audio
 
 
 def collect(quick: bool = False) -> list[Result]:

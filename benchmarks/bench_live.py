@@ -45,7 +45,7 @@ def session() -> dict:
                                 "transcription": {"model": "whisper-1", "language": "en"}}}}
 
 
-def _engine_turn(client, samples, rate) -> dict[str, float]:
+def engine_turn(client, samples, rate) -> dict[str, float]:
     """Speech (float samples) then silence, at the pace of speech: seconds from the end of speech
     sent to speech_stopped, the transcript, the reply's first text and its first audio."""
     import numpy as np
@@ -104,7 +104,7 @@ def collect(quick: bool = False) -> list[Result]:
     for _ in range(1 if quick else 2):
         for samples, rate in spoken:
             lead = np.zeros(int(0.4 * rate), np.float32)
-            direct.append(_engine_turn(client, np.concatenate([lead, samples]), rate))
+            direct.append(engine_turn(client, np.concatenate([lead, samples]), rate))
     latencies, parts, played = [], [], 0.0
     for _ in range(1 if quick else 2):
         with tempfile.TemporaryDirectory(prefix="nbaudio-bench-live-") as root:
