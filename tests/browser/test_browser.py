@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, jupyter_lab, launch_chromium, wait_for_kernel
+from tests.support.browser import CHROMIUM, jupyter_lab, wait_for_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -54,18 +54,6 @@ def lab(tmp_path_factory):
             _fresh_copy(name, work)
     with jupyter_lab(root, work) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _open_and_run(browser, lab, name: str):

@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 
 import nbaudio
 from nbaudio import AudioClip, Client
-from tests.support.browser import CHROMIUM, launch_chromium
+from tests.support.browser import CHROMIUM
 from tests.support.signals import voiced_speech
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -47,18 +47,6 @@ def grid_html(tmp_path_factory):
         server.clear()
         server.stop()
     return grid, grid._repr_mimebundle_()["text/html"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_every_cell_plays_and_its_waveform_seeks_its_own_player(browser, grid_html):

@@ -10,7 +10,7 @@ import pytest
 from nbaudio import AudioClip, Client, Transcript, display
 from nbaudio.compare import Run, System, TranscriptComparison
 from nbaudio.transcript import Word, transcript_diff
-from tests.support.browser import CHROMIUM, launch_chromium
+from tests.support.browser import CHROMIUM
 from tests.support.signals import voiced_speech
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -31,18 +31,6 @@ def _heard(words: list[str], clip: AudioClip) -> Transcript:
 @pytest.fixture(scope="module")
 def clip() -> AudioClip:
     return AudioClip.from_array(voiced_speech(8.0, RATE), RATE, name="talk.wav")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser, html: str):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nbaudio import AudioClip, Segment, Transcript, display
-from tests.support.browser import CHROMIUM, launch_chromium
+from tests.support.browser import CHROMIUM
 from tests.support.signals import voiced_speech
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -34,18 +34,6 @@ def outputs(tmp_path_factory) -> dict[str, str]:
     with display.options.override(media_dir=str(media)):
         return {"clip": display.mimebundle(minute)["text/html"], "hour": display.mimebundle(hour)["text/html"],
                 "transcript": display.mimebundle(t)["text/html"]}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser, html: str, width: int):

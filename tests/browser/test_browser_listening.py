@@ -20,7 +20,6 @@ from tests.support.browser import (
     CHROMIUM,
     cell_outputs,
     jupyter_lab,
-    launch_chromium,
     open_notebook,
     run_cell,
     wait_for_kernel,
@@ -75,18 +74,6 @@ def lab(tmp_path_factory):
     write_notebook(work / NOTEBOOK, [BUILD, READ, AB, AB_READ])
     with jupyter_lab(root, work) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _play(page, sample) -> None:
