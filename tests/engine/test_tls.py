@@ -23,6 +23,7 @@ import nbaudio
 import nbaudio.realtime
 from nbaudio.audio import AudioClip
 from nbaudio.errors import APIConnectionError
+from nbaudio.server.tls import TLSFileError
 from tests.hostile.canary import CANARY, assert_no_key
 from tests.realtime.speech import RATE, overlap, pcm24
 
@@ -137,7 +138,7 @@ def test_without_the_ca_the_client_says_the_certificate_check_failed(served, mon
     with nbaudio.Client(served["base_url"], api_key=CANARY, max_retries=0) as client, \
             pytest.raises(APIConnectionError) as info:
         client.speak("Hello.")
-    assert "TLS certificate check failed" in str(info.value)
+    assert "TLS certificate check failed" in str(info.value) and "REQUESTS_CA_BUNDLE" in str(info.value)
     assert_no_key(str(info.value), repr(info.value))
 
 
@@ -163,8 +164,19 @@ def test_nbaudio_realtime_without_the_ca_says_the_certificate_check_failed(serve
     client = nbaudio.Client(served["base_url"], api_key=CANARY)
     with pytest.raises(APIConnectionError) as info:
         nbaudio.realtime.connect(client=client)
-    assert "TLS certificate check failed" in str(info.value)
+    assert "TLS certificate check failed" in str(info.value) and "REQUESTS_CA_BUNDLE" in str(info.value)
     assert_no_key(str(info.value))
+
+
+def test_the_in_process_engine_serves_tls_too(certs, tmp_path):
+    from nbaudio import local
+
+    with local.start(tls_cert=certs["cert"], tls_key=certs["key"], warm_up=False) as server:
+        assert server.base_url == f"https://127.0.0.1:{server.port}/v1"
+        r = requests.get(server.base_url + "/models", verify=str(certs["ca"]), timeout=30)
+        assert r.ok and r.json()["data"], r.text
+    with pytest.raises(TLSFileError, match="no such file"):
+        local.start(tls_cert=certs["cert"], tls_key=tmp_path / "key.pem", warm_up=False)
 
 
 def _node() -> str:
