@@ -12,7 +12,7 @@ CHAT_BUILD := $(VENV)/.nbaudio-chat-build.json
 # nbval: notebooks run in a fresh kernel on the embedded engine; volatile outputs are masked.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: install system-deps lint test test-fast demo lab labextension clean bench
+.PHONY: install system-deps node-deps lint test test-fast demo lab labextension clean bench
 
 # nbaudio's JupyterLab extension (labextension/: %%voice cells shown as plain text, not Python), built
 # and committed here. JupyterLab loads prebuilt extensions from {sys.prefix}/share/jupyter/labextensions:
@@ -55,9 +55,19 @@ lint: $(LINT_VENV)/.installed
 	$(LINT_VENV)/bin/ruff check nbaudio tests tools benchmarks experiments
 	$(LINT_VENV)/bin/lint-imports
 
+# The official openai Node SDK for tests/engine/test_tls.py (its Realtime client against the engine
+# over wss://): the versions locked in tests/node/package-lock.json, installed by npm ci into
+# tests/node/node_modules. Without npm the step says so and that test is skipped (it needs node).
+NODE_TESTS := tests/node/node_modules/.package-lock.json
+$(NODE_TESTS): tests/node/package.json tests/node/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/node && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "note: install node and npm for the Node SDK test (tests/engine/test_tls.py)"; fi
+
+node-deps: $(NODE_TESTS)
+
 # Two workers, a test file to each at a time: most tests wait on loopback servers, models and the
 # browser, so two share the two cores well; a file's tests stay together with its module fixtures.
-test: lint $(STAMP) system-deps
+test: lint $(STAMP) system-deps node-deps
 	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadfile
 
 # The tests that need no engine, browser, relay or engine packages, on a light install of their own
@@ -99,4 +109,4 @@ labextension:
 	cd labextension && PATH=$(abspath $(BIN)):$$PATH jupyter-builder build .
 
 clean:
-	rm -rf $(VENV) $(LINT_VENV) $(FAST_VENV) build .pytest_cache labextension/node_modules
+	rm -rf $(VENV) $(LINT_VENV) $(FAST_VENV) build .pytest_cache labextension/node_modules tests/node/node_modules

@@ -93,6 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .server.app import create_app
     from .server.settings import Settings
+    from .server.tls import uvicorn_tls_options
 
     try:
         settings = Settings.from_env(
@@ -102,8 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
             stt_en_model=args.stt_en_model, stt_multi_model=args.stt_model, tts_voice=args.tts_voice,
             allowed_hosts=tuple(args.allowed_host or ()), cors_origins=tuple(args.cors_origin or ()),
             max_concurrent=args.max_concurrent, max_queue=args.max_queue, max_audio_seconds=args.max_audio_seconds,
+            tls_cert=args.tls_cert, tls_key=args.tls_key,
         )
-    except ValueError as exc:  # a bad limit or origin: say which
+    except ValueError as exc:  # a bad limit, origin or TLS file: say which (before anything binds)
         print(f"nbaudio serve: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
@@ -113,11 +115,14 @@ def _serve(args: argparse.Namespace) -> int:
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"nbaudio engine: http://{shown}:{port}/v1  (auth {'on' if api_key else 'off'}; "
+    root = f"{settings.scheme}://{shown}:{port}/v1"
+    print(f"nbaudio engine: {root}  (Realtime {root.replace('http', 'ws', 1)}/realtime; "
+          f"auth {'on' if api_key else 'off'}; "
           f"chat from {'the upstream endpoint' if settings.chat_upstream else 'the local model'}; Ctrl-C stops)",
           flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
-                                           timeout_keep_alive=5))
+                                           timeout_keep_alive=5, **uvicorn_tls_options(settings.tls_cert,
+                                                                                       settings.tls_key)))
     threading.Thread(target=_watch, args=(server, app, port, args), daemon=True, name="nbaudio-serve-watch").start()
     try:
         server.run(sockets=[sock])
@@ -142,7 +147,7 @@ def _watch(server: Any, app: Any, port: int, args: argparse.Namespace) -> None:
     warmup = app.state.warmup
     if warmup is not None:
         print("nbaudio engine: loading models (requests wait for them)", flush=True)
-        warmup.start(_own_url(args.host, port)).join()
+        warmup.start(_own_url(args.host, port, app.state.engine.settings.scheme)).join()
         failed = f"; not loaded: {', '.join(warmup.failed)} (see above)" if warmup.failed else ""
         print(f"nbaudio engine: ready ({', '.join(f'{k} {v:.1f} s' for k, v in warmup.seconds.items())}{failed})",
               flush=True)
@@ -153,10 +158,10 @@ def _watch(server: Any, app: Any, port: int, args: argparse.Namespace) -> None:
         time.sleep(min(5.0, args.idle_exit / 4))
 
 
-def _own_url(host: str, port: int) -> str:
+def _own_url(host: str, port: int, scheme: str) -> str:
     """How the engine reaches itself: a wildcard bind through loopback, else the address it bound."""
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
 
 def _version(dist: str) -> str | None:
@@ -261,6 +266,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cors-origin", action="append", metavar="ORIGIN",
                    help="web page origin allowed to call the engine, e.g. http://localhost:8888 (repeatable; "
                         "others are refused)")
+    s.add_argument("--tls-cert", metavar="FILE",
+                   help="serve https:// and wss:// with this PEM certificate (chain); needs --tls-key. Clients must "
+                        "trust it: REQUESTS_CA_BUNDLE (nbaudio, Python), NODE_EXTRA_CA_CERTS (Node)")
+    s.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert (unencrypted; mode 600)")
     s.add_argument("--max-concurrent", type=int, metavar="N", help="model requests run at once (default 4)")
     s.add_argument("--max-queue", type=int, metavar="N",
                    help="model requests that may wait beyond those; more get 503 with Retry-After (default 64)")
@@ -270,7 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--idle-exit", type=float, metavar="S", help="stop after S seconds with no request open")
     s.add_argument("--state-file", metavar="PATH",
                    help="once listening, write pid and port here as JSON (nbaudio.shared_engine uses it)")
-    s.set_defaults(func=_serve)
+    s.set_defaults(func=_serve, usage_error=s.error)
     d = sub.add_parser("doctor", help="show what is installed, which models load, and what is missing")
     d.add_argument("--no-load", action="store_true", help="check files and hashes only, do not load models")
     d.add_argument("--cache-dir", help="where the joined Whisper base model lives (default ~/.cache/nbaudio)")
@@ -280,6 +289,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve" and (args.tls_cert is None) != (args.tls_key is None):
+        args.usage_error("--tls-cert and --tls-key go together: give the certificate and its key, or neither "
+                         "for plain http")
     return int(args.func(args) or 0)
 
 

@@ -336,7 +336,9 @@ _CONNECTION_REASONS = (
     # urllib3: the connection closed where the next chunk of a chunked body was due
     ("Response ended prematurely", "the server closed the connection mid-response"),
     ("InvalidChunkLength", "the server closed the connection mid-response"),
-    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate check failed"),
+    # The HTTP client and the Realtime client both read REQUESTS_CA_BUNDLE (nbaudio serve --tls-cert: README, TLS).
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate check failed (a certificate from your own CA or self-signed: "
+                                  "set REQUESTS_CA_BUNDLE to that CA's PEM file)"),
 )
 
 

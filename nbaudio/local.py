@@ -54,7 +54,7 @@ class LocalServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.settings.scheme}://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -87,7 +87,9 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     """Start the engine on a background thread and return once it accepts connections.
 
     `port=None` picks a free port. Other keyword arguments are engine settings
-    (`nbaudio.server.Settings`: api_key, chat_upstream, llm_model, audio_ttl, ...).
+    (`nbaudio.server.Settings`: api_key, chat_upstream, llm_model, audio_ttl, ...); `tls_cert=` and
+    `tls_key=` (PEM files) make it serve https:// and wss:// (its clients must trust the certificate:
+    README, "TLS").
     """
     missing = missing_local_parts()
     if missing:
@@ -96,6 +98,7 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
 
     from .server.app import create_app
     from .server.settings import Settings
+    from .server.tls import uvicorn_tls_options
 
     Settings.from_env(host=host, port=port or 0, **settings)  # bad settings raise before a socket is open
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -106,7 +109,7 @@ def start(port: int | None = None, *, host: str = "127.0.0.1", models: Any = Non
     app = create_app(cfg, models=models)
     # Idle keep-alive connections are closed after 5 s; body and send timeouts are the engine's own.
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
-                            timeout_keep_alive=5)
+                            timeout_keep_alive=5, **uvicorn_tls_options(cfg.tls_cert, cfg.tls_key))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"nbaudio-engine-{real_port}",
                               daemon=True)

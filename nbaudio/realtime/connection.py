@@ -9,6 +9,7 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .._http.transport import ca_bundle
 from .._wire.error_bodies import make_status_error
 from .._wire.hosts import is_loopback_host
 from .._wire.realtime import close_meaning
@@ -70,12 +71,32 @@ class _RedactingLogger(logging.LoggerAdapter):
 def connect_options(url: str, api_key: str | None, *, timeout: float, ping_interval: float | None,
                     redact: Any) -> dict[str, Any]:
     """Keyword arguments for websockets' `connect` (sync or asyncio): the key in the header, a
-    redacting logger, pings, no proxy for loopback hosts."""
-    host = urlsplit(url).hostname or ""
+    redacting logger, pings, no proxy for loopback hosts, and for wss:// the CA bundle the HTTP
+    client trusts (`_tls_context`)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     return {"additional_headers": {"Authorization": f"Bearer {api_key}"} if api_key else {},
+            **_tls_context(parts.scheme),
             "open_timeout": timeout, "ping_interval": ping_interval, "ping_timeout": ping_interval,
             "max_size": DEFAULT_MAX_MESSAGE_BYTES, "close_timeout": 5, "user_agent_header": f"nbaudio/{__version__}",
             "logger": _RedactingLogger(redact), **({"proxy": None} if is_loopback_host(host) else {})}
+
+
+def _tls_context(scheme: str) -> dict[str, Any]:
+    """websockets' `ssl=` for wss:// when REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) names the CAs to
+    trust: the same ones nbaudio's HTTP requests trust, so one setting serves both (an engine with a
+    self-signed certificate). Without it websockets trusts the system's CAs (and SSL_CERT_FILE)."""
+    bundle = ca_bundle() if scheme.lower() == "wss" else None
+    if bundle is None:
+        return {}
+    import ssl
+
+    try:
+        return {"ssl": ssl.create_default_context(cafile=bundle)}
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInputError(f"the CA bundle {bundle} (REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE) cannot be loaded: "
+                                f"{getattr(exc, 'strerror', None) or exc}").with_hint(
+            "point it at a PEM file of the certificates to trust, or unset it") from None
 
 
 def handshake_error(exc: BaseException, url: str, timeout: float, redact: Any) -> Exception | None:

@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None, *, models: ModelRegistry | None
     app.add_middleware(Guard, settings=settings, admission=app.state.admission)
     # Started by whoever runs the server, once it listens (local.start, `nbaudio serve`).
     app.state.warmup = (Warmup(settings.api_key, local_chat=not settings.chat_upstream,
-                               loaded=app.state.engine.models.loaded) if settings.warm_up else None)
+                               loaded=app.state.engine.models.loaded, tls_cert=settings.tls_cert)
+                       if settings.warm_up else None)
     app.state.activity = Activity()  # idle time, for `nbaudio serve --idle-exit`
     app.add_middleware(ActivityMiddleware, activity=app.state.activity)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -13,6 +13,8 @@ Limits that keep the engine standing when a client misbehaves (defaults in brack
   the client reading the response -> the connection is closed (its model slot is freed). The
   work per request is bounded by the inputs: 4096 characters of speech, `max_audio_seconds`
   of audio, and chat answers by the model context (`llm_context`).
+- `tls_cert` and `tls_key` [none]: a PEM certificate (chain) and its private key; the engine then
+  serves https:// and wss:// (nbaudio.server.tls checks both files before anything binds).
 - `cors_origins` [none]: browser origins that may call the engine. Without it a page from another
   origin gets no `Access-Control-Allow-Origin` and its requests are refused (403), which stops
   cross-site writes to a keyless engine. Credentials are never allowed cross-origin.
@@ -30,6 +32,7 @@ from .._wire.hosts import is_loopback_host
 from .._wire.spec import MAX_UPLOAD_BYTES
 from .catalog.chat_models import check_llm_model
 from .catalog.weights import WeightError
+from .tls import check_tls_files
 
 __all__ = ["ENGINE_ENV", "Settings", "default_cache_dir"]
 
@@ -110,6 +113,9 @@ class Settings:
     send_timeout: float = 60.0
     # Browser origins (scheme://host[:port]) allowed to call the engine; never "*".
     cors_origins: tuple[str, ...] = ()
+    # TLS: both or neither (nbaudio.server.tls checks they load as a certificate and its key).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Load and run every model a first request needs as soon as the engine listens (warmup.py).
     warm_up: bool = True
@@ -154,10 +160,17 @@ class Settings:
         if bad:
             raise ValueError(f"cors_origins must list explicit origins like 'http://localhost:8888', not {bad}; "
                              "a wildcard would let any web page use the engine")
+        tls = check_tls_files(self.tls_cert, self.tls_key)  # a TLSFileError is a ValueError that says what to do
+        self.tls_cert, self.tls_key = tls or (None, None)
         try:  # a typo or a missing package fails here (`nbaudio serve` exits 2) instead of at the first chat
             check_llm_model(self.llm_model, self.model_dir)
         except WeightError as exc:
             raise ValueError(str(exc)) from None
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme: https when the engine serves TLS, else http (its WebSocket: wss or ws)."""
+        return "https" if self.tls_cert else "http"
 
     @property
     def is_loopback(self) -> bool:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = ["Warmup"]
@@ -33,6 +34,8 @@ class Warmup:
     # The registry's loaded models (ModelRegistry.loaded): a step whose models another engine in
     # this process already loaded and ran (they share the registry) is skipped.
     loaded: Callable[[], dict[str, str]] = dict
+    # The engine's TLS certificate when it serves https: the warm-up's requests trust it (tls.py).
+    tls_cert: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
@@ -56,6 +59,8 @@ class Warmup:
 
         session = requests.Session()
         session.trust_env = False  # loopback: no proxy from the environment
+        if self.tls_cert is not None:
+            session.mount("https://", _self_trusting_adapter(self.tls_cert))
         if self.api_key:
             session.headers["Authorization"] = f"Bearer {self.api_key}"
         loaded = set(self.loaded())
@@ -91,6 +96,21 @@ class Warmup:
             log.warning("warm-up: %s did not load (%s); the first request will say why", name, self.failed[name])
         else:
             self.seconds[name] = time.monotonic() - t0
+
+
+def _self_trusting_adapter(cert: Path) -> Any:
+    """A requests adapter whose connections trust the engine's own certificate and nothing else (made
+    here, as requests loads lazily)."""
+    import requests.adapters
+
+    from .tls import self_trusting_context
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            # assert_hostname=False: urllib3 checks the name itself when the context does not.
+            super().init_poolmanager(*args, ssl_context=self_trusting_context(cert), assert_hostname=False, **kwargs)
+
+    return Adapter()
 
 
 def _post(session: Any, url: str, **kwargs: Any) -> Any:

@@ -142,6 +142,9 @@ def test_cli_serve_runs_and_checks_key():
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert key not in out + err
+    # Plain http as before (without --tls-cert), and the Realtime URL beside it.
+    assert out.startswith(f"nbaudio engine: http://127.0.0.1:{port}/v1  (Realtime ws://127.0.0.1:{port}/v1/realtime; "
+                          "auth on; "), out
 
 
 @pytest.mark.local  # serve and doctor check the engine packages
