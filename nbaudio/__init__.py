@@ -62,7 +62,7 @@ __all__ = [
 # first use, so a kernel that only shows clips does not wait for it. `nbaudio.chat` is the chat()
 # function, as when the client was imported here: the import of the subpackage of that name
 # (above) bound it on this module, so that binding goes and __getattr__ answers instead.
-del chat  # noqa: F821 - the subpackage nbaudio.chat, bound here by the import machinery
+globals().pop("chat", None)  # the subpackage nbaudio.chat, bound here by the import machinery (not on a reload)
 _CLIENT = frozenset({"Client", "speak", "transcribe", "translate", "relabel", "diarize", "chat", "default_client",
                      "set_default_client"})
 
