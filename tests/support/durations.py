@@ -30,6 +30,7 @@ SEED = {
     "tests/client/test_key_hygiene.py": 170.0,
     "tests/engine/test_engine_load.py": 95.0,
     "tests/engine/test_loops.py": 50.0,
+    "tests/browser/test_browser.py": 65.0,
     "notebooks/04_classroom.ipynb": 45.0,
     "notebooks/06_compare.ipynb": 40.0,
     "notebooks/01_quickstart.ipynb": 30.0,
