@@ -67,8 +67,10 @@ node-deps: $(NODE_TESTS)
 
 # Two workers, a test file to each at a time: most tests wait on loopback servers, models and the
 # browser, so two share the two cores well; a file's tests stay together with its module fixtures.
+# The files go out longest first, by the times of the last run (tests/support/durations.py);
+# --no-loadscope-reorder keeps that order (xdist would otherwise send the files with most tests first).
 test: lint $(STAMP) system-deps node-deps
-	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) -n 2 --dist loadfile --no-loadscope-reorder
 
 # The tests that need no engine, browser, relay or engine packages, on a light install of their own
 # (no model weights, no llama.cpp build: about a minute to install, half a minute to run on 2 cores).

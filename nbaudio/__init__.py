@@ -15,7 +15,6 @@ from typing import Any
 
 from .audio import AudioClip
 from .chat import ChatReply, Conversation, Usage
-from .client import Client, chat, default_client, diarize, relabel, set_default_client, speak, transcribe, translate
 from .errors import (
     APIConnectionError,
     APIError,
@@ -59,7 +58,21 @@ __all__ = [
 ]
 
 
+# The client (requests, urllib3 and what they import: most of what `import nbaudio` cost) loads on
+# first use, so a kernel that only shows clips does not wait for it. `nbaudio.chat` is the chat()
+# function, as when the client was imported here: the import of the subpackage of that name
+# (above) bound it on this module, so that binding goes and __getattr__ answers instead.
+globals().pop("chat", None)  # the subpackage nbaudio.chat, bound here by the import machinery (not on a reload)
+_CLIENT = frozenset({"Client", "speak", "transcribe", "translate", "relabel", "diarize", "chat", "default_client",
+                     "set_default_client"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _CLIENT:
+        from . import client
+
+        value = globals()[name] = getattr(client, name)
+        return value
     # The widgets import ipywidgets; `nbaudio.Recorder` loads them on first use, not at `import nbaudio`.
     if name == "Recorder":
         from .widgets import Recorder

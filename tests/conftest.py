@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import needs
+from tests.support import durations, needs
 from tests.support.data import GERMAN, OPENAPI_SCHEMAS, SENTENCES
 from tests.support.needs import NEEDS
 
@@ -21,6 +21,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "engine" in getattr(item, "fixturenames", ()):  # the fixture that starts the real engine
             item.add_marker("engine")
+    durations.longest_first(items, durations.load())  # the slowest files first (tests/support/durations.py)
+
+
+def pytest_runtest_logreport(report):
+    durations.record(report)
+
+
+def pytest_sessionfinish(session):
+    durations.save(session.config)
 
 
 def pytest_configure(config):

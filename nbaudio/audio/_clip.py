@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
@@ -63,6 +64,7 @@ _DECODE_LIMIT_FIX = ("Cut it into parts first (e.g. `sox in.flac part.flac trim 
                      "nbaudio.audio.MAX_DECODED_BYTES if this machine has the memory.")
 # Values derived from a clip and kept on it (`AudioClip.cached`): display copies, waveform images.
 _MEMO_KEYS = 8
+_MEMO_LOCK = threading.Lock()  # one for all clips: held only to look up or store, never while making
 _T = TypeVar("_T")
 
 
@@ -177,17 +179,21 @@ class AudioClip:
 
     def cached(self, key: Hashable, make: Callable[[], _T]) -> _T:
         """`make()` once per `key` for this clip, kept on the clip (the display's player copy and
-        waveform image): showing the same clip again reuses it. The newest 8 keys are kept."""
-        memo = self._memo
-        if memo is None:
-            memo = self._memo = {}
-        if key in memo:
-            memo[key] = value = memo.pop(key)  # most recently used last
-            return value
+        waveform image): showing the same clip again reuses it. The newest 8 keys are kept. Safe
+        from several threads (the display encodes the player while it draws the waveform); `make`
+        runs outside the lock."""
+        with _MEMO_LOCK:
+            memo = self._memo
+            if memo is None:
+                memo = self._memo = {}
+            if key in memo:
+                memo[key] = value = memo.pop(key)  # most recently used last
+                return value
         value = make()
-        memo[key] = value
-        while len(memo) > _MEMO_KEYS:
-            del memo[next(iter(memo))]
+        with _MEMO_LOCK:
+            memo[key] = value
+            while len(memo) > _MEMO_KEYS:
+                del memo[next(iter(memo))]
         return value
 
     def digest(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .._wire.text import format_clock, human_bytes
@@ -27,6 +28,8 @@ _END_FRACTION = 0.03
 
 # A label's room at the most: "1.25 s" and its gaps at 0.85em of a 13-14 px font.
 _TICK_PX = 64
+# One worker that encodes players while the display draws waveforms (threads start on first use).
+_ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbaudio-player")
 
 
 def ticks_html(duration: float, width_px: int | None = None) -> str:
@@ -104,10 +107,16 @@ def clip_block(clip: AudioClip, *, segments: Any = None, waveform: bool = True, 
         notes.append(f"Audio cannot be shown: {exc}")
         return (f'<div style="{MUTED};font-style:italic">{escape(clip.format)} audio cannot be shown: '
                 f"{escape(exc)}</div>")
-    media = player_media(clip)
+    if waveform and options.waveform:
+        # The player's encode (libopus, mostly outside the GIL) runs beside the waveform's drawing:
+        # a first display of a minute of speech waits for the longer of the two, not for both.
+        encoding = _ENCODER.submit(player_media, clip)
+        wave = _waveform_html(clip, segments, waveform_px)
+        media = encoding.result()
+    else:
+        media, wave = player_media(clip), ""
     if media.note:
         notes.append(media.note)
-    wave = _waveform_html(clip, segments, waveform_px) if waveform else ""
     if caption:
         return wave + player_html(media) + _caption(clip, media)
     link = ""  # a player saved beside the notebook is a link, its only trace when the caption is left out

@@ -9,17 +9,15 @@ the `%%voice` reply with its player. Screenshots go to build/.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, jupyter_lab, wait_for_kernel
+from tests.support.browser import CHROMIUM, jupyter_lab, open_notebook, run_all_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-RUN_ALL_S = 360  # every cell of one notebook, models loading in the page's kernel included
 CHECK_MS = 30_000  # one in-page check (an audio element loading, a seek landing)
 
 pytestmark = [
@@ -58,35 +56,10 @@ def lab(tmp_path_factory):
 
 def _open_and_run(browser, lab, name: str):
     """A page with the notebook open and every cell run; returns the page. Fails on a cell error."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(CHECK_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
-    wait_for_kernel(page, name)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    started = time.monotonic()
-    state = None
-    while time.monotonic() - started < RUN_ALL_S:
-        state = page.evaluate("""() => {
-            const w = window.jupyterapp.shell.currentWidget;
-            const cells = w.content.widgets.filter(c => c.model.type === 'code');
-            const errs = [];
-            for (const c of cells) for (const o of c.model.outputs.toJSON())
-                if (o.output_type === 'error') errs.push(o.ename + ': ' + o.evalue);
-            const done = cells.every(c => c.model.executionCount !== null);
-            return {done: done && w.sessionContext.session.kernel.status === 'idle', errs: errs,
-                    ran: cells.filter(c => c.model.executionCount !== null).length, total: cells.length};
-        }""")
-        assert not state["errs"], f"{name}: a cell failed in the browser: {state['errs']}"
-        if state["done"]:
-            break
-        time.sleep(1)
-    else:
-        page.screenshot(path=str(BUILD / f"browser_{Path(name).stem}_timeout.png"))
-        pytest.fail(f"{name}: only {state and state['ran']} of {state and state['total']} cells ran in {RUN_ALL_S} s")
+    page = open_notebook(browser, lab, name)
+    run_all_cells(page, name)
     page.wait_for_timeout(500)  # let the last outputs' scripts run
-    assert not errors, f"{name}: JavaScript errors in the page: {errors}"
+    assert not page.js_errors, f"{name}: JavaScript errors in the page: {page.js_errors}"
     return page
 
 
@@ -289,13 +262,8 @@ def _saved_untrusted(dest: Path) -> Path:
 
 def test_transcript_untrusted_then_run(browser, lab):
     name = _saved_untrusted(lab["dir"]).name
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(CHECK_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = open_notebook(browser, lab, name)
     try:
-        page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}", wait_until="domcontentloaded", timeout=90_000)
-        wait_for_kernel(page, name)
         out = page.locator(".jp-OutputArea-output .nbaudio-transcript")
         out.wait_for()
         # Untrusted: the script did not run, so the hint shows and no search box was added; the rows scroll.
@@ -363,7 +331,7 @@ def test_transcript_untrusted_then_run(browser, lab):
         page.wait_for_timeout(1000)  # JupyterLab opens a clicked file asynchronously
         assert page.evaluate(tabs) == open_tabs, "clicking a time opened the audio file in a new tab"
         out.screenshot(path=str(BUILD / "browser_transcript_trusted.png"))
-        assert not errors, f"JavaScript errors in the page: {errors}"
+        assert not page.js_errors, f"JavaScript errors in the page: {page.js_errors}"
     finally:
         page.close()
 

@@ -110,7 +110,7 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_pat
     """Saved outputs opened in JupyterLab without trust (its sanitiser keeps the labels' layout), 900 px wide."""
     import nbformat
 
-    from tests.support.browser import jupyter_lab, wait_for_kernel
+    from tests.support.browser import jupyter_lab, open_notebook
 
     work = tmp_path / "work"
     work.mkdir()
@@ -123,12 +123,8 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_pat
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nbformat.write(nb, work / "saved.ipynb")
     with jupyter_lab(tmp_path / "lab", work) as lab:
-        page = browser.new_page(viewport={"width": 900, "height": 1400})
+        page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
         try:
-            page.set_default_timeout(30_000)
-            page.goto(f"{lab['url']}/lab/tree/saved.ipynb?token={lab['token']}", wait_until="domcontentloaded",
-                      timeout=90_000)
-            wait_for_kernel(page, "saved.ipynb")
             boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
             boxes.nth(1).wait_for()
             assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed

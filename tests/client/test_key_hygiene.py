@@ -1,9 +1,10 @@
 """The API key never leaks: a canary key, an engine that requires it, and every place a key could
 end up checked for it.
 
-Every notebook runs in a fresh kernel against that engine with the canary in NBAUDIO_API_KEY and
-nbaudio / urllib3 / requests logging at DEBUG; the saved notebook, its HTML and the kernel's
-IPython history must not contain it. The %voice / %%voice flows run in a real InteractiveShell:
+Every notebook runs in a fresh kernel against that engine as a remote API (NBAUDIO_BASE_URL
+without /v1, as the docs show, and the canary in NBAUDIO_API_KEY) with nbaudio / urllib3 / requests
+logging at DEBUG: it must use that API, and the saved notebook, its HTML and the kernel's IPython
+history must not contain the key. The %voice / %%voice flows run in a real InteractiveShell:
 login, config, turns, history, replay, export, speak, transcribe, a 401 for a wrong key, and a
 server that echoes the Authorization header back in its error body and headers. Outputs,
 displays, reprs, exception messages and args, tracebacks, DEBUG logs, IPython's input and output
@@ -78,7 +79,7 @@ def test_notebook_with_canary_key_shows_it_nowhere(path, guarded, tmp_path, monk
 
     from nbaudio import demo
 
-    monkeypatch.setenv("NBAUDIO_BASE_URL", guarded.base_url)
+    monkeypatch.setenv("NBAUDIO_BASE_URL", guarded.url)  # without /v1: accepted as the docs show
     monkeypatch.setenv("NBAUDIO_API_KEY", CANARY)
     # The copy sits in a notebooks/ folder beside the checkout's tests/, as the notebooks do: 06 reads
     # recordings of people from ../tests/fixtures.
@@ -94,6 +95,8 @@ def test_notebook_with_canary_key_shows_it_nowhere(path, guarded, tmp_path, monk
     setup = [c for c in nb.cells if c.cell_type == "code"][1]  # the notebook's own first cell
     shown = next(o for o in setup.outputs if "data" in o)["data"]["text/plain"]
     assert shown == f"<nbaudio.Client {guarded.base_url} api_key=set>", "the notebook did not use the guarded engine"
+    sourceless = nbformat.writes(nbformat.from_dict({**nb, "cells": [{**c, "source": ""} for c in nb.cells]}))
+    assert "no remote API configured" not in sourceless, "the notebook fell back to the embedded engine"
     logs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr")
     assert "DEBUG" in logs and "POST /v1/" in logs, "DEBUG logs were not captured"
     assert_clean("the saved notebook", nbformat.writes(nb))

@@ -117,8 +117,8 @@ def test_upstream_bridge_adds_speech_to_a_text_endpoint(engine):
     from nbaudio import local
 
     with local.start(models=engine.app.state.engine.models, api_key="upstream-secret") as upstream, \
-            local.start(chat_upstream=upstream.base_url, chat_upstream_key="upstream-secret",
-                        chat_upstream_model="gpt-4o-mini") as bridge:
+            local.start(models=engine.app.state.engine.models, chat_upstream=upstream.base_url,
+                        chat_upstream_key="upstream-secret", chat_upstream_model="gpt-4o-mini") as bridge:
         r = requests.post(bridge.base_url + "/chat/completions", json={
             "model": "any-upstream-model", "modalities": ["text", "audio"], "audio": {"voice": "nova", "format": "mp3"},
             "messages": [{"role": "user", "content": "Name a colour."}], **SHORT}, timeout=120)
@@ -132,7 +132,8 @@ def test_upstream_bridge_adds_speech_to_a_text_endpoint(engine):
             "max_tokens": 5}, timeout=120)
         chunks = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: {")]
         assert chunks and {c["model"] for c in chunks} == {LOCAL_MODEL}
-        with local.start(chat_upstream=upstream.base_url, chat_upstream_key="wrong") as bad:
+        with local.start(models=engine.app.state.engine.models, chat_upstream=upstream.base_url,
+                         chat_upstream_key="wrong") as bad:
             r = requests.post(bad.base_url + "/chat/completions",
                               json={"model": "x", "messages": [{"role": "user", "content": "hi"}]})
         assert r.status_code == 502 and "401" in r.json()["error"]["message"]

@@ -41,6 +41,39 @@ def test_a_fresh_engine_loads_its_models_and_a_first_request_waits_for_them(tmp_
         assert "warmup_failed" not in state
         assert {"whisper-en", "whisper-multi", "chat"} <= set(state["loaded_models"])
         assert any(k.startswith("piper:") for k in state["loaded_models"])
+        # A first Realtime turn right after ready (as `%voice live` asks for one) loads nothing more:
+        # the warm-up loaded and ran every model it uses (Silero VAD, English Whisper, chat, voice).
+        heard, spoken = _realtime_turn(server, r.content)
+        assert heard and spoken > 0
+        assert _health(server)["loaded_models"] == state["loaded_models"]
+        from nbaudio.server.realtime.vad import load_vad
+
+        assert load_vad.cache_info().currsize == 1
+
+
+def _realtime_turn(server, speech: bytes) -> tuple[str, int]:
+    """One spoken turn over WS /v1/realtime with the session %voice live asks for (semantic VAD,
+    English transcription), answered aloud: (what the engine heard, audio deltas of the reply)."""
+    import numpy as np
+
+    import nbaudio
+    import nbaudio.realtime
+
+    clip = nbaudio.AudioClip(speech).mono()
+    session = {"audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"},
+                                   "transcription": {"model": "whisper-1", "language": "en"}}}}
+    heard, deltas = "", 0
+    with nbaudio.Client(server.base_url, max_retries=0) as client, \
+            nbaudio.realtime.connect(client=client, session=session) as rt:
+        rt.send_audio(np.concatenate([clip.samples, np.zeros(2 * clip.sample_rate, np.float32)]),
+                      sample_rate=clip.sample_rate, pace=True)
+        for event in rt.events(timeout=300):
+            if event.type == "conversation.item.input_audio_transcription.completed":
+                heard = event.data["transcript"]
+            deltas += event.type == "response.output_audio.delta"
+            if event.type == "response.done":
+                return heard, deltas
+    raise AssertionError("the session ended without a response")
 
 
 def test_an_engine_sharing_loaded_models_warms_nothing_again(engine):

@@ -27,7 +27,9 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SERVER_START_S = 90
 # nbaudio's JupyterLab extension as built in this checkout (labextension/, `make labextension`): the
 # labs of the tests load it from here, whatever copy the venv's install holds.
-LABEXTENSIONS = Path(__file__).resolve().parents[2] / "share" / "jupyter" / "labextensions"
+ROOT = Path(__file__).resolve().parents[2]
+LABEXTENSIONS = ROOT / "share" / "jupyter" / "labextensions"
+BUILD = ROOT / "build"  # screenshots
 
 
 def free_port() -> int:
@@ -125,6 +127,7 @@ def wait_for_kernel(page: Any, name: str, timeout_ms: int = 90_000) -> None:
 
 
 CELL_S = 180  # one cell in the page (a transcription, a chat turn on the engine)
+RUN_ALL_S = 360  # every cell of one notebook, models loading in the page's kernel included
 CHECK_MS = 30_000
 
 
@@ -146,10 +149,11 @@ def launch_chromium(pw: Any, *extra: str) -> Any:
                               args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", *extra])
 
 
-def open_notebook(browser: Any, lab: dict[str, Any], name: str, host: str = "127.0.0.1") -> Any:
+def open_notebook(browser: Any, lab: dict[str, Any], name: str, host: str = "127.0.0.1",
+                  viewport: tuple[int, int] = (1280, 900)) -> Any:
     """A page on notebook `name` of `lab` (from jupyter_lab), its kernel idle; `page.js_errors` collects
     the page's uncaught errors."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(CHECK_MS)
     page.js_errors = []
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
@@ -157,6 +161,32 @@ def open_notebook(browser: Any, lab: dict[str, Any], name: str, host: str = "127
               wait_until="domcontentloaded", timeout=90_000)
     wait_for_kernel(page, name)
     return page
+
+
+def run_all_cells(page: Any, name: str, timeout_s: float = RUN_ALL_S) -> None:
+    """Run every cell of the notebook in view and wait until all ran and the kernel is idle. Fails on
+    a cell's error, or after `timeout_s` (with a screenshot in build/)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    started = time.monotonic()
+    state = None
+    while time.monotonic() - started < timeout_s:
+        state = page.evaluate("""() => {
+            const w = window.jupyterapp.shell.currentWidget;
+            const cells = w.content.widgets.filter(c => c.model.type === 'code');
+            const errs = [];
+            for (const c of cells) for (const o of c.model.outputs.toJSON())
+                if (o.output_type === 'error') errs.push(o.ename + ': ' + o.evalue);
+            const done = cells.every(c => c.model.executionCount !== null);
+            return {done: done && w.sessionContext.session.kernel.status === 'idle', errs: errs,
+                    ran: cells.filter(c => c.model.executionCount !== null).length, total: cells.length};
+        }""")
+        assert not state["errs"], f"{name}: a cell failed in the browser: {state['errs']}"
+        if state["done"]:
+            return
+        time.sleep(1)
+    BUILD.mkdir(exist_ok=True)
+    page.screenshot(path=str(BUILD / f"browser_{Path(name).stem}_timeout.png"))
+    pytest.fail(f"{name}: only {state and state['ran']} of {state and state['total']} cells ran in {timeout_s} s")
 
 
 def run_cell(page: Any, index: int) -> str:
