@@ -79,6 +79,8 @@ class Tuning:
     vad_speech_pad_ms: int = 200
     embed_bridge_ms: int = 0
     cluster_distance: float = 0.30
+    cluster_distance_ratio: float = 0.0
+    cluster_distance_max: float = 0.30
     min_cluster_share: float = 0.04
     same_speaker_gap_s: float = 1.0
 
@@ -133,7 +135,8 @@ class Diarizer:
         windows = _windows(_bridged(regions, int(tuning.embed_bridge_ms * SAMPLE_RATE / 1000)),
                            hop=int(WINDOW_HOP_S * SAMPLE_RATE))
         emb = self._embed_windows(x, windows)
-        labels = _cluster_full_windows(emb, windows, num_speakers, tuning)
+        refs = np.stack(list(known.values())) if known else None
+        labels = _cluster_full_windows(emb, windows, num_speakers, tuning, refs)
         centroids = _centroids(emb, labels)
         frames = _frame_labels(len(x), windows, emb, centroids, regions)
         turns = _joined(_turns(frames, regions), tuning.same_speaker_gap_s)
@@ -189,7 +192,7 @@ def _windows(regions: list[tuple[int, int]], hop: int) -> list[tuple[int, int]]:
 
 
 def _cluster_full_windows(emb: np.ndarray, windows: list[tuple[int, int]], num_speakers: int | None,
-                          tuning: Tuning) -> np.ndarray:
+                          tuning: Tuning, refs: np.ndarray | None = None) -> np.ndarray:
     """A cluster per window, found among the full-length windows only; the windows of regions shorter
     than a window (a short reply repeated to fill it, or a phrase cut by someone else's) join the
     nearest cluster. Such windows, in overlapped talk most of all, hold mixed or repeated sound and
@@ -197,15 +200,35 @@ def _cluster_full_windows(emb: np.ndarray, windows: list[tuple[int, int]], num_s
     3 / 3 / 3 with them kept out (mean DER on trn00-09 0.498 -> 0.484)."""
     full = np.array([e - s >= WINDOW_SAMPLES for s, e in windows])
     if full.sum() < 2:
-        return _cluster(emb, num_speakers, tuning)
+        return _cluster(emb, num_speakers, tuning, refs)
     labels = np.empty(len(emb), np.int64)
-    labels[full] = _cluster(emb[full], num_speakers, tuning)
+    labels[full] = _cluster(emb[full], num_speakers, tuning, refs)
     if (~full).any():
         labels[~full] = np.argmax(emb[~full] @ _centroids(emb[full], labels[full]).T, axis=1)
     return labels
 
 
-def _cluster(emb: np.ndarray, num_speakers: int | None, tuning: Tuning) -> np.ndarray:
+def _stop_distance(dist: np.ndarray, tuning: Tuning) -> float:
+    """The merge distance for this recording: `cluster_distance_ratio` times the median distance
+    between its windows, kept within [cluster_distance, cluster_distance_max]."""
+    if tuning.cluster_distance_ratio <= 0 or len(dist) < 3:
+        return tuning.cluster_distance
+    median = float(np.median(dist[np.triu_indices(len(dist), 1)]))
+    return min(max(tuning.cluster_distance_ratio * median, tuning.cluster_distance),
+               max(tuning.cluster_distance, tuning.cluster_distance_max))
+
+
+def _ref_tags(points: np.ndarray, refs: np.ndarray | None) -> np.ndarray:
+    """The known speaker each point matches (index into refs), or -1."""
+    if refs is None or len(refs) == 0:
+        return np.full(len(points), -1)
+    sims = points @ refs.T
+    best = np.argmax(sims, axis=1)
+    return np.where(sims[np.arange(len(points)), best] >= KNOWN_MATCH_SIMILARITY, best, -1)
+
+
+def _cluster(emb: np.ndarray, num_speakers: int | None, tuning: Tuning,
+             refs: np.ndarray | None = None) -> np.ndarray:
     """A cluster index per window: average-linkage agglomeration on cosine distance."""
     n = len(emb)
     if n == 1:
@@ -217,7 +240,10 @@ def _cluster(emb: np.ndarray, num_speakers: int | None, tuning: Tuning) -> np.nd
     points /= np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
     m = len(points)
     dist = (1.0 - points @ points.T).astype(np.float64)
+    stop = _stop_distance(dist, tuning)
     np.fill_diagonal(dist, np.inf)
+    sums = points.astype(np.float64).copy()
+    tags = _ref_tags(points, refs)
     size = np.ones(m)
     members = np.arange(m)  # which cluster each point is in (cluster ids are point ids of survivors)
     alive = np.ones(m, bool)
@@ -226,14 +252,21 @@ def _cluster(emb: np.ndarray, num_speakers: int | None, tuning: Tuning) -> np.nd
     while clusters > target:
         flat = int(np.argmin(dist))
         i, j = divmod(flat, m)
-        if num_speakers is None and dist[i, j] > tuning.cluster_distance:
+        if not np.isfinite(dist[i, j]) or (num_speakers is None and dist[i, j] > stop):
             break
+        if tags[i] >= 0 and tags[j] >= 0 and tags[i] != tags[j]:
+            dist[i, j] = dist[j, i] = np.inf  # two known speakers' voices: never one cluster
+            continue
         # Lance-Williams for average linkage: j joins i.
         merged = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
         dist[i], dist[:, i] = merged, merged
         dist[i, i] = np.inf
         dist[j], dist[:, j] = np.inf, np.inf
         size[i] += size[j]
+        sums[i] += sums[j]
+        tags[i] = tags[i] if tags[i] >= 0 else tags[j]
+        if refs is not None and tags[i] < 0:
+            tags[i] = _ref_tags(sums[i:i + 1] / np.linalg.norm(sums[i]), refs)[0]
         alive[j] = False
         members[members == j] = i
         clusters -= 1
