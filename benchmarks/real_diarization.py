@@ -41,7 +41,8 @@ def grid() -> list[Any]:
     turns across pauses under 1 s joined or not (Silero's settings and the fold share as shipped: see Tuning)."""
     from nbaudio.server.diarization.pipeline import TUNED
 
-    fixed = [replace(TUNED, cluster_distance=d, cluster_distance_ratio=0.0, cluster_distance_max=d) for d in (0.30, 0.35)]
+    fixed = [replace(TUNED, cluster_distance=d, cluster_distance_ratio=0.0, cluster_distance_max=d)
+             for d in (0.30, 0.35)]
     relative = [replace(TUNED, cluster_distance_ratio=r) for r in (1.0, 1.1, 1.2)]
     return [replace(t, same_speaker_gap_s=gap) for t in fixed + relative for gap in (0.0, 1.0)]
 
