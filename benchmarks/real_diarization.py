@@ -36,12 +36,15 @@ HALVES = (tuple(f"trn{i:02d}" for i in range(5)), tuple(f"trn{i:02d}" for i in r
 
 
 def grid() -> list[Any]:
-    """The settings the cross-validation chooses from: two cluster distances, and one cluster's turns
-    across pauses under 1 s joined or not (Silero's settings and the fold share as shipped: see Tuning)."""
+    """The settings the cross-validation chooses from: the merge distance fixed at 0.30 or 0.35, or
+    1.0 / 1.1 / 1.2 times the recording's median window distance (within 0.30-0.36), and one cluster's
+    turns across pauses under 1 s joined or not (Silero's settings and the fold share as shipped: see Tuning)."""
     from nbaudio.server.diarization.pipeline import TUNED
 
-    return [replace(TUNED, cluster_distance=distance, same_speaker_gap_s=gap)
-            for distance in (0.30, 0.35) for gap in (0.0, 1.0)]
+    fixed = [replace(TUNED, cluster_distance=d, cluster_distance_ratio=0.0, cluster_distance_max=d)
+             for d in (0.30, 0.35)]
+    relative = [replace(TUNED, cluster_distance_ratio=r) for r in (1.0, 1.1, 1.2)]
+    return [replace(t, same_speaker_gap_s=gap) for t in fixed + relative for gap in (0.0, 1.0)]
 
 
 @dataclass(frozen=True)
