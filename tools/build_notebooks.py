@@ -5,7 +5,8 @@
     python tools/build_notebooks.py --execute 01 04 # just these
 
 Each notebook's cells are in tools/notebook_cells/, one module per notebook. Editing the notebooks
-in Jupyter works too; this script is how they were made and the easy way to re-run them all. Cell tags steer nbval (`make test`):
+in Jupyter works too; this script is how they were made and the easy way to re-run them all.
+Cell tags steer nbval (`make test`):
   nbval-ignore-output  outputs vary from run to run (audio, timings, model text); still must run
   (no tag)             outputs are compared after notebooks/nbval_sanitize.cfg
 """
