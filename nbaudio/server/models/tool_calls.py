@@ -135,6 +135,10 @@ def _bounded(schema: Any) -> Any:
         return [_bounded(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
+    ref = schema.get("$ref")
+    if ref is not None and not (isinstance(ref, str) and ref.startswith("#/")):
+        # llama.cpp's converter would fetch an http(s) $ref: a request must not make the engine fetch URLs.
+        raise ValueError(f"only local $ref ('#/...') are supported, not {str(ref)[:80]!r}")
     out = {k: _bounded(v) for k, v in schema.items()}
     kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
     if "string" in kinds and "enum" not in out and "const" not in out:
@@ -162,7 +166,8 @@ def check_grammars(tools: list[ToolSpec], where: str = "tools") -> None:
     for i, tool in enumerate(tools):
         try:
             _arguments_grammar(tool)
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        # The converter checks some of its input with assert (an unresolvable local $ref).
+        except (ValueError, KeyError, TypeError, AssertionError, RecursionError) as exc:
             raise ToolSpecError(f"The local model cannot call '{tool.name}': its parameters schema uses what the "
                                 f"local grammar does not support ({type(exc).__name__}: {str(exc)[:120]}). Simplify "
                                 "it, or use --chat-upstream.", f"{where}[{i}]") from None
