@@ -186,8 +186,8 @@ class SessionConfig:
         return {
             "type": "realtime", "object": "realtime.session", "id": session_id, "model": self.model,
             "output_modalities": list(self.output_modalities), "instructions": self.instructions,
-            "tools": self.tools.raw if self.tools else [],
-            "tool_choice": self.tools.choice if self.tools else "auto", "max_output_tokens": self.max_output_tokens or "inf",
+            "tools": self.tools.raw if self.tools else [], "tool_choice": self.tools.choice if self.tools else "auto",
+            "max_output_tokens": self.max_output_tokens or "inf",
             "tracing": None, "truncation": "auto", "prompt": None,
             "audio": {
                 "input": {"format": fmt, "noise_reduction": None,

@@ -26,8 +26,8 @@ from .conversation import Conversation, Item
 from .limits import RealtimeLimits
 from .outbox import Outbox
 from .preflight import Preflight, begin_reply
-from .tools import call_item
 from .responder import Response, transcribe_pcm
+from .tools import call_item
 from .turn_end import ending, silence_ms
 from .vad import TurnDetector
 

@@ -34,8 +34,16 @@ from ..chat.speech import SpeakingPace, speak_all, synthesize
 from ..engine import Engine, EngineDep
 from ..model_names import chat_model_ok
 from ..models.llm import Generation, GenParams
-from ..models.tool_calls import (ToolChoice, ToolSpec, ToolSpecError, called, check_grammars, decide,
-                                 parse_tool_choice, parse_tools)
+from ..models.tool_calls import (
+    ToolChoice,
+    ToolSpec,
+    ToolSpecError,
+    called,
+    check_grammars,
+    decide,
+    parse_tool_choice,
+    parse_tools,
+)
 from ..route_helpers import SSE_SCHEMA, streaming
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..voices import plan_voice, voice_name
