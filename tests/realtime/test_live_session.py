@@ -411,3 +411,16 @@ def test_a_function_that_cannot_be_a_tool_is_refused_in_the_cell():
 
     with pytest.raises(InvalidInputError, match=r"mean\(values\) has no type hint"):
         LiveSession(tools=[mean])
+
+
+def test_voice_live_tools_names_notebook_functions(shell, voice, client):
+    def get_weather(city: str) -> str:
+        """The current weather in a city."""
+        return "sunny"
+
+    voice.client = client
+    shell.user_ns.update(get_weather=get_weather, not_a_function=42)
+    with pytest.raises(UsageError, match="'not_a_function' is not a function"):
+        shell.run_line_magic("voice", "live --tools get_weather,not_a_function")
+    shell.run_line_magic("voice", "live --vad manual --tools get_weather")
+    assert [t["name"] for t in voice.live_session.session_config()["tools"]] == ["get_weather"]
