@@ -10,6 +10,8 @@ import json
 import openai
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -96,3 +98,24 @@ def test_the_sdk_raises_a_bad_request_for_an_unknown_tool_choice(oai):
     with pytest.raises(openai.BadRequestError):
         oai.chat.completions.create(model="gpt-4o-mini", messages=[QUESTION], tools=[WEATHER],
                                     tool_choice={"type": "function", "function": {"name": "get_time"}})
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                         st.sampled_from(["type", "properties", "items", "enum", "$ref", "anyOf", "required", "name",
+                                          "x", "maxLength", "pattern", "const", "function", "parameters"]),
+                         inner, max_size=4), max_leaves=15)
+_tool = st.fixed_dictionaries({"type": st.just("function"), "function": st.fixed_dictionaries(
+    {"name": st.sampled_from(["f", "g", "answer", ""]),
+     "parameters": st.fixed_dictionaries({"type": st.just("object"), "properties": st.dictionaries(
+         st.sampled_from(["a", "b"]), _json, max_size=2)})})})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tools=st.lists(_tool | _json, max_size=3), choice=st.sampled_from(["none", "auto", "required", None]) | _json)
+def test_any_tools_and_tool_choice_are_never_a_500(engine, tools, choice):
+    body = {"model": "gpt-4o-mini", "messages": [QUESTION], "tools": tools, "max_tokens": 1,
+            # "none" after a valid check: the schemas are turned into grammars, the model is not asked
+            "tool_choice": "none" if choice in ("auto", "required") else choice}
+    r = requests.post(engine.base_url + "/chat/completions", json=body, timeout=300)
+    assert r.status_code < 500, r.text
