@@ -101,6 +101,8 @@ class ChatReply:
     raw: Any = field(default=None, repr=False)
     # What the turn cost (nbaudio.pricing.Cost), set by Client.chat: its usage at the client's prices.
     cost: Cost | None = None
+    # The Python functions the model called on the way to this reply (chat(tools=[f]): nbaudio.tools.ToolRun).
+    tool_runs: list[Any] = field(default_factory=list)
 
     @property
     def text(self) -> str:

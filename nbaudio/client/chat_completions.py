@@ -23,6 +23,8 @@ from ..errors import (
     InvalidInputError,
 )
 from ..pricing import Cost, total_cost
+from ..tools import ToolBox
+from .chat_tools import MAX_TOOL_ROUNDS, run_call, tool_box
 from .core import BaseClient, check_ok_body, resolve_timeout, response_json
 from .speech import SpeechEndpoint
 from .transcriptions import TranscriptionEndpoints
@@ -75,6 +77,10 @@ class ChatEndpoint:
         """
         arg = self._client.defaults.pick
         check_bool(stream, "stream")
+        box = tool_box(extra)
+        if box and stream:
+            raise InvalidInputError("with Python functions as tools, chat() runs them between requests and cannot "
+                                    "stream; use stream=False (or pass the tools as JSON dicts)", param="stream")
         self._client.near_misses.warn("chat", extra, spec.CHAT_PARAMS)
         model = check_model(arg("chat", "model", model, "gpt-4o-audio-preview"))
         mods = _modalities(arg("chat", "modalities", modalities, ("text", "audio")))  # read once: may be a generator
@@ -96,7 +102,28 @@ class ChatEndpoint:
             # Answered without the earlier turns: ask again, with them as transcripts.
             turn.body["messages"] = turn.wire_messages()
             reply = self._reply(self._chat_request(turn), turn.audio_format)
+        if box:
+            reply = self._run_tools(turn, box, reply)
         turn.finish(reply)
+        return reply
+
+    def _run_tools(self, turn: _ChatTurn, box: ToolBox, reply: ChatReply) -> ChatReply:
+        """Run the calls the model makes and send their results back, until it answers (at most
+        MAX_TOOL_ROUNDS requests more); the answer carries every run (`tool_runs`) and the cost of all."""
+        runs, costs = [], [reply.cost]
+        for _ in range(MAX_TOOL_ROUNDS):
+            if not reply.tool_calls:
+                break
+            turn.tool_messages.append({"role": "assistant", "content": reply.content, "tool_calls": reply.tool_calls})
+            for call in reply.tool_calls:
+                run = run_call(box, call)
+                runs.append(run)
+                turn.tool_messages.append({"role": "tool", "tool_call_id": run.call_id or "", "content": run.output})
+            turn.body["messages"] = turn.wire_messages()
+            reply = self._reply(self._chat_request(turn), turn.audio_format)
+            costs.append(reply.cost)
+        reply.tool_runs = runs
+        reply.cost = total_cost(costs) if len(costs) > 1 else reply.cost
         return reply
 
     def _audio_format(self, asked: Any, stream: bool, modalities: list[str]) -> str:
@@ -205,6 +232,7 @@ class _ChatTurn:
         self.state = state
         self.conv = messages if isinstance(messages, Conversation) else None
         self.history, self.new_message = build_messages(messages, audio)
+        self.tool_messages: list[dict[str, Any]] = []  # calls and their results on the way to the answer
         if self.conv is not None and self.new_message is None and (not self.history
                                                                    or self.history[-1]["role"] != "user"):
             raise InvalidInputError("the conversation has no new user message: conv.add_user('...') first, "
@@ -226,7 +254,7 @@ class _ChatTurn:
             past = self.conv.to_messages(use_audio_ids=not self.state.audio_ids_dropped)
         else:
             past = self.history
-        msgs = past + self._new()
+        msgs = past + self._new() + self.tool_messages
         if self.bridge is not None and self.state.refuses_input_audio and relay.has_input_audio(msgs):
             endpoint, bridge = self.endpoint, self.bridge
             msgs = relay.transcribed_messages(msgs, self.state,
@@ -255,4 +283,6 @@ class _ChatTurn:
         if self.conv is not None:
             if self.new_message is not None:
                 self.conv.add(self.new_message)
+            for message in self.tool_messages:
+                self.conv.add(message)
             self.conv.add_reply(reply)

@@ -22,6 +22,11 @@ def _tool_calls_html(calls: list[dict[str, Any]] | None) -> list[str]:
     return lines
 
 
+def _tool_runs_html(runs: list[Any]) -> list[str]:
+    """Each function the model called on the way: its arguments and what it gave back."""
+    return [f'<pre style="margin:2px 0;{MUTED};white-space:pre-wrap">ran {escape(str(run))}</pre>' for run in runs]
+
+
 def _reply_body(reply: ChatReply, notes: list[str], *, waveform: bool = True) -> str:
     parts = []
     details = []
@@ -36,6 +41,7 @@ def _reply_body(reply: ChatReply, notes: list[str], *, waveform: bool = True) ->
         parts.append(f'<div style="white-space:pre-wrap">{label}{escape(reply.text)}</div>')
     if reply.refusal and reply.content:
         parts.append(f'<div style="color:#e45756">refused: {escape(reply.refusal)}</div>')
+    parts.extend(_tool_runs_html(reply.tool_runs))
     parts.extend(_tool_calls_html(reply.tool_calls))
     if reply.audio is not None:
         parts.append(clip_block(reply.audio, waveform=waveform, notes=notes))

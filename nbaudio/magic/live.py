@@ -28,6 +28,8 @@ __all__ = ["LiveCommands", "live_args"]
 @argument("--name", default=DEFAULT_CONVERSATION, help="Conversation to continue, and to keep the session in.")
 @argument("--new", action="store_true", help="Start a new conversation instead of continuing --name.")
 @argument("--out", metavar="VAR", help="Also bind the conversation to this variable when the session stops.")
+@argument("--tools", metavar="F,G", help="Functions of the notebook the model may call (by name, comma-separated); "
+                                         "each call runs in the kernel and the model answers with its result.")
 def live_args() -> None:
     """A live spoken conversation: press ▶ Start and talk; the reply plays as it streams, and speaking
     over it cuts it. ■ Stop turns the widget into the conversation's record; the conversation goes on
@@ -50,6 +52,7 @@ class LiveCommands(VoiceState):
             raise usage_error(parser, f"--out needs a variable name, not {args.out!r}")
         if not args.name.strip():
             raise usage_error(parser, "--name needs a conversation name")
+        tools = self._tool_functions(parser, args.tools)
         name = args.name
         instructions = args.instructions if args.instructions is not None else args.system
         earlier = None if args.new else self.conversations.get(name)
@@ -58,7 +61,7 @@ class LiveCommands(VoiceState):
         live = LiveSession(args.model or DEFAULT_REALTIME_MODEL, client=self.client, voice=args.voice or self.voice,
                            instructions=instructions, vad=args.vad, max_minutes=args.max_minutes,
                            transcribe_model=args.transcribe_model or self.transcribe_model or DEFAULT_TRANSCRIBE_MODEL,
-                           language=args.language, conversation=conversation)
+                           language=args.language, conversation=conversation, tools=tools)
         ns = self.shell.user_ns
 
         def keep(conv: Conversation) -> None:
@@ -71,3 +74,15 @@ class LiveCommands(VoiceState):
         live.on_stop(keep)
         self.live_session = live
         display(live)
+
+    def _tool_functions(self, parser: MagicArgumentParser, names: str | None) -> list[Any]:
+        """The notebook's functions named by --tools (a usage error names one that is not a function)."""
+        if names is None:
+            return []
+        found = []
+        for name in (n.strip() for n in names.split(",")):
+            value = self.shell.user_ns.get(name) if name.isidentifier() else None
+            if not callable(value):
+                raise usage_error(parser, f"--tools: {name!r} is not a function defined in this notebook")
+            found.append(value)
+        return found

@@ -31,7 +31,7 @@ import html
 import numbers
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anywidget
@@ -50,6 +50,7 @@ from ..errors import (
     RealtimeClosedError,
     RealtimeServerError,
 )
+from ..tools import ToolBox
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
 from .page_audio import BROWSER_RATES, browser_rate
@@ -111,7 +112,10 @@ class LiveSession(anywidget.AnyWidget):
     transcribes the user's speech into the transcript; `language` (ISO-639-1, e.g. "en") is the
     language you will speak: a server that knows it answers sooner (no language detection).
     `conversation`: an earlier Conversation to continue; its turns go to the model as text, and
-    the session's turns are appended to it.
+    the session's turns are appended to it. `tools`: Python functions the model may call
+    (nbaudio.tools says which signatures can be described); each call runs in the kernel, at most
+    `tool_timeout` seconds, its result (or error) goes back to the model, which then answers;
+    the widget's status line and the record show each call. None are called unless passed here.
     """
 
     _esm = widget_module("mic.js", "live.js")
@@ -126,7 +130,8 @@ class LiveSession(anywidget.AnyWidget):
     def __init__(self, model: str = DEFAULT_REALTIME_MODEL, *, client: Client | None = None, voice: str | None = None,
                  instructions: str | None = None, vad: str = "server", max_minutes: float = 15.0,
                  transcribe_model: str | None = DEFAULT_TRANSCRIBE_MODEL, language: str | None = None,
-                 conversation: Conversation | None = None, **kwargs: Any) -> None:
+                 conversation: Conversation | None = None, tools: Sequence[Callable[..., Any]] = (),
+                 tool_timeout: float = 30.0, **kwargs: Any) -> None:
         if not isinstance(model, str) or not model.strip():
             raise InvalidInputError("model must name a Realtime model, e.g. 'gpt-realtime'", param="model")
         if vad not in VAD_MODES:
@@ -145,6 +150,8 @@ class LiveSession(anywidget.AnyWidget):
         if conversation is not None and not isinstance(conversation, Conversation):
             raise InvalidInputError(f"conversation= takes an nbaudio Conversation, not {type(conversation).__name__}",
                                     param="conversation")
+        # Described now, so a function that cannot be a tool is refused in the cell that passed it.
+        self.tools = ToolBox(tools, timeout=tool_timeout) if tools else None
         super().__init__(vad=vad, max_minutes=float(max_minutes), **kwargs)
         self.model = model.strip()
         self._client = client
@@ -206,6 +213,8 @@ class LiveSession(anywidget.AnyWidget):
                 instructions = str(messages[0]["content"] or "")
         if instructions:
             session["instructions"] = instructions
+        if self.tools:
+            session["tools"], session["tool_choice"] = self.tools.realtime_specs(), "auto"
         return session
 
     def _seed(self) -> list[tuple[str, str]]:
@@ -283,7 +292,8 @@ class LiveSession(anywidget.AnyWidget):
         self.saved_view.refresh()
         self._bridge = LiveBridge(client=self.client, model=self.model, session=self.session_config(),
                                   seed=self._seed(), input_rate=rate, max_seconds=60 * self.max_minutes,
-                                  manual=self.vad == "manual", send=self._page, on_end=self._finish)
+                                  manual=self.vad == "manual", send=self._page, on_end=self._finish,
+                                  tools=self.tools)
         self._bridge.start()
 
     def _page(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
@@ -302,6 +312,8 @@ class LiveSession(anywidget.AnyWidget):
         cut = f", {end.interrupted} {replies} cut short" if end.interrupted else ""
         summary = (f"{plural(end.turns, 'turn')}, {format_clock(end.seconds, decimals=0)}{cut}"
                    f" — {_ENDINGS.get(end.reason, end.reason)}")
+        if end.tool_runs:
+            summary += "; " + plural(len(end.tool_runs), "tool call") + ": " + "; ".join(str(r) for r in end.tool_runs)
         self.record = LiveRecord(end.conversation, summary, error)
         with self.hold_sync():
             self.error = error

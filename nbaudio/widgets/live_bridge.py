@@ -19,7 +19,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, Realti
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..realtime.record import conversation_of
+from ..tools import ToolBox, ToolRun
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
 
@@ -41,6 +42,8 @@ STOP_GRACE_S = 4.0  # after Stop, how long to wait for a transcript or a truncat
 EVENT_TIMEOUT_S = 24 * 3600.0
 SEED_PREFIX = "earlier_"  # ids of the items a session starts with (an earlier conversation's turns)
 
+# The events of a function call the bridge acts on (with tools): the arguments, then the response's end.
+_CALL_EVENTS = ("response.function_call_arguments.done", "response.done")
 Send = Callable[[dict[str, Any], list[bytes] | None], None]
 
 
@@ -53,6 +56,7 @@ class LiveEnd:
     error: NbAudioError | None = None
     interrupted: int = 0
     seconds: float = 0.0
+    tool_runs: list[ToolRun] = field(default_factory=list)  # the functions the model called, in order
 
     @property
     def turns(self) -> int:
@@ -67,8 +71,11 @@ class LiveBridge:
 
     def __init__(self, *, client: Client, model: str, session: dict[str, Any], seed: list[tuple[str, str]],
                  input_rate: int, max_seconds: float, manual: bool, send: Send,
-                 on_end: Callable[[LiveEnd], None]) -> None:
+                 on_end: Callable[[LiveEnd], None], tools: ToolBox | None = None) -> None:
         self._client, self._model, self._session, self._seed = client, model, session, seed
+        self._tools = tools
+        self._calls: list[tuple[str, str, str]] = []  # (name, arguments, call_id) of the response under way
+        self.tool_runs: list[ToolRun] = []
         self._rate = int(input_rate)
         self._max_seconds, self._manual = max_seconds, manual
         self._send, self._on_end = send, on_end
@@ -179,7 +186,8 @@ class LiveBridge:
 
     def _finish(self, reason: str, error: NbAudioError | None) -> None:
         self._on_end(LiveEnd(reason=reason, conversation=_record(self.rt), error=error,
-                             interrupted=self._interrupted, seconds=time.monotonic() - self._started))
+                             interrupted=self._interrupted, seconds=time.monotonic() - self._started,
+                             tool_runs=list(self.tool_runs)))
 
     async def _wind_down(self, rt: AsyncRealtimeSession, reader: asyncio.Task) -> None:
         """Before closing: a reply still under way is cancelled (the record keeps what was said),
@@ -245,6 +253,8 @@ class LiveBridge:
         while True:  # an error event, or a malformed one, is told to the page; the session goes on
             try:
                 async for event in rt.events():
+                    if self._tools and event.type in _CALL_EVENTS:
+                        await self._on_call_event(rt, event)
                     message = self._for_page(event)
                     if message is not None:
                         self._send(*message)
@@ -253,6 +263,24 @@ class LiveBridge:
                 self._send({"type": "error", "text": f"the server said: {exc}"}, None)
             except APIResponseError as exc:  # not recorded (nbaudio.realtime.server_events); read on
                 self._send({"type": "error", "text": str(exc)}, None)
+
+    async def _on_call_event(self, rt: AsyncRealtimeSession, event: RealtimeEvent) -> None:
+        """A call's arguments are kept until its response is done; then each call runs here (in a
+        thread, time-limited: nbaudio.tools), its output goes back, and a new response reads it."""
+        if event.type == "response.function_call_arguments.done":
+            self._calls.append((event.get("name"), event.get("arguments"), event.get("call_id")))
+            return
+        calls, self._calls = self._calls, []
+        if not calls or (event.get("response") or {}).get("status") != "completed":
+            return
+        for name, arguments, call_id in calls:
+            run = await asyncio.to_thread(self._tools.run, name, arguments,
+                                          call_id if isinstance(call_id, str) else None)
+            self.tool_runs.append(run)
+            self._send({"type": "notice", "text": f"ran {run}"}, None)
+            await rt.send({"type": "conversation.item.create", "item": {
+                "type": "function_call_output", "call_id": run.call_id or "", "output": run.output}})
+        await rt.create_response()
 
     def _for_page(self, event: RealtimeEvent) -> tuple[dict[str, Any], list[bytes] | None] | None:
         kind, item_id = event.type, event.item_id

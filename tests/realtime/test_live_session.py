@@ -373,3 +373,54 @@ def test_a_sample_rate_no_browser_has_is_refused_before_connecting():
     Page(live).start(rate=48000.0)  # JSON's 48000.0 is a rate: the session starts (and fails to connect)
     live.wait(WAIT_S)
     assert "could not be reached" in live.error
+
+
+def test_a_spoken_question_calls_a_notebook_function_and_the_answer_reads_its_result(client, engine):
+    asked = []
+
+    def get_weather(city: str) -> dict:
+        """The current weather in a city."""
+        asked.append(city)
+        return {"temperature_c": 18, "sky": "sunny"}
+
+    question = client.speak("What is the weather in Paris?", model="tts-1", voice="alloy", response_format="wav")
+    live = LiveSession(client=client, vad="manual", tools=[get_weather], language="en")
+    assert live.session_config()["tools"][0]["name"] == "get_weather"
+    page = Page(live)
+    page.start()
+    page.wait_for(lambda p: p.of("ready"), "the session to open")
+    page.message({"type": "live:talk"})
+    page.speak(mic(question.to_wav(), tail_s=0.2))
+    page.message({"type": "live:send"})
+    page.wait_for(lambda p: len(p.of("response_done")) >= 2 or p.of("error"), "the call, then the answer")
+    assert not page.of("error"), page.of("error") + page.of("notice")
+    page.message({"type": "live:stop"})
+    live.wait(WAIT_S)
+    assert asked == ["Paris"]
+    assert [m["text"] for m in page.of("notice") if m["text"].startswith("ran get_weather")]
+    [run] = live.result.tool_runs
+    assert run.arguments == {"city": "Paris"} and run.error is None
+    answer = live.conversation.last_reply.text
+    assert "18" in answer or "sunny" in answer.lower(), answer
+    assert "get_weather" in live.record.summary
+
+
+def test_a_function_that_cannot_be_a_tool_is_refused_in_the_cell():
+    def mean(values):
+        return sum(values) / len(values)
+
+    with pytest.raises(InvalidInputError, match=r"mean\(values\) has no type hint"):
+        LiveSession(tools=[mean])
+
+
+def test_voice_live_tools_names_notebook_functions(shell, voice, client):
+    def get_weather(city: str) -> str:
+        """The current weather in a city."""
+        return "sunny"
+
+    voice.client = client
+    shell.user_ns.update(get_weather=get_weather, not_a_function=42)
+    with pytest.raises(UsageError, match="'not_a_function' is not a function"):
+        shell.run_line_magic("voice", "live --tools get_weather,not_a_function")
+    shell.run_line_magic("voice", "live --vad manual --tools get_weather")
+    assert [t["name"] for t in voice.live_session.session_config()["tools"]] == ["get_weather"]

@@ -235,8 +235,11 @@ def test_bad_events_get_error_events_and_the_session_goes_on(rt_sdk):
         ({"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty", None),
         ({"type": "response.cancel"}, "response_cancel_not_active", None),
         ({"type": "conversation.item.delete", "item_id": "item_nope"}, "item_not_found", "item_id"),
-        ({"type": "conversation.item.create", "item": {"type": "function_call", "name": "f"}}, "unknown_parameter",
-         "item.name"),
+        ({"type": "conversation.item.create", "item": {"type": "function_call", "name": "f", "call_id": "c1",
+                                                       "arguments": "{}", "result": 1}}, "unknown_parameter",
+         "item.result"),
+        ({"type": "conversation.item.create", "item": {"type": "function_call_output", "output": "18"}},
+         "invalid_value", "item.call_id"),
         ({"type": "response.create", "response": {"output_modalities": ["audio", "text"]}}, "invalid_value",
          "response.output_modalities"),
     ]
@@ -281,3 +284,56 @@ def test_a_failing_chat_backend_ends_the_response_failed(engine):
             conn.conversation.item.create(item={"type": "message", "role": "user",
                                                 "content": [{"type": "input_text", "text": "Still there?"}]})
             assert until(conn, "conversation.item.added")["item"]["role"] == "user"  # the session goes on
+
+
+WEATHER_TOOL = {"type": "function", "name": "get_weather", "description": "The current weather in a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+
+
+def test_a_tool_call_round_trip_in_the_ga_shapes(rt_sdk):
+    """The SDK's client: session tools, a question, the function_call item with its arguments,
+    the client's function_call_output, then the answer that reads it."""
+    with rt_sdk.realtime.connect(model="gpt-realtime") as conn:
+        session = _open(conn, output_modalities=["text"], tools=[WEATHER_TOOL],
+                        tool_choice={"type": "function", "name": "get_weather"})
+        assert session["tools"] == [WEATHER_TOOL] and session["tool_choice"]["name"] == "get_weather"
+        conn.conversation.item.create(item={"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": "What is the weather in Paris?"}]})
+        conn.response.create()
+        seen: list[dict] = []
+        done = until(conn, "response.done", seen)
+        [call] = done["response"]["output"]
+        assert call["type"] == "function_call" and call["name"] == "get_weather" and call["status"] == "completed"
+        assert json.loads(call["arguments"]) == {"city": "Paris"}
+        added = _of(seen, "response.output_item.added")[0]["item"]
+        assert added["type"] == "function_call" and added["id"] == call["id"] and added["arguments"] == ""
+        deltas = _of(seen, "response.function_call_arguments.delta")
+        finished = _of(seen, "response.function_call_arguments.done")[0]
+        assert "".join(d["delta"] for d in deltas) == finished["arguments"] == call["arguments"]
+        assert finished["call_id"] == call["call_id"] and finished["item_id"] == call["id"]
+        assert not _of(seen, "response.output_text.delta")
+
+        conn.session.update(session={"type": "realtime", "tool_choice": "auto"})
+        until(conn, "session.updated")
+        conn.conversation.item.create(item={"type": "function_call_output", "call_id": call["call_id"],
+                                            "output": json.dumps({"temperature_c": 18, "sky": "sunny"})})
+        assert until(conn, "conversation.item.added")["item"]["type"] == "function_call_output"
+        conn.response.create()
+        answer = until(conn, "response.done")["response"]
+        [message] = answer["output"]
+        said = message["content"][0]["text"].lower()
+        assert message["type"] == "message" and ("18" in said or "sunny" in said), said  # it read the result
+
+
+def test_session_tools_the_grammar_cannot_take_are_refused_by_place(rt_sdk):
+    with rt_sdk.realtime.connect(model="gpt-realtime") as conn:
+        assert recv(conn)["type"] == "session.created"
+        for tools, choice, param in (
+                ([{**WEATHER_TOOL, "name": "two words"}], "auto", "session.tools[0].name"),
+                ([WEATHER_TOOL], {"type": "function", "name": "nope"}, "session.tool_choice"),
+                ([{**WEATHER_TOOL, "parameters": {"type": "object", "properties": {
+                    "x": {"$ref": "https://example.com/s.json"}}}}], "auto", "session.tools[0]")):
+            conn.send_raw(json.dumps({"type": "session.update",
+                                      "session": {"type": "realtime", "tools": tools, "tool_choice": choice}}))
+            err = recv(conn)
+            assert err["type"] == "error" and err["error"]["param"] == param, err

@@ -59,10 +59,20 @@ def text_messages(engine: Engine, messages: list[dict[str, Any]]) -> tuple[list[
             msg = {"role": "system", "content": text}
         elif role == "tool":
             msg = {"role": "user", "content": f"(tool result) {text}"}
+        elif role == "assistant" and not text and m.get("tool_calls"):
+            # The local model reads its own earlier call as words, so the result that follows makes sense.
+            msg = {"role": role, "content": "I called " + ", ".join(_call_text(c) for c in m["tool_calls"]) + "."}
         else:
             msg = {"role": role, "content": text}
         out.append(msg)
     return out, seconds
+
+
+def _call_text(call: Any) -> str:
+    fn = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(fn, dict):
+        return "a tool"
+    return f"{str(fn.get('name'))[:64]}({str(fn.get('arguments'))[:500]})"
 
 
 def _part_text(engine: Engine, part: Any, where: str) -> tuple[str, float]:

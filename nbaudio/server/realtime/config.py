@@ -10,6 +10,7 @@ from typing import Any
 
 from ..._wire.realtime import AUDIO_FORMAT, SAMPLE_RATE
 from ...errors import RealtimeEventError
+from .tools import ABSENT, RealtimeTools, parse_call_item, parse_tools_setting
 from .turn_end import EAGERNESS, silence_ms
 
 __all__ = ["ServerVad", "SemanticVad", "Transcription", "SessionConfig", "ResponseOptions", "parse_response_options",
@@ -177,6 +178,7 @@ class SessionConfig:
     transcription: Transcription | None = None
     turn_detection: ServerVad | SemanticVad | None = field(default_factory=ServerVad)
     max_output_tokens: int | None = None  # None: "inf" (the engine's own limit applies)
+    tools: RealtimeTools | None = None
 
     def to_dict(self, session_id: str) -> dict[str, Any]:
         """The `session` object of session.created / session.updated."""
@@ -184,7 +186,8 @@ class SessionConfig:
         return {
             "type": "realtime", "object": "realtime.session", "id": session_id, "model": self.model,
             "output_modalities": list(self.output_modalities), "instructions": self.instructions,
-            "tools": [], "tool_choice": "auto", "max_output_tokens": self.max_output_tokens or "inf",
+            "tools": self.tools.raw if self.tools else [], "tool_choice": self.tools.choice if self.tools else "auto",
+            "max_output_tokens": self.max_output_tokens or "inf",
             "tracing": None, "truncation": "auto", "prompt": None,
             "audio": {
                 "input": {"format": fmt, "noise_reduction": None,
@@ -213,10 +216,12 @@ class SessionConfig:
             out.output_modalities = _modalities(s["output_modalities"], "session.output_modalities")
         if "max_output_tokens" in s:
             out.max_output_tokens = _max_tokens(s, where)
-        for key, allowed in (("tools", ([],)), ("tool_choice", ("auto", "none")), ("tracing", (None,)),
-                             ("truncation", ("auto",)), ("include", (None, [])), ("prompt", (None,))):
+        if "tools" in s or "tool_choice" in s:
+            out.tools = parse_tools_setting(s.get("tools", ABSENT), s.get("tool_choice", ABSENT), where, out.tools)
+        for key, allowed in (("tracing", (None,)), ("truncation", ("auto",)), ("include", (None, [])),
+                             ("prompt", (None,))):
             if key in s and s[key] not in allowed:
-                raise RealtimeEventError(f"Unsupported value for 'session.{key}': this server has no tools, "
+                raise RealtimeEventError(f"Unsupported value for 'session.{key}': this server has no "
                                          "tracing, prompts or truncation settings (leave it out).",
                                          param=f"session.{key}", code="unsupported_value")
         if "audio" in s:
@@ -280,6 +285,7 @@ class ResponseOptions:
     use_conversation: bool = True  # conversation "none": answer `input` alone
     input: list[dict[str, Any]] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
+    tools: RealtimeTools | None = None  # None: the session's
 
 
 def parse_response_options(value: Any) -> ResponseOptions:
@@ -317,10 +323,8 @@ def parse_response_options(value: Any) -> ResponseOptions:
             raise RealtimeEventError("Invalid type for 'response.metadata': expected an object.",
                                      param="response.metadata")
         opts.metadata = dict(r["metadata"])
-    for key in ("tools", "tool_choice"):
-        if r.get(key) not in (None, [], "auto", "none"):
-            raise RealtimeEventError(f"Unsupported value for 'response.{key}': this server has no tools.",
-                                     param=f"response.{key}", code="unsupported_value")
+    if "tools" in r or "tool_choice" in r:
+        opts.tools = parse_tools_setting(r.get("tools", ABSENT), r.get("tool_choice", ABSENT), where)
     return opts
 
 
@@ -329,13 +333,15 @@ _PARTS = {"user": {"input_text", "input_audio"}, "system": {"input_text"}, "assi
 
 
 def parse_item(value: Any, where: str = "item") -> dict[str, Any]:
-    """A message item to add to the conversation, checked: {"id"?, "type": "message", "role",
-    "content": [...]}. Function calls and images are refused by name."""
+    """An item to add to the conversation, checked: {"id"?, "type": "message", "role", "content": [...]},
+    or a function_call / function_call_output (tools.py). Images are refused by name."""
+    if isinstance(value, dict) and value.get("type") in ("function_call", "function_call_output"):
+        return parse_call_item(value, where)
     item = require(value, where, {"id", "type", "role", "content", "status", "object"})
     if item.get("type") != "message":
-        raise RealtimeEventError(f"Unsupported value for '{where}.type': {item.get('type')!r}. This server takes "
-                                 "'message' items (no function calls).", param=f"{where}.type",
-                                 code="unsupported_value")
+        raise RealtimeEventError(f"Unsupported value for '{where}.type': {str(item.get('type'))[:40]!r}. This "
+                                 "server takes 'message', 'function_call' and 'function_call_output' items.",
+                                 param=f"{where}.type", code="unsupported_value")
     role = item.get("role")
     if role not in _PARTS:
         raise RealtimeEventError(f"Invalid value for '{where}.role': {role!r}. Supported values are 'user', "

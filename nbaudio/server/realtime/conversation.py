@@ -35,13 +35,22 @@ class Item:
     transcribing: asyncio.Task | None = None
     phrases: list[Phrase] = field(default_factory=list)  # assistant audio
     audio_ms: int = 0
+    type: str = "message"  # or function_call / function_call_output (server/realtime/tools.py)
+    call: dict[str, Any] = field(default_factory=dict)  # call_id, name, arguments / call_id, output
 
     def to_dict(self) -> dict[str, Any]:
+        if self.type != "message":
+            return {"id": self.id, "type": self.type, "object": "realtime.item", "status": self.status, **self.call}
         return {"id": self.id, "type": "message", "object": "realtime.item", "status": self.status,
                 "role": self.role, "content": [dict(p) for p in self.content]}
 
     def text(self) -> str:
-        """What the message says, for the text model: its text and the transcripts of its audio."""
+        """What the message says, for the text model: its text and the transcripts of its audio
+        (a call and its output as the chat route words them, server/chat/input.py)."""
+        if self.type == "function_call":
+            return f"I called {self.call['name']}({self.call['arguments'][:500]})."
+        if self.type == "function_call_output":
+            return f"(tool result) {self.call['output']}"
         words = [p.get("text") or p.get("transcript") or "" for p in self.content]
         return " ".join(w.strip() for w in words if w and w.strip())
 

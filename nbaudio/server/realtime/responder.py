@@ -29,13 +29,15 @@ from ..catalog.weights import WeightError
 from ..chat.input import SPOKEN_SYSTEM_PROMPT
 from ..chat.speech import SpeakingPace, speech_samples
 from ..engine import Admission, Engine
-from ..models.llm import GenParams
+from ..models.llm import GenParams, LlamaChat
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
+from ..models.tool_calls import decide
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..transcribe import transcribe
 from .config import ResponseOptions, SessionConfig
 from .conversation import Conversation, Item, Phrase
+from .tools import RealtimeTools, call_events
 
 __all__ = ["Response", "transcribe_pcm", "voice_audio", "reply_params", "DELTA_MS"]
 
@@ -194,6 +196,8 @@ class Response:
             except TimeoutError:
                 raise EngineError(503, "The local engine is busy (no model was free in time); send "
                                        "response.create again.", code="engine_busy") from None
+            if await self._called_tool(backend, messages, extra):
+                return
             gen = self._gen = await asyncio.to_thread(backend.generate, messages, params)
             await self._generated(gen)
         finally:
@@ -201,9 +205,49 @@ class Response:
                 self.admission.release(taken)
             self.admission.leave()
 
+    @property
+    def tools(self) -> RealtimeTools | None:
+        """The tools this response may call (None: it only answers)."""
+        tools = self.options.tools or self.config.tools
+        return tools if tools is not None and tools.active else None
+
+    async def _called_tool(self, backend: Any, messages: list[dict[str, Any]], extra: list[Item]) -> bool:
+        """Let the model choose a tool; if it called one, the response is that call (True)."""
+        tools = self.tools
+        if tools is None:
+            return False
+        if not isinstance(backend, LlamaChat):
+            raise EngineError(400, "Realtime tools are decided by the local chat model; with --chat-upstream this "
+                                   "engine has no Realtime tools yet (leave session.tools empty).",
+                              code="unsupported_parameter")
+        items = [*(self.conversation.items if self.options.use_conversation else []), *extra]
+        after_result = bool(items) and items[-1].type == "function_call_output"
+        decision = await asyncio.to_thread(decide, backend, messages, tools.specs, tools.parsed,
+                                           after_tool_result=after_result)
+        if not decision.calls:
+            return False
+        self._prompt_tokens, self._completion_tokens = decision.prompt_tokens, decision.completion_tokens
+        fn = decision.calls[0]["function"]
+        self.item = Item(role="assistant", content=[], type="function_call", status="in_progress",
+                         call={"call_id": decision.calls[0]["id"], "name": fn["name"], "arguments": ""})
+        previous = self.conversation.last_id() if self.options.use_conversation else None
+        if self.options.use_conversation:
+            self.conversation.add(self.item)
+        self.emit({"type": "response.output_item.added", "event_id": new_id("event"), "response_id": self.id,
+                   "output_index": 0, "item": self.item.to_dict()})
+        self.emit({"type": "conversation.item.added", "event_id": new_id("event"), "previous_item_id": previous,
+                   "item": self.item.to_dict()})
+        self.item.call["arguments"] = fn["arguments"]
+        for event in call_events(self.id, self.item, 0):
+            self.emit(event)
+        return True
+
     async def _take_preflight(self, messages: list[dict[str, Any]], params: GenParams) -> Any:
         """The Preflight's start of this very reply (same words, same settings), or None."""
         pre, self.preflight = self.preflight, None
+        if pre is not None and self.tools is not None:
+            pre.drop()  # begun as an answer; this response may call a tool instead
+            return None
         if pre is None:
             return None
         if not pre.matches(messages, params, self.voice if self.audio else None, self.config.speed):
@@ -297,21 +341,26 @@ class Response:
         self.status = status
         if self.item is not None:
             self.item.status = "completed" if status == "completed" else "incomplete"
-            where, item = self._where(), self.item.to_dict()
-            if self.audio:
-                self.emit({"type": "response.output_audio.done", "event_id": new_id("event"), **where})
-                transcript = self.item.content[0]["transcript"]
-                self.emit({"type": "response.output_audio_transcript.done", "event_id": new_id("event"), **where,
-                           "transcript": transcript})
-                part = {"type": "audio", "transcript": transcript}
-            else:
-                text = self.item.content[0]["text"]
-                self.emit({"type": "response.output_text.done", "event_id": new_id("event"), **where, "text": text})
-                part = {"type": "text", "text": text}
-            self.emit({"type": "response.content_part.done", "event_id": new_id("event"), **where, "part": part})
+            item = self.item.to_dict()
+            if self.item.type == "message":  # a function call's arguments were sent whole (tools.call_events)
+                self._content_done()
             self.emit({"type": "response.output_item.done", "event_id": new_id("event"), "response_id": self.id,
                        "output_index": 0, "item": item})
             if self.options.use_conversation:
                 self.emit({"type": "conversation.item.done", "event_id": new_id("event"), "item": item,
                            "previous_item_id": None})
         self.emit({"type": "response.done", "event_id": new_id("event"), "response": self._body()})
+
+    def _content_done(self) -> None:
+        where = self._where()
+        if self.audio:
+            self.emit({"type": "response.output_audio.done", "event_id": new_id("event"), **where})
+            transcript = self.item.content[0]["transcript"]
+            self.emit({"type": "response.output_audio_transcript.done", "event_id": new_id("event"), **where,
+                       "transcript": transcript})
+            part = {"type": "audio", "transcript": transcript}
+        else:
+            text = self.item.content[0]["text"]
+            self.emit({"type": "response.output_text.done", "event_id": new_id("event"), **where, "text": text})
+            part = {"type": "text", "text": text}
+        self.emit({"type": "response.content_part.done", "event_id": new_id("event"), **where, "part": part})

@@ -27,6 +27,7 @@ from .limits import RealtimeLimits
 from .outbox import Outbox
 from .preflight import Preflight, begin_reply
 from .responder import Response, transcribe_pcm
+from .tools import call_item
 from .turn_end import ending, silence_ms
 from .vad import TurnDetector
 
@@ -325,6 +326,8 @@ class RealtimeSession:
 
     def _item(self, spec: dict[str, Any], where: str) -> Item:
         """An Item from a checked item: input audio decoded (one audio part per message)."""
+        if spec["type"] != "message":
+            return call_item(spec)
         content, pcm = [], b""
         for j, part in enumerate(spec["content"]):
             if part["type"] == "input_audio":

@@ -34,6 +34,16 @@ from ..chat.speech import SpeakingPace, speak_all, synthesize
 from ..engine import Engine, EngineDep
 from ..model_names import chat_model_ok
 from ..models.llm import Generation, GenParams
+from ..models.tool_calls import (
+    ToolChoice,
+    ToolSpec,
+    ToolSpecError,
+    called,
+    check_grammars,
+    decide,
+    parse_tool_choice,
+    parse_tools,
+)
 from ..route_helpers import SSE_SCHEMA, streaming
 from ..tokens import audio_tokens, text_tokens_estimate
 from ..voices import plan_voice, voice_name
@@ -94,9 +104,7 @@ async def create_chat_completion(body: ChatRequest, engine: EngineDep) -> Respon
                           code="unsupported_value")
     if body.n not in (None, 1):
         raise bad_request("Invalid value for 'n': the local engine makes one choice (n=1).", param="n")
-    if body.tools and not upstream:
-        raise bad_request("The local model does not support tools; start the engine with --chat-upstream "
-                          "to use a model that does.", param="tools", code="unsupported_parameter")
+    local_tools = None if upstream else _local_tools(body)
     voice = voice_name(body.audio.voice, "audio.voice") if want_audio else None
     messages, audio_seconds = await run_in_threadpool(text_messages, engine, body.messages)
     if want_audio and not upstream and not any(m["role"] == "system" for m in messages):
@@ -117,7 +125,13 @@ async def create_chat_completion(body: ChatRequest, engine: EngineDep) -> Respon
                                   ("parallel_tool_calls", (body.model_extra or {}).get("parallel_tool_calls")))
                if v is not None},
     )
-    gen = await run_in_threadpool(backend.generate, messages, params)
+    gen = None
+    if local_tools is not None:
+        decision = await run_in_threadpool(decide, backend, messages, *local_tools,
+                                           after_tool_result=body.messages[-1].get("role") == "tool")
+        gen = called(f"{backend.name} (local)", decision) if decision.calls else None
+    if gen is None:
+        gen = await run_in_threadpool(backend.generate, messages, params)
     # "model" is the model that answered (gen.model: the local one, or the upstream's own name),
     # not body.model: a local reply must not be headed "gpt-4o-audio-preview".
     meta = {"id": "chatcmpl-" + secrets.token_hex(12), "created": int(time.time()), "model": gen.model,
@@ -145,6 +159,17 @@ async def create_chat_completion(body: ChatRequest, engine: EngineDep) -> Respon
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": gen.finish_reason}],
         "usage": _usage(gen, text, audio_seconds, audio_out),
     })
+
+
+def _local_tools(body: ChatRequest) -> tuple[list[ToolSpec], ToolChoice] | None:
+    """The request's tools and tool_choice for the local model (None: no tools), checked."""
+    try:
+        tools = parse_tools(body.tools)
+        choice = parse_tool_choice(body.tool_choice, tools)
+        check_grammars(tools)
+    except ToolSpecError as exc:
+        raise bad_request(exc.message, param=exc.param) from None
+    return (tools, choice) if tools else None
 
 
 def _usage(gen: Generation, text: str, audio_in: float, audio_out: float) -> dict[str, Any]:
