@@ -22,8 +22,8 @@ from ..errors import (
 )
 from ..version import __version__
 
-__all__ = ["INTENTS", "check_intent", "websocket_url", "open_websocket", "asyncio_connect", "connect_options", "handshake_error",
-           "require_websockets", "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
+__all__ = ["INTENTS", "check_intent", "websocket_url", "open_websocket", "asyncio_connect", "connect_options",
+           "handshake_error", "require_websockets", "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
 
 # Server events can carry seconds of base64 audio; OpenAI's own are well under this.
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024

@@ -79,7 +79,8 @@ async def realtime(websocket: WebSocket) -> None:
                 pass
 
 
-async def _receive_all(websocket: WebSocket, session: RealtimeSession | TranscriptionSession, hub: RealtimeHub) -> tuple[int | None, str]:
+async def _receive_all(websocket: WebSocket, session: RealtimeSession | TranscriptionSession,
+                       hub: RealtimeHub) -> tuple[int | None, str]:
     """Handle client events until the client leaves (None: nothing to close) or a limit ends it."""
     limits = hub.limits
     loop = asyncio.get_running_loop()
