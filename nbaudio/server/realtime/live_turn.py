@@ -106,9 +106,9 @@ class LiveTurn:
     async def finish(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> list[Word]:
         """The turn ended with `pcm`: wait for a decode under way, decode it all, send the rest;
         returns all its words."""
-        self.ended = True
         if self.decoding is not None:
             await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
+        self.ended = True
         words, language_heard = await asyncio.to_thread(decode_words, engine, pcm, language, prompt)
         self.language = language_heard or self.language
         rest = self.agreement.finish(words)
