@@ -6,6 +6,9 @@
         rt.wait_for("response.done")
     rt.conversation                                                  # turns with AudioClips
 
+`connect(intent="transcription", ...)` opens a transcription session instead: audio in, the words
+of each turn out as they are recognised (what `%voice captions` runs on).
+
 It talks to OpenAI (wss://api.openai.com/v1/realtime), to relays (their base URL with http(s)
 turned into ws(s), or `websocket_base_url=`) and to the embedded engine. `aconnect()` is the asyncio
 form (`async with nbaudio.realtime.aconnect(...) as rt:`). The package: connection.py (URL,

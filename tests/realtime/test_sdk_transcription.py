@@ -77,3 +77,19 @@ def test_manual_commits_and_refusals(rt_sdk, spoken):
         assert overlap(question, done["transcript"]) >= 0.6, done["transcript"]
         conn.input_audio_buffer.commit()  # nothing appended since
         assert until(conn, "error")["error"]["code"] == "input_audio_buffer_commit_empty"
+
+
+def test_nbaudio_client_opens_a_transcription_session(engine, spoken):
+    import nbaudio.realtime
+    from nbaudio import Client, InvalidInputError
+
+    question = QUESTIONS[1]
+    with pytest.raises(InvalidInputError, match="intent"):
+        nbaudio.realtime.connect(intent="translation")
+    with Client(engine.base_url) as client, nbaudio.realtime.connect(
+            client=client, intent="transcription", session={"audio": {"input": {"turn_detection": None}}}) as rt:
+        assert rt.kind == "transcription" and rt.session["type"] == "transcription"
+        rt.send_audio(spoken[question], commit=True)
+        done = rt.wait_for("conversation.item.input_audio_transcription.completed")
+    assert overlap(question, done.transcript) >= 0.6
+    assert [(t.role, t.text) for t in rt.turns] == [("user", done.transcript)] and rt.turns[0].audio
