@@ -9,6 +9,7 @@
 
 const PIECE_S = 0.05;
 const BEHIND_S = 1.5;
+const CONNECTING_S = 30;
 
 const STATES = {
   idle: ["#9e9e9e", "not started"],
@@ -88,8 +89,10 @@ function render({ model, el }) {
   function onBlock(data) {
     if (!s || s.closing) return;
     level.show(data.peak);
+    // While the session opens the kernel takes nothing yet: keep sending (it queues what comes
+    // before the session is ready), up to CONNECTING_S, so the first words are not lost.
     const behind = (s.seq - 1 - s.acked) * PIECE_S;
-    if (behind > BEHIND_S) {
+    if (behind > (state === "connecting" ? CONNECTING_S : BEHIND_S)) {
       if (state !== "paused") { s.before = state; setState("paused"); }
       s.pending = []; s.pendingFrames = 0;
       return;

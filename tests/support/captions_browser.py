@@ -101,16 +101,16 @@ def run_captions(base_url: str, root: Path, shots: Path | None = None) -> Captio
             page.wait_for_function("(el) => el.dataset.state === 'listening'", arg=widget.element_handle(),
                                    timeout=WAIT_S * 1000)
             deadline = time.monotonic() + plan[f"sentence{len(SENTENCES) - 1}_ends"] + WAIT_S
-            if shots is not None:  # a line still being spoken: its words so far, grey
-                provisional = widget.locator(".nbaudio-captions-line:not(.nbaudio-captions-final)")
-                while time.monotonic() < deadline and not any(
-                        len(t.split()) >= 4 for t in provisional.all_inner_texts()):
-                    time.sleep(0.05)
-                shots.mkdir(parents=True, exist_ok=True)
-                screenshots.append(shots / "captions_provisional.png")
-                widget.screenshot(path=str(screenshots[-1]))
-            while time.monotonic() < deadline and widget.locator(".nbaudio-captions-final").count() < len(SENTENCES):
-                time.sleep(0.25)
+            finals = widget.locator(".nbaudio-captions-final")
+            provisional = widget.locator(".nbaudio-captions-line:not(.nbaudio-captions-final)")
+            grey_shot = shots is not None
+            while time.monotonic() < deadline and finals.count() < len(SENTENCES):
+                if grey_shot and any(len(t.split()) >= 2 for t in provisional.all_inner_texts()):
+                    shots.mkdir(parents=True, exist_ok=True)  # a line still being spoken: its words so far, grey
+                    screenshots.append(shots / "captions_provisional.png")
+                    widget.screenshot(path=str(screenshots[-1]))
+                    grey_shot = False
+                time.sleep(0.05)
             if shots is not None:
                 shots.mkdir(parents=True, exist_ok=True)
                 screenshots.append(shots / "captions_widget.png")
