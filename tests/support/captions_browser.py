@@ -1,7 +1,8 @@
 """`%voice captions` in a real JupyterLab, spoken by Chromium's fake microphone: the scenario the
 browser test checks and the benchmark times (benchmarks/bench_captions.py).
 
-The microphone file holds two sentences made by the engine's TTS with a pause between them. The
+The microphone file holds two sentences made by the engine's TTS with a pause between them, the
+first about fifteen seconds long. The
 widget shows each turn's words as the transcription session sends them; the page records, each
 time a line changes, how many words it shows and how much microphone audio had been captured by
 then (its clock: the recording's time). After ■ Stop the transcript gives each word's end in the
@@ -21,7 +22,11 @@ import numpy as np
 from tests.support.browser import cell_outputs, jupyter_lab, launch_chromium, open_notebook, run_cell, write_notebook
 from tests.support.live_browser import speak
 
-SENTENCES = ("The museum opens at nine in the morning and closes at six in the evening on weekdays.",
+# The first is long, as a lecturer's sentences are: its words can be shown while it is still
+# spoken even where a decode takes several seconds.
+SENTENCES = ("The museum opens at nine in the morning and closes at six in the evening on weekdays, and on "
+             "weekends it stays open until eight so that families can come after lunch and see the new gallery "
+             "of old maps.",
              "Visitors can buy their tickets online or at the front desk near the main entrance.")
 LEAD_S, PAUSE_S, TAIL_S = 0.8, 2.0, 30.0  # the tail: silence while the last lines settle (the file loops)
 NOTEBOOK = "captions.ipynb"
