@@ -31,6 +31,7 @@ AREAS = {
     "batch": ("benchmarks.bench_batch", "Batch transcription"),
     "realtime": ("benchmarks.bench_realtime", "Realtime API"),
     "live": ("benchmarks.bench_live", "Live conversation in the browser"),
+    "captions": ("benchmarks.bench_captions", "Live captions in the browser"),
     "diarize": ("benchmarks.bench_diarize", "Who spoke when"),
     "real": ("benchmarks.bench_real", "Recordings of people"),
     "compare": ("benchmarks.bench_compare", "Comparisons side by side"),

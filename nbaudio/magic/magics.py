@@ -18,6 +18,7 @@ from ..audio import AudioClip, as_audio_clip
 from ..chat import ChatReply, Conversation
 from ..client import Client
 from ..errors import NbAudioError
+from .captions import CaptionsCommands, captions_args
 from .config import ConfigCommands, config_args, login_args
 from .interpolate import interpolate, resolve_audio
 from .live import LiveCommands, live_args
@@ -56,14 +57,14 @@ def listen_args() -> None:
 SUBCOMMANDS: dict[str, Callable[..., None]] = {
     "config": config_args, "history": history_args, "reset": reset_args, "replay": replay_args,
     "export": export_args, "speak": speak_args, "transcribe": transcribe_args, "listen": listen_args,
-    "login": login_args, "live": live_args,
+    "login": login_args, "live": live_args, "captions": captions_args,
 }
 # These take the rest of the line as typed (speak keeps its text; listen passes %%voice options on).
 _RAW_LINE = ("speak", "listen")
 
 
 @magics_class
-class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
+class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands, CaptionsCommands):
     """`%%voice` (a chat turn per cell) and `%voice` (config, history, reset, replay, export, speak,
     transcribe, listen, live, login). Conversations live here, by name; the defaults are configurable
     traitlets (see nbaudio.magic.state)."""
@@ -293,6 +294,8 @@ class VoiceMagics(ConfigCommands, ConversationCommands, LiveCommands):
                                  as a turn when you press Stop, and the reply shows below it
         live [--voice V] [--vad server|manual] [--instructions TEXT]  a spoken conversation in
                                  real time with a Realtime model; its record stays when you stop
+        captions [--language L] [--translate] [--max-minutes N]  live captions of the microphone;
+                                 when you stop, their Transcript stays (and is bound to _captions)
         login [BASE_URL]         ask for the API key without echo (never type a key into a cell)
 
         `{name}` is replaced by a variable's value (e.g. `api_key={my_key}` keeps the key out

@@ -57,6 +57,7 @@ class VoiceState(Magics):
         self.history_limits: dict[str, int] = {}  # per-conversation --max-history
         self.listener: Any = None  # the Recorder of the last `%voice listen`
         self.live_session: Any = None  # the LiveSession of the last `%voice live`
+        self.captions: Any = None  # the Captions of the last `%voice captions`
         self._client: Client | None = None
         self._owns_client = False
         self._client_settings: dict[str, Any] = {}

@@ -6,6 +6,9 @@
         rt.wait_for("response.done")
     rt.conversation                                                  # turns with AudioClips
 
+`connect(intent="transcription", ...)` opens a transcription session instead: audio in, the words
+of each turn out as they are recognised (what `%voice captions` runs on).
+
 It talks to OpenAI (wss://api.openai.com/v1/realtime), to relays (their base URL with http(s)
 turned into ws(s), or `websocket_base_url=`) and to the embedded engine. `aconnect()` is the asyncio
 form (`async with nbaudio.realtime.aconnect(...) as rt:`). The package: connection.py (URL,
@@ -24,6 +27,7 @@ from .._http.validation import check_seconds
 from ..client import Client, default_client
 from ..errors import InvalidInputError
 from .aio import AsyncRealtimeSession
+from .connection import check_intent
 from .events import DEFAULT_TIMEOUT, FIRST_EVENT_TIMEOUT, RealtimeEvent
 from .record import Turn
 from .session import RealtimeSession
@@ -43,15 +47,18 @@ def _checked(client: Any, first_event_timeout: Any, timeout: Any, session: Any) 
 
 def connect(model: str = "gpt-realtime", *, client: Client | None = None, websocket_base_url: str | None = None,
             session: dict[str, Any] | None = None, first_event_timeout: float = FIRST_EVENT_TIMEOUT,
-            timeout: float = DEFAULT_TIMEOUT) -> RealtimeSession:
+            timeout: float = DEFAULT_TIMEOUT, intent: str | None = None) -> RealtimeSession:
     """Open a Realtime session with `client`'s API (the default client when None; with no remote API
     configured, the embedded engine, started now). `session` is sent as a first `session.update`.
+    `intent="transcription"`: a transcription session (audio in, the words of each turn out as
+    `conversation.item.input_audio_transcription.delta` / `.completed`; no replies).
     Returns once `session.created` (and `session.updated`) arrived."""
     client = _checked(client, first_event_timeout, timeout, session)
+    check_intent(intent)
     base_url = client.open()
     rt = RealtimeSession(model=model, base_url=base_url, api_key=client.api_key.get(),
                          websocket_base_url=websocket_base_url, first_event_timeout=first_event_timeout,
-                         timeout=timeout, redact=client.redact)
+                         timeout=timeout, redact=client.redact, intent=intent)
     if session:
         try:
             rt.update_session(**session)
@@ -97,9 +104,10 @@ class _Opening:
 
 def aconnect(model: str = "gpt-realtime", *, client: Client | None = None, websocket_base_url: str | None = None,
              session: dict[str, Any] | None = None, first_event_timeout: float = FIRST_EVENT_TIMEOUT,
-             timeout: float = DEFAULT_TIMEOUT) -> _Opening:
+             timeout: float = DEFAULT_TIMEOUT, intent: str | None = None) -> _Opening:
     """`connect()` for asyncio: `async with aconnect(...) as rt:` or `rt = await aconnect(...)`.
     Arguments are checked now, before anything connects."""
     client = _checked(client, first_event_timeout, timeout, session)
+    check_intent(intent)
     return _Opening(model=model, client=client, websocket_base_url=websocket_base_url, session=session,
-                    first_event_timeout=first_event_timeout, timeout=timeout)
+                    first_event_timeout=first_event_timeout, timeout=timeout, intent=intent)

@@ -48,8 +48,8 @@ class AsyncRealtimeSession(SessionCore):
     @classmethod
     async def open(cls, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
                    first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
-                   redact: Any = None) -> AsyncRealtimeSession:
-        wire = Wire(base_url, model, api_key, websocket_base_url, redact)
+                   redact: Any = None, intent: str | None = None) -> AsyncRealtimeSession:
+        wire = Wire(base_url, model, api_key, websocket_base_url, redact, intent)
         require_websockets()
         connect = asyncio_connect()
         try:
@@ -80,7 +80,7 @@ class AsyncRealtimeSession(SessionCore):
 
     @same_doc(RealtimeSession.update_session)
     async def update_session(self, **session: Any) -> RealtimeEvent:
-        await self.send(session_update(session))
+        await self.send(session_update(session, self.kind))
         return self._updated(await self.wait_for("session.updated"))
 
     @same_doc(RealtimeSession.send_audio)

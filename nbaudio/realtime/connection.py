@@ -23,16 +23,27 @@ from ..errors import (
 )
 from ..version import __version__
 
-__all__ = ["websocket_url", "open_websocket", "asyncio_connect", "connect_options", "handshake_error",
-           "require_websockets", "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
+__all__ = ["INTENTS", "check_intent", "websocket_url", "open_websocket", "asyncio_connect", "connect_options",
+           "handshake_error", "require_websockets", "closed_error", "DEFAULT_MAX_MESSAGE_BYTES"]
 
 # Server events can carry seconds of base64 audio; OpenAI's own are well under this.
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 _INSTALL = "the Realtime client needs the `websockets` package: pip install 'websockets>=13'"
 
 
-def websocket_url(base_url: str, model: str, websocket_base_url: str | None = None) -> str:
-    """`<ws(s) base>/realtime?model=...` for an API root such as https://api.openai.com/v1."""
+INTENTS = (None, "transcription")
+
+
+def check_intent(intent: object) -> None:
+    if intent not in INTENTS:
+        raise InvalidInputError(f"intent= is None (a conversation) or 'transcription', not {intent!r}.",
+                                param="intent")
+
+
+def websocket_url(base_url: str, model: str, websocket_base_url: str | None = None, intent: str | None = None) -> str:
+    """`<ws(s) base>/realtime?model=...` for an API root such as https://api.openai.com/v1
+    (`&intent=transcription` for a transcription session)."""
+    check_intent(intent)
     if not isinstance(model, str) or not model.strip():
         raise InvalidInputError("model= is required for a Realtime session (e.g. 'gpt-realtime').", param="model")
     root = websocket_base_url or base_url
@@ -42,7 +53,8 @@ def websocket_url(base_url: str, model: str, websocket_base_url: str | None = No
         raise InvalidInputError(f"Cannot make a WebSocket URL from {_safe(root)!r}: expected http(s):// or ws(s):// "
                                 "with a host.", param="websocket_base_url" if websocket_base_url else "base_url")
     path = parts.path.rstrip("/") + "/realtime"
-    return urlunsplit((scheme, parts.netloc, path, f"model={quote(model.strip(), safe='')}", ""))
+    query = f"model={quote(model.strip(), safe='')}" + (f"&intent={intent}" if intent else "")
+    return urlunsplit((scheme, parts.netloc, path, query, ""))
 
 
 def _safe(url: str) -> str:

@@ -24,9 +24,9 @@ def same_doc(sync_method: Callable[..., Any]) -> Callable[[F], F]:
     return give
 
 
-def session_update(session: dict[str, Any]) -> dict[str, Any]:
-    """The `session.update` event for these fields (type "realtime" added)."""
-    return {"type": "session.update", "session": {"type": "realtime", **session}}
+def session_update(session: dict[str, Any], kind: str = "realtime") -> dict[str, Any]:
+    """The `session.update` event for these fields (the session's type, `kind`, added)."""
+    return {"type": "session.update", "session": {"type": kind, **session}}
 
 
 class SessionCore:
@@ -37,6 +37,11 @@ class SessionCore:
         self.url = wire.url
         self.session = session
         self.timeout = timeout
+
+    @property
+    def kind(self) -> str:
+        """The session's type: "realtime" (a conversation) or "transcription"."""
+        return "transcription" if self._wire.intent == "transcription" else "realtime"
 
     def _updated(self, event: RealtimeEvent) -> RealtimeEvent:
         self.session = event.get("session") or {}

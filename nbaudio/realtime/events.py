@@ -143,8 +143,9 @@ class Wire:
     """One session's URL, turn record and key redaction, and its events to and from JSON."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None, websocket_base_url: str | None,
-                 redact: Any = None) -> None:
-        self.url = websocket_url(base_url, model, websocket_base_url)
+                 redact: Any = None, intent: str | None = None) -> None:
+        self.url = websocket_url(base_url, model, websocket_base_url, intent)
+        self.intent = intent
         Secret(api_key)  # remembered, so every error of this process has it taken out
         self.redact = redact or functools.partial(redact_key, key=api_key)
         self.record = TurnRecord()

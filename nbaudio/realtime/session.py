@@ -51,8 +51,8 @@ class RealtimeSession(SessionCore):
 
     def __init__(self, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
                  first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
-                 redact: Any = None) -> None:
-        super().__init__(Wire(base_url, model, api_key, websocket_base_url, redact), {}, timeout)
+                 redact: Any = None, intent: str | None = None) -> None:
+        super().__init__(Wire(base_url, model, api_key, websocket_base_url, redact, intent), {}, timeout)
         self.model = model
         self._ws = open_websocket(self.url, api_key, timeout=first_event_timeout, ping_interval=PING_INTERVAL,
                                   redact=self._wire.redact)
@@ -74,8 +74,9 @@ class RealtimeSession(SessionCore):
             raise self._wire.closed_error(exc) from None
 
     def update_session(self, **session: Any) -> RealtimeEvent:
-        """`session.update` with these fields (type "realtime" added) and wait for session.updated."""
-        self.send(session_update(session))
+        """`session.update` with these fields (the session's type added: "realtime", or
+        "transcription" in a transcription session) and wait for session.updated."""
+        self.send(session_update(session, self.kind))
         return self._updated(self.wait_for("session.updated"))
 
     def send_audio(self, audio: Any, *, sample_rate: int | None = None, chunk_ms: int = CHUNK_MS,

@@ -12,11 +12,15 @@ modules the .js files beside these modules).
     live = LiveSession(voice="alloy")     # a spoken conversation with a Realtime model, live
     live.conversation                     # after Stop: its turns, as a Conversation
 
+    captions = Captions(language="en")    # live captions of the microphone
+    captions.transcript                   # after Stop: a Transcript (segments, words, the recording)
+
     test = listening_test({"alloy": clips_a, "echo": clips_b})   # a blind MOS (or kind="ab") test
     test.results, test.summary()          # the ratings and their summary, as DataFrames
 
 Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js),
-`live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread), `listening`
+`live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread), `captions`
+(Captions, captions.js) and `captions_bridge` (its transcription session), `listening`
 (ListeningTest, listening.js; the plan, statistics and static output are nbaudio.listening's); `mic.js` is
 what the microphone widgets' modules share, `saved_view.js` what every widget's module does first
 (esm.py joins them).
@@ -30,6 +34,7 @@ from __future__ import annotations
 from ..errors import MissingDependencyError
 
 try:
+    from .captions import Captions
     from .listening import ListeningTest, listening_test
     from .live import LiveRecord, LiveSession
     from .player import AudioElement, Player
@@ -41,4 +46,5 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         f"nbaudio.widgets needs ipywidgets and anywidget ({exc.name} is missing): pip install ipywidgets anywidget"
     ) from None
 
-__all__ = ["AudioElement", "ListeningTest", "LiveRecord", "LiveSession", "Player", "Recorder", "listening_test"]
+__all__ = ["AudioElement", "Captions", "ListeningTest", "LiveRecord", "LiveSession", "Player", "Recorder",
+           "listening_test"]

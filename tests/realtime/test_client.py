@@ -62,6 +62,10 @@ def test_urls_follow_the_base_url():
         "wss://api.openai.com/v1/realtime?model=gpt-realtime")
     assert websocket_url("https://relay.example/v1", "gpt realtime", "wss://ws.relay.example/openai/v1") == (
         "wss://ws.relay.example/openai/v1/realtime?model=gpt%20realtime")
+    assert websocket_url("https://api.openai.com/v1", "gpt-realtime", intent="transcription") == (
+        "wss://api.openai.com/v1/realtime?model=gpt-realtime&intent=transcription")
+    with pytest.raises(InvalidInputError, match="intent"):
+        websocket_url("http://h/v1", "gpt-realtime", intent="translation")
     with pytest.raises(InvalidInputError, match="model"):
         websocket_url("http://h/v1", "")
     with pytest.raises(InvalidInputError, match="WebSocket URL"):

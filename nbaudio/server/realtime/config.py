@@ -204,8 +204,9 @@ class SessionConfig:
                                      "max_output_tokens", "tools", "tool_choice", "tracing", "truncation",
                                      "include", "prompt"})
         if s.get("type", "realtime") != "realtime":
-            raise RealtimeEventError(f"Unsupported value for 'session.type': {s.get('type')!r}. This server "
-                                     "has realtime sessions only (type 'realtime').", param="session.type",
+            raise RealtimeEventError(f"Unsupported value for 'session.type': {s.get('type')!r}. This is a "
+                                     "conversation session (type 'realtime'); for a transcription session connect "
+                                     "with ?intent=transcription.", param="session.type",
                                      code="unsupported_value")
         out = copy.deepcopy(self)
         if "model" in s:

@@ -1,4 +1,5 @@
-"""`WS /v1/realtime?model=...`: the WebSocket of a Realtime session.
+"""`WS /v1/realtime?model=...`: the WebSocket of a Realtime session (with `intent=transcription`, of
+a transcription session: transcription.py).
 
 The guard (guard.py) has already checked the upgrade's Host, Origin and key. Here: the session
 limit (one more than `max_sessions` is told so and closed with 1013, not left waiting), the size of
@@ -22,6 +23,7 @@ from ..model_names import chat_model_ok
 from .limits import RealtimeHub
 from .outbox import Outbox
 from .session import RealtimeSession
+from .transcription import TranscriptionSession
 
 __all__ = ["router", "DEFAULT_MODEL"]
 
@@ -39,7 +41,8 @@ async def realtime(websocket: WebSocket) -> None:
     offered = websocket.scope.get("subprotocols") or []
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     model = websocket.query_params.get("model") or DEFAULT_MODEL
-    if not chat_model_ok(model, upstream=bool(engine.settings.chat_upstream)):
+    transcribing = websocket.query_params.get("intent") == "transcription"  # no chat model is asked
+    if not transcribing and not chat_model_ok(model, upstream=bool(engine.settings.chat_upstream)):
         await _refuse(websocket, 1008, error_event(
             f"The model '{model[:100]}' does not exist; the local engine answers 'gpt-realtime' and other gpt-* "
             "names.", code="model_not_found", param="model"))
@@ -52,7 +55,9 @@ async def realtime(websocket: WebSocket) -> None:
         return
     hub.active += 1
     outbox = Outbox()
-    session = RealtimeSession(engine, state.admission, limits, model, outbox)
+    session: RealtimeSession | TranscriptionSession = (
+        TranscriptionSession(engine, limits, outbox) if transcribing
+        else RealtimeSession(engine, state.admission, limits, model, outbox))
     sender = asyncio.get_running_loop().create_task(_send_all(websocket, outbox, engine.settings.send_timeout))
     session.created()
     code, reason = 1011, "internal_error"
@@ -74,7 +79,8 @@ async def realtime(websocket: WebSocket) -> None:
                 pass
 
 
-async def _receive_all(websocket: WebSocket, session: RealtimeSession, hub: RealtimeHub) -> tuple[int | None, str]:
+async def _receive_all(websocket: WebSocket, session: RealtimeSession | TranscriptionSession,
+                       hub: RealtimeHub) -> tuple[int | None, str]:
     """Handle client events until the client leaves (None: nothing to close) or a limit ends it."""
     limits = hub.limits
     loop = asyncio.get_running_loop()

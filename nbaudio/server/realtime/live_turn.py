@@ -1,0 +1,125 @@
+"""One turn of a transcription session while it is spoken: its audio decoded again each time it has
+grown by STEP_S (faster-whisper, words with times), the words two decodes agree on sent at once
+(stable_words.py), the rest settled by the decode of the whole turn when it ends.
+
+Decodes run in worker threads, one at a time per turn (a decode still running when the audio has
+grown again is not joined by another: the next starts when it ends, on all the audio there is
+then). A turn that goes on past MAX_TURN_S without a pause is cut at the end of its last stable
+word (transcription.py commits that part), so no decode is of more than about that much audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
+from ...codec import resample
+from ..api_errors import model_unavailable
+from ..catalog.weights import WeightError
+from ..engine import Engine
+from ..models.stt import SAMPLE_RATE as WHISPER_RATE
+from ..models.stt import SttRequest
+from ..transcribe import transcribe
+from .stable_words import Agreement, Word
+
+__all__ = ["LiveTurn", "decode_words", "STEP_S", "MAX_TURN_S", "logprobs_of", "words_of"]
+
+STEP_S = 0.3  # new audio after which the turn is decoded again (the decode itself usually takes longer)
+MAX_TURN_S = 15.0  # a turn longer than this is cut at its last stable word
+_MIN_DECODE_S = 0.5  # less audio than this holds no word worth a hypothesis
+
+
+def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str | None, *,
+                 quick: bool = False) -> tuple[list[Word], str]:
+    """(the words of pcm16 at 24 kHz with their times, the language Whisper decoded it in).
+
+    `quick` (a hypothesis of a turn still spoken, in a known language): one greedy pass of the
+    model over the audio, without the checks and second passes of a whole transcription, which
+    the decode of the finished turn has."""
+    samples = resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, SAMPLE_RATE, WHISPER_RATE)
+    if not quick or not language:
+        segments, meta = transcribe(engine, SttRequest(samples, language=language, prompt=prompt, words=True))
+        return [Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+                for s in list(segments) for w in s.words], str(meta.get("language") or "")
+    try:
+        whisper = engine.models.whisper("en" if language == "en" else "multi")
+    except WeightError as exc:
+        raise model_unavailable("speech-to-text model", exc) from None
+    with whisper.slots:
+        gen, _ = whisper.model.transcribe(samples, language=language if whisper.multilingual else None, beam_size=1,
+                                          word_timestamps=True, condition_on_previous_text=False,
+                                          initial_prompt=prompt or None)
+        words = [Word(w.word, float(w.start), float(w.end), float(w.probability)) for s in gen for w in s.words or ()]
+    return words, language
+
+
+def logprobs_of(words: list[Word]) -> list[dict[str, Any]]:
+    """`logprobs` for words: one entry per word, Whisper's word probability as a natural log."""
+    return [{"token": w.text, "logprob": math.log(max(w.probability, 1e-12)), "bytes": list(w.text.encode("utf-8"))}
+            for w in words]
+
+
+def words_of(words: list[Word]) -> list[dict[str, Any]]:
+    """The words of a completed event (nbaudio's `words`: seconds from the start of the item's audio)."""
+    return [{"word": w.text.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for w in words]
+
+
+@dataclass
+class LiveTurn:
+    """A turn being spoken: `item_id`, where its audio starts (bytes into the session's audio) and
+    its agreed words. `send(turn, words)` is called with each run of newly stable words."""
+
+    item_id: str
+    start: int
+    send: Callable[[LiveTurn, list[Word]], None]
+    agreement: Agreement = field(default_factory=Agreement)
+    decoded: int = 0  # bytes of the turn's audio the last decode started with
+    decoding: asyncio.Task | None = None
+    ended: bool = False  # committed: later decodes of the running kind are of no use
+    sent_any: bool = False  # a delta went out (the first is sent without its leading space)
+    language: str = ""
+
+    def wants_decode(self, have: int) -> bool:
+        """Whether `have` bytes of the turn's audio are worth another decode now."""
+        return (not self.ended and self.decoding is None and have >= _MIN_DECODE_S * 1000 * BYTES_PER_MS
+                and have - self.decoded >= STEP_S * 1000 * BYTES_PER_MS)
+
+    async def decode(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> None:
+        """Decode the turn so far (`pcm`, all of its audio now) and send what became stable."""
+        self.decoded = len(pcm)
+        try:
+            words, self.language = await asyncio.to_thread(decode_words, engine, pcm, language or self.language,
+                                                           prompt, quick=True)
+        finally:
+            self.decoding = None
+        if not self.ended:
+            agreed = self.agreement.update(words, len(pcm) / (1000 * BYTES_PER_MS))
+            if agreed:
+                self.send(self, agreed)
+
+    async def finish(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> list[Word]:
+        """The turn ended with `pcm`: wait for a decode under way, decode it all, send the rest;
+        returns all its words."""
+        if self.decoding is not None:
+            await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
+        self.ended = True
+        words, language_heard = await asyncio.to_thread(decode_words, engine, pcm, language, prompt)
+        self.language = language_heard or self.language
+        rest = self.agreement.finish(words)
+        if rest:
+            self.send(self, rest)
+        return self.agreement.stable
+
+    def cut_point(self, have: int) -> int | None:
+        """Where to cut a turn that has gone on too long (bytes into the turn, at the end of its last
+        stable word), or None while it may go on."""
+        if have < MAX_TURN_S * 1000 * BYTES_PER_MS or not self.agreement.stable:
+            return None
+        cut = int(self.agreement.stable_end * 1000) * BYTES_PER_MS
+        return cut if cut >= _MIN_DECODE_S * 1000 * BYTES_PER_MS else None

@@ -1,0 +1,83 @@
+"""Which words of a turn still being spoken are stable enough to send as transcription deltas.
+
+The turn's audio is decoded again every time it has grown by a step (transcription.py); each
+decode is a hypothesis of the whole turn so far, and its last words change as more audio comes.
+A word is taken as stable (sent, never taken back) when two successive decodes agree on it and on
+every word before it (LocalAgreement-2, as whisper_streaming does: Macháček, Dabre and Bojar,
+"Turning Whisper into Real-Time Transcription System", 2023) and it ends at least MARGIN_S before
+the end of the audio decoded: Whisper's last word before a cut is the one most often wrong or cut
+in two. Words are compared without case or punctuation ("Paris," and "Paris." agree); the newer
+decode's spelling is the one sent. When the turn ends, its last decode settles the rest
+(`finish`). Times are seconds from the start of the turn's audio.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Word", "Agreement", "MARGIN_S"]
+
+MARGIN_S = 0.5
+_OVERLAP_WORDS = 5  # a decode from a later anchor may repeat this many stable words; they are not new
+_EARLY_S = 0.1  # a new word may start this much before the end of the last stable one (Whisper's times wobble)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word as Whisper gave it (`text` with its leading space) and its probability."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """What two decodes must agree on: the word without case or punctuation."""
+        return re.sub(r"[^\w']", "", self.text.lower())
+
+
+@dataclass
+class Agreement:
+    """The stable words of one turn so far; `update()` with each decode, `finish()` with the last."""
+
+    stable: list[Word] = field(default_factory=list)
+    _previous: list[Word] = field(default_factory=list)  # the last decode's words after the stable ones
+
+    @property
+    def stable_end(self) -> float:
+        return self.stable[-1].end if self.stable else 0.0
+
+    def _after_stable(self, words: list[Word]) -> list[Word]:
+        """A decode's words that come after the stable ones (by time, then without a repeat of the
+        stable tail: a decode from a later anchor hears its last words again)."""
+        new = [w for w in words if w.key and w.start >= self.stable_end - _EARLY_S]
+        for n in range(min(_OVERLAP_WORDS, len(self.stable), len(new)), 0, -1):
+            if [w.key for w in self.stable[-n:]] == [w.key for w in new[:n]]:
+                return new[n:]
+        return new
+
+    def update(self, words: list[Word], decoded_until: float) -> list[Word]:
+        """Take a decode of the turn's first `decoded_until` seconds; return the words that became
+        stable with it (in order, to send now)."""
+        new = self._after_stable(words)
+        agreed = []
+        for before, now in zip(self._previous, new, strict=False):
+            if before.key != now.key or now.end > decoded_until - MARGIN_S:
+                break
+            agreed.append(now)
+        self.stable += agreed
+        self._previous = new[len(agreed):]
+        return agreed
+
+    def finish(self, words: list[Word]) -> list[Word]:
+        """Take the decode of the whole turn: the words after the stable ones are final too."""
+        rest = self._after_stable(words)
+        self.stable += rest
+        self._previous = []
+        return rest
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.stable).strip()
