@@ -13,8 +13,11 @@ keeps each output, as a kernel's would send it), so its rendering (waveforms, pl
 HTML of every update) is in the figure. The two alternate, the order swapped every round (grid
 first, then direct first), so a slow spell on the shared cores falls on both. Beside the ratio,
 which the engine's own spread dominates, the detail gives what the grid itself spends: the time
-inside its display updates (rendering while the other calls run), and the part of it after the
-last call has answered, the only part that can lengthen the whole.
+inside its display updates, wall and CPU (the updating thread's own, `time.thread_time`: what takes
+cores from the engine, which the wall time, waiting on the engine's threads, overstates), split by
+how many calls were still running: two or more (the engine busy), only the last one (a core to
+spare: whisper decodes a request on one thread), none (after the last call answered, the only part
+that lengthens the whole one for one).
 """
 
 from __future__ import annotations
@@ -82,25 +85,28 @@ def bench_grid(repeats: int) -> list[Result]:
 
     from nbaudio.compare import _live
 
-    spent: list[tuple[float, float]] = []  # per update: (started, seconds), on the perf_counter clock
+    # per update: (calls still running, wall seconds, CPU seconds of the updating thread)
+    spent: list[tuple[int, float, float]] = []
     update, close = _live.LiveGrid.update, _live.LiveGrid.close
 
-    def timed_update(view, label):
-        t0 = time.perf_counter()
-        update(view, label)
-        spent.append((t0, time.perf_counter() - t0))
+    def timed(method):
+        def timed_method(view, *args):
+            running = sum(r is None for r in view.grid.runs)
+            t0, c0 = time.perf_counter(), time.thread_time()
+            method(view, *args)
+            spent.append((running, time.perf_counter() - t0, time.thread_time() - c0))
+        return timed_method
 
-    def timed_close(view):
-        t0 = time.perf_counter()
-        close(view)
-        spent.append((t0, time.perf_counter() - t0))
+    def cpu(when) -> float:
+        return sum(c for running, _, c in spent if when(running))
 
-    _live.LiveGrid.update, _live.LiveGrid.close = timed_update, timed_close
+    _live.LiveGrid.update, _live.LiveGrid.close = timed(update), timed(close)
     try:
         direct()
         grid()  # warm-up, both
         runs: dict[str, list[float]] = {"grid": [], "direct": []}
         inside, tail = [], []
+        busy_cpu, last_cpu, after_cpu = [], [], []
         for i in range(repeats):
             for name in (("grid", "direct") if i % 2 == 0 else ("direct", "grid")):
                 spent.clear()
@@ -108,8 +114,11 @@ def bench_grid(repeats: int) -> list[Result]:
                 (grid if name == "grid" else direct)()
                 runs[name].append(time.perf_counter() - t0)
                 if name == "grid":
-                    inside.append(sum(s for _, s in spent))
-                    tail.append(sum(s for _, s in spent[-2:]))  # the last clip's update and the closing one
+                    inside.append(sum(w for _, w, _ in spent))
+                    tail.append(sum(w for running, w, _ in spent if running == 0))
+                    busy_cpu.append(cpu(lambda running: running >= 2))
+                    last_cpu.append(cpu(lambda running: running == 1))
+                    after_cpu.append(cpu(lambda running: running == 0))
     finally:
         _live.LiveGrid.update, _live.LiveGrid.close = update, close
     ours, peer = Stat(runs["grid"]), Stat(runs["direct"])
@@ -127,6 +136,9 @@ def bench_grid(repeats: int) -> list[Result]:
                 f"time inside the grid's display updates: {Stat(inside).fmt('s')}; after the last call answered "
                 f"(the last cell's update and the final one): {Stat(tail).fmt('s')}, "
                 f"{Stat([t / g for t, g in zip(tail, ours.values, strict=True)]).fmt('×')} of the grid's time",
+                f"CPU time of the display updates (the updating thread's): while 2 or more calls ran "
+                f"{Stat(busy_cpu).fmt('s')}; while only the last one ran {Stat(last_cpu).fmt('s')}; "
+                f"after it answered {Stat(after_cpu).fmt('s')}",
                 f"final grid output: {len(html) / 1000:.0f} kB of HTML",
                 f"raw: grid {', '.join(f'{v:.2f}' for v in ours.values)} s; "
                 f"direct {', '.join(f'{v:.2f}' for v in peer.values)} s"])]

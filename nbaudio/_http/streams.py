@@ -239,10 +239,12 @@ class TranscriptionStream(_Stream[Transcript]):
     kind = "transcription"
 
     def __init__(self, response, redact, response_format: str, audio: AudioClip | None, *,
-                 stall_after: float | None = None, max_bytes: int | None = None) -> None:
+                 stall_after: float | None = None, max_bytes: int | None = None,
+                 on_done: Callable[[Transcript], None] | None = None) -> None:
         super().__init__(response, redact, stall_after=stall_after, max_bytes=max_bytes)
         self.response_format = response_format
         self.audio = audio
+        self._on_done = on_done  # sees the whole Transcript (its usage arrives with the last event)
         self.events: list[dict[str, Any]] = []
         self._text: list[str] = []
 
@@ -258,6 +260,8 @@ class TranscriptionStream(_Stream[Transcript]):
             self._check_body(body, self.response_format)
             self.result = Transcript.from_response(body, self.response_format)
             self.result.audio = self.audio
+            if self._on_done is not None:
+                self._on_done(self.result)
             if self.result.text:
                 yield self.result.text
             return self.result
@@ -285,6 +289,8 @@ class TranscriptionStream(_Stream[Transcript]):
             body["segments"] = segments
         self.result = Transcript.from_dict(body)
         self.result.audio = self.audio
+        if self._on_done is not None:
+            self._on_done(self.result)
         return self.result
 
 

@@ -22,7 +22,7 @@ from ..errors import (
     APIStatusError,
     InvalidInputError,
 )
-from ..pricing import Cost, total_cost
+from ..pricing import Cost, Prices, total_cost
 from ..tools import ToolBox
 from .chat_tools import MAX_TOOL_ROUNDS, run_call, tool_box
 from .core import BaseClient, check_ok_body, resolve_timeout, response_json
@@ -90,7 +90,10 @@ class ChatEndpoint:
                          audio_format=self._audio_format(audio_format, stream, mods), extra=extra)
         resp = self._chat_request(turn)
         if stream:
+            prices = self._client.price_table(resp)
+
             def done(reply: ChatReply) -> None:
+                reply.cost = _cost(reply, prices)  # the usage came in the last chunk (stream_options.include_usage)
                 turn.ids_ignored(reply)  # too late to ask again: the reply has been shown; later turns send text
                 turn.finish(reply)
 
@@ -141,9 +144,7 @@ class ChatEndpoint:
     def _reply(self, resp: requests.Response, audio_format: str) -> ChatReply:
         check_ok_body(resp, "chat", self._client.redact)
         reply = ChatReply.from_response(response_json(resp, self._client.redact), audio_format=audio_format)
-        prices = self._client.price_table(resp)
-        reply.cost = (reply.usage.cost(prices, reply.model) if reply.usage is not None
-                      else Cost.local() if prices.local else Cost.unknown("the answer gave no token usage"))
+        reply.cost = _cost(reply, self._client.price_table(resp))
         return reply
 
     def _chat_request(self, turn: _ChatTurn) -> requests.Response:
@@ -217,6 +218,13 @@ def _modalities(value: Any) -> list[str]:
     if not mods:
         raise InvalidInputError("modalities is empty; use ['text'] or ['text', 'audio']", param="modalities")
     return [check_choice(m, spec.CHAT_MODALITIES, "modalities") for m in mods]
+
+
+def _cost(reply: ChatReply, prices: Prices) -> Cost:
+    """What the reply cost: its usage at `prices` (free on the engine, unknown without usage)."""
+    if reply.usage is not None:
+        return reply.usage.cost(prices, reply.model)
+    return Cost.local() if prices.local else Cost.unknown("the answer gave no token usage")
 
 
 class _ChatTurn:

@@ -221,8 +221,10 @@ class TranscriptionEndpoints:
         if stream:
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, stream=True,
                                      timeout=timeout)
+            prices, model = self._client.price_table(resp), dict(form).get("model")
             return TranscriptionStream(resp, self._client.redact, fmt, clip, max_bytes=self._client.response_cap(path),
-                                       stall_after=resolve_timeout(timeout, self._client.timeout)[1])
+                                       stall_after=resolve_timeout(timeout, self._client.timeout)[1],
+                                       on_done=lambda t: priced(t, prices, model, clip))  # usage comes at the end
         with _waiting_if_long(task, clip, len(data)):
             resp = self._client.post(path, form=form, files={"file": (name, data, mime)}, timeout=timeout)
             t = self._transcript(resp, fmt, task)

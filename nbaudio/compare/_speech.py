@@ -302,13 +302,14 @@ def compare_speech(text: str, *, voices: Any = None, speeds: Any = None, models:
                    live: bool | None = None, **speak_kwargs: Any) -> SpeechComparison:
     """Speak `text` with every voice × speed × model × client (`clients`: {name: Client}, default the
     default client; None for a dimension: the client's default), `concurrency` at once (default 4),
-    and show them side by side: a grid that fills in as clips arrive (in a notebook, or `live=True`),
-    each cell with its player and waveform, duration, time to the first audio bytes and to the
-    whole clip (from sending; with several at once they include their sharing), size and cost; and
-    the round trip: what `transcribe_with` heard (default: the client that spoke it, its default
-    transcription model; a model name, a Client, (Client, model), or None for no round trip) and its
-    WER against the text (Whisper's normaliser, `language` or what the transcript says, else
-    English; needs `nbaudio[compare]`). Other keyword arguments go to `Client.speak`."""
+    and show them side by side: a grid that fills in as clips arrive (in a notebook, or `live=True`;
+    the players once only the last call runs), each cell with its player and waveform, duration,
+    time to the first audio bytes and to the whole clip (from sending; with several at once they
+    include their sharing), size and cost; and the round trip: what `transcribe_with` heard
+    (default: the client that spoke it, its default transcription model; a model name, a Client,
+    (Client, model), or None for no round trip) and its WER against the text (Whisper's
+    normaliser, `language` or what the transcript says, else English; needs `nbaudio[compare]`).
+    Other keyword arguments go to `Client.speak`."""
     text = _text(text)
     for name, plural in _OWN_DIMENSIONS.items():
         if name in speak_kwargs:

@@ -24,6 +24,7 @@ CELL_WAVEFORM_PX = (240, 44)
 _TD = "text-align:left;padding:4px 10px 6px 0;vertical-align:top"
 _CELL = "max-width:260px;min-width:180px"
 _WARN = "color:#b45309"
+_PLAYER_FOLLOWS = "player and waveform when the last clips are in"
 
 
 def _secs(value: float | None) -> str:
@@ -47,15 +48,21 @@ def _heard(spoken: Any) -> str:
     return f"WER {spoken.wer:.0%} · heard: {spoken.transcript.text.strip()}"
 
 
-def render_cell(grid: SpeechComparison, index: int) -> tuple[str, list[str]]:
-    """The HTML of a finished cell (its own player unit) and the notes its plain text needs."""
+def render_cell(grid: SpeechComparison, index: int, *, player: bool = True) -> tuple[str, list[str]]:
+    """The HTML of a finished cell (its own player unit) and the notes its plain text needs; without
+    `player`, its figures and what was heard only, with a line saying the player follows (what a
+    live grid shows while other calls run: the player's compact copy and waveform cost CPU the
+    calls need)."""
     run, notes = grid.runs[index], []
     if run is None:
         return f'<div style="{MUTED};font-style:italic">waiting…</div>', notes
     if not run.ok:
         return f'<div style="{_WARN}">{escape(run.error)}</div>', notes
     spoken = run.result
-    block = clip_block(spoken.clip, notes=notes, waveform_px=CELL_WAVEFORM_PX, caption=False)
+    if player:
+        block = clip_block(spoken.clip, notes=notes, waveform_px=CELL_WAVEFORM_PX, caption=False)
+    else:
+        block = f'<div style="{MUTED};font-style:italic">{_PLAYER_FOLLOWS}</div>'
     heard = _heard(spoken)
     style = _WARN if spoken.transcribe_error else ""
     body = (f'{block}<div style="{MUTED}">{escape(_figures(spoken))}</div>'

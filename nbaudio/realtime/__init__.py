@@ -58,7 +58,7 @@ def connect(model: str = "gpt-realtime", *, client: Client | None = None, websoc
     base_url = client.open()
     rt = RealtimeSession(model=model, base_url=base_url, api_key=client.api_key.get(),
                          websocket_base_url=websocket_base_url, first_event_timeout=first_event_timeout,
-                         timeout=timeout, redact=client.redact, intent=intent)
+                         timeout=timeout, redact=client.redact, intent=intent, prices=client.price_table)
     if session:
         try:
             rt.update_session(**session)
@@ -81,7 +81,7 @@ class _Opening:
         session = kw.pop("session")
         base_url = await asyncio.to_thread(client.open)  # may start the embedded engine
         rt = await AsyncRealtimeSession.open(base_url=base_url, api_key=client.api_key.get(), redact=client.redact,
-                                             **kw)
+                                             prices=client.price_table, **kw)
         if session:
             try:
                 await rt.update_session(**session)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .._wire.realtime import SAMPLE_RATE
+from ..pricing import Prices
 from .connection import asyncio_connect, connect_options, handshake_error, require_websockets
 from .core import SessionCore, same_doc, session_update
 from .events import (
@@ -48,7 +49,8 @@ class AsyncRealtimeSession(SessionCore):
     @classmethod
     async def open(cls, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
                    first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
-                   redact: Any = None, intent: str | None = None) -> AsyncRealtimeSession:
+                   redact: Any = None, intent: str | None = None,
+                   prices: Callable[[Any], Prices] | None = None) -> AsyncRealtimeSession:
         wire = Wire(base_url, model, api_key, websocket_base_url, redact, intent)
         require_websockets()
         connect = asyncio_connect()
@@ -61,6 +63,7 @@ class AsyncRealtimeSession(SessionCore):
                 raise
             raise err from None
         rt = cls(wire, ws, {}, timeout)
+        rt._price(prices, ws.response, model)
         try:
             rt.session = wire.first(await rt._recv(first_event_timeout, "session.created"))
         except BaseException:

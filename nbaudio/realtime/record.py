@@ -1,6 +1,7 @@
 """What a Realtime session said, turn by turn, assembled from its events: the user's items (their
 transcripts, and the audio this client sent for them) and the assistant's (transcript or text,
-audio as an AudioClip, usage), as an `nbaudio.chat.Conversation` that displays like `%%voice` turns."""
+audio as an AudioClip, usage, and what each response cost from its usage at the client's prices), as
+an `nbaudio.chat.Conversation` that displays like `%%voice` turns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
 from ..audio import AudioClip
 from ..chat import ChatReply, Conversation, Usage
 from ..codec import whole_pcm16
+from ..pricing import Cost, Prices
 
 __all__ = ["TurnRecord", "Turn", "pcm_clip", "conversation_of"]
 
@@ -60,7 +62,8 @@ def _usage(usage: dict[str, Any] | None) -> Usage | None:
     return Usage.from_dict({
         "prompt_tokens": usage.get("input_tokens") or 0, "completion_tokens": usage.get("output_tokens") or 0,
         "total_tokens": usage.get("total_tokens") or 0,
-        "prompt_tokens_details": {"text_tokens": inp.get("text_tokens"), "audio_tokens": inp.get("audio_tokens")},
+        "prompt_tokens_details": {"text_tokens": inp.get("text_tokens"), "audio_tokens": inp.get("audio_tokens"),
+                                  "cached_tokens": inp.get("cached_tokens")},
         "completion_tokens_details": {"text_tokens": out.get("text_tokens"), "audio_tokens": out.get("audio_tokens")},
     })
 
@@ -75,6 +78,12 @@ class TurnRecord:
         # Server VAD says where each turn's speech starts and stops (ms into the appended audio):
         # the user's clip is that span, not the silence before it or what was said after.
         self._spans: dict[str, list[int | None]] = {}
+        self.prices: Prices | None = None  # set once the session is open (price): None, costs are not worked out
+        self.model: str | None = None
+
+    def price(self, prices: Prices, model: str) -> None:
+        """Work out each response's cost from its usage at `prices`, as `model`'s."""
+        self.prices, self.model = prices, model
 
     @property
     def turns(self) -> list[Turn]:
@@ -174,7 +183,7 @@ class TurnRecord:
 
     def conversation(self) -> Conversation:
         """The turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
-        return conversation_of(self._turns.values())
+        return conversation_of(self._turns.values(), self.prices, self.model)
 
 
 def _heard_text(turn: Turn) -> str:
@@ -186,8 +195,19 @@ def _heard_text(turn: Turn) -> str:
     return " ".join(words[:round(len(words) * turn.heard)]) + " …"
 
 
-def conversation_of(turns: Iterable[Turn]) -> Conversation:
-    """Turns as a Conversation: user messages (with their audio), assistant ChatReplies."""
+def _cost(usage: Usage | None, prices: Prices | None, model: str | None) -> Cost | None:
+    if prices is None:
+        return None
+    if prices.local:
+        return Cost.local()
+    if usage is None:
+        return Cost.unknown("the response gave no token usage")
+    return usage.cost(prices, model)
+
+
+def conversation_of(turns: Iterable[Turn], prices: Prices | None = None, model: str | None = None) -> Conversation:
+    """Turns as a Conversation: user messages (with their audio), assistant ChatReplies (with their
+    cost at `prices`, as `model`'s, when given)."""
     conv = Conversation()
     said = replied = 0  # clips are named by turn ("you 2", "reply 2"), not by the server's item ids
     for turn in turns:
@@ -202,11 +222,12 @@ def conversation_of(turns: Iterable[Turn]) -> Conversation:
             if not turn.text.strip() and not turn.audio:
                 continue  # stopped before it said anything: no empty reply in the record
             replied += 1
-            text = _heard_text(turn)
+            text, usage = _heard_text(turn), _usage(turn.usage)
             conv.add_reply(ChatReply(transcript=text if turn.audio else None,
                                      content=None if turn.audio else text, audio=turn.named_clip(f"reply {replied}"),
-                                     usage=_usage(turn.usage), id=turn.response_id,
-                                     finish_reason="stop" if turn.status == "completed" else turn.status))
+                                     usage=usage, id=turn.response_id,
+                                     finish_reason="stop" if turn.status == "completed" else turn.status,
+                                     cost=_cost(usage, prices, model)))
         elif turn.role == "system" and turn.text.strip():
             conv.add({"role": turn.role, "content": turn.text})
         # Items with no role or another (function calls and their output, a server's own kinds)

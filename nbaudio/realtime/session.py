@@ -22,10 +22,11 @@ within `timeout` while you wait, and pings detect a dead peer.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._wire.realtime import SAMPLE_RATE
+from ..pricing import Prices
 from .connection import open_websocket
 from .core import SessionCore, session_update
 from .events import (
@@ -51,11 +52,13 @@ class RealtimeSession(SessionCore):
 
     def __init__(self, *, model: str, base_url: str, api_key: str | None, websocket_base_url: str | None = None,
                  first_event_timeout: float = FIRST_EVENT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
-                 redact: Any = None, intent: str | None = None) -> None:
+                 redact: Any = None, intent: str | None = None,
+                 prices: Callable[[Any], Prices] | None = None) -> None:
         super().__init__(Wire(base_url, model, api_key, websocket_base_url, redact, intent), {}, timeout)
         self.model = model
         self._ws = open_websocket(self.url, api_key, timeout=first_event_timeout, ping_interval=PING_INTERVAL,
                                   redact=self._wire.redact)
+        self._price(prices, self._ws.response, model)
         try:
             self.session: dict[str, Any] = self._wire.first(self._recv(first_event_timeout, "session.created"))
         except BaseException:

@@ -171,7 +171,12 @@ class Guard:
                                if not token else "Incorrect API key provided.", code="invalid_api_key",
                                headers=[(b"www-authenticate", b"Bearer")])
         if reply is None:
-            await self.app(scope, receive, send)
+            async def stamped(message: dict) -> None:  # the upgrade says it is the engine's too (priced as free)
+                if message["type"] == "websocket.accept":
+                    message = {**message, "headers": [*message.get("headers", []), _ENGINE_STAMP]}
+                await send(message)
+
+            await self.app(scope, receive, stamped)
             return
         await receive()  # websocket.connect
         if "websocket.http.response" not in scope.get("extensions", {}):

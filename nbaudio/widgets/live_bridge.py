@@ -31,7 +31,6 @@ from ..codec import whole_pcm16
 from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
-from ..realtime.record import conversation_of
 from ..tools import ToolBox, ToolRun
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
@@ -328,4 +327,4 @@ def _record(rt: AsyncRealtimeSession | None) -> Conversation:
     """The session's turns as a Conversation, without the turns it was started with."""
     if rt is None:
         return Conversation()
-    return conversation_of(t for t in rt.turns if not t.item_id.startswith(SEED_PREFIX))
+    return rt.conversation_of(t for t in rt.turns if not t.item_id.startswith(SEED_PREFIX))
