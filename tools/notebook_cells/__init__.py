@@ -8,6 +8,7 @@ from .nb03_voice_chat import voice_chat
 from .nb04_classroom import classroom
 from .nb05_live import live
 from .nb06_compare import compare
+from .nb07_voice_agents import voice_agents
 
 NOTEBOOK_CELLS = {
     "01_quickstart": quickstart,
@@ -16,4 +17,5 @@ NOTEBOOK_CELLS = {
     "04_classroom": classroom,
     "05_live": live,
     "06_compare": compare,
+    "07_voice_agents": voice_agents,
 }
