@@ -27,11 +27,12 @@ UNKNOWN_S = 30.0
 # by the load) and the notebooks' runs in the canary test; only their order matters.
 SEED = {
     "tests/engine/test_engine_diarize.py": 260.0,
-    "tests/client/test_key_hygiene.py": 170.0,
+    "tests/client/test_key_hygiene.py": 210.0,  # + notebook 07
     "tests/engine/test_engine_load.py": 95.0,
     "tests/engine/test_loops.py": 50.0,
     "tests/browser/test_browser.py": 65.0,
     "notebooks/04_classroom.ipynb": 45.0,
+    "notebooks/07_voice_agents.ipynb": 45.0,
     "notebooks/06_compare.ipynb": 40.0,
     "notebooks/01_quickstart.ipynb": 30.0,
 }
