@@ -28,7 +28,7 @@ def test_a_new_spoken_question_reuses_the_system_prompt():
         evaluated.clear()
         llm.create_chat_completion(messages=[{"role": "system", "content": SPOKEN_SYSTEM_PROMPT},
                                              {"role": "user", "content": question}], max_tokens=1, temperature=0.0)
-        return list(llm._input_ids[: llm.n_tokens])
+        return list(llm.input_ids)
 
     first = ask("Describe a golden retriever to someone who has never seen a dog.")
     second = ask("What is the capital of France, and why is it famous?")
