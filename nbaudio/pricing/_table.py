@@ -74,6 +74,13 @@ def _shipped() -> dict[str, Any]:
     return json.loads(text)
 
 
+@functools.cache
+def _shipped_models() -> dict[str, ModelPrice]:
+    """The shipped table read and checked once: every priced call of a client asks for it
+    (building it took ~0.5 ms, half a loopback call; benchmarks/bench_client.py)."""
+    return {name: ModelPrice.from_dict(d, name) for name, d in _shipped()["models"].items()}
+
+
 @dataclass(frozen=True)
 class Prices:
     """A price table: `models` by name, where it comes from (`source`, `read_on`), and `multiplier`,
@@ -100,8 +107,7 @@ class Prices:
         """OpenAI's published prices (openai_prices.json: each model's page and the date read), times
         `multiplier`, with `overrides` ({model: {field: dollars}}) put over them."""
         data = _shipped()
-        models = {name: ModelPrice.from_dict(d, name) for name, d in data["models"].items()}
-        table = cls(models, source=data["source"], read_on=data["read_on"], multiplier=multiplier)
+        table = cls(dict(_shipped_models()), source=data["source"], read_on=data["read_on"], multiplier=multiplier)
         return table.with_prices(overrides) if overrides else table
 
     @classmethod

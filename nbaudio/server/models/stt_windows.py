@@ -20,6 +20,7 @@ detection (languages.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ MIN_PAUSE_MS = 100
 MIN_GAP_SECONDS = 2.0
 SPEECH_PAD_SECONDS = 0.4
 _QUIET_FRAME = 800  # 50 ms: the unit of the quietest-moment search
+_VAD_WINDOW = 512  # Silero's window at 16 kHz: 32 ms
+_VAD_CONTEXT = 64  # samples before each window that Silero hears with it
+# Windows Silero scores per call (~32 s): each call's copies and workspace stay a few MB.
+VAD_BLOCK_WINDOWS = 1000
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,60 @@ class Window:
 
 
 def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) seconds of each stretch of speech, split at pauses of MIN_PAUSE_MS or more."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    """(start, end) seconds of each stretch of speech, split at pauses of MIN_PAUSE_MS or more.
 
-    chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=MIN_PAUSE_MS, speech_pad_ms=0))
-    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+    The same regions as faster-whisper's `get_speech_timestamps` with these options (speech_pad 0,
+    no longest speech), scored a block at a time: it scores the whole recording in one call, whose
+    padded copy, context-joined copy and ONNX workspace took +220 MB of peak memory for a
+    10-minute piece (benchmarks/bench_memory.py). Silero scores each 32 ms window from that window
+    and the 64 samples before it, so block scores are the one-pass scores (realtime/vad.py relies
+    on the same)."""
+    from faster_whisper.vad import VadOptions
+
+    opts = VadOptions(min_silence_duration_ms=MIN_PAUSE_MS, speech_pad_ms=0)
+    neg = opts.neg_threshold if opts.neg_threshold is not None else max(opts.threshold - 0.15, 0.01)
+    min_silence = SAMPLE_RATE * MIN_PAUSE_MS // 1000
+    min_speech = SAMPLE_RATE * opts.min_speech_duration_ms / 1000
+    regions: list[tuple[float, float]] = []
+    start: int | None = None
+    silent_since = 0  # where the current dip under `neg` began (0: not in one)
+    for i, p in enumerate(_speech_probabilities(samples)):
+        at = _VAD_WINDOW * i
+        if p >= opts.threshold:
+            silent_since = 0
+            if start is None:
+                start = at
+            continue
+        if start is None or p >= neg:
+            continue
+        silent_since = silent_since or at
+        if at - silent_since >= min_silence:  # a pause long enough: the speech before it is a region
+            if silent_since - start > min_speech:
+                regions.append((start / SAMPLE_RATE, silent_since / SAMPLE_RATE))
+            start, silent_since = None, 0
+    if start is not None and len(samples) - start > min_speech:
+        regions.append((start / SAMPLE_RATE, len(samples) / SAMPLE_RATE))
+    return regions
+
+
+def _speech_probabilities(samples: np.ndarray) -> Iterator[float]:
+    """Silero's speech probability of each 32 ms window, as faster-whisper's `SileroVADModel` scores
+    a whole recording (zero-padded to whole windows plus one, each window with the 64 samples
+    before it, the recurrent state carried from window to window), VAD_BLOCK_WINDOWS per call."""
+    from faster_whisper.vad import get_vad_model
+
+    session = get_vad_model().session
+    padded = len(samples) + _VAD_WINDOW - len(samples) % _VAD_WINDOW
+    step = VAD_BLOCK_WINDOWS * _VAD_WINDOW
+    h = c = np.zeros((1, 1, 128), dtype=np.float32)
+    before = np.zeros((1, _VAD_CONTEXT), dtype=np.float32)
+    for a in range(0, padded, step):
+        block = np.asarray(samples[a:a + step], dtype=np.float32)
+        windows = np.pad(block, (0, min(step, padded - a) - len(block))).reshape(-1, _VAD_WINDOW)
+        context = np.concatenate([before, windows[:-1, -_VAD_CONTEXT:]])
+        out, h, c = session.run(None, {"input": np.concatenate([context, windows], 1), "h": h, "c": c})
+        before = windows[-1:, -_VAD_CONTEXT:]
+        yield from np.asarray(out).reshape(-1).tolist()
 
 
 @dataclass(frozen=True)
