@@ -168,8 +168,9 @@ def check_grammars(tools: list[ToolSpec], where: str = "tools") -> None:
     for i, tool in enumerate(tools):
         try:
             _arguments_grammar(tool)
-        # The converter checks some of its input with assert (an unresolvable local $ref).
-        except (ValueError, KeyError, TypeError, AssertionError, RecursionError) as exc:
+        # The converter checks some of its input with assert (an unresolvable local $ref), and
+        # calls .get on a property's schema (AttributeError when it is null, as hypothesis found).
+        except (ValueError, KeyError, TypeError, AttributeError, AssertionError, RecursionError) as exc:
             raise ToolSpecError(f"The local model cannot call '{tool.name}': its parameters schema uses what the "
                                 f"local grammar does not support ({type(exc).__name__}: {str(exc)[:120]}). Simplify "
                                 "it, or use --chat-upstream.", f"{where}[{i}]") from None
