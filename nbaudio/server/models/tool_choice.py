@@ -13,11 +13,22 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .llm import LlamaChat
-    from .tool_calls import ToolSpec
+
+
+class ToolSpec(Protocol):
+    """What the choice reads of a tool (tool_calls.ToolSpec, which imports this module)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def parameters(self) -> dict[str, Any]: ...
+    def line(self) -> str: ...
 
 __all__ = ["choose", "choice_prompt"]
 
