@@ -21,6 +21,10 @@ WEATHER = {"type": "function", "function": {
 TIMER = {"type": "function", "function": {
     "name": "set_timer", "description": "Start a kitchen timer.",
     "parameters": {"type": "object", "properties": {"minutes": {"type": "integer"}}, "required": ["minutes"]}}}
+MEAN = {"type": "function", "function": {
+    "name": "column_mean", "description": "The mean of a column of the house-price table.",
+    "parameters": {"type": "object", "properties": {"column": {"type": "string", "enum": ["price", "rooms", "area"]}},
+                   "required": ["column"]}}}
 QUESTION = {"role": "user", "content": "What is the weather in Paris?"}
 FORCE_WEATHER = {"type": "function", "function": {"name": "get_weather"}}
 
@@ -43,6 +47,20 @@ def test_a_call_then_its_result_then_the_answer(oai):
         QUESTION, choice.message.model_dump(exclude_none=True), result])
     assert answer.choices[0].finish_reason == "stop" and not answer.choices[0].message.tool_calls
     assert "18" in answer.choices[0].message.content  # the answer read the result
+
+
+def test_auto_calls_the_one_of_several_tools_the_message_asks_for(oai):
+    # The greedy choice under a grammar of the names sent this to get_weather (docs/tools.md).
+    r = oai.chat.completions.create(model="gpt-4o-mini", tools=[WEATHER, MEAN, TIMER], messages=[
+        {"role": "user", "content": "On average, how many rooms do the houses have?"}])
+    [call] = r.choices[0].message.tool_calls
+    assert call.function.name == "column_mean" and _arguments(call) == {"column": "rooms"}
+
+
+def test_auto_answers_in_words_when_no_tool_fits(oai):
+    r = oai.chat.completions.create(model="gpt-4o-mini", tools=[WEATHER, MEAN, TIMER], max_tokens=20, messages=[
+        {"role": "user", "content": "Who was the first person on the moon?"}])
+    assert not r.choices[0].message.tool_calls and r.choices[0].message.content
 
 
 def test_streamed_call_arrives_as_delta_tool_calls(oai):
@@ -81,6 +99,8 @@ def test_tool_choice_none_answers_in_words(oai):
      "tools[0].function.parameters"),
     ([{"type": "function", "function": {"name": "f", "parameters": {
         "type": "object", "properties": {"x": {"$ref": "#/nowhere"}}}}}], None, "tools[0]"),
+    ([{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"x": None}}}}], None, "tools[0]"),
     # llama.cpp's schema converter would fetch this URL: the engine refuses it first.
     ([{"type": "function", "function": {"name": "f", "parameters": {
         "type": "object", "properties": {"x": {"$ref": "http://127.0.0.1:9/schema.json"}}}}}], None, "tools[0]"),

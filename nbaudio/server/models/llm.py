@@ -192,12 +192,26 @@ class LlamaChat:
                                     n_threads_batch=threads, n_batch=PROMPT_BLOCK, verbose=False)
         if source.chat_template:
             self.llm.chat_handler = _template_handler(self.llm, source.chat_template, source.stop_tokens)
+        self._template = source.chat_template or self.llm.metadata.get("tokenizer.chat_template")
         # What a request does not set (docs/chat_models.md measures them): a fixed seed, so the same
         # conversation gets the same answer (a teacher rehearses a demo), and a repetition penalty,
         # without which the 135M model loops a sentence until max_tokens.
         self.defaults: dict[str, Any] = {"temperature": settings.llm_temperature, "seed": settings.llm_seed,
                                          "repeat_penalty": settings.llm_repeat_penalty}
         self.lock = threading.Lock()
+
+    def formatter(self) -> Any:
+        """The chat template as a llama-cpp-python formatter (a conversation's prompt text, for
+        scoring without generating: tool_choice.py), or None when the model has no template."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if not self._template:
+            return None
+        def text(token: int) -> str:
+            return self.llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+        return Jinja2ChatFormatter(self._template, eos_token=text(self.llm.token_eos()),
+                                   bos_token=text(self.llm.token_bos()))
 
     def generate(self, messages: list[dict[str, Any]], params: GenParams) -> Generation:
         gen = Generation(f"{self.name} (local)")

@@ -5,15 +5,16 @@ A 135M model does not follow a tool-calling chat template reliably, so the engin
 narrow questions, each answered under a llama.cpp grammar, so that what comes out is always one of
 the allowed answers and a call is always well formed:
 
-1. which: the last user message, after a system prompt listing the tools, answered with one of
-   `answer` or a tool's name (`required`: a name; a named `tool_choice` skips this step);
+1. which: `answer` or a tool's name (`required`: a name; a named `tool_choice` skips this step),
+   each scored by the model's likelihood of replying with it to the last user message after a
+   system prompt listing the tools, plus the words the message shares with the tool (tool_choice.py);
 2. with what: the same message answered with the chosen tool's arguments, under the grammar of its
    `parameters` schema (strings and arrays given a length bound, so a call always ends within its
    token budget).
 
 After a tool result (the conversation ends with one), `auto` answers: the small model would
 otherwise call again and again. How often it chooses right is measured by
-experiments/local_tool_choice.py (docs/tools.md).
+experiments/local_tool_choice.py, tuned on experiments/tool_choice_tuning.py (docs/tools.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..api_errors import EngineError
+from . import tool_choice
 from .llm import Generation
 
 if TYPE_CHECKING:
@@ -166,8 +168,9 @@ def check_grammars(tools: list[ToolSpec], where: str = "tools") -> None:
     for i, tool in enumerate(tools):
         try:
             _arguments_grammar(tool)
-        # The converter checks some of its input with assert (an unresolvable local $ref).
-        except (ValueError, KeyError, TypeError, AssertionError, RecursionError) as exc:
+        # The converter checks some of its input with assert (an unresolvable local $ref), and
+        # calls .get on a property's schema (AttributeError when it is null, as hypothesis found).
+        except (ValueError, KeyError, TypeError, AttributeError, AssertionError, RecursionError) as exc:
             raise ToolSpecError(f"The local model cannot call '{tool.name}': its parameters schema uses what the "
                                 f"local grammar does not support ({type(exc).__name__}: {str(exc)[:120]}). Simplify "
                                 "it, or use --chat-upstream.", f"{where}[{i}]") from None
@@ -218,6 +221,25 @@ def _which_prompt(tools: list[ToolSpec], required: bool) -> str:
             f"{rest}")
 
 
+def _choose(backend: LlamaChat, tools: list[ToolSpec], user: str, required: bool, decision: Decision) -> str:
+    """A tool's name, or ANSWER: scored (tool_choice.py), or, for a model without a chat template to
+    score under, the greedy answer under a grammar of the names."""
+    formatter = backend.formatter()
+    if formatter is None:
+        names = [t.name for t in tools] + ([] if required else [ANSWER])
+        name, usage = _ask(backend, _which_prompt(tools, required), user, _choice_grammar(names), max_tokens=32)
+        decision.count(usage)
+        return name
+    with backend.lock:
+        try:
+            name, prompt_tokens = tool_choice.choose(backend, formatter, tools, user, None if required else ANSWER)
+        except (ValueError, RuntimeError) as exc:
+            raise EngineError(400 if "context" in str(exc).lower() else 500,
+                              f"The local model could not choose a tool: {exc}") from None
+    decision.count({"prompt_tokens": prompt_tokens, "completion_tokens": 1})
+    return name
+
+
 def _args_prompt(tool: ToolSpec) -> str:
     props = json.dumps(tool.parameters.get("properties", {}))
     return (f"Call the tool {tool.name}: {tool.description or 'no description'} Its arguments: {props}. "
@@ -234,10 +256,7 @@ def decide(backend: LlamaChat, messages: list[dict[str, Any]], tools: list[ToolS
     user = _last_user(messages)
     name = choice.name
     if name is None:
-        names = [t.name for t in tools] + ([] if choice.mode == "required" else [ANSWER])
-        name, usage = _ask(backend, _which_prompt(tools, choice.mode == "required"), user, _choice_grammar(names),
-                           max_tokens=32)
-        decision.count(usage)
+        name = _choose(backend, tools, user, choice.mode == "required", decision)
         if name == ANSWER:
             return decision
     tool = next(t for t in tools if t.name == name)
