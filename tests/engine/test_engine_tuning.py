@@ -116,11 +116,13 @@ def test_block_features_match_faster_whisper():
 
 
 @pytest.mark.parametrize("text, first", [
-    ("A golden retriever is a beloved breed that has been", "A golden retriever is a beloved breed "),
+    ("A golden retriever is a beloved breed that has been", "A golden retriever "),  # before its verb
+    ("The capital of France is Paris", "The capital of France "),
+    ("A spider has eight", ""),  # "A spider" is too short a phrase: wait for the sentence
     ("Dogs are loyal, friendly and calm, and they", "Dogs are loyal, "),
     ("Once upon a time, there was a dragon named", "Once upon a time, "),  # a short first clause is spoken
     ("Yes, it is", ""),  # too short: wait for the sentence
-    ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
+    ("Good dogs wag their tails that", ""),  # "that" may still grow into "thatch"
     # No clause boundary within FIRST_PHRASE_MAX_WORDS: cut before a word that opens a new part.
     ("The dragon who guarded the mountain of gold was a legendary creature with scales",
      "The dragon who guarded the mountain of gold "),
