@@ -75,7 +75,38 @@ def instrument() -> None:
     _wrap(llm.LlamaChat, "generate", "llm")
 
 
-AB: dict[str, Callable[[bool], None]] = {}
+def _reuse_prompts(on: bool) -> None:
+    """B: the chat model keeps a conversation's earlier messages (prompt_blocks); A: it evaluates
+    every prompt anew, as a 48-token live turn was before."""
+    from nbaudio.server.models import llm, prompt_blocks
+
+    llm.reusable_start = prompt_blocks.reusable_start if on else (lambda starts, shared: 0)
+
+
+_NEW_PHRASE: dict[str, Any] = {}
+
+
+def _short_first_phrase(on: bool) -> None:
+    """B: a first phrase of 3 words or more, cut before a verb too; A: 5 words or more, at a comma
+    or before a conjunction (as before)."""
+    import re
+
+    from nbaudio.server.chat import speech
+
+    if not _NEW_PHRASE:
+        _NEW_PHRASE.update(end=speech._PHRASE_END, defaults=speech.first_phrase.__defaults__)
+    old = re.compile(r"(?<=[,;:\u2013\u2014])\s+|\s+(?=(?:and|but|or|so|because|that|which|who|when|while|"
+                     r"where|if|with)\s)")
+    speech._PHRASE_END = _NEW_PHRASE["end"] if on else old
+    speech.first_phrase.__defaults__ = _NEW_PHRASE["defaults"] if on else (5,)
+
+
+def _both(on: bool) -> None:
+    _reuse_prompts(on)
+    _short_first_phrase(on)
+
+
+AB: dict[str, Callable[[bool], None]] = {"reuse": _reuse_prompts, "phrase": _short_first_phrase, "both": _both}
 
 
 def turn(client: Any, samples: Any, rate: int) -> tuple[dict[str, float], list[tuple[float, str]]]:

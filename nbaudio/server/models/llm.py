@@ -188,7 +188,7 @@ class LlamaChat:
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
         threads = max(1, settings.threads // 2)
-        # Prompts are evaluated in blocks of PROMPT_BLOCK tokens at fixed positions (_counting says why).
+        # Prompts are evaluated in blocks of at most PROMPT_BLOCK tokens that start at each message (prompt_blocks).
         self.llm = _counting(Llama)(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
                                     n_threads_batch=threads, n_batch=PROMPT_BLOCK, verbose=False)
         if source.chat_template:
