@@ -116,10 +116,13 @@ def test_block_features_match_faster_whisper():
 
 
 @pytest.mark.parametrize("text, first", [
-    ("A golden retriever is a beloved breed that has been", "A golden retriever is a beloved breed "),
-    ("Dogs are loyal, friendly and calm, and they", "Dogs are loyal, friendly and calm, "),
+    ("A golden retriever is a beloved breed that has been", "A golden retriever "),  # before its verb
+    ("The capital of France is Paris", "The capital of France "),
+    ("A spider has eight", ""),  # "A spider" is too short a phrase: wait for the sentence
+    ("Dogs are loyal, friendly and calm, and they", "Dogs are loyal, "),
+    ("Once upon a time, there was a dragon named", "Once upon a time, "),  # a short first clause is spoken
     ("Yes, it is", ""),  # too short: wait for the sentence
-    ("A golden retriever is a beloved breed that", ""),  # "that" may still grow into "thatch"
+    ("Good dogs wag their tails that", ""),  # "that" may still grow into "thatch"
     # No clause boundary within FIRST_PHRASE_MAX_WORDS: cut before a word that opens a new part.
     ("The dragon who guarded the mountain of gold was a legendary creature with scales",
      "The dragon who guarded the mountain of gold "),
@@ -134,6 +137,18 @@ def test_first_phrase_split(text, first):
 
     head, rest = first_phrase(text)
     assert head == first and head + rest == text
+
+
+def test_a_long_sentence_later_is_spoken_in_longer_clauses():
+    from nbaudio.server.chat.speech import SpeakingPace
+
+    pace = SpeakingPace()
+    assert pace.feed("Once upon a time, there was a dragon") == "Once upon a time, "
+    assert pace.feed(" named Erebo. He guarded gold, silver, copper and iron in a cave high up in the old "
+                     "grey mountains with") == "there was a dragon named Erebo. "
+    assert pace.feed(" his") == ""  # 19 words: not long yet
+    # 20 words pending: cut at the first clause boundary after 5 words or more (not after "gold,")
+    assert pace.feed(" two") == "He guarded gold, silver, copper "
 
 
 def test_streamed_reply_speaks_every_word(engine):

@@ -27,6 +27,7 @@ from ..api_errors import EngineError
 from ..catalog.packages import LLAMA_CPP
 from ..catalog.weights import ModelNotInstalledError
 from ..untrusted_json import UntrustedJSONError
+from .prompt_blocks import block_starts, reusable_start
 from .tail_cut import TailCut
 from .upstream_reply import UpstreamFailure, UpstreamReply, UpstreamShapeError, chunk_parts, completion_parts
 
@@ -187,7 +188,7 @@ class LlamaChat:
         # this engine's TTS) holds a core, two threads on two cores wait on each other: a 67-token
         # reply took 0.4 s or 103 s with 2 threads and 0.47 s every time with 1 (docs/benchmarks.md).
         threads = max(1, settings.threads // 2)
-        # Prompts are evaluated in blocks of PROMPT_BLOCK tokens at fixed positions (_counting says why).
+        # Prompts are evaluated in blocks of at most PROMPT_BLOCK tokens that start at each message (prompt_blocks).
         self.llm = _counting(Llama)(model_path=source.path, n_ctx=settings.llm_context, n_threads=threads,
                                     n_threads_batch=threads, n_batch=PROMPT_BLOCK, verbose=False)
         if source.chat_template:
@@ -252,12 +253,8 @@ class LlamaChat:
             gen.finish(error)
 
 
-# Tokens per prompt batch, and the granularity at which a conversation's earlier prompt is reused:
-# small enough that a growing conversation keeps most of its context, and that a new spoken question
-# reuses its ~40-token system prompt (with 64 nothing of a 54-token prompt was reused: the streamed
-# chat's first audio went from 0.157 to 0.279 of the full reply, benchmarks/bench_stream.py); a
-# block of 16 still batches well (a fresh 54-token prompt: ~5% more CPU than one block of 64).
-PROMPT_BLOCK = 16
+# Most tokens per prompt batch (a message longer than this is evaluated in several, prompt_blocks).
+PROMPT_BLOCK = 64
 # Within this many tokens of max_tokens, a streamed reply's text waits for its sentence to end before it is sent.
 TAIL_CUT_TOKENS = 48
 
@@ -270,8 +267,9 @@ def _counting(llama_class: type) -> type:
 
     class CountingLlama(llama_class):
         sampled = 0
-        # How many leading tokens of the context were evaluated in whole, aligned blocks of
-        # n_batch (see generate): only those may be reused by the next prompt.
+        # How many leading tokens of the context are the last prompt, evaluated in the blocks
+        # prompt_blocks gives it (its reply's tokens were evaluated one by one): what a later
+        # prompt may reuse.
         reusable = 0
 
         def sample(self, *args: Any, **kwargs: Any) -> Any:
@@ -284,7 +282,7 @@ def _counting(llama_class: type) -> type:
             there, so the same prompt was split into different batches after different turns,
             and the floating-point sums (and so a greedy answer) changed: "excitement and
             contentment" once, "excitement or pleasure" after another question. Here the prompt
-            is always evaluated in blocks of n_batch at fixed positions, and only whole blocks
+            is always evaluated in the blocks prompt_blocks cuts it into, and only whole blocks
             of an earlier prompt are kept: every block is computed exactly as a fresh run would."""
             tokens = list(tokens)
             if not reset:
@@ -292,13 +290,17 @@ def _counting(llama_class: type) -> type:
             same, limit = 0, min(self.reusable, self.n_tokens, len(tokens) - 1)
             while same < limit and self._input_ids[same] == tokens[same]:
                 same += 1
-            keep = same // self.n_batch * self.n_batch
+            starts = block_starts(tokens, self.n_batch)
+            keep = reusable_start(starts, same)
             if keep == 0 or not self._ctx.kv_cache_seq_rm(-1, keep, -1):
                 keep = 0
                 self.reset()
             self.n_tokens = keep
-            self.reusable = len(tokens) // self.n_batch * self.n_batch
-            return super().generate(tokens[keep:], *args, reset=False, **kwargs)
+            self.reusable = len(tokens)
+            todo = [s for s in starts if s >= keep]
+            for begin, end in zip(todo, todo[1:], strict=False):  # the last block is evaluated where it samples
+                self.eval(tokens[begin:end])
+            return super().generate(tokens[todo[-1]:], *args, reset=False, **kwargs)
 
     return CountingLlama
 
