@@ -49,7 +49,8 @@ def test_decodes_after_stable_words_take_only_the_audio_after_them(engine):
     assert turn.decodes == len(prefixes) + 1
     # Once words are stable, a decode starts a couple of words before the last of them: the turn's
     # decodes take in far less than the growing turn over and over (the quadratic whole).
-    assert len(turn.agreement.stable) > 5 and turn.decoded_seconds < 0.6 * whole, (turn.decoded_seconds, whole)
+    assert len(turn.agreement.stable) > 5 and turn.decoded_seconds < 0.75 * whole, (turn.decoded_seconds, whole)
+    assert turn.anchor()[0] > len(pcm) // 2  # the last decodes took in less than half of the turn
     assert "".join(sent) == "".join(words)  # what was sent adds up to the turn's words, none twice
     assert overlap(SPEECH.reference + " " + MORE.reference, "".join(words)) >= 0.7, "".join(words)
 

@@ -33,6 +33,7 @@ from ..engine import Engine
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
 from ..transcribe import transcribe
+from .short_window import MAX_SECONDS, greedy_words
 from .stable_words import Agreement, Word
 
 __all__ = ["LiveTurn", "decode_words", "STEP_S", "MAX_TURN_S", "logprobs_of", "words_of"]
@@ -40,7 +41,10 @@ __all__ = ["LiveTurn", "decode_words", "STEP_S", "MAX_TURN_S", "logprobs_of", "w
 STEP_S = 0.3  # new audio after which the turn is decoded again (the decode itself usually takes longer)
 MAX_TURN_S = 15.0  # a turn longer than this is cut at its last stable word
 _MIN_DECODE_S = 0.5  # less audio than this holds no word worth a hypothesis
+SHORT_WINDOW_S = MAX_SECONDS  # a quick decode of up to this much audio runs the encoder on it alone
 CONTEXT_WORDS = 2  # stable words a decode hears again: Whisper starts better a few words before the new ones
+_PAUSE_S = 0.15  # a gap this long between two stable words is a place a decode may start
+_CLAUSE_ENDS = ".,;:?!"
 _PROMPT_WORDS = 40  # stable words before the anchor given as the prompt (Whisper takes ~220 tokens)
 
 
@@ -50,7 +54,7 @@ def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str |
 
     `quick` (a hypothesis of a turn still spoken, in a known language): one greedy pass of the
     model over the audio, without the checks and second passes of a whole transcription, which
-    the decode of the finished turn has."""
+    the decode of the finished turn has, and without padding the audio to Whisper's 30 s."""
     samples = resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, SAMPLE_RATE, WHISPER_RATE)
     if not quick or not language:
         segments, meta = transcribe(engine, SttRequest(samples, language=language, prompt=prompt, words=True))
@@ -61,6 +65,8 @@ def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str |
     except WeightError as exc:
         raise model_unavailable("speech-to-text model", exc) from None
     with whisper.slots:
+        if len(samples) <= SHORT_WINDOW_S * WHISPER_RATE:  # the encoder on this audio only (short_window.py)
+            return greedy_words(whisper.model, samples, language, prompt), language
         gen, _ = whisper.model.transcribe(samples, language=language if whisper.multilingual else None, beam_size=1,
                                           word_timestamps=True, condition_on_previous_text=False,
                                           initial_prompt=prompt or None)
@@ -102,13 +108,18 @@ class LiveTurn:
                 and have - self.decoded >= STEP_S * 1000 * BYTES_PER_MS)
 
     def anchor(self) -> tuple[int, str]:
-        """(where the next decode starts, in bytes into the turn; the stable text before it, its prompt)."""
+        """(where the next decode starts, in bytes into the turn; the stable text before it, its prompt):
+        the end of the latest stable word, CONTEXT_WORDS or more before the last, that is followed by
+        a pause or ends a clause. Not just any word's end: Whisper's word times are a few hundredths
+        of a second off, and audio that starts inside a word is decoded badly (it may give no more
+        than the rest of that word)."""
         stable = self.agreement.stable
-        before = len(stable) - CONTEXT_WORDS
-        if before <= 0:
-            return 0, ""
-        at = int(stable[before - 1].end * 1000) * BYTES_PER_MS
-        return at, "".join(w.text for w in stable[max(0, before - _PROMPT_WORDS):before]).strip()
+        for k in range(len(stable) - CONTEXT_WORDS, 0, -1):
+            word, after = stable[k - 1], stable[k]
+            if after.start - word.end >= _PAUSE_S or word.text.rstrip()[-1:] in _CLAUSE_ENDS:
+                at = int(word.end * 1000) * BYTES_PER_MS
+                return at, "".join(w.text for w in stable[max(0, k - _PROMPT_WORDS):k]).strip()
+        return 0, ""
 
     async def _decode_from_anchor(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None,
                                   *, quick: bool) -> list[Word]:
