@@ -2,12 +2,13 @@
 grown by STEP_S (faster-whisper, words with times), the words two decodes agree on sent at once
 (stable_words.py), the rest settled by a last decode when it ends.
 
-A decode does not start from the turn's beginning but from the end of the stable word
-CONTEXT_WORDS before the last one (`anchor`), with the stable text before that as Whisper's
-prompt: the stable words are sent already and never change, so decoding them again would only
-make each decode longer as the turn goes on (quadratic in the turn's length). The words of the
-context it hears again are dropped by stable_words.py. The last decode is from there too, with
-the full transcription's beam search and checks.
+A decode does not start from the turn's beginning but at a pause or clause end at least
+CONTEXT_WORDS stable words before the last one (`anchor`), with the stable text before that as
+Whisper's prompt, and its encoder sees only that audio (short_window.py): the stable words are
+sent already and never change, so decoding them again would only make each decode longer as the
+turn goes on (quadratic in the turn's length). The words of the context it hears again are
+dropped by stable_words.py. The last decode is from there too, with the full transcription's
+beam search and checks.
 
 Decodes run in worker threads, one at a time per turn (a decode still running when the audio has
 grown again is not joined by another: the next starts when it ends, on all the audio there is
@@ -129,9 +130,10 @@ class LiveTurn:
         offset = at / (1000 * BYTES_PER_MS)
         self.decodes += 1
         self.decoded_seconds += (len(pcm) - at) / (1000 * BYTES_PER_MS)
-        words, self.language = await asyncio.to_thread(
+        words, heard = await asyncio.to_thread(
             decode_words, engine, pcm[at:], language or (self.language if quick or at else None) or None,
             " ".join(p for p in (prompt, said) if p) or None, quick=quick)
+        self.language = heard or self.language
         return [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in words]
 
     async def decode(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> None:

@@ -6,10 +6,10 @@ about three quarters of a decode of a turn still spoken (benchmarks/NOTES.md, "C
 CTranslate2 takes shorter inputs, so here the encoder gets the audio's own frames and a short
 stretch of silence after them (Whisper was trained on windows that end in padding); the text is
 decoded greedily without timestamp tokens and the words are aligned to the audio by faster-
-whisper's cross-attention alignment, as its `transcribe` does. On the tuning recordings the words
-are those of the padded decode, up to the last word of a cut (which the caption agreement holds
-back anyway), in about a fifth of the time. Only for hypotheses: the decode of a finished turn is
-the full transcription's.
+whisper's cross-attention alignment, as its `transcribe` does. A decode of 3 s of speech by
+tiny.en takes about a fifth of the time; its words are a little less often right (benchmarks/
+NOTES.md, "Caption lag": live_turn.STEP_S is 0.6 s for that). Only for hypotheses: the decode of
+a finished turn is the full transcription's.
 """
 
 from __future__ import annotations
