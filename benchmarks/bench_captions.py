@@ -107,7 +107,7 @@ def collect(quick: bool = False) -> list[Result]:
                        note=f"not measured: {CHROMIUM} is absent (make system-deps)")]
     server = engine()
     client = nbaudio.Client(server.base_url, max_retries=0)
-    page, direct, decodes = [], [], []
+    page, direct, decodes, hops = [], [], [], []
     for _ in range(1 if quick else 2):
         with tempfile.TemporaryDirectory(prefix="nbaudio-bench-captions-") as root:
             wav = Path(root) / "direct.wav"
@@ -116,17 +116,25 @@ def collect(quick: bool = False) -> list[Result]:
             direct += engine_lags(client, wav)
             run = run_captions(server.base_url, Path(root), shots=ROOT / "build" / "screenshots")
         page += run.lags()
+        hops += run.hops()
     ours, peer, decode = Stat(page), Stat(direct), Stat(decodes)
+    hop = {k: Stat([h[k] for h in hops]) for k in ("engine", "to_page", "backlog", "wait")} if hops else {}
     return [Result("captions: caption lag in the browser (end of a word → shown), %voice captions on the engine",
                    ours.fmt("s"), f"the engine alone, word end → first delta carrying it: {peer.fmt('s')}",
                    ratio(ours, peer), f"≤ {TARGET_S:g} s", ours.median <= TARGET_S,
                    note="JupyterLab + Chromium (fake microphone), two sentences of the engine's TTS per session; "
                         "words sent once two successive greedy decodes of the growing turn agree and they end "
                         "0.5 s before its end, the rest at the turn's end (server_vad, 500 ms of silence); a word "
-                        "waits for about 2.5 decodes, so the lag follows the decode time (next row)"),
+                        "waits for about 2.5 decodes, so the lag follows the decode time (last row)"),
+            Result("captions: the browser's lag by hop (medians over the words)",
+                   "; ".join(f"{k} {v.fmt('s')}" for k, v in hop.items()) or "—", "—", None, "report only", None,
+                   note="engine: word end → the kernel has the line, in audio seconds the kernel had sent (the "
+                        "server, its socket, the bridge's event loop); to_page: kernel → shown (wall); backlog: "
+                        "audio the page had captured but the kernel had not sent on yet; wait: the latest "
+                        "piece's page → server socket time (wall)"),
             Result("captions: one decode of a turn in progress (3 s of speech, greedy, word times) on the engine",
                    decode.fmt("s"), "—", None, "report only", None,
-                   note="the engine decodes a spoken turn again each time this has passed (and 0.3 s of new "
+                   note="the engine decodes a spoken turn again each time this has passed (and 0.6 s of new "
                         "audio came)")]
 
 

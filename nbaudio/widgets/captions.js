@@ -43,7 +43,10 @@ function render({ model, el }) {
 
   // stats, for the figures and the tests (also as root.dataset.stats). shown: [item_id, words on
   // screen, seconds of microphone audio captured when they appeared, final?] each time a line changed.
-  const stats = { micSeconds: 0, sentPieces: 0, acked: -1, lines: 0, shown: [] };
+  // hops, for the benchmark's breakdown of the lag, beside each `shown`: [the page's clock (ms, Date.now()),
+  // the kernel's when it had the line, seconds of audio the kernel had sent the server by then, ms
+  // from the page sending the latest piece of audio to the kernel sending it on].
+  const stats = { micSeconds: 0, sentPieces: 0, acked: -1, lines: 0, shown: [], hops: [] };
   const lines = new Map();  // item_id → {line, final, provisional}
   let s = null;
   let state = "idle";
@@ -58,7 +61,7 @@ function render({ model, el }) {
   function publish() { root.dataset.stats = JSON.stringify(stats); }
   function showError(text) { error.textContent = text || ""; }
 
-  function showLine(itemId, text, final) {
+  function showLine(itemId, text, final, hop) {
     let l = lines.get(itemId);
     if (!l) {
       l = { line: element("div", "nbaudio-captions-line", "margin:1px 0") };
@@ -72,6 +75,7 @@ function render({ model, el }) {
     l.line.dataset.itemId = itemId;
     const words = (text || "").split(/\s+/).filter(Boolean).length;
     stats.shown.push([itemId, words, Math.round(stats.micSeconds * 1000) / 1000, !!final]);
+    stats.hops.push(hop ? [Date.now(), hop.at, hop.sent, hop.wait] : null);
     screen.scrollTop = screen.scrollHeight;
   }
 
@@ -82,7 +86,7 @@ function render({ model, el }) {
     let o = 0;
     for (const p of s.pending) { pcm.set(p, o); o += p.length; }
     s.pending = []; s.pendingFrames = 0;
-    model.send({ type: "captions:audio", seq: s.seq++ }, undefined, [pcm.buffer]);
+    model.send({ type: "captions:audio", seq: s.seq++, t: Date.now() }, undefined, [pcm.buffer]);
     stats.sentPieces = s.seq;
   }
 
@@ -176,7 +180,7 @@ function render({ model, el }) {
         if (s) { s.acked = msg.seq; stats.acked = msg.seq; }
         break;
       case "line":
-        showLine(msg.item_id || "", msg.text || "", !!msg.final);
+        showLine(msg.item_id || "", msg.text || "", !!msg.final, msg.hop);
         break;
       case "error":
         showError(msg.text || "");

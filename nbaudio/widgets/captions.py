@@ -165,7 +165,8 @@ class Captions(anywidget.AnyWidget):
             if len(buffers) == 1 and isinstance(seq, int) and not isinstance(seq, bool):
                 data = bytes(buffers[0])
                 if len(data) <= 2 * BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
-                    bridge.audio(seq, data)
+                    sent_at = content.get("t")
+                    bridge.audio(seq, data, sent_at if isinstance(sent_at, (int, float)) else None)
         elif kind == "captions:stop":
             reason = content.get("reason")
             bridge.stop(reason if reason in _ENDINGS else "user")

@@ -102,6 +102,7 @@ class CaptionsBridge:
         self._translations: set[asyncio.Future] = set()
         self._started = time.monotonic()
         self.acked = -1
+        self._audio_wait_ms = 0.0
 
     # ---- from the kernel's main thread --------------------------------------------------------
     def start(self) -> None:
@@ -118,10 +119,11 @@ class CaptionsBridge:
         if self._commands is not None:
             self._commands.put_nowait(command)
 
-    def audio(self, seq: int, pcm: bytes) -> None:
-        """A piece of microphone audio: pcm16 at the page's rate."""
+    def audio(self, seq: int, pcm: bytes, sent_at: float | None = None) -> None:
+        """A piece of microphone audio: pcm16 at the page's rate (`sent_at`: the page's clock when it
+        sent it, ms since the epoch)."""
         self.acked = seq
-        self._post("audio", pcm)
+        self._post("audio", pcm, sent_at)
 
     def stop(self, reason: str = "user") -> None:
         self._post("stop", reason)
@@ -222,6 +224,15 @@ class CaptionsBridge:
                 if isinstance(exc, RealtimeClosedError):
                     raise
                 self._send({"type": "error", "text": str(exc)}, None)
+            if command[2] is not None:
+                self._audio_wait_ms = time.time() * 1000 - command[2]
+
+    def _hop(self) -> dict[str, float]:
+        """Where a line stands on its way (the benchmark's breakdown of the caption lag): the kernel's
+        clock (ms since the epoch), seconds of audio sent to the server, and ms the latest piece of
+        audio took from the page sending it to the kernel sending it on."""
+        return {"at": round(time.time() * 1000, 1), "sent": round(len(self._pcm) / (1000 * BYTES_PER_MS), 3),
+                "wait": round(self._audio_wait_ms, 1)}
 
     def _resampled(self, pcm: bytes) -> bytes:
         """The page's pcm16 as pcm16 at 24 kHz (one soxr stream per session: the pieces join without a seam)."""
@@ -263,7 +274,8 @@ class CaptionsBridge:
         elif kind == "conversation.item.input_audio_transcription.delta":
             line = self._line(item_id)
             line.provisional += event.delta or ""
-            self._send({"type": "line", "item_id": item_id, "text": line.provisional, "final": False}, None)
+            self._send({"type": "line", "item_id": item_id, "text": line.provisional, "final": False,
+                        "hop": self._hop()}, None)
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._completed(self._line(item_id), event)
         elif kind == "conversation.item.input_audio_transcription.failed":
@@ -280,7 +292,8 @@ class CaptionsBridge:
         usage = event.get("usage") or {}
         line.seconds = float(usage.get("seconds") or 0.0) if isinstance(usage, dict) else 0.0
         if not self._translate:
-            self._send({"type": "line", "item_id": line.item_id, "text": line.text, "final": True}, None)
+            self._send({"type": "line", "item_id": line.item_id, "text": line.text, "final": True,
+                        "hop": self._hop()}, None)
             return
         self._send({"type": "line", "item_id": line.item_id, "text": line.text, "final": False}, None)
         start = int(line.start * 1000) * BYTES_PER_MS

@@ -53,17 +53,40 @@ class CaptionsRun:
 
     def lags(self) -> list[float]:
         """Seconds from the end of each word (in the recording) to its first showing on the page."""
+        return [round(at - end, 3) for end, at, _ in self._first_showings()]
+
+    def hops(self) -> list[dict[str, float]]:
+        """Each word's lag (s) split along its way: `engine` (word end → the kernel has the line, in
+        seconds of audio the kernel had sent the server: the server and the socket), `to_page`
+        (kernel → shown, wall seconds), `backlog` (audio the page had captured but the kernel had
+        not sent on when the line reached the page: the page → kernel hop), `wait` (wall seconds
+        the latest piece of audio then had taken from the page to the server's socket)."""
+        out = []
+        for end, at, hop in self._first_showings():
+            if hop:
+                shown_ms, kernel_ms, sent, wait_ms = hop
+                to_page = (shown_ms - kernel_ms) / 1000
+                out.append({"lag": at - end, "engine": sent - end, "to_page": to_page,
+                            "backlog": at - sent - to_page, "wait": wait_ms / 1000})
+        return out
+
+    def _first_showings(self) -> list[tuple[float, float, list[float] | None]]:
+        """(a word's end in the recording, the recording's time when it was first shown, the hops of
+        that showing) for each word of the transcript shown before Stop."""
+        shown_all = self.stats["shown"]
+        hops = self.stats.get("hops") or [None] * len(shown_all)
         order: list[str] = []
-        for item_id, count, _, _ in self.stats["shown"]:
+        for item_id, count, _, _ in shown_all:
             if count and item_id not in order:
                 order.append(item_id)
         out = []
         for item_id, segment in zip(order, self.transcript["segments"], strict=False):
-            shown = [(count, at) for i, count, at, _ in self.stats["shown"] if i == item_id]
+            shown = [(count, at, hop) for (i, count, at, _), hop in zip(shown_all, hops, strict=False)
+                     if i == item_id]
             for k, (_, _, end) in enumerate(segment[3]):
-                first = next((at for count, at in shown if count > k), None)
+                first = next(((at, hop) for count, at, hop in shown if count > k), None)
                 if first is not None:
-                    out.append(round(first - end, 3))
+                    out.append((end, first[0], first[1]))
         return out
 
 

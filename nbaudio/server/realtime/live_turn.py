@@ -1,11 +1,19 @@
 """One turn of a transcription session while it is spoken: its audio decoded again each time it has
 grown by STEP_S (faster-whisper, words with times), the words two decodes agree on sent at once
-(stable_words.py), the rest settled by the decode of the whole turn when it ends.
+(stable_words.py), the rest settled by a last decode when it ends.
+
+A decode does not start from the turn's beginning but at a pause or clause end at least
+CONTEXT_WORDS stable words before the last one (`anchor`), with the stable text before that as
+Whisper's prompt, and its encoder sees only that audio (short_window.py): the stable words are
+sent already and never change, so decoding them again would only make each decode longer as the
+turn goes on (quadratic in the turn's length). The words of the context it hears again are
+dropped by stable_words.py. The last decode is from there too, with the full transcription's
+beam search and checks.
 
 Decodes run in worker threads, one at a time per turn (a decode still running when the audio has
 grown again is not joined by another: the next starts when it ends, on all the audio there is
-then). A turn that goes on past MAX_TURN_S without a pause is cut at the end of its last stable
-word (transcription.py commits that part), so no decode is of more than about that much audio.
+then, never on a backlog). A turn that goes on past MAX_TURN_S without a pause is cut at the end
+of its last stable word (transcription.py commits that part).
 """
 
 from __future__ import annotations
@@ -26,13 +34,19 @@ from ..engine import Engine
 from ..models.stt import SAMPLE_RATE as WHISPER_RATE
 from ..models.stt import SttRequest
 from ..transcribe import transcribe
+from .short_window import MAX_SECONDS, greedy_words
 from .stable_words import Agreement, Word
 
 __all__ = ["LiveTurn", "decode_words", "STEP_S", "MAX_TURN_S", "logprobs_of", "words_of"]
 
-STEP_S = 0.3  # new audio after which the turn is decoded again (the decode itself usually takes longer)
+STEP_S = 0.6  # new audio after which the turn is decoded again (two decodes so far apart agree on fewer wrong words)
 MAX_TURN_S = 15.0  # a turn longer than this is cut at its last stable word
 _MIN_DECODE_S = 0.5  # less audio than this holds no word worth a hypothesis
+SHORT_WINDOW_S = MAX_SECONDS  # a quick decode of up to this much audio runs the encoder on it alone
+CONTEXT_WORDS = 2  # stable words a decode hears again: Whisper starts better a few words before the new ones
+_PAUSE_S = 0.15  # a gap this long between two stable words is a place a decode may start
+_CLAUSE_ENDS = ".,;:?!"
+_PROMPT_WORDS = 40  # stable words before the anchor given as the prompt (Whisper takes ~220 tokens)
 
 
 def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str | None, *,
@@ -41,7 +55,7 @@ def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str |
 
     `quick` (a hypothesis of a turn still spoken, in a known language): one greedy pass of the
     model over the audio, without the checks and second passes of a whole transcription, which
-    the decode of the finished turn has."""
+    the decode of the finished turn has, and without padding the audio to Whisper's 30 s."""
     samples = resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, SAMPLE_RATE, WHISPER_RATE)
     if not quick or not language:
         segments, meta = transcribe(engine, SttRequest(samples, language=language, prompt=prompt, words=True))
@@ -52,6 +66,8 @@ def decode_words(engine: Engine, pcm: bytes, language: str | None, prompt: str |
     except WeightError as exc:
         raise model_unavailable("speech-to-text model", exc) from None
     with whisper.slots:
+        if len(samples) <= SHORT_WINDOW_S * WHISPER_RATE:  # the encoder on this audio only (short_window.py)
+            return greedy_words(whisper.model, samples, language, prompt), language
         gen, _ = whisper.model.transcribe(samples, language=language if whisper.multilingual else None, beam_size=1,
                                           word_timestamps=True, condition_on_previous_text=False,
                                           initial_prompt=prompt or None)
@@ -80,6 +96,8 @@ class LiveTurn:
     send: Callable[[LiveTurn, list[Word]], None]
     agreement: Agreement = field(default_factory=Agreement)
     decoded: int = 0  # bytes of the turn's audio the last decode started with
+    decodes: int = 0  # decodes of this turn so far, and the seconds of audio they took in
+    decoded_seconds: float = 0.0
     decoding: asyncio.Task | None = None
     ended: bool = False  # committed: later decodes of the running kind are of no use
     sent_any: bool = False  # a delta went out (the first is sent without its leading space)
@@ -90,12 +108,39 @@ class LiveTurn:
         return (not self.ended and self.decoding is None and have >= _MIN_DECODE_S * 1000 * BYTES_PER_MS
                 and have - self.decoded >= STEP_S * 1000 * BYTES_PER_MS)
 
+    def anchor(self) -> tuple[int, str]:
+        """(where the next decode starts, in bytes into the turn; the stable text before it, its prompt):
+        the end of the latest stable word, CONTEXT_WORDS or more before the last, that is followed by
+        a pause or ends a clause. Not just any word's end: Whisper's word times are a few hundredths
+        of a second off, and audio that starts inside a word is decoded badly (it may give no more
+        than the rest of that word)."""
+        stable = self.agreement.stable
+        for k in range(len(stable) - CONTEXT_WORDS, 0, -1):
+            word, after = stable[k - 1], stable[k]
+            if after.start - word.end >= _PAUSE_S or word.text.rstrip()[-1:] in _CLAUSE_ENDS:
+                at = int(word.end * 1000) * BYTES_PER_MS
+                return at, "".join(w.text for w in stable[max(0, k - _PROMPT_WORDS):k]).strip()
+        return 0, ""
+
+    async def _decode_from_anchor(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None,
+                                  *, quick: bool) -> list[Word]:
+        """The words of the turn's audio `pcm` from the anchor on, with times from the turn's start."""
+        at, said = self.anchor()
+        at = min(at, max(0, len(pcm) - int(_MIN_DECODE_S * 1000) * BYTES_PER_MS))
+        offset = at / (1000 * BYTES_PER_MS)
+        self.decodes += 1
+        self.decoded_seconds += (len(pcm) - at) / (1000 * BYTES_PER_MS)
+        words, heard = await asyncio.to_thread(
+            decode_words, engine, pcm[at:], language or (self.language if quick or at else None) or None,
+            " ".join(p for p in (prompt, said) if p) or None, quick=quick)
+        self.language = heard or self.language
+        return [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in words]
+
     async def decode(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> None:
         """Decode the turn so far (`pcm`, all of its audio now) and send what became stable."""
         self.decoded = len(pcm)
         try:
-            words, self.language = await asyncio.to_thread(decode_words, engine, pcm, language or self.language,
-                                                           prompt, quick=True)
+            words = await self._decode_from_anchor(engine, pcm, language, prompt, quick=True)
         finally:
             self.decoding = None
         if not self.ended:
@@ -104,13 +149,12 @@ class LiveTurn:
                 self.send(self, agreed)
 
     async def finish(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> list[Word]:
-        """The turn ended with `pcm`: wait for a decode under way, decode it all, send the rest;
-        returns all its words."""
+        """The turn ended with `pcm`: wait for a decode under way, decode what follows the stable
+        words (the full transcription), send the rest; returns all its words."""
         if self.decoding is not None:
             await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
         self.ended = True
-        words, language_heard = await asyncio.to_thread(decode_words, engine, pcm, language, prompt)
-        self.language = language_heard or self.language
+        words = await self._decode_from_anchor(engine, pcm, language, prompt, quick=False)
         rest = self.agreement.finish(words)
         if rest:
             self.send(self, rest)

@@ -156,15 +156,18 @@ class TranscriptionSession:
             pcm = self._span(turn.start, self._appended)
             t = self.config.transcription
             turn.decoding = self._track(asyncio.get_running_loop().create_task(
-                self._quietly(turn.decode(self.engine, pcm, t.language, t.prompt))))
+                self._quietly(turn, turn.decode(self.engine, pcm, t.language, t.prompt))))
 
-    async def _quietly(self, decode: Any) -> None:
+    async def _quietly(self, turn: LiveTurn, decode: Any) -> None:
         """A decode while the turn is spoken: a failure costs only its deltas (the turn's final
-        decode reports one)."""
+        decode reports one). When it ends, the audio that came meanwhile is decoded at once, in one
+        decode of all of it (not at the next append, nor one decode per step missed)."""
         try:
             await decode
         except EngineError as exc:
             log.warning("realtime transcription: a decode of a turn in progress failed: %s", exc.message)
+        if self._turn is turn:
+            self._advance(turn)
 
     def _span(self, start: int, end: int) -> bytes:
         first = max(0, start - self._pending_start)
