@@ -14,13 +14,21 @@ os.environ.setdefault("NBAUDIO_CACHE_DIR", str(Path(__file__).resolve().parent /
 pytest_plugins = ["tests.support.magic_fakes"]
 
 
+def _in_charge(config) -> bool:
+    """Not in a pytest-xdist worker: a worker that runs out of files ends (and unconfigures) while the
+    other still runs notebooks on the shared engine, so only the controller starts and ends the run."""
+    return not hasattr(config, "workerinput")
+
+
 def pytest_configure(config):
     from nbaudio import shared_engine
 
-    shared_engine.stop()  # one a killed run left behind
+    if _in_charge(config):
+        shared_engine.stop()  # one a killed run left behind
 
 
 def pytest_unconfigure(config):
     from nbaudio import shared_engine
 
-    shared_engine.stop()
+    if _in_charge(config):
+        shared_engine.stop()
