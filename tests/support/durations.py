@@ -23,18 +23,34 @@ __all__ = ["PATH", "SEED", "UNKNOWN_S", "load", "longest_first", "record", "save
 
 PATH = Path(__file__).resolve().parents[2] / "build" / "test-durations.json"
 UNKNOWN_S = 30.0
-# Seconds on two quiet cores, estimated 2026-12-07 from single-file runs on a busy machine (scaled
-# by the load) and the notebooks' runs in the canary test; only their order matters.
+# Seconds per file of a clean-clone `make test` (2026-12-07, 2 cores, load 3-9), the files over 30 s;
+# only their order matters.
 SEED = {
-    "tests/engine/test_engine_diarize.py": 260.0,
-    "tests/client/test_key_hygiene.py": 210.0,  # + notebook 07
-    "tests/engine/test_engine_load.py": 95.0,
-    "tests/engine/test_loops.py": 50.0,
-    "tests/browser/test_browser.py": 65.0,
+    "tests/browser/test_browser_live.py": 237.0,
+    "tests/client/test_key_hygiene.py": 157.0,
+    "tests/engine/test_engine_diarize.py": 128.0,
+    "tests/batch/test_batch_dask.py": 111.0,
+    "tests/browser/test_browser_recorder.py": 89.0,
+    "tests/browser/test_browser.py": 88.0,
+    "tests/hostile/test_engine_hostile.py": 83.0,
+    "tests/browser/test_browser_reopen.py": 79.0,
+    "tests/batch/test_batch_relay.py": 76.0,
+    "tests/engine/test_shared_engine.py": 67.0,
+    "tests/engine/test_engine_fuzz.py": 65.0,
+    "tests/engine/test_engine_transcribe.py": 65.0,
+    "tests/engine/test_engine_real_speech.py": 65.0,
+    "tests/engine/test_engine_load.py": 64.0,
+    "tests/browser/test_browser_listening.py": 62.0,
+    "tests/browser/test_browser_captions.py": 57.0,
+    "tests/engine/test_loops.py": 54.0,
+    "tests/client/test_litellm_relay.py": 48.0,
     "notebooks/04_classroom.ipynb": 45.0,
-    "notebooks/07_voice_agents.ipynb": 45.0,
-    "notebooks/06_compare.ipynb": 40.0,
-    "notebooks/01_quickstart.ipynb": 30.0,
+    "tests/batch/test_batch_engine.py": 38.0,
+    "notebooks/07_voice_agents.ipynb": 36.0,
+    "tests/browser/test_browser_display.py": 34.0,
+    "tests/realtime/test_sdk_engine.py": 34.0,
+    "tests/engine/test_chat_determinism.py": 33.0,
+    "tests/realtime/test_sdk_transcription.py": 30.0,
 }
 _seconds: defaultdict[str, float] = defaultdict(float)
 
