@@ -34,7 +34,7 @@ from ..errors import InvalidInputError, NbAudioError
 from ..transcript import Transcript
 from .captions_bridge import CaptionsBridge, CaptionsEnd
 from .esm import widget_module
-from .page_audio import BROWSER_RATES, browser_rate
+from .page_audio import audio_piece, browser_rate
 from .saved_view import SavedView, saved_view_head, show_widget
 
 __all__ = ["Captions", "MAX_MINUTES_LIMIT", "TURN_DETECTION"]
@@ -43,7 +43,6 @@ MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
 # A caption line ends at a pause of half a second: a sentence or two per line, as subtitles are.
 TURN_DETECTION = {"type": "server_vad", "silence_duration_ms": 500}
-_MAX_PIECE_SECONDS = 5.0
 _ENDINGS = {"user": "stopped", "limit": "stopped at the time limit", "microphone": "stopped: the microphone went away",
             "closed": "the connection dropped", "error": "ended by an error", "page": "stopped: the page closed"}
 
@@ -161,12 +160,9 @@ class Captions(anywidget.AnyWidget):
         elif bridge is None:
             return
         elif kind == "captions:audio":
-            seq = content.get("seq")
-            if len(buffers) == 1 and isinstance(seq, int) and not isinstance(seq, bool):
-                data = bytes(buffers[0])
-                if len(data) <= 2 * BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
-                    sent_at = content.get("t")
-                    bridge.audio(seq, data, sent_at if isinstance(sent_at, (int, float)) else None)
+            if (piece := audio_piece(content, buffers)) is not None:
+                sent_at = content.get("t")
+                bridge.audio(*piece, sent_at if isinstance(sent_at, (int, float)) else None)
         elif kind == "captions:stop":
             reason = content.get("reason")
             bridge.stop(reason if reason in _ENDINGS else "user")

@@ -53,7 +53,7 @@ from ..errors import (
 from ..tools import ToolBox
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
-from .page_audio import BROWSER_RATES, browser_rate
+from .page_audio import audio_piece, browser_rate
 from .saved_view import SavedView, saved_view_head, show_widget
 
 __all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES", "TURN_DETECTION"]
@@ -62,7 +62,6 @@ DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
 MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 VAD_MODES = ("server", "manual")
-_MAX_PIECE_SECONDS = 5.0  # the page sends 0.05 s at a time; far more is not from live.js
 # The server hears when a turn ends by what was said: soon after a finished sentence, later after
 # "and…" (semantic_vad; "high": never later than server_vad's 500 ms of silence when the words say
 # nothing either way). Most of the wait for a reply used to be a fixed half second of silence.
@@ -261,11 +260,8 @@ class LiveSession(anywidget.AnyWidget):
         elif bridge is None:
             return
         elif kind == "live:audio":
-            seq = content.get("seq")
-            if len(buffers) == 1 and isinstance(seq, int) and not isinstance(seq, bool):
-                data = bytes(buffers[0])
-                if len(data) <= 2 * BROWSER_RATES[1] * _MAX_PIECE_SECONDS:
-                    bridge.audio(seq, data)
+            if (piece := audio_piece(content, buffers)) is not None:
+                bridge.audio(*piece)
         elif kind == "live:interrupted":
             item_id, end_ms = content.get("item_id"), content.get("audio_end_ms")
             if isinstance(item_id, str) and isinstance(end_ms, (int, float)) and not isinstance(end_ms, bool) \
