@@ -219,7 +219,8 @@ class CaptionsBridge:
             pcm = self._resampled(command[1])
             self._pcm += pcm
             try:
-                await rt.send_audio(pcm, sample_rate=SAMPLE_RATE)
+                if pcm:  # a streaming resampler may hold a short piece back whole
+                    await rt.send_audio(pcm, sample_rate=SAMPLE_RATE)
             except NbAudioError as exc:
                 if isinstance(exc, RealtimeClosedError):
                     raise

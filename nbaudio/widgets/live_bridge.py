@@ -216,7 +216,9 @@ class LiveBridge:
                 return command[1]
             try:
                 if kind == "audio":
-                    await rt.send_audio(self._resampled(command[1]), sample_rate=SAMPLE_RATE)
+                    audio = self._resampled(command[1])
+                    if len(audio):  # a streaming resampler may hold a short piece back whole
+                        await rt.send_audio(audio, sample_rate=SAMPLE_RATE)
                 elif kind == "interrupted":
                     _, item_id, end_ms = command
                     self._interrupted += 1
