@@ -20,15 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from .._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
 from ..client import Client
-from ..codec import whole_pcm16
 from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.record import pcm_clip
 from ..transcript import Transcript
+from .page_audio import PageResampler
 
 __all__ = ["CaptionsBridge", "CaptionsEnd", "captions_transcript"]
 
@@ -89,13 +87,13 @@ class CaptionsBridge:
 
     def __init__(self, *, client: Client, session: dict[str, Any], input_rate: int, max_seconds: float,
                  translate: bool, send: Send, on_end: Callable[[CaptionsEnd], None]) -> None:
-        self._client, self._session, self._rate = client, session, int(input_rate)
+        self._client, self._session = client, session
         self._max_seconds, self._translate = max_seconds, translate
         self._send, self._on_end = send, on_end
         self._loop = asyncio.new_event_loop()
         self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
         self._thread = threading.Thread(target=self._run, name="nbaudio-captions", daemon=True)
-        self._resampler: Any = None
+        self._resampler = PageResampler(int(input_rate))
         self._pcm = bytearray()  # everything sent, pcm16 at 24 kHz: the transcript's clip
         self._lines: dict[str, CaptionLine] = {}
         self._last_end = 0.0  # where the last turn ended (s): a turn cut by the server starts there
@@ -216,7 +214,7 @@ class CaptionsBridge:
             command = await self._commands.get()
             if command[0] == "stop":
                 return command[1]
-            pcm = self._resampled(command[1])
+            pcm = self._resampler.pcm16(command[1])
             self._pcm += pcm
             try:
                 if pcm:  # a streaming resampler may hold a short piece back whole
@@ -234,19 +232,6 @@ class CaptionsBridge:
         audio took from the page sending it to the kernel sending it on."""
         return {"at": round(time.time() * 1000, 1), "sent": round(len(self._pcm) / (1000 * BYTES_PER_MS), 3),
                 "wait": round(self._audio_wait_ms, 1)}
-
-    def _resampled(self, pcm: bytes) -> bytes:
-        """The page's pcm16 as pcm16 at 24 kHz (one soxr stream per session: the pieces join without a seam)."""
-        pcm = whole_pcm16(pcm)
-        if self._rate == SAMPLE_RATE:
-            return pcm
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        if self._resampler is None:
-            import soxr
-
-            self._resampler = soxr.ResampleStream(self._rate, SAMPLE_RATE, 1, dtype="float32")
-        out = self._resampler.resample_chunk(samples)
-        return (np.clip(out, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
     async def _read(self, rt: AsyncRealtimeSession) -> None:
         while True:  # an error event, or a malformed one, is told to the page; the session goes on

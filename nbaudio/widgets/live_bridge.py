@@ -22,16 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from .._wire.realtime import SAMPLE_RATE
 from ..chat import Conversation
 from ..client import Client
-from ..codec import whole_pcm16
 from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..tools import ToolBox, ToolRun
+from .page_audio import PageResampler
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
 
@@ -75,13 +73,12 @@ class LiveBridge:
         self._tools = tools
         self._calls: list[tuple[str, str, str]] = []  # (name, arguments, call_id) of the response under way
         self.tool_runs: list[ToolRun] = []
-        self._rate = int(input_rate)
         self._max_seconds, self._manual = max_seconds, manual
         self._send, self._on_end = send, on_end
         self._loop = asyncio.new_event_loop()
         self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
         self._thread = threading.Thread(target=self._run, name="nbaudio-live", daemon=True)
-        self._resampler: Any = None
+        self._resampler = PageResampler(int(input_rate))
         self.acked = -1  # the last audio piece the kernel took from the page (set on the main thread)
         self.rt: AsyncRealtimeSession | None = None
         self._responding = False
@@ -216,7 +213,7 @@ class LiveBridge:
                 return command[1]
             try:
                 if kind == "audio":
-                    audio = self._resampled(command[1])
+                    audio = self._resampler.pcm16(command[1])
                     if len(audio):  # a streaming resampler may hold a short piece back whole
                         await rt.send_audio(audio, sample_rate=SAMPLE_RATE)
                 elif kind == "interrupted":
@@ -236,19 +233,6 @@ class LiveBridge:
                 if isinstance(exc, RealtimeClosedError):
                     raise
                 self._send({"type": "error", "text": str(exc)}, None)
-
-    def _resampled(self, pcm: bytes) -> bytes | np.ndarray:
-        """The page's pcm16 at 24 kHz: as it is when the page runs at 24 kHz, else resampled to float
-        samples (one soxr stream per session, so the pieces join without a seam)."""
-        pcm = whole_pcm16(pcm)
-        if self._rate == SAMPLE_RATE:
-            return pcm
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        if self._resampler is None:
-            import soxr
-
-            self._resampler = soxr.ResampleStream(self._rate, SAMPLE_RATE, 1, dtype="float32")
-        return self._resampler.resample_chunk(samples)
 
     async def _read(self, rt: AsyncRealtimeSession) -> None:
         while True:  # an error event, or a malformed one, is told to the page; the session goes on
