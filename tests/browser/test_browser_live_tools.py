@@ -49,8 +49,9 @@ def run(engine, tmp_path_factory):
     root = tmp_path_factory.mktemp("lab_tools")
     samples, rate = speak(engine.base_url, None, QUESTION)
     silence = np.zeros(int(0.8 * rate), np.float32)
+    # Chromium plays the file in a loop: silence past the wait, so the question is asked once.
     wav = root / "microphone.wav"
-    wav.write_bytes(AudioClip.from_array(np.concatenate([silence, samples, np.zeros(20 * rate, np.float32)]),
+    wav.write_bytes(AudioClip.from_array(np.concatenate([silence, samples, np.zeros((WAIT_S + 30) * rate, np.float32)]),
                                          rate).to_wav())
     work = root / "notebooks"
     work.mkdir()
