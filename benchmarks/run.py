@@ -15,6 +15,7 @@ import importlib
 import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
@@ -93,11 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
     t0 = time.monotonic()
     results: list[tuple[str, Result]] = []
+    failed: list[str] = []
     with LoadSampler() as load:
         for area in areas:
             module, title = AREAS[area]
             print(f"\n### {title} ({module}) ...", flush=True)
-            area_results = importlib.import_module(module).collect(args.quick)
+            try:
+                area_results = importlib.import_module(module).collect(args.quick)
+            except Exception as exc:  # noqa: BLE001 - one area's failure must not lose the others' figures
+                traceback.print_exc()
+                failed.append(area)
+                area_results = [Result(f"{area}: not measured", "—", "—", None, "—", False,
+                                       note=f"the area failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                                            if str(exc) else f"the area failed: {type(exc).__name__}")]
             print_results(title, area_results)
             results += [(area, r) for r in area_results]
     minutes = (time.monotonic() - t0) / 60
@@ -108,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {out}")
     missed = [r.figure for _, r in results if r.met is False]
     print(f"{len(results)} figures, {len(missed)} missed" + (": " + "; ".join(missed) if missed else ""))
-    return 0
+    if failed:
+        print(f"failed areas (their traceback is above): {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
