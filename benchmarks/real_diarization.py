@@ -78,16 +78,22 @@ class Score:
 
 
 def score(diarizer: Any, name: str, tuning: Any) -> Score:
-    from nbaudio.speakers import diarization_error_rate
     from tests.support.real_speech import meeting
 
-    m = meeting(name)
+    return score_meeting(diarizer, meeting(name), tuning)
+
+
+def score_meeting(diarizer: Any, m: Any, tuning: Any) -> Score:
+    """One recording (a tests.support.real_speech.Meeting: samples, reference turns, annotated span)
+    scored as every row of this area is."""
+    from nbaudio.speakers import diarization_error_rate
+
     t0 = time.perf_counter()
     turns = diarizer.diarize(m.samples, tuning=tuning)
     seconds = time.perf_counter() - t0
     hyp = [(t.start, t.end, t.speaker) for t in turns]
     base = m.one_speaker()
-    return Score(name, diarization_error_rate(m.turns, hyp).der,
+    return Score(m.name, diarization_error_rate(m.turns, hyp).der,
                  diarization_error_rate(m.turns, hyp, collar=COLLAR).der,
                  diarization_error_rate(m.turns, base).der, diarization_error_rate(m.turns, base, collar=COLLAR).der,
                  m.overlapped_share(), len({t.speaker for t in turns}), len(m.speakers), seconds)
