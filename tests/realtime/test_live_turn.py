@@ -51,8 +51,11 @@ def test_decodes_after_stable_words_take_only_the_audio_after_them(engine):
     # decodes take in far less than the growing turn over and over (the quadratic whole).
     assert len(turn.agreement.stable) > 5 and turn.decoded_seconds < 0.75 * whole, (turn.decoded_seconds, whole)
     assert turn.anchor()[0] > len(pcm) // 2  # the last decodes took in less than half of the turn
-    assert "".join(sent) == "".join(words)  # what was sent adds up to the turn's words, none twice
-    assert overlap(SPEECH.reference + " " + MORE.reference, "".join(words)) >= 0.7, "".join(words)
+    assert "".join(sent) == "".join(w.text for w in turn.agreement.stable)  # each stable word sent once
+    reference = SPEECH.reference + " " + MORE.reference
+    # The completed transcript is one decode of the whole turn: it may correct a word the deltas
+    # gave ("The cab is juice" → "The cabbage juice"), and it is never a worse transcript of it.
+    assert overlap(reference, "".join(words)) >= max(0.7, overlap(reference, "".join(sent)) - 0.05), "".join(words)
 
 
 def test_audio_that_came_during_a_decode_is_decoded_when_it_ends(engine):

@@ -45,8 +45,10 @@ def test_words_arrive_while_spoken_and_add_up_to_the_transcript(rt_sdk, spoken):
     # Stable words go out while the speaker is still talking, not only once the turn is over.
     assert types.index("conversation.item.input_audio_transcription.delta") < \
         types.index("input_audio_buffer.speech_stopped"), types
-    assert "".join(e["delta"] for e in deltas) == done["transcript"]
-    assert overlap(STORY, done["transcript"]) >= 0.7, done["transcript"]
+    # The deltas are the provisional words; the completed transcript is a decode of the whole turn
+    # (it may correct one of them) and holds the story at least as well.
+    said = "".join(e["delta"] for e in deltas)
+    assert overlap(STORY, done["transcript"]) >= max(0.7, overlap(STORY, said) - 0.05), (said, done["transcript"])
     # logprobs where asked: one per word, in the deltas and the completed event
     assert all(len(e["logprobs"]) == len(e["delta"].split()) for e in deltas)
     assert len(done["logprobs"]) == len(done["words"]) == len(done["transcript"].split())

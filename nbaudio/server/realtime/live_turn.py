@@ -1,14 +1,16 @@
 """One turn of a transcription session while it is spoken: its audio decoded again each time it has
 grown by STEP_S (faster-whisper, words with times), the words two decodes agree on sent at once
-(stable_words.py), the rest settled by a last decode when it ends.
+(stable_words.py) as provisional words, and when it ends one decode of all of it gives the final
+transcript.
 
 A decode does not start from the turn's beginning but at a pause or clause end at least
 CONTEXT_WORDS stable words before the last one (`anchor`), with the stable text before that as
 Whisper's prompt, and its encoder sees only that audio (short_window.py): the stable words are
-sent already and never change, so decoding them again would only make each decode longer as the
-turn goes on (quadratic in the turn's length). The words of the context it hears again are
-dropped by stable_words.py. The last decode is from there too, with the full transcription's
-beam search and checks.
+sent already, so decoding them again would only make each decode longer as the turn goes on
+(quadratic in the turn's length). The words of the context it hears again are dropped by
+stable_words.py. The last decode is of the whole turn, with the full transcription's beam search
+and checks: the quick decodes make the deltas fast, this one makes the completed transcript right
+(benchmarks/NOTES.md, "Caption lag").
 
 Decodes run in worker threads, one at a time per turn (a decode still running when the audio has
 grown again is not joined by another: the next starts when it ends, on all the audio there is
@@ -149,16 +151,23 @@ class LiveTurn:
                 self.send(self, agreed)
 
     async def finish(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> list[Word]:
-        """The turn ended with `pcm`: wait for a decode under way, decode what follows the stable
-        words (the full transcription), send the rest; returns all its words."""
+        """The turn ended with `pcm`: wait for a decode under way, then decode the whole turn (the
+        full transcription, with its beam search and checks) and send as deltas its words after
+        the stable ones; returns the whole decode's words, the turn's final transcript. It may
+        differ from what the deltas added up to: they are the quick decodes' best guess while the
+        turn was spoken, this one hears all of it at once (the hosted models' completed transcript
+        is the final one in the same way)."""
         if self.decoding is not None:
             await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
         self.ended = True
-        words = await self._decode_from_anchor(engine, pcm, language, prompt, quick=False)
+        self.decodes += 1
+        self.decoded_seconds += len(pcm) / (1000 * BYTES_PER_MS)
+        words, heard = await asyncio.to_thread(decode_words, engine, pcm, language or self.language or None, prompt)
+        self.language = heard or self.language
         rest = self.agreement.finish(words)
         if rest:
             self.send(self, rest)
-        return self.agreement.stable
+        return words
 
     def cut_point(self, have: int) -> int | None:
         """Where to cut a turn that has gone on too long (bytes into the turn, at the end of its last

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 __all__ = ["Word", "Agreement", "MARGIN_S"]
 
 MARGIN_S = 0.5
+GAP_S = 0.0  # the earlier decode a word must agree with has at least this much less audio
 _OVERLAP_WORDS = 5  # a decode from a later anchor may repeat this many stable words; they are not new
 _EARLY_S = 0.1  # a new word may start this much before the end of the last stable one (Whisper's times wobble)
 
@@ -43,7 +44,7 @@ class Agreement:
     """The stable words of one turn so far; `update()` with each decode, `finish()` with the last."""
 
     stable: list[Word] = field(default_factory=list)
-    _previous: list[Word] = field(default_factory=list)  # the last decode's words after the stable ones
+    _earlier: list[tuple[float, list[Word]]] = field(default_factory=list)  # (decoded_until, words) of past decodes
 
     @property
     def stable_end(self) -> float:
@@ -62,20 +63,22 @@ class Agreement:
         """Take a decode of the turn's first `decoded_until` seconds; return the words that became
         stable with it (in order, to send now)."""
         new = self._after_stable(words)
+        earlier = [w for until, w in self._earlier if until <= decoded_until - GAP_S]
+        before = self._after_stable(earlier[-1]) if earlier else []
         agreed = []
-        for before, now in zip(self._previous, new, strict=False):
-            if before.key != now.key or now.end > decoded_until - MARGIN_S:
+        for was, now in zip(before, new, strict=False):
+            if was.key != now.key or now.end > decoded_until - MARGIN_S:
                 break
             agreed.append(now)
         self.stable += agreed
-        self._previous = new[len(agreed):]
+        self._earlier = [(u, w) for u, w in self._earlier if u > decoded_until - GAP_S - 2.0] + [(decoded_until, words)]
         return agreed
 
     def finish(self, words: list[Word]) -> list[Word]:
         """Take the decode of the whole turn: the words after the stable ones are final too."""
         rest = self._after_stable(words)
         self.stable += rest
-        self._previous = []
+        self._earlier = []
         return rest
 
     @property

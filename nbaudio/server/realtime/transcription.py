@@ -13,11 +13,13 @@ Events, in the GA shapes the official `openai` SDK types:
 
 Deltas come while the turn is still spoken, for the item id its speech_started named (with manual
 turns, the id the commit will have): the words two successive decodes of the growing audio agree
-on, up to half a second before its end (live_turn.py, stable_words.py). Their texts add up to the
-completed transcript. With `include` logprobs, each delta and the completed event carry one entry
-per word (Whisper's word probability, as a natural log). The completed event also carries
-`words`, each with `start` and `end` in seconds from the start of the item's audio (an nbaudio
-field: clients that do not know it ignore it), and `usage` in seconds of audio.
+on (live_turn.py, stable_words.py): provisional words, fast. The completed transcript is one
+decode of the whole turn when it ends, the final text: it may correct a word the deltas gave, as
+the hosted models' completed event is the final one. With `include` logprobs, each delta and the
+completed event carry one entry per word (Whisper's word probability, as a natural log). The
+completed event also carries `words`, each with `start` and `end` in seconds from the start of the
+item's audio (an nbaudio field: clients that do not know it ignore it), and `usage` in seconds of
+audio.
 """
 
 from __future__ import annotations
