@@ -27,14 +27,7 @@ from ..errors import InvalidInputError
 from ..transcript import Transcript
 from .captions_bridge import CaptionsBridge, CaptionsEnd
 from .esm import widget_module
-from .realtime_widget import (
-    DEFAULT_TRANSCRIBE_MODEL,
-    ENDINGS,
-    MAX_MINUTES_LIMIT,
-    RealtimeWidget,
-    check_client,
-    check_max_minutes,
-)
+from .realtime_widget import DEFAULT_TRANSCRIBE_MODEL, ENDINGS, MAX_MINUTES_LIMIT, RealtimeWidget
 
 __all__ = ["Captions", "MAX_MINUTES_LIMIT", "TURN_DETECTION"]
 
@@ -57,7 +50,7 @@ class Captions(RealtimeWidget):
     def __init__(self, *, client: Client | None = None, language: str | None = None, translate: bool = False,
                  model: str = DEFAULT_TRANSCRIBE_MODEL, prompt: str | None = None, max_minutes: float = 15.0,
                  **kwargs: Any) -> None:
-        check_max_minutes(max_minutes)
+        self._check_max_minutes(max_minutes)
         for name, value in (("language", language), ("prompt", prompt)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a string, not {type(value).__name__}", param=name)
@@ -68,7 +61,7 @@ class Captions(RealtimeWidget):
             raise InvalidInputError("model must name a transcription model, e.g. 'whisper-1'", param="model")
         if not isinstance(translate, bool):
             raise InvalidInputError(f"translate must be True or False, not {translate!r}", param="translate")
-        check_client(client)
+        self._check_client(client)
         super().__init__(client=client, max_minutes=max_minutes, **kwargs)
         self.language, self.translate, self.model, self.prompt = language, translate, model.strip(), prompt
         self.result: CaptionsEnd | None = None

@@ -48,14 +48,7 @@ from ..tools import ToolBox
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
 from .realtime_bridge import RealtimeBridge
-from .realtime_widget import (
-    DEFAULT_TRANSCRIBE_MODEL,
-    ENDINGS,
-    MAX_MINUTES_LIMIT,
-    RealtimeWidget,
-    check_client,
-    check_max_minutes,
-)
+from .realtime_widget import DEFAULT_TRANSCRIBE_MODEL, ENDINGS, MAX_MINUTES_LIMIT, RealtimeWidget
 
 __all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES", "TURN_DETECTION"]
 
@@ -121,12 +114,12 @@ class LiveSession(RealtimeWidget):
         if vad not in VAD_MODES:
             raise InvalidInputError(f"vad must be 'server' (the server hears when you stop) or 'manual' (press to "
                                     f"talk), not {vad!r}", param="vad")
-        check_max_minutes(max_minutes)
+        self._check_max_minutes(max_minutes)
         for name, value in (("voice", voice), ("instructions", instructions), ("transcribe_model", transcribe_model),
                             ("language", language)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a string, not {type(value).__name__}", param=name)
-        check_client(client)
+        self._check_client(client)
         if conversation is not None and not isinstance(conversation, Conversation):
             raise InvalidInputError(f"conversation= takes an nbaudio Conversation, not {type(conversation).__name__}",
                                     param="conversation")

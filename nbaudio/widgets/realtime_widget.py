@@ -23,8 +23,7 @@ from .page_audio import audio_piece, browser_rate
 from .realtime_bridge import RealtimeBridge
 from .saved_view import SavedView, saved_view_head, show_widget
 
-__all__ = ["RealtimeWidget", "ENDINGS", "MAX_MINUTES_LIMIT", "DEFAULT_TRANSCRIBE_MODEL", "check_max_minutes",
-           "check_client"]
+__all__ = ["RealtimeWidget", "ENDINGS", "MAX_MINUTES_LIMIT", "DEFAULT_TRANSCRIBE_MODEL"]
 
 MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
@@ -37,18 +36,6 @@ ENDINGS = {
     "error": "ended by an error",
     "page": "stopped: the page closed",
 }
-
-
-def check_max_minutes(max_minutes: Any) -> None:
-    if isinstance(max_minutes, bool) or not isinstance(max_minutes, numbers.Real) \
-            or not 0 < max_minutes <= MAX_MINUTES_LIMIT:
-        raise InvalidInputError(f"max_minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, not "
-                                f"{max_minutes!r}", param="max_minutes")
-
-
-def check_client(client: Any) -> None:
-    if client is not None and not isinstance(client, Client):
-        raise InvalidInputError(f"client= takes an nbaudio.Client, not {type(client).__name__}", param="client")
 
 
 class RealtimeWidget(anywidget.AnyWidget):
@@ -75,6 +62,20 @@ class RealtimeWidget(anywidget.AnyWidget):
         self.saved_view = SavedView(self._saved_content)
         self.saved_view_id = self.saved_view.view_id
         self.on_msg(self._on_page_msg)
+
+    # ---- checks a subclass makes of its arguments, before the widget is made ---------------------
+    @staticmethod
+    def _check_max_minutes(max_minutes: Any) -> None:
+        if isinstance(max_minutes, bool) or not isinstance(max_minutes, numbers.Real) \
+                or not 0 < max_minutes <= MAX_MINUTES_LIMIT:
+            raise InvalidInputError(f"max_minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, not "
+                                    f"{max_minutes!r}", param="max_minutes")
+
+    @staticmethod
+    def _check_client(client: Any) -> None:
+        if client is not None and not isinstance(client, Client):
+            raise InvalidInputError(f"client= takes an nbaudio.Client, not {type(client).__name__}",
+                                    param="client")
 
     # ---- what a subclass says ------------------------------------------------------------------
     def _new_bridge(self, rate: int) -> RealtimeBridge:
