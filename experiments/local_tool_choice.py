@@ -7,8 +7,8 @@ of a table column, a kitchen timer), half of them asking for something one tool 
 Each prompt is a fresh `/v1/chat/completions` request with all three tools and tool_choice
 "auto", to the embedded engine started in this process on loopback (the engine's own path:
 nbaudio.server.models.tool_calls). "right" is mechanical: the same tool (or no call) as the
-expected one and, for a call, the same arguments (strings compared without case or spaces at the
-ends, numbers as numbers). The prompts were written before the first run and not changed after.
+expected one and, for a call, the same arguments (tool_choice_scoring.py). The prompts were
+written before the first run and not changed after.
 """
 
 from __future__ import annotations
@@ -20,20 +20,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: make `nbaudio` importable from the checkout
+if __package__ in (None, ""):  # run as a script: make `nbaudio` and the shared scoring importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _tool(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": {
-        "type": "object", "properties": properties, "required": list(properties)}}}
-
+from tool_choice_scoring import outcome, report, tool  # noqa: E402
 
 TOOLS = [
-    _tool("get_weather", "The current weather in a city.", {"city": {"type": "string"}}),
-    _tool("column_mean", "The mean of a column of the house-price table.",
-          {"column": {"type": "string", "enum": ["price", "rooms", "area"]}}),
-    _tool("set_timer", "Start a kitchen timer for a number of minutes.", {"minutes": {"type": "integer"}}),
+    tool("get_weather", "The current weather in a city.", {"city": {"type": "string"}}),
+    tool("column_mean", "The mean of a column of the house-price table.",
+         {"column": {"type": "string", "enum": ["price", "rooms", "area"]}}),
+    tool("set_timer", "Start a kitchen timer for a number of minutes.", {"minutes": {"type": "integer"}}),
 ]
 
 # (prompt, expected tool or None, expected arguments)
@@ -61,24 +58,6 @@ PROMPTS: list[tuple[str, str | None, dict[str, Any]]] = [
 ]
 
 
-def _same(got: Any, want: Any) -> bool:
-    if isinstance(want, str):
-        return isinstance(got, str) and got.strip().lower() == want.lower()
-    if isinstance(want, (int, float)) and not isinstance(want, bool):
-        return isinstance(got, (int, float)) and not isinstance(got, bool) and got == want
-    return got == want
-
-
-def _right(call: tuple[str, dict[str, Any]] | None, tool: str | None, args: dict[str, Any]) -> tuple[bool, bool]:
-    """(right tool or right not to call, and right arguments too)."""
-    if call is None or tool is None:
-        return call is None and tool is None, call is None and tool is None
-    name, got = call
-    if name != tool:
-        return False, False
-    return True, set(got) == set(args) and all(_same(got[k], v) for k, v in args.items())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--llm-model", help="another chat model for the engine (a name or a .gguf path)")
@@ -93,7 +72,7 @@ def main() -> None:
     kwargs = {"llm_model": opts.llm_model} if opts.llm_model else {}
     with local.start(**kwargs) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="sk-local", max_retries=0, timeout=600)
-        for prompt, tool, args in PROMPTS:
+        for prompt, expected, args in PROMPTS:
             start = time.perf_counter()
             r = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}],
                                                tools=TOOLS, tool_choice="auto", max_tokens=40)
@@ -101,18 +80,10 @@ def main() -> None:
             msg = r.choices[0].message
             call = ((msg.tool_calls[0].function.name, json.loads(msg.tool_calls[0].function.arguments))
                     if msg.tool_calls else None)
-            chose, exact = _right(call, tool, args)
-            rows.append({"prompt": prompt, "expected": [tool, args], "got": list(call) if call else msg.content,
-                         "right_choice": chose, "right": exact, "seconds": round(seconds, 2)})
-            print(f"{'ok ' if exact else 'BAD'} {seconds:5.1f}s  {prompt!r:55} -> {rows[-1]['got']}", flush=True)
-    fits = [r for r in rows if r["expected"][0]]
-    none = [r for r in rows if not r["expected"][0]]
-    print(f"\nright tool and arguments: {sum(r['right'] for r in fits)}/{len(fits)} prompts where a tool fits "
-          f"(right tool: {sum(r['right_choice'] for r in fits)}/{len(fits)}); "
-          f"no call where none fits: {sum(r['right'] for r in none)}/{len(none)}; "
-          f"all right: {sum(r['right'] for r in rows)}/{len(rows)}")
-    if opts.json:
-        opts.json.write_text(json.dumps(rows, indent=1) + "\n")
+            rows.append(outcome(prompt, expected, args, call, list(call) if call else msg.content, seconds))
+            print(f"{'ok ' if rows[-1]['right'] else 'BAD'} {seconds:5.1f}s  {prompt!r:55} -> {rows[-1]['got']}",
+                  flush=True)
+    report(rows, opts.json)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ the reported set and was not looked at while tuning.
 
 Each prompt is decided in this process by the engine's own path (tool_calls.decide with
 tool_choice "auto") on the engine's local model, without a server: the same decision a
-/v1/chat/completions request makes. "right" is as in local_tool_choice.py.
+/v1/chat/completions request makes. "right" is as in local_tool_choice.py (tool_choice_scoring.py).
 """
 
 from __future__ import annotations
@@ -20,22 +20,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: make `nbaudio` and the reported set's scoring importable
+if __package__ in (None, ""):  # run as a script: make `nbaudio` and the shared scoring importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from local_tool_choice import _right, _tool  # noqa: E402  (the same tool shape and the same "right")
+from tool_choice_scoring import outcome, report, tool  # noqa: E402  (the reported set's tool shape and "right")
 
 OFFICE = [
-    _tool("convert_length", "Convert a distance in kilometres to miles.", {"kilometres": {"type": "number"}}),
-    _tool("lookup_employee", "Look up a person's row in the staff table: their team, office and phone number.",
-          {"name": {"type": "string"}}),
-    _tool("count_words", "Count the words in a piece of text.", {"text": {"type": "string"}}),
+    tool("convert_length", "Convert a distance in kilometres to miles.", {"kilometres": {"type": "number"}}),
+    tool("lookup_employee", "Look up a person's row in the staff table: their team, office and phone number.",
+         {"name": {"type": "string"}}),
+    tool("count_words", "Count the words in a piece of text.", {"text": {"type": "string"}}),
 ]
 HOME = [
-    _tool("send_email", "Send an email to a contact.", {"to": {"type": "string"}}),
-    _tool("stock_price", "The latest share price of a company on the stock market.", {"company": {"type": "string"}}),
-    _tool("play_song", "Play a song on the speaker.", {"title": {"type": "string"}}),
+    tool("send_email", "Send an email to a contact.", {"to": {"type": "string"}}),
+    tool("stock_price", "The latest share price of a company on the stock market.", {"company": {"type": "string"}}),
+    tool("play_song", "Play a song on the speaker.", {"title": {"type": "string"}}),
 ]
 
 # (tools, prompt, expected tool or None, expected arguments)
@@ -106,26 +106,17 @@ def main() -> None:
     settings = Settings(**({"llm_model": opts.llm_model} if opts.llm_model else {}))
     backend = ModelRegistry(settings).local_chat()
     rows = []
-    for tools, prompt, tool, args in PROMPTS:
+    for tools, prompt, expected, args in PROMPTS:
         specs = tool_calls.parse_tools(tools)
         start = time.perf_counter()
         decision = tool_calls.decide(backend, [{"role": "user", "content": prompt}], specs, tool_calls.ToolChoice())
         seconds = time.perf_counter() - start
         fn = decision.calls[0]["function"] if decision.calls else None
         call = (fn["name"], json.loads(fn["arguments"])) if fn else None
-        chose, exact = _right(call, tool, args)
-        rows.append({"prompt": prompt, "expected": [tool, args], "got": list(call) if call else None,
-                     "right_choice": chose, "right": exact, "seconds": round(seconds, 2)})
-        print(f"{'ok ' if chose else 'BAD'}{'+' if exact else ' '} {seconds:5.2f}s  {prompt!r:55} -> {rows[-1]['got']}",
-              flush=True)
-    fits = [r for r in rows if r["expected"][0]]
-    none = [r for r in rows if not r["expected"][0]]
-    print(f"\nright tool and arguments: {sum(r['right'] for r in fits)}/{len(fits)} prompts where a tool fits "
-          f"(right tool: {sum(r['right_choice'] for r in fits)}/{len(fits)}); "
-          f"no call where none fits: {sum(r['right'] for r in none)}/{len(none)}; "
-          f"all right: {sum(r['right'] for r in rows)}/{len(rows)}")
-    if opts.json:
-        opts.json.write_text(json.dumps(rows, indent=1) + "\n")
+        rows.append(outcome(prompt, expected, args, call, list(call) if call else None, seconds))
+        print(f"{'ok ' if rows[-1]['right_choice'] else 'BAD'}{'+' if rows[-1]['right'] else ' '} {seconds:5.2f}s  "
+              f"{prompt!r:55} -> {rows[-1]['got']}", flush=True)
+    report(rows, opts.json)
 
 
 if __name__ == "__main__":

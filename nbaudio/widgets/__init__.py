@@ -20,7 +20,8 @@ modules the .js files beside these modules).
 
 Modules: `player` (Player and its AudioElement, player.js), `recorder` (Recorder, recorder.js),
 `live` (LiveSession, live.js) and `live_bridge` (its Realtime session on a thread), `captions`
-(Captions, captions.js) and `captions_bridge` (its transcription session), `listening`
+(Captions, captions.js) and `captions_bridge` (its transcription session), with what those two
+share in `realtime_widget` and `realtime_bridge`, `listening`
 (ListeningTest, listening.js; the plan, statistics and static output are nbaudio.listening's); `mic.js` is
 what the microphone widgets' modules share, `saved_view.js` what every widget's module does first
 (esm.py joins them).

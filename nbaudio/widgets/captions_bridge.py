@@ -1,39 +1,36 @@
 """The kernel's side of live captions: one Realtime transcription session (`intent=transcription`)
 on a thread of its own, between the page (microphone audio as widget messages) and the server.
 
-As for a live conversation (live_bridge.py), the comm handler only posts what the page sent into
-this thread's event loop, so captions keep coming whatever the kernel's main thread does. What
-reaches the page are small messages made here: a turn's words so far (provisional, as the server
-finds them stable) and its final line (the completed transcript or, with `translate`, its English
-translation by the client's `/v1/audio/translations`, made on a worker thread so the captions of
-the next turn are not held up). At the end the turns become one `Transcript` of the whole
-recording: a segment per turn at its place in the recording, with the server's word times when it
-gives them (the engine does; OpenAI's events have none, so its segments are the turns alone).
+As for a live conversation (both are realtime_bridge.RealtimeBridge), the comm handler only posts
+what the page sent into this thread's event loop, so captions keep coming whatever the kernel's
+main thread does. What reaches the page are small messages made here: a turn's words so far
+(provisional, as the server finds them stable) and its final line (the completed transcript or,
+with `translate`, its English translation by the client's `/v1/audio/translations`, made on a
+worker thread so the captions of the next turn are not held up). At the end the turns become one
+`Transcript` of the whole recording: a segment per turn at its place in the recording, with the
+server's word times when it gives them (the engine does; OpenAI's events have none, so its
+segments are the turns alone).
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._wire.realtime import BYTES_PER_MS, SAMPLE_RATE
+from .._wire.realtime import BYTES_PER_MS
 from ..client import Client
-from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
+from ..errors import NbAudioError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.record import pcm_clip
 from ..transcript import Transcript
-from .page_audio import PageResampler
+from .realtime_bridge import EVENT_TIMEOUT_S, RealtimeBridge, Send
 
 __all__ = ["CaptionsBridge", "CaptionsEnd", "captions_transcript"]
 
-ACK_INTERVAL = 0.25
 STOP_GRACE_S = 15.0  # after Stop, how long the last turns' transcripts (and translations) may take
-EVENT_TIMEOUT_S = 24 * 3600.0
-Send = Callable[[dict[str, Any], list[bytes] | None], None]
 
 
 @dataclass
@@ -80,108 +77,35 @@ def captions_transcript(lines: list[CaptionLine], pcm: bytes, *, language: str |
     return transcript
 
 
-class CaptionsBridge:
+class CaptionsBridge(RealtimeBridge):
     """Runs one transcription session for a Captions widget. Thread-safe entry points: `audio()`,
     `stop()`; `send(message, buffers)` goes to the page and `on_end(CaptionsEnd)` is called once,
     on the bridge's thread, when the session is over."""
 
     def __init__(self, *, client: Client, session: dict[str, Any], input_rate: int, max_seconds: float,
                  translate: bool, send: Send, on_end: Callable[[CaptionsEnd], None]) -> None:
-        self._client, self._session = client, session
-        self._max_seconds, self._translate = max_seconds, translate
-        self._send, self._on_end = send, on_end
-        self._loop = asyncio.new_event_loop()
-        self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
-        self._thread = threading.Thread(target=self._run, name="nbaudio-captions", daemon=True)
-        self._resampler = PageResampler(int(input_rate))
+        super().__init__(client=client, session=session, input_rate=input_rate, max_seconds=max_seconds,
+                         send=send, thread_name="nbaudio-captions")
+        self._translate, self._on_end = translate, on_end
         self._pcm = bytearray()  # everything sent, pcm16 at 24 kHz: the transcript's clip
         self._lines: dict[str, CaptionLine] = {}
         self._last_end = 0.0  # where the last turn ended (s): a turn cut by the server starts there
         self._translations: set[asyncio.Future] = set()
-        self._started = time.monotonic()
-        self.acked = -1
         self._audio_wait_ms = 0.0
 
-    # ---- from the kernel's main thread --------------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
+    async def _connect(self) -> AsyncRealtimeSession:
+        return await aconnect(client=self._client, session=self._session, timeout=EVENT_TIMEOUT_S,
+                              intent="transcription")
 
-    def _post(self, *command: Any) -> None:
-        if not self._loop.is_closed():
-            try:
-                self._loop.call_soon_threadsafe(self._put, command)
-            except RuntimeError:  # the loop closed in between: the session is over
-                pass
-
-    def _put(self, command: tuple[Any, ...]) -> None:
-        if self._commands is not None:
-            self._commands.put_nowait(command)
-
-    def audio(self, seq: int, pcm: bytes, sent_at: float | None = None) -> None:
-        """A piece of microphone audio: pcm16 at the page's rate (`sent_at`: the page's clock when it
-        sent it, ms since the epoch)."""
-        self.acked = seq
-        self._post("audio", pcm, sent_at)
-
-    def stop(self, reason: str = "user") -> None:
-        self._post("stop", reason)
-
-    # ---- on the bridge's thread ----------------------------------------------------------------
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._main())
-        finally:
-            self._loop.close()
-
-    async def _main(self) -> None:
-        self._commands = asyncio.Queue()
-        rt = None
-        reason, error = "error", None
-        try:
-            rt = await aconnect(client=self._client, session=self._session, timeout=EVENT_TIMEOUT_S,
-                                intent="transcription")
-            self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]}: speak, the words "
-                                                 "appear as they are recognised"}, None)
-            reason, error = await self._caption(rt)
-        except NbAudioError as exc:
-            error = exc
-        finally:
-            if rt is not None:
-                await rt.close()
-            self._finish(reason, error)
-
-    async def _caption(self, rt: AsyncRealtimeSession) -> tuple[str, NbAudioError | None]:
-        reader = asyncio.create_task(self._read(rt))
-        commands = asyncio.create_task(self._obey(rt))
-        acks = asyncio.create_task(self._acks())
-        try:
-            done, _ = await asyncio.wait({reader, commands}, timeout=self._max_seconds,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if not done:
-                reason, error = "limit", None
-            else:
-                task = done.pop()
-                error = task.exception()
-                if error is None:
-                    reason = task.result() if task is commands else "closed"
-                elif isinstance(error, NbAudioError):
-                    reason = "closed" if isinstance(error, RealtimeClosedError) else "error"
-                else:
-                    raise error
-            commands.cancel()
-            if error is None:
-                await self._wind_down(rt, reader)
-            return reason, error
-        finally:
-            for task in (reader, commands, acks):
-                task.cancel()
+    async def _begin(self, rt: AsyncRealtimeSession) -> None:
+        self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]}: speak, the words "
+                                             "appear as they are recognised"}, None)
 
     async def _wind_down(self, rt: AsyncRealtimeSession, reader: asyncio.Task) -> None:
         """Commit what was being said when Stop came, then give the last transcripts and translations
         STOP_GRACE_S to arrive."""
         try:
-            await rt.commit()  # refused (an error event, dropped by _read) when no speech is under way
+            await rt.commit()  # refused (an error event, dropped by _refused) when no speech is under way
         except NbAudioError:
             pass
         deadline = time.monotonic() + STOP_GRACE_S
@@ -200,31 +124,15 @@ class CaptionsBridge:
     def _session_language(self) -> str | None:
         return ((self._session.get("audio") or {}).get("input") or {}).get("transcription", {}).get("language")
 
-    async def _acks(self) -> None:
-        last = None
-        while True:
-            await asyncio.sleep(ACK_INTERVAL)
-            if self.acked != last:
-                last = self.acked
-                self._send({"type": "ack", "seq": last}, None)
-
-    async def _obey(self, rt: AsyncRealtimeSession) -> str:
-        assert self._commands is not None
-        while True:
-            command = await self._commands.get()
-            if command[0] == "stop":
-                return command[1]
-            pcm = self._resampler.pcm16(command[1])
-            self._pcm += pcm
-            try:
-                if pcm:  # a streaming resampler may hold a short piece back whole
-                    await rt.send_audio(pcm, sample_rate=SAMPLE_RATE)
-            except NbAudioError as exc:
-                if isinstance(exc, RealtimeClosedError):
-                    raise
-                self._send({"type": "error", "text": str(exc)}, None)
-            if command[2] is not None:
-                self._audio_wait_ms = time.time() * 1000 - command[2]
+    async def _carry_out(self, rt: AsyncRealtimeSession, command: tuple[Any, ...]) -> None:
+        _, page_pcm, sent_at = command  # the one command besides stop: audio
+        pcm = self._resampler.pcm16(page_pcm)
+        self._pcm += pcm
+        try:
+            await self._forward(rt, pcm)
+        finally:
+            if sent_at is not None:
+                self._audio_wait_ms = time.time() * 1000 - sent_at
 
     def _hop(self) -> dict[str, float]:
         """Where a line stands on its way (the benchmark's breakdown of the caption lag): the kernel's
@@ -233,23 +141,16 @@ class CaptionsBridge:
         return {"at": round(time.time() * 1000, 1), "sent": round(len(self._pcm) / (1000 * BYTES_PER_MS), 3),
                 "wait": round(self._audio_wait_ms, 1)}
 
-    async def _read(self, rt: AsyncRealtimeSession) -> None:
-        while True:  # an error event, or a malformed one, is told to the page; the session goes on
-            try:
-                async for event in rt.events():
-                    self._take(event)
-            except RealtimeServerError as exc:
-                if exc.code != "input_audio_buffer_commit_empty":  # Stop's commit with nothing left: fine
-                    self._send({"type": "error", "text": f"the server said: {exc}"}, None)
-            except APIResponseError as exc:
-                self._send({"type": "error", "text": str(exc)}, None)
+    def _refused(self, exc: RealtimeServerError) -> None:
+        if exc.code != "input_audio_buffer_commit_empty":  # Stop's commit with nothing left: fine
+            super()._refused(exc)
 
     def _line(self, item_id: str) -> CaptionLine:
         if item_id not in self._lines:
             self._lines[item_id] = CaptionLine(item_id, start=self._last_end)
         return self._lines[item_id]
 
-    def _take(self, event: RealtimeEvent) -> None:
+    async def _on_event(self, rt: AsyncRealtimeSession, event: RealtimeEvent) -> None:
         kind, item_id = event.type, event.item_id or ""
         if kind == "input_audio_buffer.speech_started":
             self._line(item_id).start = (event.get("audio_start_ms") or 0) / 1000

@@ -10,14 +10,9 @@
 // many milliseconds of that item were really heard; the kernel sends conversation.item.truncate.
 //
 // Where widget messages wait for a running cell to end (no kernel subshells for comms), the kernel
-// cannot take the microphone meanwhile. It acknowledges the audio it has taken several times a
-// second; when the acknowledgements fall behind, the page stops sending (it says so) instead of
-// piling up audio that would reach the server late, and goes on when they catch up.
+// cannot take the microphone meanwhile: the page pauses, as mic.js's kernelMicrophone says.
 
-const PIECE_S = 0.05;         // microphone audio per message: each capture block as it comes (100 ms pieces
-                              // made the server hear the end of a turn 50 ms later on average)
 const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
-const BEHIND_S = 1.5;         // unacknowledged audio after which the kernel is taken to be busy
 const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)
 const OUTPUT_RATE = 24000;    // the Realtime API's pcm16
 
@@ -231,106 +226,29 @@ function render({ model, el }) {
   }
 
   // ---- the microphone ----------------------------------------------------------------------------
-  function sendPiece() {
-    if (!s || !s.pendingFrames) return;
-    const pcm = new Int16Array(s.pendingFrames);
-    let o = 0;
-    for (const p of s.pending) { pcm.set(p, o); o += p.length; }
-    s.pending = []; s.pendingFrames = 0;
-    model.send({ type: "live:audio", seq: s.seq++ }, undefined, [pcm.buffer]);
-    stats.sentPieces = s.seq;
-  }
+  const mic = kernelMicrophone({
+    model, prefix: "live", stats, level, startBtn, status, timer, publish, showError, setState,
+    getState: () => state,
+    // Echo cancellation keeps the reply coming out of the speakers from counting as the user.
+    constraints: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    stopTitle: "end the conversation; its record replaces this widget",
+    session: (value) => { s = value; },
+    extra: () => ({ next: 0, items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(),
+                    playedBefore: 0, open: new Set(), lastSound: 0, utteranceEnd: 0, talking: false }),
+    heard(data) {
+      if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
+      return !(model.get("vad") === "manual" && !s.talking);
+    },
+    ticked: countPlayed,
+    started() { talkBtn.style.display = model.get("vad") === "manual" ? "" : "none"; },
+    closing(r) {
+      countPlayed();
+      for (const src of r.sources) { try { src.stop(); } catch (e) { /* already stopped */ } }
+    },
+    closed() { talkBtn.style.display = "none"; },
+    stopping: interrupt,  // a reply still playing is cut where it stopped: the record keeps what was heard
+  });
 
-  function onBlock(data) {
-    if (!s || s.closing) return;
-    level.show(data.peak);
-    if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
-    const manual = model.get("vad") === "manual";
-    if (manual && !s.talking) return;
-    // A cell is running when the kernel has not taken the last BEHIND_S of audio: drop, and say so.
-    const behind = (s.seq - 1 - s.acked) * PIECE_S;
-    if (behind > BEHIND_S) {
-      if (state !== "paused") { s.before = state; setState("paused"); }
-      s.pending = []; s.pendingFrames = 0;
-      return;
-    }
-    if (state === "paused") setState(s.before || "listening");
-    const pcm = toInt16(data.pcm);
-    s.pending.push(pcm);
-    s.pendingFrames += pcm.length;
-    stats.micSeconds += pcm.length / s.rate;
-    if (s.pendingFrames >= PIECE_S * s.rate) sendPiece();
-  }
-
-  function tick() {
-    if (!s) return;
-    timer.textContent = clock((performance.now() - s.began) / 1000) + " / " + clock(60 * model.get("max_minutes"));
-    countPlayed();
-    publish();
-  }
-
-  async function start() {
-    const problem = pageProblem();
-    if (problem) { showError(problem); return; }
-    showError("");
-    startBtn.disabled = true;
-    status.textContent = "asking for the microphone…";
-    try {
-      // Echo cancellation keeps the reply coming out of the speakers from counting as the user.
-      const mic = await openMicrophone({ channelCount: 1, echoCancellation: true, noiseSuppression: true,
-                                         autoGainControl: true });
-      s = { ...mic, rate: mic.ctx.sampleRate, seq: 0, acked: -1, pending: [], pendingFrames: 0, next: 0,
-            items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(), playedBefore: 0,
-            open: new Set(),
-            lastSound: 0, utteranceEnd: 0, talking: false, began: performance.now(), closing: false };
-      mic.node.port.onmessage = (e) => { if (e.data && e.data.pcm) onBlock(e.data); };
-      for (const track of mic.stream.getAudioTracks()) track.addEventListener("ended", () => stop("microphone"));
-      s.timer = setInterval(tick, 250);
-      setState("connecting");
-      status.textContent = "connecting to the Realtime API through the kernel…";
-      model.send({ type: "live:start", rate: s.rate });
-      startBtn.textContent = "■ Stop";
-      startBtn.title = "end the conversation; its record replaces this widget";
-      startBtn.style.background = "#fde8e8";
-      talkBtn.style.display = model.get("vad") === "manual" ? "" : "none";
-    } catch (err) {
-      s = null;
-      status.textContent = "";
-      showError(micProblem(err, "▶ Start"));
-      setState("idle");
-    } finally {
-      startBtn.disabled = false;
-    }
-  }
-
-  function teardown() {
-    if (!s) return;
-    const r = s;
-    r.closing = true;
-    clearInterval(r.timer);
-    countPlayed();
-    for (const src of r.sources) { try { src.stop(); } catch (e) { /* already stopped */ } }
-    r.stream.getTracks().forEach((t) => t.stop());
-    r.ctx.close();
-    s = null;
-    level.clear();
-    talkBtn.style.display = "none";
-    startBtn.disabled = true;
-    startBtn.textContent = "▶ Start";
-    startBtn.style.background = "#fafafa";
-    publish();
-  }
-
-  function stop(reason) {
-    if (!s || s.closing) return;
-    sendPiece();
-    interrupt();  // a reply still playing is cut where it stopped: the record keeps what was heard
-    teardown();
-    setState("stopping");
-    model.send({ type: "live:stop", reason });
-  }
-
-  startBtn.addEventListener("click", () => { if (s) stop("user"); else start(); });
   talkBtn.addEventListener("click", () => {
     if (!s) return;
     if (!s.talking) {
@@ -341,7 +259,7 @@ function render({ model, el }) {
       model.send({ type: "live:talk" });
       setState("hearing");
     } else {
-      sendPiece();
+      mic.sendPiece();
       s.talking = false;
       s.stoppedAt = performance.now();
       s.utteranceEnd = s.lastSound || s.stoppedAt;
@@ -355,12 +273,6 @@ function render({ model, el }) {
   model.on("msg:custom", (msg, buffers) => {
     if (!msg || typeof msg !== "object") return;
     switch (msg.type) {
-      case "ready":
-        if (s) { setState("listening"); status.textContent = msg.text || ""; }
-        break;
-      case "ack":
-        if (s) { s.acked = msg.seq; stats.acked = msg.seq; }
-        break;
       case "audio":
         if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]));
         break;
@@ -407,29 +319,13 @@ function render({ model, el }) {
       case "notice":
         status.textContent = msg.text || "";
         break;
-      case "error":
-        showError(msg.text || "");
-        break;
-      case "ended":
-        teardown();
-        setState("stopped");
-        status.textContent = msg.text || "";
-        if (msg.error) showError(msg.error);
-        break;
+      default:
+        mic.take(msg);
     }
     publish();
   });
 
-  setState(model.get("ended") ? "stopped" : "idle");
-  showError(model.get("error"));
-  talkBtn.style.display = "none";
-  if (model.get("ended")) startBtn.disabled = true;
-  else {
-    const problem = pageProblem();
-    if (problem) showError(problem);  // say it before anyone presses Start
-  }
-  publish();
-  return () => { if (s) stop("page"); showSavedView(); };
+  return mic.shown(showSavedView);
 }
 
 export default { render };

@@ -28,24 +28,18 @@ kernel, that the session had not started or was under way.
 from __future__ import annotations
 
 import html
-import numbers
-import threading
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import anywidget
-import ipywidgets as widgets
 import traitlets
 
 from .._wire.text import format_clock, plural
 from ..chat import Conversation
-from ..client import Client, default_client
+from ..client import Client
 from ..errors import (
     APIConnectionError,
     AuthenticationError,
     InvalidInputError,
-    NbAudioError,
     PermissionDeniedError,
     RealtimeClosedError,
     RealtimeServerError,
@@ -53,29 +47,17 @@ from ..errors import (
 from ..tools import ToolBox
 from .esm import widget_module
 from .live_bridge import LiveBridge, LiveEnd
-from .page_audio import audio_piece, browser_rate
-from .saved_view import SavedView, saved_view_head, show_widget
+from .realtime_bridge import RealtimeBridge
+from .realtime_widget import DEFAULT_TRANSCRIBE_MODEL, ENDINGS, MAX_MINUTES_LIMIT, RealtimeWidget
 
 __all__ = ["LiveSession", "LiveRecord", "DEFAULT_REALTIME_MODEL", "MAX_MINUTES_LIMIT", "VAD_MODES", "TURN_DETECTION"]
 
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
-DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
-MAX_MINUTES_LIMIT = 60.0  # OpenAI's sessions end after an hour too
 VAD_MODES = ("server", "manual")
 # The server hears when a turn ends by what was said: soon after a finished sentence, later after
 # "and…" (semantic_vad; "high": never later than server_vad's 500 ms of silence when the words say
 # nothing either way). Most of the wait for a reply used to be a fixed half second of silence.
 TURN_DETECTION = {"type": "semantic_vad", "eagerness": "high"}
-
-_ENDINGS = {
-    "user": "stopped",
-    "limit": "stopped at the time limit",
-    "microphone": "stopped: the microphone went away",
-    "closed": "the connection dropped",
-    "error": "ended by an error",
-    "page": "stopped: the page closed",
-}
-
 
 class LiveRecord:
     """What a finished live session leaves in the notebook: a line saying how it went, then its
@@ -101,7 +83,7 @@ class LiveRecord:
         return f"<LiveRecord {self.summary}>"
 
 
-class LiveSession(anywidget.AnyWidget):
+class LiveSession(RealtimeWidget):
     """A live spoken conversation with a Realtime model through `client` (nbaudio's default when
     None: with no remote API configured, the embedded engine).
 
@@ -118,13 +100,9 @@ class LiveSession(anywidget.AnyWidget):
     """
 
     _esm = widget_module("mic.js", "live.js")
+    _page_prefix = "live"
 
     vad = traitlets.Unicode("server").tag(sync=True)
-    max_minutes = traitlets.Float(15.0).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)  # why the session cannot start or ended badly
-    ended = traitlets.Bool(False).tag(sync=True)
-    saved_view_id = traitlets.Unicode("").tag(sync=True)  # the page hides this saved view while the widget shows
-    state = traitlets.Unicode("idle")  # kernel side: idle, connecting, live, ended
 
     def __init__(self, model: str = DEFAULT_REALTIME_MODEL, *, client: Client | None = None, voice: str | None = None,
                  instructions: str | None = None, vad: str = "server", max_minutes: float = 15.0,
@@ -136,42 +114,26 @@ class LiveSession(anywidget.AnyWidget):
         if vad not in VAD_MODES:
             raise InvalidInputError(f"vad must be 'server' (the server hears when you stop) or 'manual' (press to "
                                     f"talk), not {vad!r}", param="vad")
-        if isinstance(max_minutes, bool) or not isinstance(max_minutes, numbers.Real) \
-                or not 0 < max_minutes <= MAX_MINUTES_LIMIT:
-            raise InvalidInputError(f"max_minutes must be more than 0 and at most {MAX_MINUTES_LIMIT:g}, not "
-                                    f"{max_minutes!r}", param="max_minutes")
+        self._check_max_minutes(max_minutes)
         for name, value in (("voice", voice), ("instructions", instructions), ("transcribe_model", transcribe_model),
                             ("language", language)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a string, not {type(value).__name__}", param=name)
-        if client is not None and not isinstance(client, Client):
-            raise InvalidInputError(f"client= takes an nbaudio.Client, not {type(client).__name__}", param="client")
+        self._check_client(client)
         if conversation is not None and not isinstance(conversation, Conversation):
             raise InvalidInputError(f"conversation= takes an nbaudio Conversation, not {type(conversation).__name__}",
                                     param="conversation")
         # Described now, so a function that cannot be a tool is refused in the cell that passed it.
         self.tools = ToolBox(tools, timeout=tool_timeout) if tools else None
-        super().__init__(vad=vad, max_minutes=float(max_minutes), **kwargs)
+        super().__init__(client=client, max_minutes=max_minutes, vad=vad, **kwargs)
         self.model = model.strip()
-        self._client = client
         self.voice, self.instructions, self.transcribe_model = voice, instructions, transcribe_model
         self.language = language
         self._continues = conversation
-        self._bridge: LiveBridge | None = None
-        self._display_id: str | None = None
-        self._ended = threading.Event()
-        self._stop_handlers = widgets.CallbackDispatcher()
         self.record: LiveRecord | None = None
         self.result: LiveEnd | None = None
-        self.saved_view = SavedView(self._saved_content)
-        self.saved_view_id = self.saved_view.view_id
-        self.on_msg(self._on_page_msg)
 
     # ---- what it holds -------------------------------------------------------------------------
-    @property
-    def client(self) -> Client:
-        return self._client if self._client is not None else default_client()
-
     @property
     def conversation(self) -> Conversation:
         """After the session: the conversation (the one it continued, with these turns appended).
@@ -185,16 +147,10 @@ class LiveSession(anywidget.AnyWidget):
         """Call `callback(conversation)` when the session ends (on a thread of nbaudio's; keep it short)."""
         self._stop_handlers.register_callback(callback, remove=remove)
 
-    def stop(self) -> None:
-        """End the session (as ■ Stop does)."""
-        if self._bridge is not None:
-            self._bridge.stop("user")
-
     def wait(self, timeout: float | None = None) -> Conversation:
         """Wait until the session has ended (for threads and scripts, not a notebook cell) and return
         the conversation."""
-        if not self._ended.wait(timeout):
-            raise TimeoutError(f"the live session did not end within {timeout:g} s")
+        self._wait_for_end(timeout, "the live session")
         return self.conversation
 
     def session_config(self) -> dict[str, Any]:
@@ -229,73 +185,28 @@ class LiveSession(anywidget.AnyWidget):
                     seed.append((message["role"], text))
         return seed
 
-    # ---- display -------------------------------------------------------------------------------
-    def _ipython_display_(self) -> None:
-        try:
-            # Start the embedded engine now, in the cell, so its notice prints here.
-            self.client.open()
-        except NbAudioError as exc:
-            self.error = str(exc)
-        self._display_id = uuid.uuid4().hex
-        show_widget(self, self.saved_view, display_id=self._display_id)
+    # ---- what differs from the other live widgets ----------------------------------------------
+    def _saved_title_and_hint(self) -> tuple[str, str]:
+        return (f"Live conversation with {self.model}",
+                "it runs with its kernel: run the cell to start one; when it stops, its record stays")
 
-    def _saved_content(self) -> tuple[str, str]:
-        """The saved view (nbaudio.widgets.saved_view) until the record replaces the widget."""
-        title = f"Live conversation with {self.model}"
-        if self.state == "idle":
-            state = f"not started ({self.error})" if self.error else "not started"
-        else:
-            state = "under way when the notebook was saved: nothing of it is kept here"
-        hint = "it runs with its kernel: run the cell to start one; when it stops, its record stays"
-        return saved_view_head(title, state, hint), f"{title}: {state}"
-
-    # ---- messages from the page ----------------------------------------------------------------
-    def _on_page_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        bridge = self._bridge
-        if kind == "live:start":
-            self._start(content.get("rate"))
-        elif bridge is None:
-            return
-        elif kind == "live:audio":
-            if (piece := audio_piece(content, buffers)) is not None:
-                bridge.audio(*piece)
-        elif kind == "live:interrupted":
+    def _on_command(self, kind: str, content: dict[str, Any], bridge: RealtimeBridge) -> None:
+        assert isinstance(bridge, LiveBridge)
+        if kind == "interrupted":
             item_id, end_ms = content.get("item_id"), content.get("audio_end_ms")
             if isinstance(item_id, str) and isinstance(end_ms, (int, float)) and not isinstance(end_ms, bool) \
                     and end_ms >= 0:
                 bridge.interrupted(item_id, int(end_ms))
-        elif kind == "live:talk":
+        elif kind == "talk":
             bridge.talk()
-        elif kind == "live:send":
+        elif kind == "send":
             bridge.send_turn()
-        elif kind == "live:stop":
-            reason = content.get("reason")
-            bridge.stop(reason if reason in _ENDINGS else "user")
 
-    def _start(self, reported: Any) -> None:
-        if self._bridge is not None or self.ended:
-            return
-        rate = browser_rate(reported)
-        if rate is None:
-            self._page({"type": "ended", "error": f"the browser reported a sample rate of {reported!r} Hz, which is "
-                                                  "not usable; reload the page and start again"})
-            return
-        self.error = ""
-        self.state = "connecting"
-        self.saved_view.refresh()
-        self._bridge = LiveBridge(client=self.client, model=self.model, session=self.session_config(),
-                                  seed=self._seed(), input_rate=rate, max_seconds=60 * self.max_minutes,
-                                  manual=self.vad == "manual", send=self._page, on_end=self._finish,
-                                  tools=self.tools)
-        self._bridge.start()
-
-    def _page(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        if content.get("type") == "ready":
-            self.state = "live"
-        self.send(content, buffers)
+    def _new_bridge(self, rate: int) -> LiveBridge:
+        return LiveBridge(client=self.client, model=self.model, session=self.session_config(),
+                          seed=self._seed(), input_rate=rate, max_seconds=60 * self.max_minutes,
+                          manual=self.vad == "manual", send=self._page, on_end=self._finish,
+                          tools=self.tools)
 
     # ---- the end -------------------------------------------------------------------------------
     def _finish(self, end: LiveEnd) -> None:
@@ -307,25 +218,12 @@ class LiveSession(anywidget.AnyWidget):
         replies = "reply" if end.interrupted == 1 else "replies"
         cut = f", {end.interrupted} {replies} cut short" if end.interrupted else ""
         summary = (f"{plural(end.turns, 'turn')}, {format_clock(end.seconds, decimals=0)}{cut}"
-                   f" — {_ENDINGS.get(end.reason, end.reason)}")
+                   f" — {ENDINGS.get(end.reason, end.reason)}")
         if end.tool_runs:
             summary += "; " + plural(len(end.tool_runs), "tool call") + ": " + "; ".join(str(r) for r in end.tool_runs)
         self.record = LiveRecord(end.conversation, summary, error)
-        with self.hold_sync():
-            self.error = error
-            self.state = "ended"
-            self.ended = True
         kept = f"; the record below keeps {plural(end.turns, 'turn')}" if end.turns else ""
-        self.send({"type": "ended", "text": summary + kept, "error": error})
-        try:
-            if self._display_id is not None:
-                from IPython.display import update_display
-
-                update_display(self.record, display_id=self._display_id)
-                self.saved_view.retire()  # the record says it all
-            self._stop_handlers(self.conversation)
-        finally:
-            self._ended.set()
+        self._show_end(self.record, summary + kept, error, self.conversation)
 
     def __repr__(self) -> str:
         if self.result is not None:

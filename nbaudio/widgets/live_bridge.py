@@ -1,12 +1,11 @@
 """The kernel's side of a live session: one Realtime session on a thread of its own, between the
 page (widget messages) and the server (a WebSocket).
 
-Why a thread with its own event loop: the kernel hands widget messages over on its main thread
-between cells (or, over kernel subshells, on a subshell's thread), and the reply must keep
-streaming to the page whatever those threads do. So
-the comm handler only posts what the page sent (microphone audio, "the user cut this reply at N ms")
-into this loop, and everything that touches the session runs here, one thing at a time: the
-session's record (`nbaudio.realtime.record`) needs no lock.
+The thread, its event loop and the session's loop are realtime_bridge.RealtimeBridge's: the comm
+handler only posts what the page sent (microphone audio, "the user cut this reply at N ms") into
+that loop, so the reply keeps streaming to the page whatever the kernel's threads do, and
+everything that touches the session runs there, one thing at a time: the session's record
+(`nbaudio.realtime.record`) needs no lock.
 
 What reaches the page are small messages made here from the server's events (the reply's audio as a
 binary buffer, transcripts as text), never the events themselves, the URL's credentials or the key:
@@ -16,32 +15,26 @@ error texts come through the session's redaction.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._wire.realtime import SAMPLE_RATE
 from ..chat import Conversation
 from ..client import Client
-from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, RealtimeServerError
+from ..errors import NbAudioError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..tools import ToolBox, ToolRun
-from .page_audio import PageResampler
+from .realtime_bridge import ACK_INTERVAL, EVENT_TIMEOUT_S, RealtimeBridge, Send
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
 
-ACK_INTERVAL = 0.25  # how often the page hears which audio piece the kernel took last
 STOP_GRACE_S = 4.0  # after Stop, how long to wait for a transcript or a truncation still under way
-# A live session is mostly silence; pings (every 20 s) find a dead connection, not this timeout.
-EVENT_TIMEOUT_S = 24 * 3600.0
 SEED_PREFIX = "earlier_"  # ids of the items a session starts with (an earlier conversation's turns)
 
 # The events of a function call the bridge acts on (with tools): the arguments, then the response's end.
 _CALL_EVENTS = ("response.function_call_arguments.done", "response.done")
-Send = Callable[[dict[str, Any], list[bytes] | None], None]
 
 
 @dataclass
@@ -61,7 +54,7 @@ class LiveEnd:
         return len(self.conversation)
 
 
-class LiveBridge:
+class LiveBridge(RealtimeBridge):
     """Runs one Realtime session for a LiveSession widget. Thread-safe entry points: `audio()`,
     `interrupted()`, `talk()`, `send_turn()`, `stop()`; `send(message, buffers)` goes to the page and
     `on_end(LiveEnd)` is called once, on the bridge's thread, when the session is over."""
@@ -69,45 +62,19 @@ class LiveBridge:
     def __init__(self, *, client: Client, model: str, session: dict[str, Any], seed: list[tuple[str, str]],
                  input_rate: int, max_seconds: float, manual: bool, send: Send,
                  on_end: Callable[[LiveEnd], None], tools: ToolBox | None = None) -> None:
-        self._client, self._model, self._session, self._seed = client, model, session, seed
+        super().__init__(client=client, session=session, input_rate=input_rate, max_seconds=max_seconds,
+                         send=send, thread_name="nbaudio-live")
+        self._model, self._seed = model, seed
         self._tools = tools
         self._calls: list[tuple[str, str, str]] = []  # (name, arguments, call_id) of the response under way
         self.tool_runs: list[ToolRun] = []
-        self._max_seconds, self._manual = max_seconds, manual
-        self._send, self._on_end = send, on_end
-        self._loop = asyncio.new_event_loop()
-        self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
-        self._thread = threading.Thread(target=self._run, name="nbaudio-live", daemon=True)
-        self._resampler = PageResampler(int(input_rate))
-        self.acked = -1  # the last audio piece the kernel took from the page (set on the main thread)
-        self.rt: AsyncRealtimeSession | None = None
+        self._manual, self._on_end = manual, on_end
         self._responding = False
         self._awaiting: set[str] = set()  # truncations not yet confirmed
         self._user_text: dict[str, str] = {}  # user transcripts as their deltas arrive
         self._interrupted = 0
-        self._started = time.monotonic()
 
     # ---- from the kernel's main thread --------------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
-
-    def _post(self, *command: Any) -> None:
-        if self._loop.is_closed():
-            return
-        try:
-            self._loop.call_soon_threadsafe(self._put, command)
-        except RuntimeError:  # the loop closed in between: the session is over
-            pass
-
-    def _put(self, command: tuple[Any, ...]) -> None:
-        if self._commands is not None:
-            self._commands.put_nowait(command)
-
-    def audio(self, seq: int, pcm: bytes) -> None:
-        """A piece of microphone audio: pcm16 at the page's rate."""
-        self.acked = seq
-        self._post("audio", pcm)
-
     def interrupted(self, item_id: str, audio_end_ms: int) -> None:
         """The page stopped playing `item_id` after `audio_end_ms` (a barge-in)."""
         self._post("interrupted", item_id, audio_end_ms)
@@ -120,65 +87,15 @@ class LiveBridge:
         """Manual turns: the user finished a turn: commit it and ask for the reply."""
         self._post("send")
 
-    def stop(self, reason: str = "user") -> None:
-        self._post("stop", reason)
-
     # ---- on the bridge's thread ----------------------------------------------------------------
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._main())
-        finally:
-            self._loop.close()
+    async def _connect(self) -> AsyncRealtimeSession:
+        return await aconnect(self._model, client=self._client, session=self._session, timeout=EVENT_TIMEOUT_S)
 
-    async def _main(self) -> None:
-        self._commands = asyncio.Queue()
-        try:
-            self.rt = await aconnect(self._model, client=self._client, session=self._session,
-                                     timeout=EVENT_TIMEOUT_S)
-        except NbAudioError as exc:
-            self._finish("error", exc)
-            return
-        reason, error = "error", None
-        try:
-            reason, error = await self._converse(self.rt)
-        except NbAudioError as exc:
-            error = exc
-        finally:
-            await self.rt.close()
-            # Whatever ended it (a bug included), the record is kept and the page is told.
-            self._finish(reason, error)
-
-    async def _converse(self, rt: AsyncRealtimeSession) -> tuple[str, NbAudioError | None]:
-        """The session from its first turn to its end: (why it ended, the error that ended it)."""
+    async def _begin(self, rt: AsyncRealtimeSession) -> None:
         for item_id, (role, text) in enumerate(self._seed):
             await rt.send(text_item(text, role, item_id=f"{SEED_PREFIX}{item_id}"))
         self._send({"type": "ready", "text": f"connected to {rt.url.partition('?')[0]} ({self._model}); "
                     + ("press ● Talk to speak" if self._manual else "speak when you like")}, None)
-        reader = asyncio.create_task(self._read(rt))
-        commands = asyncio.create_task(self._obey(rt))
-        acks = asyncio.create_task(self._acks())
-        try:
-            done, _ = await asyncio.wait({reader, commands}, timeout=self._max_seconds,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if not done:
-                reason, error = "limit", None
-            else:
-                task = done.pop()
-                error = task.exception()
-                if error is None:
-                    reason = task.result() if task is commands else "closed"
-                elif isinstance(error, NbAudioError):
-                    reason = "closed" if isinstance(error, RealtimeClosedError) else "error"
-                else:
-                    raise error
-            commands.cancel()
-            if error is None:
-                await self._wind_down(rt, reader)
-            return reason, error
-        finally:
-            for task in (reader, commands, acks):
-                task.cancel()
 
     def _finish(self, reason: str, error: NbAudioError | None) -> None:
         self._on_end(LiveEnd(reason=reason, conversation=_record(self.rt), error=error,
@@ -195,59 +112,34 @@ class LiveBridge:
                 t.role == "user" and t.audio and not t.text for t in rt.turns)):
             await asyncio.sleep(0.05)
 
-    async def _acks(self) -> None:
-        last = None
-        while True:
-            await asyncio.sleep(ACK_INTERVAL)
-            if self.acked != last:
-                last = self.acked
-                self._send({"type": "ack", "seq": last}, None)
+    async def _carry_out(self, rt: AsyncRealtimeSession, command: tuple[Any, ...]) -> None:
+        kind = command[0]
+        if kind == "audio":
+            await self._forward(rt, self._resampler.pcm16(command[1]))
+        elif kind == "interrupted":
+            _, item_id, end_ms = command
+            self._interrupted += 1
+            if self._responding:
+                await rt.cancel()
+                self._responding = False
+            self._awaiting.add(item_id)
+            await rt.truncate(item_id, end_ms)
+        elif kind == "talk":
+            await rt.clear_audio()
+        elif kind == "send":
+            await rt.commit()
+            await rt.create_response()
 
-    async def _obey(self, rt: AsyncRealtimeSession) -> str:
-        """Carry out what the page asked, in order; returns the reason when it asks to stop."""
-        assert self._commands is not None
-        while True:
-            command = await self._commands.get()
-            kind = command[0]
-            if kind == "stop":
-                return command[1]
-            try:
-                if kind == "audio":
-                    audio = self._resampler.pcm16(command[1])
-                    if len(audio):  # a streaming resampler may hold a short piece back whole
-                        await rt.send_audio(audio, sample_rate=SAMPLE_RATE)
-                elif kind == "interrupted":
-                    _, item_id, end_ms = command
-                    self._interrupted += 1
-                    if self._responding:
-                        await rt.cancel()
-                        self._responding = False
-                    self._awaiting.add(item_id)
-                    await rt.truncate(item_id, end_ms)
-                elif kind == "talk":
-                    await rt.clear_audio()
-                elif kind == "send":
-                    await rt.commit()
-                    await rt.create_response()
-            except NbAudioError as exc:
-                if isinstance(exc, RealtimeClosedError):
-                    raise
-                self._send({"type": "error", "text": str(exc)}, None)
+    async def _on_event(self, rt: AsyncRealtimeSession, event: RealtimeEvent) -> None:
+        if self._tools and event.type in _CALL_EVENTS:
+            await self._on_call_event(rt, event)
+        message = self._for_page(event)
+        if message is not None:
+            self._send(*message)
 
-    async def _read(self, rt: AsyncRealtimeSession) -> None:
-        while True:  # an error event, or a malformed one, is told to the page; the session goes on
-            try:
-                async for event in rt.events():
-                    if self._tools and event.type in _CALL_EVENTS:
-                        await self._on_call_event(rt, event)
-                    message = self._for_page(event)
-                    if message is not None:
-                        self._send(*message)
-            except RealtimeServerError as exc:
-                self._awaiting.clear()  # a refused truncation is not coming
-                self._send({"type": "error", "text": f"the server said: {exc}"}, None)
-            except APIResponseError as exc:  # not recorded (nbaudio.realtime.server_events); read on
-                self._send({"type": "error", "text": str(exc)}, None)
+    def _refused(self, exc: RealtimeServerError) -> None:
+        self._awaiting.clear()  # a refused truncation is not coming
+        super()._refused(exc)
 
     async def _on_call_event(self, rt: AsyncRealtimeSession, event: RealtimeEvent) -> None:
         """A call's arguments are kept until its response is done; then each call runs here (in a

@@ -1,6 +1,7 @@
-// What the browser halves of the microphone widgets share (nbaudio.widgets.Recorder and
-// LiveSession): the capture worklet, the page and permission checks with messages that say what to
-// do, and small helpers. nbaudio/widgets/esm.py puts this file in front of each widget's module.
+// What the browser halves of the microphone widgets share (nbaudio.widgets.Recorder, LiveSession and
+// Captions): the capture worklet, the page and permission checks with messages that say what to do,
+// small helpers, and for the live widgets the microphone streamed to the kernel (kernelMicrophone).
+// nbaudio/widgets/esm.py puts this file in front of each widget's module.
 
 const WORKLET = `
 class NbaudioCapture extends AudioWorkletProcessor {
@@ -145,4 +146,156 @@ function messageLines(prefix) {
   const error = element("div", prefix + "-error", "color:#b00020;margin-top:4px;white-space:pre-wrap");
   error.setAttribute("role", "alert");
   return { status, error };
+}
+
+// ---- the live widgets (LiveSession, Captions): the microphone streamed to the kernel -------------
+// 16-bit PCM at the device rate, a piece every PIECE_S (each capture block as it comes: 100 ms pieces
+// made the server hear the end of a turn 50 ms later on average), as `<prefix>:audio` messages
+// numbered from 0. The kernel acknowledges ("ack") the last piece it took several times a second;
+// where widget messages wait for a running cell to end, the acknowledgements fall behind, and past
+// BEHIND_S of unacknowledged audio the page drops the audio and shows "paused" (instead of piling up
+// audio that would reach the server late) until they catch up.
+const PIECE_S = 0.05;
+const BEHIND_S = 1.5;
+
+// `w`, the widget: model, prefix (its messages' "prefix:kind"), stats, level (levelMeter), startBtn,
+// status, timer, getState(), setState(name), showError(text), publish(), constraints (getUserMedia's),
+// stopTitle (the start button's title while running), and hooks, each optional:
+//   session(s): the running session changed (null when it ends); extra(): more fields for it;
+//   heard(data): a capture block came; false drops it; behindS(): the pause threshold (BEHIND_S);
+//   stamp(): more fields for each audio message; ticked(), started(), closing(s), closed(), stopping().
+// Returns sendPiece(), start(), teardown(), stop(reason), take(msg) (the kernel's "ready", "ack",
+// "error" and "ended"; true when it took the message) and shown(showSavedView) (the first state;
+// returns the widget's cleanup).
+function kernelMicrophone(w) {
+  const hook = (name, ...args) => (w[name] ? w[name](...args) : undefined);
+  let s = null;
+  function use(value) { s = value; hook("session", s); }
+
+  function sendPiece() {
+    if (!s || !s.pendingFrames) return;
+    const pcm = new Int16Array(s.pendingFrames);
+    let o = 0;
+    for (const p of s.pending) { pcm.set(p, o); o += p.length; }
+    s.pending = []; s.pendingFrames = 0;
+    w.model.send({ type: w.prefix + ":audio", seq: s.seq++, ...hook("stamp") }, undefined, [pcm.buffer]);
+    w.stats.sentPieces = s.seq;
+  }
+
+  function onBlock(data) {
+    if (!s || s.closing) return;
+    w.level.show(data.peak);
+    if (hook("heard", data) === false) return;
+    const behind = (s.seq - 1 - s.acked) * PIECE_S;
+    if (behind > (w.behindS ? w.behindS() : BEHIND_S)) {
+      if (w.getState() !== "paused") { s.before = w.getState(); w.setState("paused"); }
+      s.pending = []; s.pendingFrames = 0;
+      return;
+    }
+    if (w.getState() === "paused") w.setState(s.before || "listening");
+    const pcm = toInt16(data.pcm);
+    s.pending.push(pcm);
+    s.pendingFrames += pcm.length;
+    w.stats.micSeconds += pcm.length / s.rate;
+    if (s.pendingFrames >= PIECE_S * s.rate) sendPiece();
+  }
+
+  function tick() {
+    if (!s) return;
+    w.timer.textContent = clock((performance.now() - s.began) / 1000) + " / " + clock(60 * w.model.get("max_minutes"));
+    hook("ticked");
+    w.publish();
+  }
+
+  async function start() {
+    const problem = pageProblem();
+    if (problem) { w.showError(problem); return; }
+    w.showError("");
+    w.startBtn.disabled = true;
+    w.status.textContent = "asking for the microphone…";
+    try {
+      const mic = await openMicrophone(w.constraints);
+      use({ ...mic, rate: mic.ctx.sampleRate, seq: 0, acked: -1, pending: [], pendingFrames: 0,
+            began: performance.now(), closing: false, ...hook("extra") });
+      mic.node.port.onmessage = (e) => { if (e.data && e.data.pcm) onBlock(e.data); };
+      for (const track of mic.stream.getAudioTracks()) track.addEventListener("ended", () => stop("microphone"));
+      s.timer = setInterval(tick, 250);
+      w.setState("connecting");
+      w.status.textContent = "connecting to the Realtime API through the kernel…";
+      w.model.send({ type: w.prefix + ":start", rate: s.rate });
+      w.startBtn.textContent = "■ Stop";
+      w.startBtn.title = w.stopTitle;
+      w.startBtn.style.background = "#fde8e8";
+      hook("started");
+    } catch (err) {
+      use(null);
+      w.status.textContent = "";
+      w.showError(micProblem(err, "▶ Start"));
+      w.setState("idle");
+    } finally {
+      w.startBtn.disabled = false;
+    }
+  }
+
+  function teardown() {
+    if (!s) return;
+    const r = s;
+    r.closing = true;
+    clearInterval(r.timer);
+    hook("closing", r);
+    r.stream.getTracks().forEach((t) => t.stop());
+    r.ctx.close();
+    use(null);
+    w.level.clear();
+    hook("closed");
+    w.startBtn.disabled = true;
+    w.startBtn.textContent = "▶ Start";
+    w.startBtn.style.background = "#fafafa";
+    w.publish();
+  }
+
+  function stop(reason) {
+    if (!s || s.closing) return;
+    sendPiece();
+    hook("stopping");
+    teardown();
+    w.setState("stopping");
+    w.model.send({ type: w.prefix + ":stop", reason });
+  }
+
+  function take(msg) {
+    switch (msg.type) {
+      case "ready":
+        if (s) { w.setState("listening"); w.status.textContent = msg.text || ""; }
+        return true;
+      case "ack":
+        if (s) { s.acked = msg.seq; w.stats.acked = msg.seq; }
+        return true;
+      case "error":
+        w.showError(msg.text || "");
+        return true;
+      case "ended":
+        teardown();
+        w.setState("stopped");
+        w.status.textContent = msg.text || "";
+        if (msg.error) w.showError(msg.error);
+        return true;
+    }
+    return false;
+  }
+
+  function shown(showSavedView) {
+    w.setState(w.model.get("ended") ? "stopped" : "idle");
+    w.showError(w.model.get("error"));
+    if (w.model.get("ended")) w.startBtn.disabled = true;
+    else {
+      const problem = pageProblem();
+      if (problem) w.showError(problem);  // say it before anyone presses Start
+    }
+    w.publish();
+    return () => { if (s) stop("page"); showSavedView(); };
+  }
+
+  w.startBtn.addEventListener("click", () => { if (s) stop("user"); else start(); });
+  return { sendPiece, start, teardown, stop, take, shown };
 }

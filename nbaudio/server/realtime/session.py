@@ -14,14 +14,13 @@ import base64
 import binascii
 from typing import Any
 
-from ..._wire.realtime import BYTES_PER_MS, CLIENT_EVENTS, error_event, new_id
+from ..._wire.realtime import BYTES_PER_MS, error_event, new_id
 from ...errors import RealtimeEventError
-from .. import untrusted_json
 from ..api_errors import EngineError
 from ..engine import Admission, Engine
-from ..untrusted_json import UntrustedJSONError
 from ..voices import plan_voice
-from .config import SemanticVad, SessionConfig, parse_item, parse_response_options, require
+from .client_events import decode_event, event_type
+from .config import SemanticVad, SessionConfig, parse_item, parse_response_options
 from .conversation import Conversation, Item
 from .limits import RealtimeLimits
 from .outbox import Outbox
@@ -105,19 +104,8 @@ class RealtimeSession:
         """One client message; anything wrong with it becomes an error event."""
         event_id = None
         try:
-            try:
-                event = untrusted_json.loads(raw)
-            except UntrustedJSONError as exc:
-                raise RealtimeEventError(f"The message {exc}; send each event as a JSON object.",
-                                         code="invalid_json") from None
-            if not isinstance(event, dict):
-                raise RealtimeEventError("An event is a JSON object with a 'type'.", param="type")
-            event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
-            kind = event.get("type")
-            if not isinstance(kind, str) or kind not in CLIENT_EVENTS:  # a list or object is no name (nor hashable)
-                raise RealtimeEventError(f"Invalid value for 'type': {str(kind)[:80]!r} is not a client event of "
-                                         "the Realtime API.", param="type", code="invalid_event")
-            require(event, "event", _FIELDS[kind] | {"type", "event_id"})
+            event, event_id = decode_event(raw)
+            kind = event_type(event, _FIELDS, "is not a client event of the Realtime API.")
             await getattr(self, "_on_" + kind.replace(".", "_"))(event)
         except RealtimeEventError as exc:
             self.emit(error_event(exc.message, code=exc.code, param=exc.param, event_id=event_id))

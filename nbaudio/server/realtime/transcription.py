@@ -32,11 +32,9 @@ from typing import Any
 
 from ..._wire.realtime import BYTES_PER_MS, error_event, new_id
 from ...errors import RealtimeEventError
-from .. import untrusted_json
 from ..api_errors import EngineError
 from ..engine import Engine
-from ..untrusted_json import UntrustedJSONError
-from .config import require
+from .client_events import decode_event, event_type
 from .limits import RealtimeLimits
 from .live_turn import LiveTurn, logprobs_of, words_of
 from .outbox import Outbox
@@ -89,21 +87,9 @@ class TranscriptionSession:
         """One client message; anything wrong with it becomes an error event."""
         event_id = None
         try:
-            try:
-                event = untrusted_json.loads(raw)
-            except UntrustedJSONError as exc:
-                raise RealtimeEventError(f"The message {exc}; send each event as a JSON object.",
-                                         code="invalid_json") from None
-            if not isinstance(event, dict):
-                raise RealtimeEventError("An event is a JSON object with a 'type'.", param="type")
-            event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
-            kind = event.get("type")
-            if not isinstance(kind, str) or kind not in _FIELDS:
-                raise RealtimeEventError(f"Invalid value for 'type': {str(kind)[:80]!r} is not an event of a "
-                                         "transcription session; it takes session.update and "
-                                         "input_audio_buffer.append, .commit and .clear.", param="type",
-                                         code="invalid_event")
-            require(event, "event", _FIELDS[kind] | {"type", "event_id"})
+            event, event_id = decode_event(raw)
+            kind = event_type(event, _FIELDS, "is not an event of a transcription session; it takes "
+                              "session.update and input_audio_buffer.append, .commit and .clear.")
             await getattr(self, "_on_" + kind.replace(".", "_"))(event)
         except RealtimeEventError as exc:
             self.emit(error_event(exc.message, code=exc.code, param=exc.param, event_id=event_id))
