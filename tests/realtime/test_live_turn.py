@@ -88,3 +88,18 @@ def test_audio_that_came_during_a_decode_is_decoded_when_it_ends(engine):
         kinds.index("input_audio_buffer.committed"), kinds
     deltas = "".join(e["delta"] for e in seen if e["type"].endswith("transcription.delta"))
     assert deltas == seen[-1]["transcript"]
+
+
+def test_a_long_prompt_leaves_a_short_window_its_words(engine):
+    """The stable words before the anchor are a quick decode's prompt, and CTranslate2 counts the
+    prompt in the length a decode may reach: a window of 1 s after a 20- or 40-word prompt must
+    still come back with a word, not with none (nor be refused: "The maximum decoding length must
+    be > 0", which a caption session met on a short window after a long turn)."""
+    from nbaudio.server.realtime.live_turn import decode_words
+
+    pcm = _pcm24(np.concatenate([SPEECH.samples(), MORE.samples()]))
+    window = pcm[3000 * BYTES_PER_MS:4000 * BYTES_PER_MS]  # a second of speech
+    for n in (20, 40):
+        said = " ".join((SPEECH.reference + " " + MORE.reference).split()[:n])
+        words = decode_words(engine.app.state.engine, window, "en", said, quick=True)[0]
+        assert words, n

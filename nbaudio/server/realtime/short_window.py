@@ -44,9 +44,11 @@ def greedy_words(model: Any, samples: np.ndarray, language: str, prompt: str | N
                           language=language if model.model.is_multilingual else "en")
     previous = tokenizer.encode(" " + prompt.strip()) if prompt and prompt.strip() else []
     seconds = content / 100
+    prompt_tokens = model.get_prompt(tokenizer, previous, without_timestamps=True)
     result = model.model.generate(
-        encoded, [model.get_prompt(tokenizer, previous, without_timestamps=True)], beam_size=1,
-        max_length=min(model.max_length // 2, int(8 * seconds) + 16),  # a loop of repeats ends soon
+        # CTranslate2 counts the prompt in max_length: the text may add this much (a loop of repeats ends soon)
+        encoded, [prompt_tokens], beam_size=1,
+        max_length=min(model.max_length, len(prompt_tokens) + min(model.max_length // 2, int(8 * seconds) + 16)),
         suppress_blank=True, suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
     tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
     if not tokens:
