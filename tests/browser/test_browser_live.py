@@ -1,7 +1,8 @@
 """`%voice live` in a real browser: JupyterLab (headless, loopback) + Debian's Chromium, whose fake
 microphone speaks a question, a story request, and a third utterance that lands inside the story's
 reply (tests/support/live_browser.py). The kernel talks to an engine with an API key (a canary): it
-must appear nowhere in the page, the saved notebook or the server's log.
+must appear nowhere in the page, the saved notebook or the server's log. The session paused by a
+running cell: test_browser_live_pause.py (its own JupyterLab, so the two files go to both workers).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import CHROMIUM
-from tests.support.live_browser import run_live, run_paused, saved_outputs
+from tests.support.live_browser import run_live, saved_outputs
 
 BUILD = Path(__file__).resolve().parents[2] / "build"
 CANARY = "sk-live-browser-canary-9c41e07d2f"
@@ -96,14 +97,3 @@ def test_screenshots_were_taken(run):
     assert [p.name for p in run.screenshots] == ["live_session.png", "live_record.png"]
     assert all(p.stat().st_size > 5000 for p in run.screenshots)
 
-
-def test_a_running_cell_pauses_the_session_where_widget_messages_wait(engine, tmp_path):
-    states = run_paused(engine.base_url, tmp_path, subshells=False)
-    cell_end = states.index("(cell ended)")
-    assert "paused" in states[:cell_end], states  # the widget said so while the cell ran
-    assert states[-1] == "listening", states  # and went on once the kernel took its audio again
-
-
-def test_over_kernel_subshells_the_session_goes_on_while_a_cell_runs(engine, tmp_path):
-    states = run_paused(engine.base_url, tmp_path, subshells=True)
-    assert "(cell ended)" in states and "paused" not in states, states

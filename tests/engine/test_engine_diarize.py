@@ -14,7 +14,7 @@ import requests
 import nbaudio
 from nbaudio import AudioClip, Transcript
 from nbaudio.speakers import diarization_error_rate
-from tests.support.meeting import ESPEAK, ESPEAK_HIGH, PIPER, RATE, SCRIPT, build_meeting, wav_bytes
+from tests.support.meeting import ESPEAK, ESPEAK_HIGH, PIPER, RATE, build_meeting, wav_bytes
 
 DIARIZE = "gpt-4o-transcribe-diarize"
 # Measured on this meeting (132 s, 36 turns, 3 voices): DER 7.5 % without a collar (missed 5.5 s,
@@ -30,8 +30,8 @@ def meeting(engine):
 
 
 @pytest.fixture(scope="module")
-def short_meeting(engine):
-    return build_meeting(engine.base_url, SCRIPT[:9])  # ~30 s: for the tests that check the plumbing
+def short_meeting(meeting):
+    return meeting.opening(9)  # ~30 s: for the tests that check the plumbing
 
 
 def post(engine, wav: bytes, **fields) -> requests.Response:

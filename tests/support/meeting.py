@@ -78,6 +78,13 @@ class Meeting:
     def duration(self) -> float:
         return len(self.samples) / RATE
 
+    def opening(self, turns: int) -> Meeting:
+        """The meeting's first `turns` turns and the half second of silence that ends a meeting:
+        what build_meeting gives for SCRIPT[:turns], without speaking them again."""
+        end = int(round(self.turns[turns - 1][1] * RATE))
+        tail = np.zeros(RATE // 2, np.float32)
+        return Meeting(np.concatenate([self.samples[:end], tail]), self.turns[:turns], self.references)
+
 
 def wav_bytes(samples: np.ndarray, rate: int = RATE) -> bytes:
     buf = io.BytesIO()
