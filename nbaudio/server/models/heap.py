@@ -5,9 +5,9 @@ the rest (free chunks between live ones, in the main arena and in each thread's 
 resident for reuse. Decoding a window with faster-whisper and CTranslate2 allocates and frees
 hundreds of MB of mixed sizes (features, encoder output, beam states, word alignment), and over
 a long piece the resident size crept: a 3-minute piece decoded in one thread of a script went
-from 349 to 459 MB, window after window, and the engine's server from 662 to 989 MB
-(benchmarks/NOTES.md, "Peak memory"). `malloc_trim(0)` after each window returns the free pages
-of every arena (madvise) and kept the same script at 267-275 MB throughout.
+from 349 to 459 MB, window after window (benchmarks/NOTES.md, "Peak memory"). `malloc_trim(0)`
+after each window returns the free pages of every arena (madvise) and kept the same script at
+267-275 MB throughout.
 
 Elsewhere than glibc (macOS, musl) there is no `malloc_trim` and this does nothing.
 """
