@@ -39,6 +39,7 @@ from .api_errors import model_unavailable
 from .catalog.weights import WeightError
 from .engine import Engine
 from .models import loops
+from .models.heap import release_free_heap
 from .models.stt import SAMPLE_RATE, SttRequest, SttSegment, WhisperEngine
 from .models.stt_windows import Plan, Window, plan_windows
 
@@ -71,6 +72,7 @@ def transcribe(engine: Engine, req: SttRequest) -> tuple[Iterator[SttSegment], d
     A model that fails to load is a 503. `meta["language"]` is Whisper's code of the language of
     most of the speech (by window duration)."""
     plan = plan_windows(req.samples, vad=req.vad)
+    release_free_heap()  # what Silero's pass over the recording freed
     duration = len(req.samples) / SAMPLE_RATE
     try:
         first, sure = _english_first(engine, req, plan)
@@ -150,6 +152,7 @@ def _decode(req: SttRequest, plan: Plan, languages: list[str], models: list[Whis
         prompt = req.prompt if i == 0 else None  # the prompt is for the start of the recording
         heard = first if i == 0 and first is not None else \
             _heard(model, req, lang, prompt, (w.start, w.end), plan.speech, MAX_RETRIES)
+        release_free_heap()  # else what each window frees stays resident and grows over a piece (heap.py)
         for seg in heard:
             if not req.words:
                 seg.words = []  # asked for internally, to see what was heard
