@@ -123,9 +123,10 @@ def collect(quick: bool = False) -> list[Result]:
                    ours.fmt("s"), f"the engine alone, word end → first delta carrying it: {peer.fmt('s')}",
                    ratio(ours, peer), f"≤ {TARGET_S:g} s", ours.median <= TARGET_S,
                    note="JupyterLab + Chromium (fake microphone), two sentences of the engine's TTS per session; "
-                        "words sent once two successive greedy decodes of the growing turn agree and they end "
-                        "0.5 s before its end, the rest at the turn's end (server_vad, 500 ms of silence); a word "
-                        "waits for about 2.5 decodes, so the lag follows the decode time (last row)"),
+                        "the growing turn decoded every 0.3 s (greedy); a word is sent (grey) once the newest decode "
+                        "and one 0.6 s of audio back agree on it, it ends 0.3 s before the audio decoded and its "
+                        "probability is >= 0.3; the rest, and the final text (black), from one decode of the whole "
+                        "turn at its end (server_vad, 500 ms of silence); the lag follows the decode time (last row)"),
             Result("captions: the browser's lag by hop (medians over the words)",
                    "; ".join(f"{k} {v.fmt('s')}" for k, v in hop.items()) or "—", "—", None, "report only", None,
                    note="engine: word end → the kernel has the line, in audio seconds the kernel had sent (the "

@@ -3,10 +3,11 @@ lag"): each English tuning recording (tests/fixtures/real_speech) as one turn, d
 step of audio as if each decode took no time (the lag is then the wait for audio alone: add one
 decode's time for the real figure), per variant of stable_words.MARGIN_S, live_turn.STEP_S and
 stable_words.GAP_S: the WER of what the deltas add up to (the stable words, then the rest at the
-turn's end) and the median wait from a word's end to the audio decoded when it became stable;
+turn's end) and the median wait from a word's end to the audio decoded when it became stable (for the words
+settled at the turn's end, to its end and the VAD's silence after it);
 beside them, the WER of one decode of each whole recording (what a completed event can carry).
 
-    PYTHONPATH=. .venv/bin/python experiments/caption_deltas_ab.py [margin:step:gap ...]
+    PYTHONPATH=. .venv/bin/python experiments/caption_deltas_ab.py [margin:step[:gap[:least probability]] ...]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import statistics
 import sys
 
+END_OF_TURN_S = 0.5  # server VAD's silence before a turn ends (the captions' setting)
 DEFAULT = ["0.5:0.6:0", "0.3:0.3:0", "0.3:0.3:0.6", "0.2:0.3:0.6", "0.3:0.15:0.6", "0.0:0.3:0.6"]
 
 
@@ -38,6 +40,8 @@ def main(specs: list[str]) -> None:
     whole = [_norm("".join(w.text for w in decode_words(engine, pcm, "en", None)[0])) for _, pcm in speech]
     print(f"one full decode of each recording: WER {jiwer.wer(refs, whole):.3f}", flush=True)
 
+    decoded: list[float] = []
+
     async def live(pcm: bytes, step: float, waits: list[float]) -> str:
         sent = [0.0]
         turn = LiveTurn("item", 0, lambda _turn, words: waits.extend(sent[0] - w.end for w in words))
@@ -45,19 +49,23 @@ def main(specs: list[str]) -> None:
         for end in range(n, len(pcm), n):
             sent[0] = end / 48000
             await turn.decode(engine, pcm[:end], "en", None)
-        sent[0] = float("nan")  # the rest: at the turn's end, not counted
+        sent[0] = len(pcm) / 48000 + END_OF_TURN_S  # the rest: when the VAD ends the turn
         await turn.finish(engine, pcm, "en", None)
+        decoded.append(turn.decoded_seconds / (len(pcm) / 48000))
         return turn.agreement.text  # what the deltas added up to (the completed event has the whole decode)
 
     for spec in specs or DEFAULT:
-        margin, step, gap = (float(x) for x in spec.split(":"))
+        fields = spec.split(":")
+        margin, step, gap, least = (float(x) for x in fields + ["0.5", "0.6", "0", "0"][len(fields):])
         stable_words.MARGIN_S, live_turn.STEP_S, stable_words.GAP_S = margin, step, gap
+        stable_words.MIN_PROBABILITY = least
         waits: list[float] = []
+        decoded.clear()
         said = [_norm(asyncio.run(live(pcm, step, waits))) for _, pcm in speech]
-        waits = [w for w in waits if w == w]
-        print(f"margin {margin} step {step} gap {gap}: deltas WER {jiwer.wer(refs, said):.3f}, "
-              f"wait for audio median {statistics.median(waits):.2f} s (n={len(waits)} stable before the end)",
-              flush=True)
+        print(f"margin {margin} step {step} gap {gap} least probability {least}: "
+              f"deltas WER {jiwer.wer(refs, said):.3f}, wait for audio median {statistics.median(waits):.2f} s, "
+              f"mean {statistics.fmean(waits):.2f} s (n={len(waits)}), audio decoded per second of turn "
+              f"{statistics.fmean(decoded):.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from .stable_words import Agreement, Word
 
 __all__ = ["LiveTurn", "decode_words", "STEP_S", "MAX_TURN_S", "logprobs_of", "words_of"]
 
-STEP_S = 0.6  # new audio after which the turn is decoded again (two decodes so far apart agree on fewer wrong words)
+STEP_S = 0.3  # new audio after which the turn is decoded again (a word is checked against one GAP_S back)
 MAX_TURN_S = 15.0  # a turn longer than this is cut at its last stable word
 _MIN_DECODE_S = 0.5  # less audio than this holds no word worth a hypothesis
 SHORT_WINDOW_S = MAX_SECONDS  # a quick decode of up to this much audio runs the encoder on it alone

@@ -2,13 +2,18 @@
 
 The turn's audio is decoded again every time it has grown by a step (transcription.py); each
 decode is a hypothesis of the whole turn so far, and its last words change as more audio comes.
-A word is taken as stable (sent, never taken back) when two successive decodes agree on it and on
-every word before it (LocalAgreement-2, as whisper_streaming does: Macháček, Dabre and Bojar,
-"Turning Whisper into Real-Time Transcription System", 2023) and it ends at least MARGIN_S before
-the end of the audio decoded: Whisper's last word before a cut is the one most often wrong or cut
-in two. Words are compared without case or punctuation ("Paris," and "Paris." agree); the newer
-decode's spelling is the one sent. When the turn ends, its last decode settles the rest
-(`finish`). Times are seconds from the start of the turn's audio.
+A word is taken as stable (sent as a delta) when the newest decode and an earlier one agree on it
+and on every word before it (LocalAgreement, as whisper_streaming does: Macháček, Dabre and Bojar,
+"Turning Whisper into Real-Time Transcription System", 2023), it ends at least MARGIN_S before
+the end of the audio decoded (Whisper's last word before a cut is the one most often wrong or cut
+in two), and Whisper gave it a probability of at least MIN_PROBABILITY. The earlier decode is the
+latest one with at least GAP_S less audio, not simply the one before: two decodes of nearly the
+same audio agree on the same wrong word too often, and decoding every STEP_S (live_turn.py) while
+checking against GAP_S back gets the words out sooner than decoding every GAP_S. Words are
+compared without case or punctuation ("Paris," and "Paris." agree); the newer decode's spelling is
+the one sent. When the turn ends, its last decode settles the rest (`finish`); the completed
+transcript is that whole decode, which may correct a stable word. Times are seconds from the start
+of the turn's audio. How the four settings were chosen: benchmarks/NOTES.md, "Caption lag".
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["Word", "Agreement", "MARGIN_S"]
 
-MARGIN_S = 0.5
-GAP_S = 0.0  # the earlier decode a word must agree with has at least this much less audio
+MARGIN_S = 0.3
+MIN_PROBABILITY = 0.3  # a word Whisper is less sure of than this waits for the turn's end
+GAP_S = 0.6  # the earlier decode a word must agree with has at least this much less audio
 _OVERLAP_WORDS = 5  # a decode from a later anchor may repeat this many stable words; they are not new
 _EARLY_S = 0.1  # a new word may start this much before the end of the last stable one (Whisper's times wobble)
 
@@ -67,7 +73,7 @@ class Agreement:
         before = self._after_stable(earlier[-1]) if earlier else []
         agreed = []
         for was, now in zip(before, new, strict=False):
-            if was.key != now.key or now.end > decoded_until - MARGIN_S:
+            if was.key != now.key or now.end > decoded_until - MARGIN_S or now.probability < MIN_PROBABILITY:
                 break
             agreed.append(now)
         self.stable += agreed
