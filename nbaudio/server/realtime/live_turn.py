@@ -45,6 +45,7 @@ STEP_S = 0.3  # new audio after which the turn is decoded again (a word is check
 MAX_TURN_S = 15.0  # a turn longer than this is cut at its last stable word
 _MIN_DECODE_S = 0.5  # less audio than this holds no word worth a hypothesis
 SHORT_WINDOW_S = MAX_SECONDS  # a quick decode of up to this much audio runs the encoder on it alone
+DETECT_S = 2.0  # without a session language, quick decodes wait until Whisper found it on this much audio
 CONTEXT_WORDS = 2  # stable words a decode hears again: Whisper starts better a few words before the new ones
 _PAUSE_S = 0.15  # a gap this long between two stable words is a place a decode may start
 _CLAUSE_ENDS = ".,;:?!"
@@ -103,7 +104,8 @@ class LiveTurn:
     decoding: asyncio.Task | None = None
     ended: bool = False  # committed: later decodes of the running kind are of no use
     sent_any: bool = False  # a delta went out (the first is sent without its leading space)
-    language: str = ""
+    language: str = ""  # when the session gave none: the language Whisper found, on `language_seconds` of audio
+    language_seconds: float = 0.0
 
     def wants_decode(self, have: int) -> bool:
         """Whether `have` bytes of the turn's audio are worth another decode now."""
@@ -124,25 +126,30 @@ class LiveTurn:
                 return at, "".join(w.text for w in stable[max(0, k - _PROMPT_WORDS):k]).strip()
         return 0, ""
 
-    async def _decode_from_anchor(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None,
-                                  *, quick: bool) -> list[Word]:
-        """The words of the turn's audio `pcm` from the anchor on, with times from the turn's start."""
+    async def _decode_from_anchor(self, engine: Engine, pcm: bytes, language: str | None,
+                                  prompt: str | None) -> list[Word]:
+        """A quick decode's words of the turn's audio `pcm` from the anchor on, with times from the turn's start."""
         at, said = self.anchor()
         at = min(at, max(0, len(pcm) - int(_MIN_DECODE_S * 1000) * BYTES_PER_MS))
         offset = at / (1000 * BYTES_PER_MS)
+        seconds = (len(pcm) - at) / (1000 * BYTES_PER_MS)
         self.decodes += 1
-        self.decoded_seconds += (len(pcm) - at) / (1000 * BYTES_PER_MS)
+        self.decoded_seconds += seconds
+        # Without a session language, a decode finds it (a whole transcription) until Whisper has
+        # found it on DETECT_S of audio: on the first half second French came back as English.
+        known = language or (self.language if self.language_seconds >= DETECT_S else None)
         words, heard = await asyncio.to_thread(
-            decode_words, engine, pcm[at:], language or (self.language if quick or at else None) or None,
-            " ".join(p for p in (prompt, said) if p) or None, quick=quick)
-        self.language = heard or self.language
+            decode_words, engine, pcm[at:], known, " ".join(p for p in (prompt, said) if p) or None,
+            quick=known is not None)
+        if not known and heard and seconds >= self.language_seconds:
+            self.language, self.language_seconds = heard, seconds
         return [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in words]
 
     async def decode(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> None:
         """Decode the turn so far (`pcm`, all of its audio now) and send what became stable."""
         self.decoded = len(pcm)
         try:
-            words = await self._decode_from_anchor(engine, pcm, language, prompt, quick=True)
+            words = await self._decode_from_anchor(engine, pcm, language, prompt)
         finally:
             self.decoding = None
         if not self.ended:
@@ -162,7 +169,7 @@ class LiveTurn:
         self.ended = True
         self.decodes += 1
         self.decoded_seconds += len(pcm) / (1000 * BYTES_PER_MS)
-        words, heard = await asyncio.to_thread(decode_words, engine, pcm, language or self.language or None, prompt)
+        words, heard = await asyncio.to_thread(decode_words, engine, pcm, language, prompt)  # none: found on all of it
         self.language = heard or self.language
         rest = self.agreement.finish(words)
         if rest:
