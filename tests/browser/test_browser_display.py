@@ -106,14 +106,13 @@ def _check_labels(box) -> list[dict]:
     return labels
 
 
-def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_path):
+def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, labs):
     """Saved outputs opened in JupyterLab without trust (its sanitiser keeps the labels' layout), 900 px wide."""
     import nbformat
 
-    from tests.support.browser import jupyter_lab, open_notebook
+    from tests.support.browser import open_notebook
 
-    work = tmp_path / "work"
-    work.mkdir()
+    lab = labs.folder("display")
     nb = nbformat.v4.new_notebook()
     for i, name in enumerate(("clip", "transcript"), 1):
         cell = nbformat.v4.new_code_cell(name, execution_count=i)
@@ -121,21 +120,20 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_pat
                                                data={"text/html": outputs[name], "text/plain": name})]
         nb.cells.append(cell)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    nbformat.write(nb, work / "saved.ipynb")
-    with jupyter_lab(tmp_path / "lab", work) as lab:
-        page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
-        try:
-            boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
-            boxes.nth(1).wait_for()
-            assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed
-            for i in range(2):
-                page.wait_for_function("(im) => im.complete && im.naturalWidth > 0",
-                                       arg=boxes.nth(i).locator("img").element_handle())
-                _check_labels(boxes.nth(i))
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
-        finally:
-            page.close()
+    nbformat.write(nb, lab["dir"] / "saved.ipynb")
+    page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
+    try:
+        boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
+        boxes.nth(1).wait_for()
+        assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed
+        for i in range(2):
+            page.wait_for_function("(im) => im.complete && im.naturalWidth > 0",
+                                   arg=boxes.nth(i).locator("img").element_handle())
+            _check_labels(boxes.nth(i))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
+    finally:
+        page.close()
 
 
 _FAKE_MODEL = """async ([src, state]) => {
