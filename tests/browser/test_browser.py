@@ -44,11 +44,11 @@ def _fresh_copy(name: str, dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def lab(labs):
     """A folder of the session's JupyterLab (tests/browser/conftest.py) with scratch copies of the notebooks."""
-    lab = labs.folder("notebooks")
-    for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
-        if (NOTEBOOKS / name).exists():
-            _fresh_copy(name, lab["dir"])
-    return lab
+    with labs.folder("notebooks") as lab:
+        for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
+            if (NOTEBOOKS / name).exists():
+                _fresh_copy(name, lab["dir"])
+        yield lab
 
 
 def _open_and_run(browser, lab, name: str):

@@ -112,28 +112,28 @@ def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, labs):
 
     from tests.support.browser import open_notebook
 
-    lab = labs.folder("display")
-    nb = nbformat.v4.new_notebook()
-    for i, name in enumerate(("clip", "transcript"), 1):
-        cell = nbformat.v4.new_code_cell(name, execution_count=i)
-        cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=i,
-                                               data={"text/html": outputs[name], "text/plain": name})]
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    nbformat.write(nb, lab["dir"] / "saved.ipynb")
-    page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
-    try:
-        boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
-        boxes.nth(1).wait_for()
-        assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed
-        for i in range(2):
-            page.wait_for_function("(im) => im.complete && im.naturalWidth > 0",
-                                   arg=boxes.nth(i).locator("img").element_handle())
-            _check_labels(boxes.nth(i))
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
-    finally:
-        page.close()
+    with labs.folder("display") as lab:
+        nb = nbformat.v4.new_notebook()
+        for i, name in enumerate(("clip", "transcript"), 1):
+            cell = nbformat.v4.new_code_cell(name, execution_count=i)
+            cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=i,
+                                                   data={"text/html": outputs[name], "text/plain": name})]
+            nb.cells.append(cell)
+        nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+        nbformat.write(nb, lab["dir"] / "saved.ipynb")
+        page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
+        try:
+            boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")
+            boxes.nth(1).wait_for()
+            assert page.locator(".jp-OutputArea-output .nbaudio-noscript").count() == 1  # untrusted indeed
+            for i in range(2):
+                page.wait_for_function("(im) => im.complete && im.naturalWidth > 0",
+                                       arg=boxes.nth(i).locator("img").element_handle())
+                _check_labels(boxes.nth(i))
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator(".jp-NotebookPanel").screenshot(path=str(SHOTS / "display_untrusted_lab_900.png"))
+        finally:
+            page.close()
 
 
 _FAKE_MODEL = """async ([src, state]) => {

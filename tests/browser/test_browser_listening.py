@@ -67,9 +67,9 @@ def _plays(trial: int, position: int) -> int:
 
 @pytest.fixture(scope="module")
 def lab(labs):
-    lab = labs.folder("listening")
-    write_notebook(lab["dir"] / NOTEBOOK, [BUILD, READ, AB, AB_READ])
-    return lab
+    with labs.folder("listening") as lab:
+        write_notebook(lab["dir"] / NOTEBOOK, [BUILD, READ, AB, AB_READ])
+        yield lab
 
 
 def _play(page, sample) -> None:

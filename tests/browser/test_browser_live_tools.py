@@ -52,12 +52,11 @@ def run(engine, labs, tmp_path_factory):
     wav = root / "microphone.wav"
     wav.write_bytes(AudioClip.from_array(np.concatenate([silence, samples, np.zeros((WAIT_S + 30) * rate, np.float32)]),
                                          rate).to_wav())
-    lab = labs.folder("live_tools", env={"NBAUDIO_BASE_URL": engine.base_url})
-    write_notebook(lab["dir"] / "agent.ipynb", CELLS)
     shots = BUILD / "live"
     shots.mkdir(parents=True, exist_ok=True)
     seen: dict[str, object] = {"notices": []}
-    with sync_playwright() as pw:
+    with labs.folder("live_tools", env={"NBAUDIO_BASE_URL": engine.base_url}) as lab, sync_playwright() as pw:
+        write_notebook(lab["dir"] / "agent.ipynb", CELLS)
         browser = launch_chromium(pw, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={wav}")
         try:
             page = open_notebook(browser, lab, "agent.ipynb")

@@ -73,11 +73,11 @@ def spoken_wav(engine, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lab(engine, labs):
     # The shared labs allow remote access: the insecure-page check reaches the server under another host name.
-    lab = labs.folder("recorder", env={"NBAUDIO_BASE_URL": engine.base_url})
-    write_notebook(lab["dir"] / "record.ipynb", RECORD)
-    write_notebook(lab["dir"] / "listen.ipynb", LISTEN)
-    write_notebook(lab["dir"] / "problem.ipynb", PROBLEM)
-    return lab
+    with labs.folder("recorder", env={"NBAUDIO_BASE_URL": engine.base_url}) as lab:
+        write_notebook(lab["dir"] / "record.ipynb", RECORD)
+        write_notebook(lab["dir"] / "listen.ipynb", LISTEN)
+        write_notebook(lab["dir"] / "problem.ipynb", PROBLEM)
+        yield lab
 
 
 @pytest.fixture(scope="module")

@@ -43,13 +43,13 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def page(labs, browser):
-    lab = labs.folder("voice_cells")
-    write_notebook(lab["dir"] / NOTEBOOK, CELLS)
-    page = open_notebook(browser, lab, NOTEBOOK)
-    try:
-        yield page
-    finally:
-        page.close()
+    with labs.folder("voice_cells") as lab:
+        write_notebook(lab["dir"] / NOTEBOOK, CELLS)
+        page = open_notebook(browser, lab, NOTEBOOK)
+        try:
+            yield page
+        finally:
+            page.close()
 
 
 def _settled(page, voice: int = VOICE, python: int = PYTHON) -> None:

@@ -125,9 +125,11 @@ class SharedLabs:
     def __init__(self, root: Path) -> None:
         self._root, self._stack, self._labs = root, ExitStack(), {}
 
-    def folder(self, name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    @contextmanager
+    def folder(self, name: str, env: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """A new empty folder `name`-* in the shared lab whose kernels see `env` (see jupyter_lab);
-        the lab's url, token, log and port, its `dir` this folder, `path` its path in the lab."""
+        yields the lab's url, token, log and port, its `dir` this folder, `path` its path in the lab.
+        On exit the kernels of the folder's notebooks are shut down, as a lab of its own would."""
         key = tuple(sorted((env or {}).items()))
         if key not in self._labs:
             root = self._root / f"lab{len(self._labs)}"
@@ -138,10 +140,23 @@ class SharedLabs:
                 jupyter_lab(root, work, env=env, args=["--ServerApp.allow_remote_access=True"]))
         lab = self._labs[key]
         folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=lab["dir"]))
-        return {**lab, "dir": folder, "path": folder.name}
+        try:
+            yield {**lab, "dir": folder, "path": folder.name}
+        finally:
+            _shut_down_kernels(lab, folder.name)
 
     def close(self) -> None:
         self._stack.close()
+
+
+def _shut_down_kernels(lab: Mapping[str, Any], folder: str) -> None:
+    """Ends the sessions (and so the kernels) of the notebooks in `folder` of `lab`."""
+    import requests
+
+    api, token = f"{lab['url']}/api/sessions", {"token": lab["token"]}
+    for session in requests.get(api, params=token, timeout=10).json():
+        if session["path"].startswith(f"{folder}/"):
+            requests.delete(f"{api}/{session['id']}", params=token, timeout=30).raise_for_status()
 
 
 def wait_for_kernel(page: Any, name: str, timeout_ms: int = 90_000) -> None:
