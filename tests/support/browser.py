@@ -117,7 +117,7 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
 
 class SharedLabs:
     """The JupyterLab servers of a test session, one per kernel environment, each started when a test
-    first asks for it and stopped by close(). Starting a lab takes 10-40 s on a busy machine; the
+    first asks for it and stopped by close(). A lab of its own cost a file 5-20 s (load 8-20); the
     files whose kernels need the same environment share one. Each caller gets a folder of its own
     (its notebooks, so its kernels) and open_notebook gives each page a fresh workspace, so tests do
     not see each other's tabs. Files that change lab settings keep a lab of their own (jupyter_lab)."""
