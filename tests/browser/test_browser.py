@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, jupyter_lab, open_notebook, run_all_cells
+from tests.support.browser import CHROMIUM, open_notebook, run_all_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -42,16 +42,13 @@ def _fresh_copy(name: str, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on a free loopback port with a token, serving scratch copies of the notebooks."""
-    root = tmp_path_factory.mktemp("lab")
-    work = root / "notebooks"
-    work.mkdir()
-    for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
-        if (NOTEBOOKS / name).exists():
-            _fresh_copy(name, work)
-    with jupyter_lab(root, work) as server:
-        yield server
+def lab(labs):
+    """A folder of the session's JupyterLab (tests/browser/conftest.py) with scratch copies of the notebooks."""
+    with labs.folder("notebooks") as lab:
+        for name in ("01_quickstart.ipynb", "03_voice_chat.ipynb"):
+            if (NOTEBOOKS / name).exists():
+                _fresh_copy(name, lab["dir"])
+        yield lab
 
 
 def _open_and_run(browser, lab, name: str):

@@ -22,8 +22,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def run(engine, tmp_path_factory):
-    return run_captions(engine.base_url, tmp_path_factory.mktemp("lab_captions"), shots=BUILD / "screenshots")
+def run(engine, labs, tmp_path_factory):
+    with labs.folder("captions", env={"NBAUDIO_BASE_URL": engine.base_url}) as lab:
+        return run_captions(engine.base_url, tmp_path_factory.mktemp("captions"), shots=BUILD / "screenshots",
+                            lab=lab)
 
 
 def _words(text: str) -> set[str]:

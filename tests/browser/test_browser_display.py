@@ -106,23 +106,21 @@ def _check_labels(box) -> list[dict]:
     return labels
 
 
-def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, tmp_path):
+def test_labels_in_an_untrusted_notebook_in_jupyterlab(browser, outputs, labs):
     """Saved outputs opened in JupyterLab without trust (its sanitiser keeps the labels' layout), 900 px wide."""
     import nbformat
 
-    from tests.support.browser import jupyter_lab, open_notebook
+    from tests.support.browser import open_notebook
 
-    work = tmp_path / "work"
-    work.mkdir()
-    nb = nbformat.v4.new_notebook()
-    for i, name in enumerate(("clip", "transcript"), 1):
-        cell = nbformat.v4.new_code_cell(name, execution_count=i)
-        cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=i,
-                                               data={"text/html": outputs[name], "text/plain": name})]
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    nbformat.write(nb, work / "saved.ipynb")
-    with jupyter_lab(tmp_path / "lab", work) as lab:
+    with labs.folder("display") as lab:
+        nb = nbformat.v4.new_notebook()
+        for i, name in enumerate(("clip", "transcript"), 1):
+            cell = nbformat.v4.new_code_cell(name, execution_count=i)
+            cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=i,
+                                                   data={"text/html": outputs[name], "text/plain": name})]
+            nb.cells.append(cell)
+        nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+        nbformat.write(nb, lab["dir"] / "saved.ipynb")
         page = open_notebook(browser, lab, "saved.ipynb", viewport=(900, 1400))
         try:
             boxes = page.locator(".jp-OutputArea-output .nbaudio-wavebox")

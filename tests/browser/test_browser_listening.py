@@ -19,7 +19,6 @@ from nbaudio.listening import plan_trials
 from tests.support.browser import (
     CHROMIUM,
     cell_outputs,
-    jupyter_lab,
     open_notebook,
     run_cell,
     wait_for_kernel,
@@ -67,13 +66,10 @@ def _plays(trial: int, position: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab_listening")
-    work = root / "notebooks"
-    work.mkdir()
-    write_notebook(work / NOTEBOOK, [BUILD, READ, AB, AB_READ])
-    with jupyter_lab(root, work) as server:
-        yield server
+def lab(labs):
+    with labs.folder("listening") as lab:
+        write_notebook(lab["dir"] / NOTEBOOK, [BUILD, READ, AB, AB_READ])
+        yield lab
 
 
 def _play(page, sample) -> None:

@@ -15,7 +15,6 @@ import pytest
 from tests.support.browser import (
     CHROMIUM,
     cell_outputs,
-    jupyter_lab,
     launch_chromium,
     open_notebook,
     run_cell,
@@ -41,7 +40,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def run(engine, tmp_path_factory):
+def run(engine, labs, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     from nbaudio import AudioClip
@@ -53,13 +52,11 @@ def run(engine, tmp_path_factory):
     wav = root / "microphone.wav"
     wav.write_bytes(AudioClip.from_array(np.concatenate([silence, samples, np.zeros((WAIT_S + 30) * rate, np.float32)]),
                                          rate).to_wav())
-    work = root / "notebooks"
-    work.mkdir()
-    write_notebook(work / "agent.ipynb", CELLS)
     shots = BUILD / "live"
     shots.mkdir(parents=True, exist_ok=True)
     seen: dict[str, object] = {"notices": []}
-    with jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": engine.base_url}) as lab, sync_playwright() as pw:
+    with labs.folder("live_tools", env={"NBAUDIO_BASE_URL": engine.base_url}) as lab, sync_playwright() as pw:
+        write_notebook(lab["dir"] / "agent.ipynb", CELLS)
         browser = launch_chromium(pw, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={wav}")
         try:
             page = open_notebook(browser, lab, "agent.ipynb")

@@ -19,7 +19,6 @@ import requests
 from tests.support.browser import (
     CHROMIUM,
     cell_outputs,
-    jupyter_lab,
     launch_chromium,
     open_notebook,
     record_in_widget,
@@ -72,17 +71,13 @@ def spoken_wav(engine, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(engine, tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab_rec")
-    work = root / "notebooks"
-    work.mkdir()
-    write_notebook(work / "record.ipynb", RECORD)
-    write_notebook(work / "listen.ipynb", LISTEN)
-    write_notebook(work / "problem.ipynb", PROBLEM)
-    # allow_remote_access: the insecure-page check reaches the server under another host name.
-    with jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": engine.base_url},
-                     args=["--ServerApp.allow_remote_access=True"]) as server:
-        yield server
+def lab(engine, labs):
+    # The shared labs allow remote access: the insecure-page check reaches the server under another host name.
+    with labs.folder("recorder", env={"NBAUDIO_BASE_URL": engine.base_url}) as lab:
+        write_notebook(lab["dir"] / "record.ipynb", RECORD)
+        write_notebook(lab["dir"] / "listen.ipynb", LISTEN)
+        write_notebook(lab["dir"] / "problem.ipynb", PROBLEM)
+        yield lab
 
 
 @pytest.fixture(scope="module")

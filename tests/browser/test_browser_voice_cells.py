@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import CHROMIUM, jupyter_lab, launch_chromium, open_notebook, run_cell, write_notebook
+from tests.support.browser import CHROMIUM, open_notebook, run_cell, write_notebook
 
 NOTEBOOK = "voice_cells.ipynb"
 PYTHON_LOOKING = "def summary(notes):\n    import json\n    return len(notes) + 42, 'done'"
@@ -42,19 +42,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    root = tmp_path_factory.mktemp("lab_voice_cells")
-    work = root / "notebooks"
-    work.mkdir()
-    write_notebook(work / NOTEBOOK, CELLS)
-    with jupyter_lab(root, work) as lab, sync_playwright() as pw:
-        browser = launch_chromium(pw)
+def page(labs, browser):
+    with labs.folder("voice_cells") as lab:
+        write_notebook(lab["dir"] / NOTEBOOK, CELLS)
+        page = open_notebook(browser, lab, NOTEBOOK)
         try:
-            yield open_notebook(browser, lab, NOTEBOOK)
+            yield page
         finally:
-            browser.close()
+            page.close()
 
 
 def _settled(page, voice: int = VOICE, python: int = PYTHON) -> None:

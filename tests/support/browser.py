@@ -9,9 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,59 @@ def jupyter_lab(root: Path, work: Path, *, env: Mapping[str, str] | None = None,
         log.close()
 
 
+class SharedLabs:
+    """The JupyterLab servers of a test session, one per kernel environment, each started when a test
+    first asks for it and stopped by close(). A lab of its own cost a file 5-20 s (load 8-20); the
+    files whose kernels need the same environment share one. Each caller gets a folder of its own
+    (its notebooks, so its kernels) and open_notebook gives each page a fresh workspace, so tests do
+    not see each other's tabs. Files that change lab settings keep a lab of their own (jupyter_lab)."""
+
+    def __init__(self, root: Path) -> None:
+        self._root, self._stack, self._labs = root, ExitStack(), {}
+
+    @contextmanager
+    def folder(self, name: str, env: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """A new empty folder `name`-* in the shared lab whose kernels see `env` (see jupyter_lab);
+        yields the lab's url, token, log and port, its `dir` this folder, `path` its path in the lab.
+        On exit the kernels of the folder's notebooks are shut down, as a lab of its own would."""
+        key = tuple(sorted((env or {}).items()))
+        if key not in self._labs:
+            root = self._root / f"lab{len(self._labs)}"
+            work = root / "notebooks"
+            work.mkdir(parents=True)
+            # allow_remote_access: a recorder test reaches the lab under another host name (an insecure page).
+            self._labs[key] = self._stack.enter_context(
+                jupyter_lab(root, work, env=env, args=["--ServerApp.allow_remote_access=True"]))
+        lab = self._labs[key]
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=lab["dir"]))
+        try:
+            yield {**lab, "dir": folder, "path": folder.name}
+        finally:
+            _shut_down_kernels(lab, folder.name)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _shut_down_kernels(lab: Mapping[str, Any], folder: str) -> None:
+    """Ends the sessions (and so the kernels) of the notebooks in `folder` of `lab`."""
+    import requests
+
+    api, token = f"{lab['url']}/api/sessions", {"token": lab["token"]}
+    for session in requests.get(api, params=token, timeout=10).json():
+        if session["path"].startswith(f"{folder}/"):
+            requests.delete(f"{api}/{session['id']}", params=token, timeout=30).raise_for_status()
+
+
 def wait_for_kernel(page: Any, name: str, timeout_ms: int = 90_000) -> None:
-    """Until the notebook `name` is the current tab and its kernel is idle."""
+    """Until the notebook `name` (its path in the lab, or its name in a folder of a shared lab) is the
+    current tab and its kernel is idle."""
     page.wait_for_function(
         """(name) => {
             const app = window.jupyterapp; if (!app) return false;
             const w = app.shell.currentWidget;
-            if (!w || !w.context || w.context.path !== name || !w.sessionContext) return false;
+            if (!w || !w.context || !w.sessionContext) return false;
+            if (w.context.path !== name && !w.context.path.endsWith('/' + name)) return false;
             const k = w.sessionContext.session && w.sessionContext.session.kernel;
             return w.sessionContext.isReady && k && k.status === 'idle';
         }""", arg=name, timeout=timeout_ms)
@@ -151,15 +198,18 @@ def launch_chromium(pw: Any, *extra: str) -> Any:
 
 def open_notebook(browser: Any, lab: dict[str, Any], name: str, host: str = "127.0.0.1",
                   viewport: tuple[int, int] = (1280, 900)) -> Any:
-    """A page on notebook `name` of `lab` (from jupyter_lab), its kernel idle; `page.js_errors` collects
-    the page's uncaught errors."""
+    """A page on notebook `name` of `lab` (from jupyter_lab or SharedLabs.folder), its kernel idle, in a
+    workspace of its own (no tabs restored from other pages); `page.js_errors` collects the page's
+    uncaught errors."""
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(CHECK_MS)
     page.js_errors = []
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-    page.goto(f"http://{host}:{lab['port']}/lab/tree/{name}?token={lab['token']}",
+    path = f"{lab['path']}/{name}" if lab.get("path") else name
+    workspace = f"test-{secrets.token_hex(4)}"
+    page.goto(f"http://{host}:{lab['port']}/lab/workspaces/{workspace}/tree/{path}?token={lab['token']}",
               wait_until="domcontentloaded", timeout=90_000)
-    wait_for_kernel(page, name)
+    wait_for_kernel(page, path)
     return page
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,17 +108,20 @@ def microphone_wav(base_url: str, path: Path) -> dict[str, float]:
     return plan
 
 
-def run_captions(base_url: str, root: Path, shots: Path | None = None) -> CaptionsRun:
-    """The whole scenario in a fresh JupyterLab and Chromium under `root`."""
+def run_captions(base_url: str, root: Path, shots: Path | None = None,
+                 lab: dict[str, Any] | None = None) -> CaptionsRun:
+    """The whole scenario in a fresh Chromium, in `lab` (a folder of a shared lab whose kernels have
+    NBAUDIO_BASE_URL=`base_url`, tests/support/browser.py) or else a fresh JupyterLab under `root`."""
     from playwright.sync_api import sync_playwright
 
     wav = root / "microphone.wav"
     plan = microphone_wav(base_url, wav)
-    work = root / "notebooks"
+    work = lab["dir"] if lab else root / "notebooks"
     work.mkdir(parents=True, exist_ok=True)
     write_notebook(work / NOTEBOOK, CELLS)
     screenshots = []
-    with jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": base_url}) as lab, sync_playwright() as pw:
+    own_lab = nullcontext(lab) if lab else jupyter_lab(root, work, env={"NBAUDIO_BASE_URL": base_url})
+    with own_lab as lab, sync_playwright() as pw:
         browser = launch_chromium(pw, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={wav}")
         try:
             page = open_notebook(browser, lab, NOTEBOOK)

@@ -26,31 +26,32 @@ UNKNOWN_S = 30.0
 # Seconds per file of a clean-clone `make test` (2026-12-07, 2 cores, load 3-9), the files over 30 s;
 # only their order matters. test_browser_live.py's 237 s split into the scenario and the pause tests
 # as they shared it in a run at load 10-20 (198 s and 86 s); test_key_hygiene.py runs one notebook
-# where it ran seven (34 s at load 5-11).
+# where it ran seven (34 s at load 5-11). test_browser.py, _recorder and _listening: after they
+# shared a lab per worker (tests/support/browser.py SharedLabs), in a run of the seven files that
+# share one (-n 2 --dist loadfile, load 13-22); _display then took 23 s, _voice_cells 10 s.
 SEED = {
     "tests/browser/test_browser_live.py": 165.0,
     "tests/engine/test_engine_diarize.py": 128.0,
     "tests/batch/test_batch_dask.py": 111.0,
-    "tests/browser/test_browser_recorder.py": 89.0,
-    "tests/browser/test_browser.py": 88.0,
     "tests/hostile/test_engine_hostile.py": 83.0,
     "tests/browser/test_browser_reopen.py": 79.0,
     "tests/batch/test_batch_relay.py": 76.0,
     "tests/browser/test_browser_live_pause.py": 72.0,
+    "tests/browser/test_browser.py": 71.0,
     "tests/engine/test_shared_engine.py": 67.0,
     "tests/engine/test_engine_fuzz.py": 65.0,
     "tests/engine/test_engine_transcribe.py": 65.0,
     "tests/engine/test_engine_real_speech.py": 65.0,
     "tests/engine/test_engine_load.py": 64.0,
-    "tests/browser/test_browser_listening.py": 62.0,
+    "tests/browser/test_browser_recorder.py": 64.0,
     "tests/browser/test_browser_captions.py": 57.0,
     "tests/engine/test_loops.py": 54.0,
     "tests/client/test_litellm_relay.py": 48.0,
     "notebooks/04_classroom.ipynb": 45.0,
     "tests/batch/test_batch_engine.py": 38.0,
+    "tests/browser/test_browser_listening.py": 38.0,
     "notebooks/07_voice_agents.ipynb": 36.0,
     "tests/client/test_key_hygiene.py": 35.0,
-    "tests/browser/test_browser_display.py": 34.0,
     "tests/realtime/test_sdk_engine.py": 34.0,
     "tests/engine/test_chat_determinism.py": 33.0,
     "tests/realtime/test_sdk_transcription.py": 30.0,
