@@ -29,6 +29,7 @@ from ..errors import APIResponseError, NbAudioError, RealtimeClosedError, Realti
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..tools import ToolBox, ToolRun
+from .live_hops import HopStamps
 from .page_audio import PageResampler
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
@@ -79,6 +80,7 @@ class LiveBridge:
         self._commands: asyncio.Queue[tuple[Any, ...]] | None = None
         self._thread = threading.Thread(target=self._run, name="nbaudio-live", daemon=True)
         self._resampler = PageResampler(int(input_rate))
+        self._hops = HopStamps()  # the benchmark's stamps of the way from mouth to ear
         self.acked = -1  # the last audio piece the kernel took from the page (set on the main thread)
         self.rt: AsyncRealtimeSession | None = None
         self._responding = False
@@ -106,7 +108,7 @@ class LiveBridge:
     def audio(self, seq: int, pcm: bytes) -> None:
         """A piece of microphone audio: pcm16 at the page's rate."""
         self.acked = seq
-        self._post("audio", pcm)
+        self._post("audio", pcm, seq, self._hops.received())
 
     def interrupted(self, item_id: str, audio_end_ms: int) -> None:
         """The page stopped playing `item_id` after `audio_end_ms` (a barge-in)."""
@@ -216,6 +218,7 @@ class LiveBridge:
                     audio = self._resampler.pcm16(command[1])
                     if len(audio):  # a streaming resampler may hold a short piece back whole
                         await rt.send_audio(audio, sample_rate=SAMPLE_RATE)
+                    self._hops.sent(*command[2:])
                 elif kind == "interrupted":
                     _, item_id, end_ms = command
                     self._interrupted += 1
@@ -270,17 +273,20 @@ class LiveBridge:
     def _for_page(self, event: RealtimeEvent) -> tuple[dict[str, Any], list[bytes] | None] | None:
         kind, item_id = event.type, event.item_id
         if kind == "response.output_audio.delta":
-            return {"type": "audio", "item_id": item_id, "response_id": event.response_id}, [event.audio]
+            hop = self._hops.first_audio(event.response_id)
+            return {"type": "audio", "item_id": item_id, "response_id": event.response_id,
+                    **({"hop": hop} if hop else {})}, [event.audio]
         if kind == "input_audio_buffer.speech_started":
             return {"type": "speech_started", "item_id": item_id}, None
         if kind == "input_audio_buffer.speech_stopped":
-            return {"type": "speech_stopped", "item_id": item_id}, None
+            return {"type": "speech_stopped", "item_id": item_id, "hop": self._hops.stopped()}, None
         if kind == "input_audio_buffer.committed" and self._manual:
             return {"type": "user_text", "item_id": item_id, "text": "", "final": False}, None
         if kind == "conversation.item.input_audio_transcription.delta":
             self._user_text[item_id] = self._user_text.get(item_id, "") + (event.delta or "")
             return {"type": "user_text", "item_id": item_id, "text": self._user_text[item_id], "final": False}, None
         if kind == "conversation.item.input_audio_transcription.completed":
+            self._hops.mark("transcribed")
             self._user_text.pop(item_id, None)
             return {"type": "user_text", "item_id": item_id, "text": (event.transcript or "").strip(),
                     "final": True}, None
@@ -294,6 +300,7 @@ class LiveBridge:
             return ({"type": "assistant_item", "item_id": item.get("id")}, None) if item.get("role") == "assistant" \
                 else None
         if kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
+            self._hops.mark("token")
             return {"type": "assistant_delta", "item_id": item_id, "delta": event.delta or ""}, None
         if kind in ("response.output_audio_transcript.done", "response.output_text.done"):
             return {"type": "assistant_text", "item_id": item_id,
