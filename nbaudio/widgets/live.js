@@ -70,9 +70,10 @@ function render({ model, el }) {
   // stats: what the page measured, for the figures and the tests (also as root.dataset.stats)
   // latencyParts: per reply, [utterance end → speech_stopped here, → first reply audio here, → first sample out]
   // wordsBeforeAudio: per reply, the words of its text on screen when its first audio came; silentWords: per
-  // reply that ended or was cut before any audio, the words it had shown (text the user never heard)
+  // reply that ended or was cut before any audio, the words it had shown (text the user never heard);
+  // hops: per reply, its latency by hop (live_hops.js)
   const stats = { playedMs: 0, replies: 0, latenciesMs: [], latencyParts: [], interrupted: 0, micSeconds: 0,
-                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [] };
+                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [], hops: [] };
   let s = null;  // the running session: microphone, playback, bookkeeping
   let state = "idle";
 
@@ -126,7 +127,7 @@ function render({ model, el }) {
   }
 
   // ---- playback --------------------------------------------------------------------------------
-  function play(itemId, responseId, pcm) {
+  function play(itemId, responseId, pcm, hop) {
     if (!s || s.cut.has(itemId) || !pcm.length) return;
     const ctx = s.ctx;
     const f = new Float32Array(pcm.length);
@@ -160,6 +161,8 @@ function render({ model, el }) {
         const arrived = performance.now();
         stats.latencyParts.push([Math.round((s.stoppedAt || arrived) - s.utteranceEnd),
                                  Math.round(arrived - (s.stoppedAt || arrived)), Math.round(at - arrived)]);
+        const hops = s.hops.reply(hop, ctx, start, out);
+        if (hops) stats.hops.push(hops);
         status.textContent = "the reply began " + (ms / 1000).toFixed(2) + " s after you stopped speaking";
         s.utteranceEnd = 0;
       }
@@ -237,6 +240,7 @@ function render({ model, el }) {
     let o = 0;
     for (const p of s.pending) { pcm.set(p, o); o += p.length; }
     s.pending = []; s.pendingFrames = 0;
+    s.hops.sent(s.seq);
     model.send({ type: "live:audio", seq: s.seq++ }, undefined, [pcm.buffer]);
     stats.sentPieces = s.seq;
   }
@@ -245,6 +249,7 @@ function render({ model, el }) {
     if (!s || s.closing) return;
     level.show(data.peak);
     if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
+    s.hops.block(s.ctx, data.pcm, s.seq, SOUND_LEVEL);
     const manual = model.get("vad") === "manual";
     if (manual && !s.talking) return;
     // A cell is running when the kernel has not taken the last BEHIND_S of audio: drop, and say so.
@@ -281,7 +286,7 @@ function render({ model, el }) {
                                          autoGainControl: true });
       s = { ...mic, rate: mic.ctx.sampleRate, seq: 0, acked: -1, pending: [], pendingFrames: 0, next: 0,
             items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(), playedBefore: 0,
-            open: new Set(),
+            open: new Set(), hops: liveHops(),
             lastSound: 0, utteranceEnd: 0, talking: false, began: performance.now(), closing: false };
       mic.node.port.onmessage = (e) => { if (e.data && e.data.pcm) onBlock(e.data); };
       for (const track of mic.stream.getAudioTracks()) track.addEventListener("ended", () => stop("microphone"));
@@ -362,14 +367,17 @@ function render({ model, el }) {
         if (s) { s.acked = msg.seq; stats.acked = msg.seq; }
         break;
       case "audio":
-        if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]));
+        if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]), msg.hop);
         break;
       case "speech_started":
         if (s) { interrupt(); setState("hearing"); }
         bubble(msg.item_id, "user").text.textContent = "…";
         break;
       case "speech_stopped":
-        if (s) { s.stoppedAt = performance.now(); s.utteranceEnd = s.lastSound || s.stoppedAt; setState("thinking"); }
+        if (s) {
+          s.stoppedAt = performance.now(); s.utteranceEnd = s.lastSound || s.stoppedAt; setState("thinking");
+          s.hops.stopped(msg.hop);
+        }
         break;
       case "user_text": {
         const b = bubble(msg.item_id, "user");

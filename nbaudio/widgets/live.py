@@ -117,7 +117,7 @@ class LiveSession(anywidget.AnyWidget):
     the widget's status line and the record show each call. None are called unless passed here.
     """
 
-    _esm = widget_module("mic.js", "live.js")
+    _esm = widget_module("mic.js", "live_hops.js", "live.js")
 
     vad = traitlets.Unicode("server").tag(sync=True)
     max_minutes = traitlets.Float(15.0).tag(sync=True)
