@@ -150,13 +150,14 @@ def collect(quick: bool = False) -> list[Result]:
         for samples, rate in spoken:
             lead = np.zeros(int(0.4 * rate), np.float32)
             direct.append(engine_turn(client, np.concatenate([lead, samples]), rate))
-    latencies, parts, played, hops = [], [], 0.0, []
+    latencies, parts, played, hops, gaps = [], [], 0.0, [], [0, 0]
     for _ in range(1 if quick else 2):
         with tempfile.TemporaryDirectory(prefix="nbaudio-bench-live-") as root:
             run = run_live(server.base_url, None, Path(root), shots=ROOT / "build" / "live")
         latencies += [ms / 1000 for ms in run.stats["latenciesMs"]]
         parts += run.stats["latencyParts"]
-        hops += run.stats.get("hops") or []
+        hops += [h for h in run.stats.get("hops") or [] if h]
+        gaps = [gaps[0] + run.stats.get("gaps", 0), gaps[1] + run.stats.get("gapMs", 0)]
         played += run.stats["playedMs"] / 1000
     ours = Stat(latencies)
     peer = Stat([t["audio"] for t in direct])
@@ -174,7 +175,8 @@ def collect(quick: bool = False) -> list[Result]:
                note=f"JupyterLab + Chromium (fake microphone), 3 replies per session, turn detection {turn}; parts: "
                     f"utterance end → speech_stopped at the page {to_stopped.fmt('s')} (the end-of-turn wait), → "
                     f"first reply audio at the page {to_audio.fmt('s')}, → first sample out (scheduling + output "
-                    f"latency) {to_out.fmt('s')}; {played:.1f} s of reply audio played"),
+                    f"latency) {to_out.fmt('s')}; {played:.1f} s of reply audio played, with {gaps[0]} silences inside "
+                    f"replies ({gaps[1] / 1000:.2f} s: a piece that came after the one before had played)"),
         Result("live: the engine's share, speech_stopped → first output_audio.delta (WS /v1/realtime, the same "
                "utterances at the pace of speech)", engine_part.fmt("s"), "—", None, f"≤ {ENGINE_TARGET_S:g} s",
                engine_part.median <= ENGINE_TARGET_S, note=_parts(direct)),

@@ -16,7 +16,8 @@
 
 const PIECE_S = 0.05;         // microphone audio per message: each capture block as it comes (100 ms pieces
                               // made the server hear the end of a turn 50 ms later on average)
-const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
+const LEAD_S = 0.03;          // a reply's first piece starts this far ahead: the pieces after it come in the
+                              // same burst (the first phrase is spoken whole), a few ms later
 const BEHIND_S = 1.5;         // unacknowledged audio after which the kernel is taken to be busy
 const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)
 const OUTPUT_RATE = 24000;    // the Realtime API's pcm16
@@ -71,9 +72,10 @@ function render({ model, el }) {
   // latencyParts: per reply, [utterance end → speech_stopped here, → first reply audio here, → first sample out]
   // wordsBeforeAudio: per reply, the words of its text on screen when its first audio came; silentWords: per
   // reply that ended or was cut before any audio, the words it had shown (text the user never heard);
-  // hops: per reply, its latency by hop (live_hops.js)
+  // hops: per reply, its latency by hop (live_hops.js) or null; gaps, gapMs: silences heard inside a reply (a piece
+  // that came after the one before had finished playing: late from the server, or too little lead)
   const stats = { playedMs: 0, replies: 0, latenciesMs: [], latencyParts: [], interrupted: 0, micSeconds: 0,
-                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [], hops: [] };
+                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [], hops: [], gaps: 0, gapMs: 0 };
   let s = null;  // the running session: microphone, playback, bookkeeping
   let state = "idle";
 
@@ -138,11 +140,12 @@ function render({ model, el }) {
     src.buffer = buf;
     src.connect(ctx.destination);
     const now = ctx.currentTime;
+    let item = s.items.get(itemId);
+    if (!item) { item = { pieces: [], receivedMs: 0, responseId }; s.items.set(itemId, item); }
+    if (item.pieces.length && s.next < now) { stats.gaps += 1; stats.gapMs += Math.round(1000 * (now + LEAD_S - s.next)); }
     const start = Math.max(now + LEAD_S, s.next);
     src.start(start);
     s.next = start + buf.duration;
-    let item = s.items.get(itemId);
-    if (!item) { item = { pieces: [], receivedMs: 0, responseId }; s.items.set(itemId, item); }
     item.pieces.push({ start, offsetMs: item.receivedMs, durMs: 1000 * buf.duration });
     item.receivedMs += 1000 * buf.duration;
     s.sources.add(src);
@@ -161,8 +164,7 @@ function render({ model, el }) {
         const arrived = performance.now();
         stats.latencyParts.push([Math.round((s.stoppedAt || arrived) - s.utteranceEnd),
                                  Math.round(arrived - (s.stoppedAt || arrived)), Math.round(at - arrived)]);
-        const hops = s.hops.reply(hop, ctx, start, out);
-        if (hops) stats.hops.push(hops);
+        stats.hops.push(s.hops.reply(hop, ctx, start, out));  // null where the stamps miss a hop
         status.textContent = "the reply began " + (ms / 1000).toFixed(2) + " s after you stopped speaking";
         s.utteranceEnd = 0;
       }
