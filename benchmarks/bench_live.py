@@ -106,8 +106,11 @@ def speech_end(samples, rate: int) -> int:
 def hop_row(hops: list[dict[str, float]]) -> Result:
     """The browser's mouth-to-ear time of each reply split by hop (medians over the replies)."""
     def med(key: str) -> str:
-        values = [h[key] / 1000 for h in hops if h.get(key) is not None]
-        return fmt_value(Stat(values).median, "s") if values else "—"
+        values = [h[key] for h in hops if h.get(key) is not None]  # whole ms
+        if not values:
+            return "—"
+        ms = Stat(values).median
+        return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
 
     chain = "; ".join(f"{k} {med(k)}" for k in HOPS)
     total = Stat([sum(h[k] for k in HOPS) / 1000 for h in hops]) if hops else None
