@@ -12,7 +12,8 @@
 // Where widget messages wait for a running cell to end (no kernel subshells for comms), the kernel
 // cannot take the microphone meanwhile: the page pauses, as mic.js's kernelMicrophone says.
 
-const LEAD_S = 0.06;          // a reply's first piece starts this far ahead (no click, no underrun)
+const LEAD_S = 0.03;          // a reply's first piece starts this far ahead: the pieces after it come in the
+                              // same burst (the first phrase is spoken whole), a few ms later
 const SOUND_LEVEL = 0.02;     // a block with a peak this loud counts as the user's voice (latency figure)
 const OUTPUT_RATE = 24000;    // the Realtime API's pcm16
 
@@ -65,9 +66,11 @@ function render({ model, el }) {
   // stats: what the page measured, for the figures and the tests (also as root.dataset.stats)
   // latencyParts: per reply, [utterance end → speech_stopped here, → first reply audio here, → first sample out]
   // wordsBeforeAudio: per reply, the words of its text on screen when its first audio came; silentWords: per
-  // reply that ended or was cut before any audio, the words it had shown (text the user never heard)
+  // reply that ended or was cut before any audio, the words it had shown (text the user never heard);
+  // hops: per reply, its latency by hop (live_hops.js) or null; gaps, gapMs: silences heard inside a reply (a piece
+  // that came after the one before had finished playing: late from the server, or too little lead)
   const stats = { playedMs: 0, replies: 0, latenciesMs: [], latencyParts: [], interrupted: 0, micSeconds: 0,
-                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [] };
+                  sentPieces: 0, wordsBeforeAudio: [], silentWords: [], hops: [], gaps: 0, gapMs: 0 };
   let s = null;  // the running session: microphone, playback, bookkeeping
   let state = "idle";
 
@@ -121,7 +124,7 @@ function render({ model, el }) {
   }
 
   // ---- playback --------------------------------------------------------------------------------
-  function play(itemId, responseId, pcm) {
+  function play(itemId, responseId, pcm, hop) {
     if (!s || s.cut.has(itemId) || !pcm.length) return;
     const ctx = s.ctx;
     const f = new Float32Array(pcm.length);
@@ -132,11 +135,12 @@ function render({ model, el }) {
     src.buffer = buf;
     src.connect(ctx.destination);
     const now = ctx.currentTime;
+    let item = s.items.get(itemId);
+    if (!item) { item = { pieces: [], receivedMs: 0, responseId }; s.items.set(itemId, item); }
+    if (item.pieces.length && s.next < now) { stats.gaps += 1; stats.gapMs += Math.round(1000 * (now + LEAD_S - s.next)); }
     const start = Math.max(now + LEAD_S, s.next);
     src.start(start);
     s.next = start + buf.duration;
-    let item = s.items.get(itemId);
-    if (!item) { item = { pieces: [], receivedMs: 0, responseId }; s.items.set(itemId, item); }
     item.pieces.push({ start, offsetMs: item.receivedMs, durMs: 1000 * buf.duration });
     item.receivedMs += 1000 * buf.duration;
     s.sources.add(src);
@@ -155,6 +159,7 @@ function render({ model, el }) {
         const arrived = performance.now();
         stats.latencyParts.push([Math.round((s.stoppedAt || arrived) - s.utteranceEnd),
                                  Math.round(arrived - (s.stoppedAt || arrived)), Math.round(at - arrived)]);
+        stats.hops.push(s.hops.reply(hop, ctx, start, out));  // null where the stamps miss a hop
         status.textContent = "the reply began " + (ms / 1000).toFixed(2) + " s after you stopped speaking";
         s.utteranceEnd = 0;
       }
@@ -234,11 +239,14 @@ function render({ model, el }) {
     stopTitle: "end the conversation; its record replaces this widget",
     session: (value) => { s = value; },
     extra: () => ({ next: 0, items: new Map(), cut: new Set(), sources: new Set(), heardResponses: new Set(),
-                    playedBefore: 0, open: new Set(), lastSound: 0, utteranceEnd: 0, talking: false }),
+                    playedBefore: 0, open: new Set(), hops: liveHops(), lastSound: 0, utteranceEnd: 0,
+                    talking: false }),
     heard(data) {
       if (data.peak >= SOUND_LEVEL) s.lastSound = performance.now();
+      s.hops.block(s.ctx, data.pcm, s.seq, SOUND_LEVEL);
       return !(model.get("vad") === "manual" && !s.talking);
     },
+    stamp(seq) { s.hops.sent(seq); return {}; },
     ticked: countPlayed,
     started() { talkBtn.style.display = model.get("vad") === "manual" ? "" : "none"; },
     closing(r) {
@@ -274,14 +282,17 @@ function render({ model, el }) {
     if (!msg || typeof msg !== "object") return;
     switch (msg.type) {
       case "audio":
-        if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]));
+        if (buffers && buffers.length) play(msg.item_id, msg.response_id, pcmFrom(buffers[0]), msg.hop);
         break;
       case "speech_started":
         if (s) { interrupt(); setState("hearing"); }
         bubble(msg.item_id, "user").text.textContent = "…";
         break;
       case "speech_stopped":
-        if (s) { s.stoppedAt = performance.now(); s.utteranceEnd = s.lastSound || s.stoppedAt; setState("thinking"); }
+        if (s) {
+          s.stoppedAt = performance.now(); s.utteranceEnd = s.lastSound || s.stoppedAt; setState("thinking");
+          s.hops.stopped(msg.hop);
+        }
         break;
       case "user_text": {
         const b = bubble(msg.item_id, "user");

@@ -99,7 +99,7 @@ class LiveSession(RealtimeWidget):
     the widget's status line and the record show each call. None are called unless passed here.
     """
 
-    _esm = widget_module("mic.js", "live.js")
+    _esm = widget_module("mic.js", "live_hops.js", "live.js")
     _page_prefix = "live"
 
     vad = traitlets.Unicode("server").tag(sync=True)

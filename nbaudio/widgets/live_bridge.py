@@ -26,6 +26,7 @@ from ..errors import NbAudioError, RealtimeServerError
 from ..realtime import AsyncRealtimeSession, RealtimeEvent, aconnect
 from ..realtime.events import text_item
 from ..tools import ToolBox, ToolRun
+from .live_hops import HopStamps
 from .realtime_bridge import ACK_INTERVAL, EVENT_TIMEOUT_S, RealtimeBridge, Send
 
 __all__ = ["LiveBridge", "LiveEnd", "ACK_INTERVAL", "STOP_GRACE_S", "SEED_PREFIX"]
@@ -69,12 +70,18 @@ class LiveBridge(RealtimeBridge):
         self._calls: list[tuple[str, str, str]] = []  # (name, arguments, call_id) of the response under way
         self.tool_runs: list[ToolRun] = []
         self._manual, self._on_end = manual, on_end
+        self._hops = HopStamps()  # the benchmark's stamps of the way from mouth to ear
         self._responding = False
         self._awaiting: set[str] = set()  # truncations not yet confirmed
         self._user_text: dict[str, str] = {}  # user transcripts as their deltas arrive
         self._interrupted = 0
 
     # ---- from the kernel's main thread --------------------------------------------------------
+    def audio(self, seq: int, pcm: bytes, sent_at: float | None = None) -> None:
+        """A piece of microphone audio: pcm16 at the page's rate (stamped when the kernel took it)."""
+        self.acked = seq
+        self._post("audio", pcm, seq, self._hops.received())
+
     def interrupted(self, item_id: str, audio_end_ms: int) -> None:
         """The page stopped playing `item_id` after `audio_end_ms` (a barge-in)."""
         self._post("interrupted", item_id, audio_end_ms)
@@ -116,6 +123,7 @@ class LiveBridge(RealtimeBridge):
         kind = command[0]
         if kind == "audio":
             await self._forward(rt, self._resampler.pcm16(command[1]))
+            self._hops.sent(*command[2:])
         elif kind == "interrupted":
             _, item_id, end_ms = command
             self._interrupted += 1
@@ -162,17 +170,20 @@ class LiveBridge(RealtimeBridge):
     def _for_page(self, event: RealtimeEvent) -> tuple[dict[str, Any], list[bytes] | None] | None:
         kind, item_id = event.type, event.item_id
         if kind == "response.output_audio.delta":
-            return {"type": "audio", "item_id": item_id, "response_id": event.response_id}, [event.audio]
+            hop = self._hops.first_audio(event.response_id)
+            return {"type": "audio", "item_id": item_id, "response_id": event.response_id,
+                    **({"hop": hop} if hop else {})}, [event.audio]
         if kind == "input_audio_buffer.speech_started":
             return {"type": "speech_started", "item_id": item_id}, None
         if kind == "input_audio_buffer.speech_stopped":
-            return {"type": "speech_stopped", "item_id": item_id}, None
+            return {"type": "speech_stopped", "item_id": item_id, "hop": self._hops.stopped()}, None
         if kind == "input_audio_buffer.committed" and self._manual:
             return {"type": "user_text", "item_id": item_id, "text": "", "final": False}, None
         if kind == "conversation.item.input_audio_transcription.delta":
             self._user_text[item_id] = self._user_text.get(item_id, "") + (event.delta or "")
             return {"type": "user_text", "item_id": item_id, "text": self._user_text[item_id], "final": False}, None
         if kind == "conversation.item.input_audio_transcription.completed":
+            self._hops.mark("transcribed")
             self._user_text.pop(item_id, None)
             return {"type": "user_text", "item_id": item_id, "text": (event.transcript or "").strip(),
                     "final": True}, None
@@ -186,6 +197,7 @@ class LiveBridge(RealtimeBridge):
             return ({"type": "assistant_item", "item_id": item.get("id")}, None) if item.get("role") == "assistant" \
                 else None
         if kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
+            self._hops.mark("token")
             return {"type": "assistant_delta", "item_id": item_id, "delta": event.delta or ""}, None
         if kind in ("response.output_audio_transcript.done", "response.output_text.done"):
             return {"type": "assistant_text", "item_id": item_id,

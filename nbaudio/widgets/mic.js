@@ -163,7 +163,7 @@ const BEHIND_S = 1.5;
 // stopTitle (the start button's title while running), and hooks, each optional:
 //   session(s): the running session changed (null when it ends); extra(): more fields for it;
 //   heard(data): a capture block came; false drops it; behindS(): the pause threshold (BEHIND_S);
-//   stamp(): more fields for each audio message; ticked(), started(), closing(s), closed(), stopping().
+//   stamp(seq): more fields for audio message seq; ticked(), started(), closing(s), closed(), stopping().
 // Returns sendPiece(), start(), teardown(), stop(reason), take(msg) (the kernel's "ready", "ack",
 // "error" and "ended"; true when it took the message) and shown(showSavedView) (the first state;
 // returns the widget's cleanup).
@@ -178,7 +178,8 @@ function kernelMicrophone(w) {
     let o = 0;
     for (const p of s.pending) { pcm.set(p, o); o += p.length; }
     s.pending = []; s.pendingFrames = 0;
-    w.model.send({ type: w.prefix + ":audio", seq: s.seq++, ...hook("stamp") }, undefined, [pcm.buffer]);
+    const seq = s.seq++;
+    w.model.send({ type: w.prefix + ":audio", seq, ...hook("stamp", seq) }, undefined, [pcm.buffer]);
     w.stats.sentPieces = s.seq;
   }
 

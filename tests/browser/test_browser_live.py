@@ -56,6 +56,19 @@ def test_both_turns_heard_and_answered_aloud(run):
     assert all(text.strip() for text in run.assistant_texts[:2]), run.assistant_texts
 
 
+def test_each_reply_latency_splits_into_hops_that_add_up(run):
+    # The benchmark's breakdown (live_hops.js, nbaudio/widgets/live_hops.py): the stamps of the page
+    # and the kernel chain from the end of the last loud block to the first sample out, so the hops
+    # (the page's and the kernel's clocks in turn) add up to the latency the page measured alone.
+    chain = ("to_send", "to_kernel", "in_kernel", "turn_end", "engine", "to_page", "schedule", "output")
+    stats = run.stats
+    assert len(stats["hops"]) == len(stats["latenciesMs"]) and any(stats["hops"]), stats
+    for hops, latency in zip(stats["hops"], stats["latenciesMs"], strict=True):
+        if hops is not None:  # None: the kernel's stamps did not hold the piece (paused page)
+            assert min(hops[k] for k in ("tail", "capture", *chain)) >= -2, hops  # ms rounding across clocks
+            assert abs(sum(hops[k] for k in chain) - latency) <= 12, (hops, latency)
+
+
 def test_a_long_reply_speaks_as_soon_as_its_first_phrase_exists(run):
     # The words of each reply on screen when its first audio came, and of replies that ended or were
     # cut before any: a reply's text never runs past its first phrase while nothing is heard (the

@@ -110,6 +110,14 @@ def test_two_spoken_turns_and_a_barge_in_leave_a_record(client, speech_clips):
     first = page.of("assistant_item")[0]["item_id"]
     assert page.audio_ms(first) > 300  # the reply's audio reached the page, as pcm16 buffers
     assert page.of("assistant_text")[0]["text"].strip()
+    # The benchmark's stamps (live_hops.py): the end of the turn carries the pieces the kernel passed
+    # on (seq, reached the kernel, went to the server), the reply's first audio when its turn's steps came.
+    stopped = page.of("speech_stopped")[0]["hop"]
+    seqs = [p[0] for p in stopped["pieces"]]
+    assert seqs and seqs == sorted(seqs) and seqs[-1] < page.seq, seqs
+    assert all(received <= sent <= stopped["at"] for _, received, sent in stopped["pieces"]), stopped
+    hop = [c["hop"] for c in page.of("audio") if "hop" in c][0]
+    assert hop["stopped"] == stopped["at"] <= min(hop["transcribed"], hop["token"], hop["audio"]), hop
 
     # Turn 2: while the reply's audio arrives, the page "plays" 700 ms of it and the user cuts in.
     page.speak(mic(speech_clips[SENTENCES[1]]))

@@ -53,7 +53,7 @@ def test_saved_widgets_carry_todays_javascript(name):
 
     from nbaudio.widgets.esm import widget_module
 
-    shipped = {widget_module("mic.js", "recorder.js"), widget_module("mic.js", "live.js"),
+    shipped = {widget_module("mic.js", "recorder.js"), widget_module("mic.js", "live_hops.js", "live.js"),
                widget_module("mic.js", "captions.js"),
                widget_module("player.js"),
                # the listening test's module is its file as it is (anywidget reads the path)
