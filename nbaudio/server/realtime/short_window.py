@@ -8,8 +8,8 @@ stretch of silence after them (Whisper was trained on windows that end in paddin
 decoded greedily without timestamp tokens and the words are aligned to the audio by faster-
 whisper's cross-attention alignment, as its `transcribe` does. A decode of 3 s of speech by
 tiny.en takes about a fifth of the time; its words are a little less often right (benchmarks/
-NOTES.md, "Caption lag": live_turn.STEP_S is 0.6 s for that). Only for hypotheses: the decode of
-a finished turn is the full transcription's.
+NOTES.md, "Caption lag": stable_words.GAP_S checks a word against a decode 0.6 s back for that).
+Only for hypotheses: the decode of a finished turn is the full transcription's.
 """
 
 from __future__ import annotations
