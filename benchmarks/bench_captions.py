@@ -135,7 +135,7 @@ def collect(quick: bool = False) -> list[Result]:
                         "piece's page → server socket time (wall)"),
             Result("captions: one decode of a turn in progress (3 s of speech, greedy, word times) on the engine",
                    decode.fmt("s"), "—", None, "report only", None,
-                   note="the engine decodes a spoken turn again each time this has passed (and 0.6 s of new "
+                   note="the engine decodes a spoken turn again each time this has passed (and 0.3 s of new "
                         "audio came)")]
 
 

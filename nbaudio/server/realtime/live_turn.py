@@ -158,15 +158,21 @@ class LiveTurn:
                 self.send(self, agreed)
 
     async def finish(self, engine: Engine, pcm: bytes, language: str | None, prompt: str | None) -> list[Word]:
-        """The turn ended with `pcm`: wait for a decode under way, then decode the whole turn (the
-        full transcription, with its beam search and checks) and send as deltas its words after
-        the stable ones; returns the whole decode's words, the turn's final transcript. It may
-        differ from what the deltas added up to: they are the quick decodes' best guess while the
-        turn was spoken, this one hears all of it at once (the hosted models' completed transcript
-        is the final one in the same way)."""
+        """The turn ended with `pcm`: wait for a decode under way; send the words not sent yet from a
+        quick decode from the anchor at once (when the language is known: they are the turn's last
+        words, which would otherwise wait for the slow decode below); then decode the whole turn
+        (the full transcription, with its beam search and checks) and send as deltas any words it
+        has after those. Returns the whole decode's words, the turn's final transcript. It may
+        differ from what the deltas added up to: they are the quick decodes' best guess, this one
+        hears all of the turn at once (the hosted models' completed transcript is the final one in
+        the same way)."""
         if self.decoding is not None:
             await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
         self.ended = True
+        if language or self.language_seconds >= DETECT_S:
+            rest = self.agreement.finish(await self._decode_from_anchor(engine, pcm, language, prompt))
+            if rest:
+                self.send(self, rest)
         self.decodes += 1
         self.decoded_seconds += len(pcm) / (1000 * BYTES_PER_MS)
         words, heard = await asyncio.to_thread(decode_words, engine, pcm, language, prompt)  # none: found on all of it
