@@ -59,16 +59,17 @@ def session() -> dict:
                                 "transcription": {"model": "whisper-1", "language": "en"}}}}
 
 
-def engine_turn(client, samples, rate) -> dict[str, float]:
+def engine_turn(client, samples, rate, *, ends: list[float] | None = None) -> dict[str, float]:
     """Speech (float samples) then silence, at the pace of speech: seconds from the end of speech
-    sent to speech_stopped, the transcript, the reply's first text and its first audio."""
+    sent to speech_stopped, the transcript, the reply's first text and its first audio. `ends`, if
+    given, gets the end of speech sent (time.perf_counter()), to place other stamps by."""
     import numpy as np
 
     import nbaudio.realtime
 
     with nbaudio.realtime.connect(client=client, session=session()) as rt:
         speech_sent = threading.Event()
-        ends: list[float] = []
+        ends = [] if ends is None else ends
         marks: dict[str, float] = {}
 
         speech = speech_end(samples, rate)

@@ -112,37 +112,12 @@ AB: dict[str, Callable[[bool], None]] = {"reuse": _reuse_prompts, "phrase": _sho
 def turn(client: Any, samples: Any, rate: int) -> tuple[dict[str, float], list[tuple[float, str]]]:
     """bench_live's engine_turn, with the engine's own steps: ({mark: s after the end of speech
     sent}, [(s after it, step)])."""
-    import threading
-
-    import numpy as np
-
-    import nbaudio.realtime
-    from benchmarks.bench_live import _MARKS, session
+    from benchmarks.bench_live import engine_turn
 
     TIMELINE.clear()
-    with nbaudio.realtime.connect(client=client, session=session()) as rt:
-        sent = threading.Event()
-        ends: list[float] = []
-        marks: dict[str, float] = {}
-
-        def feed() -> None:
-            rt.send_audio(samples, sample_rate=rate, pace=True)
-            ends.append(time.perf_counter())
-            sent.set()
-            rt.send_audio(np.zeros(int(2.5 * rate), np.float32), sample_rate=rate, pace=True)
-
-        feeder = threading.Thread(target=feed, daemon=True)
-        feeder.start()
-        for event in rt.events():
-            name = _MARKS.get(event.type)
-            if name and name not in marks:
-                marks[name] = time.perf_counter()
-            if name == "audio" and sent.is_set():
-                rt.cancel()
-                break
-        feeder.join()
-    end = ends[0]
-    return {k: v - end for k, v in marks.items()}, [(t - end, label) for t, label in TIMELINE]
+    ends: list[float] = []
+    marks = engine_turn(client, samples, rate, ends=ends)
+    return marks, [(t - ends[0], label) for t, label in TIMELINE]
 
 
 def main() -> None:
