@@ -70,3 +70,16 @@ def test_a_word_whisper_is_unsure_of_waits_for_the_turns_end(monkeypatch):
     a.update(unsure, 10.0)
     assert [w.text for w in a.update(unsure, 10.0)] == [" the"]  # "cat" and all after it wait
     assert [w.text for w in a.finish(unsure)] == [" cat", " sat", " on", " the"]
+
+
+def test_a_decode_long_in_coming_keeps_the_earlier_one_it_is_checked_against(monkeypatch):
+    """Under load a decode may come seconds after the last: the next is still checked against the
+    latest decode GAP_S back, however old (it was dropped after 2 s once)."""
+    monkeypatch.setattr(stable_words, "GAP_S", 0.6)
+    monkeypatch.setattr(stable_words, "MARGIN_S", 0.3)
+    monkeypatch.setattr(stable_words, "MIN_PROBABILITY", 0.0)
+    a = Agreement()
+    assert a.update(words("the cat sat"), 1.0) == []
+    assert [w.text for w in a.update(words("the dog sat on"), 4.0)] == [" the"]  # "dog" ≠ "cat"
+    # 4.3 is too near 4.0, so the check is against 1.0 again, which says "cat sat" too.
+    assert [w.text for w in a.update(words("the cat sat on the"), 4.3)] == [" cat", " sat"]

@@ -69,19 +69,22 @@ class Agreement:
         """Take a decode of the turn's first `decoded_until` seconds; return the words that became
         stable with it (in order, to send now)."""
         new = self._after_stable(words)
-        earlier = [w for until, w in self._earlier if until <= decoded_until - GAP_S]
-        before = self._after_stable(earlier[-1]) if earlier else []
+        # The latest decode with at least GAP_S less audio; those before it can never be that again
+        # (a later decode has more audio still), so they go.
+        k = next((i for i in range(len(self._earlier) - 1, -1, -1) if self._earlier[i][0] <= decoded_until - GAP_S),
+                 None)
+        before = self._after_stable(self._earlier[k][1]) if k is not None else []
         agreed = []
         for was, now in zip(before, new, strict=False):
             if was.key != now.key or now.end > decoded_until - MARGIN_S or now.probability < MIN_PROBABILITY:
                 break
             agreed.append(now)
         self.stable += agreed
-        self._earlier = [(u, w) for u, w in self._earlier if u > decoded_until - GAP_S - 2.0] + [(decoded_until, words)]
+        self._earlier = self._earlier[k or 0:] + [(decoded_until, words)]
         return agreed
 
     def finish(self, words: list[Word]) -> list[Word]:
-        """Take the decode of the whole turn: the words after the stable ones are final too."""
+        """Take a last decode of the turn: its words after the stable ones are stable too."""
         rest = self._after_stable(words)
         self.stable += rest
         self._earlier = []
