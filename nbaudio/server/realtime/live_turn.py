@@ -126,6 +126,12 @@ class LiveTurn:
                 return at, "".join(w.text for w in stable[max(0, k - _PROMPT_WORDS):k]).strip()
         return 0, ""
 
+    def _known_language(self, language: str | None) -> str | None:
+        """The session's language, else the one Whisper found once it had DETECT_S of audio to go
+        on (on the first half second French came back as English); None: a decode must find it
+        (a whole transcription, not a quick one)."""
+        return language or (self.language if self.language_seconds >= DETECT_S else None)
+
     async def _decode_from_anchor(self, engine: Engine, pcm: bytes, language: str | None,
                                   prompt: str | None) -> list[Word]:
         """A quick decode's words of the turn's audio `pcm` from the anchor on, with times from the turn's start."""
@@ -135,9 +141,7 @@ class LiveTurn:
         seconds = (len(pcm) - at) / (1000 * BYTES_PER_MS)
         self.decodes += 1
         self.decoded_seconds += seconds
-        # Without a session language, a decode finds it (a whole transcription) until Whisper has
-        # found it on DETECT_S of audio: on the first half second French came back as English.
-        known = language or (self.language if self.language_seconds >= DETECT_S else None)
+        known = self._known_language(language)
         words, heard = await asyncio.to_thread(
             decode_words, engine, pcm[at:], known, " ".join(p for p in (prompt, said) if p) or None,
             quick=known is not None)
@@ -169,7 +173,7 @@ class LiveTurn:
         if self.decoding is not None:
             await asyncio.gather(self.decoding, return_exceptions=True)  # its stable words go out first
         self.ended = True
-        if language or self.language_seconds >= DETECT_S:
+        if self._known_language(language):
             rest = self.agreement.finish(await self._decode_from_anchor(engine, pcm, language, prompt))
             if rest:
                 self.send(self, rest)
